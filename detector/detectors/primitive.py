@@ -1,0 +1,442 @@
+"""primitive: catastrophic log patterns that fire at once, without learning.
+
+A primitive is a regular expression matched (case-insensitively, `search`)
+against the *template text* of a row (variables already masked to `<*>`), so
+a pattern must not rely on a number, a path or a quoted id being present. The
+answer is cached per template id (and re-computed when the miner generalises
+the template's text), so the cost of a tick depends on the active templates,
+never on the volume of raw lines.
+
+`PRIMITIVES` is the built-in library, in priority order: the first primitive
+that matches a template wins (`kernel_panic` before `oom_kill`, because "Kernel
+panic - not syncing: Out of memory" is a panic). Users add their own through
+`PrimitiveConfig.extra` (checked first) and switch built-ins off with
+`PrimitiveConfig.disabled`.
+
+Dedup: a primitive fires at most once per (service, host, kind) per
+`cooldown_minutes`. State, per service: `{"v", "c": {kind: {host: minute}}}`
+holding the minute each (kind, host) last fired, pruned after the cooldown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, field_validator, model_validator
+
+from detector.detectors._common import (
+    DetectorConfig,
+    SeverityName,
+    clip,
+    from_minute,
+    is_minute,
+    to_minute,
+    versioned,
+)
+from detector.detectors.base import State, Window
+from detector.events import Severity
+from detector.findings import Finding
+
+#: Fields a primitive's summary may use.
+SUMMARY_FIELDS = ("service", "host", "template_id", "count", "template", "label")
+
+DEFAULT_SUMMARY = "{service} on {host}: {label} (template #{template_id})"
+
+#: Cached template classifications before the cache is emptied (bounds memory).
+_CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """One catastrophic pattern.
+
+    `name` is the finding's `kind`; `regex` is searched in template text,
+    ignoring case; `label` is the few words a summary uses; `summary` is a
+    `str.format` string over `SUMMARY_FIELDS`. `needles` are lowercase
+    substrings of which every match of `regex` holds at least one: the regex
+    runs only on a text that holds one (Python's `re` is slow on alternations,
+    `in` is not). Empty: the regex runs on every text.
+    """
+
+    name: str
+    regex: re.Pattern[str]
+    severity: Severity
+    label: str
+    summary: str = DEFAULT_SUMMARY
+    needles: tuple[str, ...] = ()
+
+
+def primitive(
+    name: str,
+    pattern: str,
+    severity: Severity,
+    label: str,
+    *,
+    needles: tuple[str, ...] = (),
+    summary: str = DEFAULT_SUMMARY,
+) -> Primitive:
+    """Build a `Primitive`, compiling `pattern` case-insensitively.
+
+    Raises re.error for an invalid pattern.
+    """
+    return Primitive(
+        name,
+        re.compile(pattern, re.IGNORECASE),
+        severity,
+        label,
+        summary,
+        tuple(n.lower() for n in needles),
+    )
+
+
+_CRIT, _ERR = Severity.CRITICAL, Severity.ERROR
+
+#: The built-in library, in priority order (first match wins).
+PRIMITIVES: tuple[Primitive, ...] = (
+    primitive(
+        "kernel_panic",
+        r"\bkernel panic\b|\bnot syncing\b",
+        _CRIT,
+        "kernel panic",
+        needles=("panic", "not syncing"),
+    ),
+    primitive(
+        "oom_kill",
+        r"\bout of memory: kill|\binvoked oom-killer\b|\boom-kill\b|killed by the oom killer"
+        r"|\bmemory cgroup out of memory\b|\boomkilled\b|\boom_reaper: reaped",
+        _CRIT,
+        "OOM kill",
+        needles=("out of memory", "oom"),
+    ),
+    primitive(
+        "disk_full",
+        r"no space left on device|\benospc\b|\b(?:disk|file ?system|partition) (?:is )?full\b"
+        r"|disk quota exceeded|could not extend file",
+        _CRIT,
+        "disk full",
+        needles=("no space left", "enospc", "full", "quota exceeded", "could not extend file"),
+    ),
+    primitive(
+        "read_only_fs",
+        r"read-only file ?system|remounting (?:file ?system )?read-only|\berofs\b",
+        _CRIT,
+        "read-only file system",
+        needles=("read-only", "erofs"),
+    ),
+    primitive(
+        "fs_error",
+        r"\b(?:ext[234]|xfs|btrfs|f2fs)-fs (?:error|critical)\b"
+        r"|\bxfs\b.*\b(?:corruption|shutdown|metadata i/o error)"
+        r"|\bbtrfs (?:error|critical)\b|structure needs cleaning|filesystem corruption",
+        _CRIT,
+        "file system error",
+        needles=("-fs ", "xfs", "btrfs", "structure needs cleaning", "filesystem corruption"),
+    ),
+    primitive(
+        "io_error",
+        r"\bi/o error\b|\binput/output error\b|\bmedium error\b|\bblk_update_request\b"
+        r"|\bunrecovered read error\b|\bata\S* (?:exception|failed command)",
+        _CRIT,
+        "I/O error",
+        needles=(
+            "i/o error",
+            "input/output error",
+            "medium error",
+            "blk_update_request",
+            "unrecovered read error",
+            "exception",
+            "failed command",
+        ),
+    ),
+    primitive(
+        "segfault",
+        r"\bsegfault at\b|\bsegmentation fault\b|\bsigsegv\b|\bgeneral protection fault\b",
+        _ERR,
+        "segfault",
+        needles=("segfault", "segmentation fault", "sigsegv", "general protection fault"),
+    ),
+    primitive(
+        "too_many_open_files",
+        r"too many open files|\bemfile\b|\bfile-max limit\b",
+        _ERR,
+        "too many open files",
+        needles=("too many open files", "emfile", "file-max limit"),
+    ),
+    primitive(
+        "restart_loop",
+        r"start request repeated too quickly",
+        _ERR,
+        "restart loop, systemd gave up",
+        needles=("start request repeated too quickly",),
+    ),
+    primitive(
+        "unit_failed",
+        r"\bfailed with result\b",
+        _ERR,
+        "unit failed",
+        needles=("failed with result",),
+    ),
+    primitive(
+        "cert_expired",
+        r"certificate (?:has )?expired|\bcert(?:ificate)?_has_expired\b"
+        r"|\bcertificate is expired\b|alert certificate expired",
+        _ERR,
+        "certificate expired",
+        needles=("expired",),
+    ),
+)
+
+
+class PrimitiveSpec(DetectorConfig):
+    """A user-defined primitive, as written in the config."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    pattern: Annotated[str, Field(min_length=1)]
+    severity: SeverityName = Severity.ERROR
+    label: str = ""
+    summary: str = DEFAULT_SUMMARY
+    #: Lowercase substrings of which every match holds one (a speed-up; optional).
+    needles: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v, re.IGNORECASE)
+        except re.error as e:
+            raise ValueError(f"pattern is not a valid regular expression: {e}") from None
+        if re.compile(v, re.IGNORECASE).search(""):
+            raise ValueError("pattern matches the empty string, so it would match every line")
+        return v
+
+    @field_validator("summary")
+    @classmethod
+    def _formats(cls, v: str) -> str:
+        sample = dict.fromkeys(SUMMARY_FIELDS, "x")
+        try:
+            v.format_map(sample)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(
+                f"summary may only use {{{'}, {'.join(SUMMARY_FIELDS)}}}, got an error: {e!r}"
+            ) from None
+        return v
+
+    def build(self) -> Primitive:
+        return primitive(
+            self.name,
+            self.pattern,
+            self.severity,
+            self.label or self.name,
+            needles=self.needles,
+            summary=self.summary,
+        )
+
+
+class PrimitiveConfig(DetectorConfig):
+    """Knobs of `primitive`."""
+
+    enabled: bool = True
+    #: A (service, host, kind) fires at most once per this many minutes.
+    cooldown_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 10
+    #: Names of built-in primitives to switch off.
+    disabled: tuple[str, ...] = ()
+    #: User primitives, matched before the built-ins.
+    extra: tuple[PrimitiveSpec, ...] = ()
+
+    @field_validator("disabled")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        known = {p.name for p in PRIMITIVES}
+        unknown = sorted(set(v) - known)
+        if unknown:
+            raise ValueError(f"disabled names unknown primitives {unknown}; known: {sorted(known)}")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> PrimitiveConfig:
+        names = [s.name for s in self.extra]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"extra: primitive names must be unique, repeated: {dup}")
+        return self
+
+    def library(self) -> tuple[Primitive, ...]:
+        """The primitives in force, in priority order."""
+        off = set(self.disabled)
+        extra = tuple(s.build() for s in self.extra)
+        return extra + tuple(p for p in PRIMITIVES if p.name not in off)
+
+
+def classify(text: str, library: Sequence[Primitive] = PRIMITIVES) -> Primitive | None:
+    """Return the first primitive of `library` whose regex is found in `text`, or None."""
+    low = text.lower()
+    for p in library:
+        if p.needles and not any(n in low for n in p.needles):
+            continue
+        if p.regex.search(text):
+            return p
+    return None
+
+
+class PrimitiveDetector:
+    """Fires at once on a catastrophic template (OOM kill, disk full, ...)."""
+
+    name: ClassVar[str] = "primitive"
+    state_version: ClassVar[int] = 1
+
+    def __init__(self, config: PrimitiveConfig | None = None) -> None:
+        self.config = config if config is not None else PrimitiveConfig()
+        self.library = self.config.library()
+        # The common case, no primitive, is rejected by substring tests alone;
+        # a primitive without needles makes every text go through `classify`.
+        self._needles: tuple[str, ...] | None = (
+            tuple(sorted({n for p in self.library for n in p.needles}))
+            if all(p.needles for p in self.library)
+            else None
+        )
+        #: template id -> (the text it was classified from, the primitive or None)
+        self._cache: dict[int, tuple[str, Primitive | None]] = {}
+
+    def kind_of(self, template_id: int, text: str) -> Primitive | None:
+        """Return the primitive of a template (cached per id and text)."""
+        hit = self._cache.get(template_id)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        found = classify(text, self.library) if self._may_match(text) else None
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[template_id] = (text, found)
+        return found
+
+    def _may_match(self, text: str) -> bool:
+        if self._needles is None:
+            return True
+        low = text.lower()
+        return any(n in low for n in self._needles)
+
+    def evaluate(
+        self, window: Window, state: State, now: datetime
+    ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
+        """Return the primitives of `window` and the new state."""
+        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        templates = window.templates
+        kinds: dict[int, Primitive] = {}
+        for tid in {r.template_id for r in window.rows}:
+            text = templates.get(tid)
+            if text is None:
+                continue  # a row whose template text is unknown cannot be matched
+            p = self.kind_of(tid, text)
+            if p is not None:
+                kinds[tid] = p
+        if not kinds:
+            return [], new_state
+
+        # (service, host, kind) -> minute -> [count, {template id: count}]
+        hits: dict[tuple[str, str, str], dict[int, list[Any]]] = {}
+        for r in window.rows:
+            p = kinds.get(r.template_id)
+            if p is None or r.count <= 0:
+                continue
+            per_min = hits.setdefault((r.service, r.host, p.name), {})
+            minute = to_minute(r.minute)
+            cell = per_min.get(minute)
+            if cell is None:
+                cell = per_min[minute] = [0, {}]
+            cell[0] += r.count
+            cell[1][r.template_id] = cell[1].get(r.template_id, 0) + r.count
+
+        by_name = {p.name: p for p in self.library}
+        cooldown = self.config.cooldown_minutes
+        last_minute = to_minute(window.end) - 1
+        fired: dict[str, dict[str, dict[str, int]]] = {}
+        findings: list[Finding] = []
+        for svc, host, kind in sorted(hits):
+            if svc not in fired:
+                fired[svc] = _load(versioned(state, svc, self.state_version))
+            last = fired[svc].setdefault(kind, {})
+            for minute in sorted(hits[(svc, host, kind)]):
+                before = last.get(host)
+                if before is not None and minute - before < cooldown:
+                    continue  # within the cooldown (or a minute already evaluated)
+                count, tids = hits[(svc, host, kind)][minute]
+                last[host] = minute
+                findings.append(
+                    self._finding(by_name[kind], svc, host, minute, count, tids, window, now)
+                )
+        for svc, kinds_fired in fired.items():
+            pruned = {
+                kind: {h: m for h, m in hosts.items() if last_minute - m < cooldown}
+                for kind, hosts in kinds_fired.items()
+            }
+            pruned = {k: v for k, v in pruned.items() if v}
+            new_state[svc] = {"v": self.state_version, "c": pruned}
+        for svc in fired:
+            if new_state[svc] == state.get(svc):
+                new_state[svc] = state[svc]  # type: ignore[assignment]
+        findings = _credit_the_victim(findings)
+        findings.sort(key=lambda f: (f.started_at, f.service or "", f.host or "", f.kind or ""))
+        return findings, new_state
+
+    def _finding(
+        self,
+        p: Primitive,
+        svc: str,
+        host: str,
+        minute: int,
+        count: int,
+        tids: dict[int, int],
+        window: Window,
+        now: datetime,
+    ) -> Finding:
+        top = max(tids.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+        values = {
+            "service": svc,
+            "host": host,
+            "template_id": top,
+            "count": count,
+            "template": clip(window.templates.get(top, "")),
+            "label": p.label,
+        }
+        return Finding(
+            detector=self.name,
+            at=now,
+            started_at=from_minute(minute),
+            service=svc,
+            host=host,
+            severity=p.severity,
+            summary=p.summary.format_map(values),
+            template_id=top,
+            kind=p.name,
+            evidence={"count": count, "template_ids": sorted(tids)},
+        )
+
+
+def _load(raw: Mapping[str, Any] | None) -> dict[str, dict[str, int]]:
+    """Return a copy of the last-fired minutes in `raw`, dropping anything malformed."""
+    out: dict[str, dict[str, int]] = {}
+    c = raw.get("c") if raw is not None else None
+    if not isinstance(c, Mapping):
+        return out
+    for kind, hosts in c.items():
+        if isinstance(kind, str) and isinstance(hosts, Mapping):
+            good = {h: m for h, m in hosts.items() if isinstance(h, str) and is_minute(m)}
+            if good:
+                out[kind] = good
+    return out
+
+
+#: Services that log on behalf of others (the kernel's "postgres invoked oom-killer",
+#: systemd's "A process of this unit has been killed"): their primitives are about a
+#: victim. The investigation's analysis uses the same set.
+MESSENGERS = frozenset({"kernel", "systemd", "init"})
+
+
+def _credit_the_victim(findings: list[Finding]) -> list[Finding]:
+    """Drop a messenger's finding when the same host has the same primitive for a real
+    service in this window: one OOM kill is one finding, about its victim."""
+    named = {(f.host, f.kind) for f in findings if f.service not in MESSENGERS}
+    return [f for f in findings if f.service not in MESSENGERS or (f.host, f.kind) not in named]

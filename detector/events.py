@@ -1,0 +1,143 @@
+"""Typed values that flow from the readers into the miner and the store.
+
+`LogEvent` is the one shape every reader produces, whatever the wire format.
+`Rejected` is what a reader yields instead when a line cannot become an event:
+bad input is counted and reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from types import MappingProxyType
+from typing import Any
+
+#: Lines longer than this are truncated and flagged (`LogEvent.truncated`).
+MAX_LINE_BYTES = 64 * 1024
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Severity(IntEnum):
+    """Log severity, ordered so that a larger value is worse.
+
+    The values are *not* syslog priorities (where 0 is the worst); use
+    `from_syslog_priority` and `syslog_priority` to convert.
+    """
+
+    DEBUG = 0
+    INFO = 1
+    NOTICE = 2
+    WARNING = 3
+    ERROR = 4
+    CRITICAL = 5
+    ALERT = 6
+    EMERGENCY = 7
+
+    @classmethod
+    def from_syslog_priority(cls, priority: int) -> Severity:
+        """Map a syslog/journald PRIORITY (0 emerg .. 7 debug) to a Severity.
+
+        Raises ValueError for a priority outside 0..7.
+        """
+        if not 0 <= priority <= 7:
+            raise ValueError(f"syslog priority must be 0..7, got: {priority}")
+        return cls(7 - priority)
+
+    @property
+    def syslog_priority(self) -> int:
+        return 7 - int(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a level name as written by common loggers (`warn`, `ERR`, `fatal`, `5`).
+
+        Raises ValueError naming the unknown value.
+        """
+        key = text.strip().lower()
+        if key.isdigit():
+            return cls.from_syslog_priority(int(key))
+        try:
+            return _NAMES[key]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+_NAMES: dict[str, Severity] = {
+    "trace": Severity.DEBUG,
+    "debug": Severity.DEBUG,
+    "dbg": Severity.DEBUG,
+    "info": Severity.INFO,
+    "information": Severity.INFO,
+    "informational": Severity.INFO,
+    "notice": Severity.NOTICE,
+    "warn": Severity.WARNING,
+    "warning": Severity.WARNING,
+    "err": Severity.ERROR,
+    "error": Severity.ERROR,
+    "crit": Severity.CRITICAL,
+    "critical": Severity.CRITICAL,
+    "fatal": Severity.CRITICAL,
+    "severe": Severity.CRITICAL,
+    "alert": Severity.ALERT,
+    "emerg": Severity.EMERGENCY,
+    "emergency": Severity.EMERGENCY,
+    "panic": Severity.EMERGENCY,
+}
+
+
+def utc(ts: datetime) -> datetime:
+    """Return `ts` as an aware UTC datetime; a naive value is taken to be UTC."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One log record, normalised.
+
+    `ts` is always timezone-aware UTC. `service` is the best name the reader
+    could find (syslog identifier, unit without `.service`, JSON `service`);
+    the inventory may map it to a declared service later. `attributes` keeps
+    every extra field of the input (JSON keys, journald fields) as strings or
+    JSON scalars.
+    """
+
+    ts: datetime
+    host: str
+    service: str
+    severity: Severity
+    message: str
+    source: str = ""
+    attributes: Mapping[str, Any] = field(default=_EMPTY)
+    truncated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ts.tzinfo is None or self.ts.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "ts", utc(self.ts))
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A line that could not become a `LogEvent`.
+
+    `line_no` is 1-based in the input; `reason` is a sentence fit for an
+    operator ("malformed JSON: Expecting ',' delimiter at column 17");
+    `excerpt` is the start of the offending line, already made printable.
+    """
+
+    source: str
+    line_no: int
+    reason: str
+    excerpt: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.source}:{self.line_no}" if self.source else f"line {self.line_no}"
+        return f"{where}: {self.reason}"

@@ -1,0 +1,294 @@
+"""`IncidentManager`: findings in, incident changes out, state in SQL.
+
+One `process(findings, now)` per tick, in one transaction:
+
+1. incidents quiet for `resolve_after_quiet_minutes` resolve (a claim, so a
+   concurrent status change wins cleanly);
+2. open incidents and active cooldowns are loaded and `plan_grouping`
+   decides each finding's fate;
+3. new incidents are written with their findings; incidents that gained
+   findings get their root, blast radius, severity, title and bundle recomputed.
+
+If a concurrent writer resolves an incident between the read and the write,
+the transaction is rolled back and the whole step is retried on fresh state
+(`MAX_ATTEMPTS`), so no finding is lost and none is attached to a resolved incident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine
+
+from detector.findings import Finding
+from detector.incidents import repository as repo
+from detector.incidents.bundle import build_bundle
+from detector.incidents.grouping import GroupingPlan, finding_hosts, plan_grouping
+from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
+from detector.incidents.root import RootRanking, rank_roots
+from detector.incidents.summary import incident_severity, incident_title
+from detector.incidents.topology import Topology
+
+log = logging.getLogger(__name__)
+
+#: Tries of one `process` step when a concurrent writer changed an incident under it.
+MAX_ATTEMPTS = 3
+
+
+class IncidentNotFound(LookupError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident {incident_id}")
+
+
+class IncidentConflict(RuntimeError):
+    """Another worker changed the incident first; re-read it and decide again."""
+
+
+class ChangeKind(StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    """What `process` did to one incident. `added`: the findings it gained in this step."""
+
+    kind: ChangeKind
+    incident: Incident
+    added: tuple[Finding, ...] = ()
+
+
+class _Retry(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    ranking: RootRanking
+    title: str
+    severity: int
+    services: tuple[str, ...]
+    hosts: tuple[str, ...]
+
+
+class IncidentManager:
+    """Groups findings into incidents and keeps their lifecycle, on any of the three backends."""
+
+    def __init__(
+        self, engine: Engine, topology: Topology, config: IncidentConfig | None = None
+    ) -> None:
+        self.engine = engine
+        self.topology = topology
+        self.config = config or IncidentConfig()
+        #: Decisions of the last `process` call (suppressed findings, repeats), for metrics.
+        self.last_plan: GroupingPlan | None = None
+
+    # -- the tick ----------------------------------------------------------------------------
+
+    def process(self, findings: Sequence[Finding], now: datetime) -> list[IncidentChange]:
+        """Resolve quiet incidents, then group `findings`; returns what changed, in order.
+
+        Raises IncidentConflict if concurrent writers kept changing incidents
+        for `MAX_ATTEMPTS` tries; store and graph errors propagate.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    return self._process(conn, findings, now)
+            except _Retry:
+                log.info("an incident changed under the tick; retrying on fresh state")
+        raise IncidentConflict("incidents kept changing concurrently; findings not grouped")
+
+    def _process(
+        self, conn: Connection, findings: Sequence[Finding], now: datetime
+    ) -> list[IncidentChange]:
+        cfg = self.config
+        changes = self._resolve_quiet(conn, now)
+        active = repo.load_active(conn)
+        cooldowns = repo.active_cooldowns(conn, now, timedelta(minutes=cfg.cooldown_minutes))
+        plan = plan_grouping(
+            active,
+            cooldowns,
+            findings,
+            self.topology,
+            now,
+            window=timedelta(minutes=cfg.grouping_window_minutes),
+            depth=cfg.graph_depth,
+        )
+        self.last_plan = plan
+        for group in plan.new_groups:
+            changes.append(self._open(conn, group, plan, now))
+        by_id = {inc.id: inc for inc in active}
+        for incident_id in sorted(plan.touched):
+            change = self._extend(conn, by_id[incident_id], plan, now)
+            if change is not None:
+                changes.append(change)
+        suppressed = [d.finding for d in plan.decisions if d.outcome == "suppressed_cooldown"]
+        for finding in suppressed:
+            repo.attach_suppressed(conn, finding)  # extends that key's cooldown
+        if suppressed:
+            log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
+        return changes
+
+    def _analyse(self, findings: Sequence[Finding]) -> _Analysis:
+        ranking = rank_roots(findings, self.topology)
+        hosts: set[str] = set()
+        for f in findings:
+            hosts |= finding_hosts(f, self.topology)
+        return _Analysis(
+            ranking=ranking,
+            title=incident_title(findings, ranking.root),
+            severity=incident_severity(findings, self.config.critical_services),
+            services=tuple(sorted({f.service for f in findings if f.service is not None})),
+            hosts=tuple(sorted(hosts)),
+        )
+
+    def _bundle(
+        self, conn: Connection, incident_id: int, a: _Analysis, findings: Sequence[Finding], now
+    ) -> dict:
+        return build_bundle(
+            conn,
+            incident_id=incident_id,
+            title=a.title,
+            findings=findings,
+            ranking=a.ranking,
+            topology=self.topology,
+            now=now,
+            limits=self.config.bundle,
+        )
+
+    def _open(
+        self, conn: Connection, group: Sequence[Finding], plan: GroupingPlan, now: datetime
+    ) -> IncidentChange:
+        index = next(d.new_group for d in plan.decisions if d.finding is group[0])
+        last = max(d.finding.at for d in plan.decisions if d.new_group == index)
+        a = self._analyse(group)
+        incident = Incident(
+            id=0,
+            status=IncidentStatus.OPEN,
+            severity=a.severity,
+            title=a.title,
+            opened_at=now,
+            updated_at=now,
+            last_finding_at=last,
+            resolved_at=None,
+            services=a.services,
+            hosts=a.hosts,
+            findings=tuple(group),
+            root=a.ranking.root,
+            blast_radius=a.ranking.blast_radius,
+        )
+        incident_id = repo.insert_incident(conn, incident)
+        repo.insert_findings(conn, incident_id, group)
+        bundle = self._bundle(conn, incident_id, a, group, now)
+        repo.update_unresolved(conn, incident_id, {"bundle": bundle})
+        return IncidentChange(
+            ChangeKind.OPENED,
+            dataclasses.replace(incident, id=incident_id, bundle=bundle),
+            tuple(group),
+        )
+
+    def _extend(
+        self, conn: Connection, incident: Incident, plan: GroupingPlan, now: datetime
+    ) -> IncidentChange | None:
+        added = plan.joins.get(incident.id, ())
+        latest = plan.latest_at(incident.id)
+        last = max(incident.last_finding_at, latest) if latest else incident.last_finding_at
+        if not added:
+            if last != incident.last_finding_at and not repo.update_unresolved(
+                conn, incident.id, {"last_finding_at": last}
+            ):
+                raise _Retry
+            return None
+        findings = (*incident.findings, *added)
+        a = self._analyse(findings)
+        bundle = self._bundle(conn, incident.id, a, findings, now)
+        updated = dataclasses.replace(
+            incident,
+            severity=a.severity,
+            title=a.title,
+            updated_at=now,
+            last_finding_at=last,
+            services=a.services,
+            hosts=a.hosts,
+            findings=findings,
+            root=a.ranking.root,
+            blast_radius=a.ranking.blast_radius,
+            bundle=bundle,
+        )
+        values = repo.incident_values(updated)
+        for column in ("status", "opened_at", "resolved_at"):
+            del values[column]  # never overwrite what a concurrent claim may have changed
+        if not repo.update_unresolved(conn, incident.id, values):
+            raise _Retry
+        repo.insert_findings(conn, incident.id, added)
+        return IncidentChange(ChangeKind.UPDATED, updated, tuple(added))
+
+    def _resolve_quiet(self, conn: Connection, now: datetime) -> list[IncidentChange]:
+        quiet_since = now - timedelta(minutes=self.config.resolve_after_quiet_minutes)
+        changes = []
+        for incident in repo.load_active(conn):
+            if incident.last_finding_at > quiet_since:
+                continue
+            if repo.claim_status(
+                conn,
+                incident.id,
+                incident.status,
+                IncidentStatus.RESOLVED,
+                now,
+                quiet_since=quiet_since,
+            ):
+                resolved = dataclasses.replace(
+                    incident, status=IncidentStatus.RESOLVED, resolved_at=now, updated_at=now
+                )
+                changes.append(IncidentChange(ChangeKind.RESOLVED, resolved))
+        return changes
+
+    # -- reading and the lifecycle -----------------------------------------------------------
+
+    def get(self, incident_id: int) -> Incident | None:
+        with self.engine.connect() as conn:
+            return repo.load(conn, incident_id)
+
+    def list(self, status: IncidentStatus | None = None, limit: int = 50) -> list[Incident]:
+        """The newest `limit` incidents, optionally only those of `status`."""
+        with self.engine.connect() as conn:
+            return repo.list_incidents(conn, status, limit)
+
+    def claim(
+        self, incident_id: int, expected: IncidentStatus, wanted: IncidentStatus, now: datetime
+    ) -> bool:
+        """Move `incident_id` from `expected` to `wanted`; False if it was not `expected`.
+
+        The way for a worker to take an incident: `claim(id, OPEN, INVESTIGATING, now)`
+        succeeds for exactly one of several concurrent callers.
+        Raises IllegalTransition for a forbidden transition.
+        """
+        with self.engine.begin() as conn:
+            return repo.claim_status(conn, incident_id, expected, wanted, now)
+
+    def set_status(self, incident_id: int, status: IncidentStatus, now: datetime) -> Incident:
+        """Move an incident to `status` from whatever it is now; returns the incident after.
+
+        Raises IncidentNotFound, IllegalTransition (e.g. resolved -> open), or
+        IncidentConflict when another worker changed its status in between.
+        """
+        with self.engine.begin() as conn:
+            current = repo.load(conn, incident_id)
+            if current is None:
+                raise IncidentNotFound(incident_id)
+            current.status.check_transition(status)
+            if not repo.claim_status(conn, incident_id, current.status, status, now):
+                raise IncidentConflict(
+                    f"incident {incident_id} changed status concurrently (was {current.status})"
+                )
+            updated = repo.load(conn, incident_id)
+        assert updated is not None
+        return updated

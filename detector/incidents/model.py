@@ -1,0 +1,215 @@
+"""The typed values of the incident layer: status, severity, `Incident`, its config.
+
+Severity: an incident reuses `detector.events.Severity` (aliased `IncidentSeverity`)
+rather than a second scale, so a finding's severity and its incident's compare
+directly and the column holds the same integers as `minute_counts.severity`.
+An incident is as severe as its worst finding, and at least CRITICAL once
+`critical_services` or more distinct subjects show anomalies (a cascade that
+spread is worse than any one of its errors); see `summary.incident_severity`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detector.events import Severity
+from detector.findings import Finding
+
+#: An incident's severity is a log severity (WARNING .. EMERGENCY in practice).
+IncidentSeverity = Severity
+
+
+class IllegalTransition(ValueError):
+    """A status change the lifecycle does not allow (`resolved -> open`, ...)."""
+
+    def __init__(self, current: IncidentStatus, wanted: IncidentStatus) -> None:
+        self.current = current
+        self.wanted = wanted
+        allowed = ", ".join(sorted(_TRANSITIONS[current])) or "none (terminal)"
+        super().__init__(
+            f"an incident cannot go from {current.value} to {wanted.value}; "
+            f"allowed from {current.value}: {allowed}"
+        )
+
+
+class IncidentStatus(StrEnum):
+    """The lifecycle `open -> investigating -> reported -> resolved`.
+
+    `investigating -> open` hands an incident back when an investigation is
+    abandoned (the investigator crashed or gave up) so another one may claim
+    it. Any unresolved incident may be resolved (by the quiet period or by
+    hand). `resolved` is terminal: the same trouble later opens a new incident,
+    subject to the cooldown.
+    """
+
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    REPORTED = "reported"
+    RESOLVED = "resolved"
+
+    @property
+    def active(self) -> bool:
+        """True until resolved: an active incident still accepts findings."""
+        return self is not IncidentStatus.RESOLVED
+
+    def can_become(self, wanted: IncidentStatus) -> bool:
+        return wanted.value in _TRANSITIONS[self]
+
+    def check_transition(self, wanted: IncidentStatus) -> IncidentStatus:
+        """Return `wanted` when `self -> wanted` is legal; raise IllegalTransition otherwise."""
+        if not self.can_become(wanted):
+            raise IllegalTransition(self, wanted)
+        return wanted
+
+
+_TRANSITIONS: dict[IncidentStatus, frozenset[str]] = {
+    IncidentStatus.OPEN: frozenset({"investigating", "resolved"}),
+    IncidentStatus.INVESTIGATING: frozenset({"open", "reported", "resolved"}),
+    IncidentStatus.REPORTED: frozenset({"resolved"}),
+    IncidentStatus.RESOLVED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RootRef:
+    """Where an incident started: a service (and the host it failed on), or a whole host.
+
+    `service` is None when a host is the root (it went silent); `host` is None
+    when the root service's host is not known (no host on its findings and
+    none or several in the inventory).
+    """
+
+    service: str | None
+    host: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"service": self.service, "host": self.host}
+
+    def __str__(self) -> str:
+        if self.service is None:
+            return f"host {self.host}"
+        return f"{self.service} on {self.host}" if self.host else self.service
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident as stored: a cascade of findings, its lifecycle and its analysis.
+
+    `id` is 0 only for an incident not yet written. `findings` are in the
+    order they joined (one per cooldown key: a repeat only moves
+    `last_finding_at`). `services` and `hosts` are sorted. `blast_radius` lists
+    the services the root impacts, nearest first. `bundle` is the bounded
+    context bundle (see `bundle.py`), None until built.
+    """
+
+    id: int
+    status: IncidentStatus
+    severity: IncidentSeverity
+    title: str
+    opened_at: datetime
+    updated_at: datetime
+    last_finding_at: datetime
+    resolved_at: datetime | None
+    services: tuple[str, ...]
+    hosts: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    root: RootRef | None = None
+    blast_radius: tuple[str, ...] = ()
+    bundle: dict[str, Any] | None = None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The cooldown keys of its findings."""
+        return frozenset(f.key for f in self.findings)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Services and `host:NAME` subjects of its findings, sorted."""
+        return tuple(sorted({f.subject for f in self.findings}))
+
+    def to_json(self) -> dict[str, Any]:
+        """The backtest shape: one JSON object per incident, stable key order."""
+        return {
+            "id": self.id,
+            "opened_at": _iso(self.opened_at),
+            "resolved_at": _iso(self.resolved_at) if self.resolved_at else None,
+            "severity": self.severity.label,
+            "services": list(self.services),
+            "hosts": list(self.hosts),
+            "triggers": [
+                {
+                    "detector": f.detector,
+                    "service": f.service,
+                    "host": f.host,
+                    "at": _iso(f.at),
+                    "summary": f.summary,
+                }
+                for f in self.findings
+            ],
+            "suspected_root": self.root.to_json() if self.root else None,
+            "blast_radius": list(self.blast_radius),
+        }
+
+
+def _iso(ts: datetime) -> str:
+    """`2026-03-04T10:00:00Z`: seconds precision, UTC, as the JSONL input format writes it."""
+    return (
+        ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if ts.microsecond == 0
+        else (ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    )
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BundleConfig(_Strict):
+    """Limits of the context bundle stored with each incident (`detector.incidents.bundle`)."""
+
+    lead_in_minutes: PositiveInt = Field(
+        default=30, description="how far before the first finding the bundle's window starts"
+    )
+    max_templates_per_service: PositiveInt = 10
+    max_first_seen: PositiveInt = 20
+    max_sample_lines: PositiveInt = 40
+    max_samples_per_template: PositiveInt = 3
+    max_restarts: PositiveInt = 20
+    max_line_chars: Annotated[int, Field(ge=40)] = Field(
+        default=300, description="each sample line is cut to this many characters"
+    )
+    max_bytes: Annotated[int, Field(ge=4096)] = Field(
+        default=16 * 1024, description="upper bound of the bundle's JSON encoding, in bytes"
+    )
+    redact_emails: bool = Field(default=False, description="replace e-mail addresses by <email>")
+
+
+class IncidentConfig(_Strict):
+    """How findings become incidents (`detector.incidents` in the config file)."""
+
+    grouping_window_minutes: PositiveInt = Field(
+        default=30,
+        description="a finding joins an incident whose last finding is at most this old",
+    )
+    graph_depth: PositiveInt = Field(
+        default=3, description="how many dependency hops still connect two services"
+    )
+    cooldown_minutes: Annotated[int, Field(ge=0)] = Field(
+        default=60,
+        description="a resolved incident's findings cannot open a new incident for this long",
+    )
+    resolve_after_quiet_minutes: PositiveInt = Field(
+        default=30, description="an incident without new findings for this long resolves"
+    )
+    critical_services: Annotated[int, Field(ge=2)] = Field(
+        default=3, description="an incident with anomalies on this many subjects is critical"
+    )
+    bundle: BundleConfig = Field(default_factory=BundleConfig)

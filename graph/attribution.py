@@ -1,0 +1,227 @@
+"""Which declared service a log event belongs to.
+
+`attribute(event, inventory)` applies the services' `match` rules to the event's
+container, systemd unit and syslog identifier, in that order (the most specific
+first), among the services that run on the event's host. An event that matches
+nothing keeps the reader's guess (`event.service`, usually the identifier).
+
+A kernel OOM-killer line is about its victim, not about the kernel:
+`Out of memory: Killed process 2811 (postgres)` goes to the service that runs
+`postgres` on that host. A victim that no service claims is attributed to its
+process name, like any unmatched event.
+
+The rules are compiled once per inventory into dictionaries (globs are tried
+after exact names) because this runs on every event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from detector.events import LogEvent
+    from graph.inventory import Inventory
+
+#: The kernel truncates process names (`comm`) to 15 characters.
+COMM_LEN = 15
+
+# "Out of memory: Killed process 2811 (postgres) total-vm:..." and the cgroup variant
+# "Memory cgroup out of memory: Killed process 2811 (postgres) ...";
+# "oom_reaper: reaped process 2811 (postgres), now anon-rss:0kB, ..."
+_OOM_KILLED = re.compile(r"(?:Killed|reaped) process (\d+) \((.+?)\)")
+# "oom-kill:constraint=...,task_memcg=/system.slice/postgresql@15-main.service,
+#  task=postgres,pid=2811,uid=113" (one line)
+_OOM_KILL_SUMMARY = re.compile(r"oom-kill:.*?\btask=(?P<task>[^,]+),pid=(?P<pid>\d+)")
+_TASK_MEMCG = re.compile(r"\btask_memcg=(?P<cg>[^,\s]+)")
+
+_IDENTIFIER_FIELDS = ("SYSLOG_IDENTIFIER",)
+_UNIT_FIELDS = ("_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT")
+# journald puts the unit a systemd message is *about* in UNIT / USER_UNIT
+# (`_SYSTEMD_UNIT` is then init.scope); tried after the identifier.
+_ABOUT_UNIT_FIELDS = ("UNIT", "USER_UNIT")
+_CONTAINER_FIELDS = ("CONTAINER_NAME", "container_name", "container")
+
+
+@dataclass(frozen=True, slots=True)
+class OomVictim:
+    """The process an OOM-killer line names."""
+
+    pid: int
+    process: str
+    unit: str | None = None
+
+
+def oom_victim(event: LogEvent) -> OomVictim | None:
+    """The victim of a kernel OOM-killer line, or None for any other event."""
+    if not _is_kernel(event):
+        return None
+    m = _OOM_KILLED.search(event.message)
+    if m:
+        return OomVictim(int(m.group(1)), m.group(2))
+    m = _OOM_KILL_SUMMARY.search(event.message)
+    if m:
+        cg = _TASK_MEMCG.search(event.message)
+        unit = cg.group("cg").rstrip("/").rsplit("/", 1)[-1] if cg else None
+        return OomVictim(int(m.group("pid")), m.group("task"), unit or None)
+    return None
+
+
+def _is_kernel(event: LogEvent) -> bool:
+    attrs = event.attributes
+    return (
+        event.service == "kernel"
+        or attrs.get("SYSLOG_IDENTIFIER") == "kernel"
+        or attrs.get("_TRANSPORT") == "kernel"
+    )
+
+
+@dataclass
+class _Table:
+    """name -> services (declaration order) for exact values, and (glob, service) pairs."""
+
+    exact: dict[str, list[str]] = field(default_factory=dict)
+    globs: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, pattern: str, service: str) -> None:
+        if _is_glob(pattern):
+            self.globs.append((pattern, service))
+        else:
+            self.exact.setdefault(pattern, []).append(service)
+
+    def lookup(self, value: str, allowed: set[str] | None) -> str | None:
+        for service in self.exact.get(value, ()):
+            if allowed is None or service in allowed:
+                return service
+        for pattern, service in self.globs:
+            if (allowed is None or service in allowed) and fnmatchcase(value, pattern):
+                return service
+        return None
+
+
+class Attributor:
+    """Compiled `match` rules of one inventory. Use `attribute` unless you hold many."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.containers = _Table()
+        self.units = _Table()
+        self.identifiers = _Table()
+        self.comms = _Table()  # identifiers cut to the kernel's 15 characters
+        self.on_host: dict[str, set[str]] = {}
+        self._memo: dict[tuple, str] = {}
+        for name, spec in inventory.services.items():
+            match = spec.effective_match(name)
+            for c in match.containers:
+                self.containers.add(c, name)
+            for u in match.units:
+                self.units.add(u, name)
+                if u.endswith(".service"):
+                    self.units.add(u.removesuffix(".service"), name)
+            for i in match.identifiers:
+                self.identifiers.add(i, name)
+                self.comms.add(i[:COMM_LEN] if not _is_glob(i) else i, name)
+            for host in inventory.hosts_of(name):
+                self.on_host.setdefault(host, set()).add(name)
+
+    def _allowed(self, host: str) -> set[str] | None:
+        """Services on `host`; None (all services) for a host the inventory does not declare."""
+        if host in self.on_host:
+            return self.on_host[host]
+        short = host.split(".", 1)[0]
+        if short in self.on_host:
+            return self.on_host[short]
+        return None
+
+    def attribute(self, event: LogEvent) -> str:
+        """The service of `event`; memoised on the fields the rules read (not the
+        message, except for kernel lines, which may name an OOM victim)."""
+        attrs = event.attributes
+        if _is_kernel(event):
+            return self._attribute(event)
+        key = (
+            (event.host, event.service, *(attrs.get(f) for f in _KEY_FIELDS))
+            if attrs
+            else (event.host, event.service)
+        )
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            hit = self._memo[key] = self._attribute(event)
+        return hit
+
+    def _attribute(self, event: LogEvent) -> str:
+        allowed = self._allowed(event.host)
+        victim = oom_victim(event)
+        if victim is not None:
+            found = None
+            if victim.unit:
+                found = self.units.lookup(victim.unit, allowed)
+            found = found or self.comms.lookup(victim.process, allowed)
+            found = found or self.identifiers.lookup(victim.process, allowed)
+            return found or victim.process
+        attrs = event.attributes
+        for fields, table in (
+            (_CONTAINER_FIELDS, self.containers),
+            (_UNIT_FIELDS, self.units),
+        ):
+            for f in fields:
+                value = attrs.get(f)
+                if isinstance(value, str) and value:
+                    found = table.lookup(value, allowed)
+                    if found:
+                        return found
+        identifiers = [attrs.get(f) for f in _IDENTIFIER_FIELDS] + [event.service]
+        for value in identifiers:
+            if isinstance(value, str) and value:
+                found = self.identifiers.lookup(value, allowed)
+                if found:
+                    return found
+        for f in _ABOUT_UNIT_FIELDS:
+            value = attrs.get(f)
+            if isinstance(value, str) and value:
+                found = self.units.lookup(value, allowed)
+                if found:
+                    return found
+        comm = attrs.get("_COMM")
+        if isinstance(comm, str) and comm:
+            found = self.comms.lookup(comm, allowed)
+            if found:
+                return found
+        return event.service
+
+
+#: Every attribute field the rules read: the memo key of `Attributor.attribute`.
+_KEY_FIELDS = (
+    *_CONTAINER_FIELDS,
+    *_UNIT_FIELDS,
+    *_IDENTIFIER_FIELDS,
+    *_ABOUT_UNIT_FIELDS,
+    "_COMM",
+)
+_MEMO_SIZE = 100_000
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+_cache: dict[int, tuple[Inventory, Attributor]] = {}
+
+
+def attribute(event: LogEvent, inventory: Inventory) -> str:
+    """The name of the service `event` belongs to (see the module docstring for the rules)."""
+    return attributor_for(inventory).attribute(event)
+
+
+def attributor_for(inventory: Inventory) -> Attributor:
+    """The compiled rules for `inventory`, built once and kept while it is the current one."""
+    hit = _cache.get(id(inventory))
+    if hit is not None and hit[0] is inventory:
+        return hit[1]
+    compiled = Attributor(inventory)
+    _cache.clear()  # keep one: the daemon has one current inventory at a time
+    _cache[id(inventory)] = (inventory, compiled)
+    return compiled

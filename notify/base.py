@@ -1,0 +1,146 @@
+"""The notifier interface: `Notification` in, `send()` out, `NotifyError` on failure.
+
+A notifier is one module: a transport built from its config section with a
+`name` and `send(notification, committing)`. It raises `NotifyError` for every
+failure (never another exception) and keeps secrets out of the message.
+`committing` is called once, just before the first byte that could deliver the
+message leaves the process: the outbox records there that the delivery is in
+doubt until the channel answers (see `notify/outbox.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from detector.events import Severity
+
+
+class NotifyError(Exception):
+    """A delivery failed.
+
+    `permanent`: retrying cannot help (401, 404, refused recipient); the channel
+    is marked broken. `in_doubt`: the request left the process but no answer
+    came back, so the channel may have delivered it; the outbox does not resend
+    it (never twice) and reports it as unconfirmed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        in_doubt: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.in_doubt = in_doubt
+        #: Seconds the channel asked us to wait (Discord's 429 `retry_after`).
+        self.retry_after = retry_after
+
+
+class NotificationKind(StrEnum):
+    OPENED = "opened"
+    REPORT = "report"
+    RESOLVED = "resolved"
+    DIGEST = "digest"
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A named block of a message (an embed field, an e-mail paragraph)."""
+
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message, independent of the channel that carries it.
+
+    `title` is one line; `summary` a short paragraph; `sections` the named
+    facts (root cause, confidence, blast radius, evidence, replay command);
+    `markdown` the full report, attached when the message cannot hold it.
+    Everything round-trips through JSON: the outbox stores it as its payload.
+    """
+
+    kind: NotificationKind
+    title: str
+    summary: str = ""
+    severity: Severity | None = None
+    incident_id: int | None = None
+    sections: tuple[Section, ...] = ()
+    markdown: str = ""
+    created_at: datetime | None = None
+    attachment_name: str = "report.md"
+    tags: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "title": self.title,
+            "summary": self.summary,
+            "severity": None if self.severity is None else self.severity.label,
+            "incident_id": self.incident_id,
+            "sections": [[s.name, s.value, s.inline] for s in self.sections],
+            "markdown": self.markdown,
+            "created_at": None if self.created_at is None else self.created_at.isoformat(),
+            "attachment_name": self.attachment_name,
+            "tags": list(self.tags),
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Notification:
+        sev = obj.get("severity")
+        created = obj.get("created_at")
+        return cls(
+            kind=NotificationKind(obj["kind"]),
+            title=obj["title"],
+            summary=obj.get("summary", ""),
+            severity=None if sev is None else Severity.parse(sev),
+            incident_id=obj.get("incident_id"),
+            sections=tuple(Section(n, v, bool(i)) for n, v, i in obj.get("sections", [])),
+            markdown=obj.get("markdown", ""),
+            created_at=None if created is None else datetime.fromisoformat(created),
+            attachment_name=obj.get("attachment_name", "report.md"),
+            tags=tuple(obj.get("tags", ())),
+        )
+
+
+#: Called by a notifier just before the message can reach the channel.
+Committing = Callable[[], None]
+
+
+def no_commit() -> None:
+    """The `committing` hook when nobody records delivery phases (tests, previews)."""
+
+
+class Notifier(Protocol):
+    """A transport. `send` returns a receipt (Discord's message id) or None."""
+
+    name: str
+
+    def send(self, notification: Notification, committing: Committing = no_commit) -> str | None:
+        """Deliver `notification`; raises NotifyError (and nothing else) on failure."""
+        ...
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every secret (and its URL path, for webhook URLs) replaced by `***`."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        # A webhook URL's token also travels alone (in a path, in an error of urllib).
+        if "/" in secret:
+            for part in secret.split("/"):
+                if len(part) >= 16:
+                    text = text.replace(part, "***")
+    return text

@@ -1,0 +1,173 @@
+"""E-mail over SMTP: plain text with an HTML alternative, STARTTLS, TLS or none.
+
+Every network step has a timeout. Answers map to `NotifyError`: refused login
+(535) and refused recipients or sender (5xx) are permanent; 4xx answers and
+network failures are transient; a failure after the message body was handed
+over (the final `.` of DATA) without the server's answer is in doubt. The
+password comes from the config (`LOGVIGIL_SMTP_PASSWORD`) and is never written
+into a message or log record.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from notify.base import Committing, Notification, NotifyError, no_commit, scrub
+from notify.text_render import render_html, render_text, subject
+
+#: Seconds for connecting and for each SMTP command.
+TIMEOUT_SECONDS = 15.0
+#: RFC 5322 recommends header lines under 78 characters; subjects are folded, but kept short.
+SUBJECT_MAX = 200
+
+
+class EmailNotifier:
+    """Sends one message per notification to every address of `to`."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,
+        sender: str,
+        to: list[str],
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = TIMEOUT_SECONDS,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.sender, self.to = sender, list(to)
+        self.user = user
+        self._password = password
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    @classmethod
+    def from_config(cls, cfg) -> EmailNotifier:
+        return cls(
+            cfg.host,
+            cfg.port,
+            cfg.security,
+            cfg.sender,
+            cfg.to,
+            cfg.user,
+            cfg.password.get_secret_value() if cfg.password is not None else None,
+        )
+
+    def __repr__(self) -> str:
+        return f"EmailNotifier(host={self.host!r}, port={self.port}, password=***)"
+
+    def _error(self, message: str, **kw) -> NotifyError:
+        return NotifyError(scrub(message, [self._password]), **kw)
+
+    def build(self, n: Notification) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = " ".join(subject(n).split())[:SUBJECT_MAX]
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(self.to)
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = make_msgid(domain="logvigil")
+        msg.set_content(render_text(n))
+        msg.add_alternative(render_html(n), subtype="html")
+        return msg
+
+    def send(self, notification: Notification, committing: Committing = no_commit) -> str | None:
+        """Send `notification`; returns the Message-ID. Raises NotifyError."""
+        msg = self.build(notification)
+        try:
+            smtp = self._connect()
+        except NotifyError:
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            raise self._error(
+                f"cannot connect to {self.host}:{self.port}: {_describe(exc)}"
+            ) from None
+        committed = False
+        try:
+            try:
+                self._login(smtp)
+                committing()
+                committed = True
+                smtp.send_message(msg)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = sorted({code for code, _ in exc.recipients.values()})
+                raise self._error(
+                    f"the mail server refused every recipient ({codes})",
+                    permanent=all(c >= 500 for c in codes),
+                ) from None
+            except smtplib.SMTPSenderRefused as exc:
+                raise self._error(
+                    f"the mail server refused the sender: {exc.smtp_code}",
+                    permanent=exc.smtp_code >= 500,
+                ) from None
+            except smtplib.SMTPDataError as exc:
+                raise self._error(
+                    f"the mail server refused the message: {exc.smtp_code}",
+                    permanent=exc.smtp_code >= 500,
+                ) from None
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                # Once the message is being handed over the server may have queued it.
+                raise self._error(
+                    f"the mail server closed the connection: {_describe(exc)}",
+                    in_doubt=committed,
+                ) from None
+            except smtplib.SMTPException as exc:
+                raise self._error(f"SMTP error: {_describe(exc)}") from None
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+        return str(msg["Message-ID"])
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.ssl_context
+            )
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise self._error(
+                        "the mail server does not offer STARTTLS (security: starttls)",
+                        permanent=True,
+                    )
+                smtp.starttls(context=self.ssl_context)
+                smtp.ehlo()
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        if not self.user:
+            return
+        try:
+            smtp.login(self.user, self._password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise self._error(
+                f"the mail server refused the login of {self.user!r} ({exc.smtp_code})",
+                permanent=exc.smtp_code >= 500,
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise self._error(
+                "the mail server does not offer AUTH (remove `user` or enable TLS)", permanent=True
+            ) from None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,105 @@
+"""Scale-out pieces in one process: template id blocks, roles, and the leader-only jobs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from detector.config import Settings
+from detector.daemon import Daemon, Role
+from detector.leader import FileLeader, current_leader
+from detector.runtime import Runtime
+from detector.store.ids import TemplateIdBlocks, reserve_block
+from detector.store.schema import Template
+from detector.templates import TemplateMiner
+
+T0 = datetime(2026, 3, 4, 10, 0, 30, tzinfo=UTC)
+
+
+def test_id_blocks_never_overlap_and_start_above_every_stored_id(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Template),
+            [
+                {
+                    "id": 41,
+                    "template": "x <*>",
+                    "first_seen": T0,
+                    "last_seen": T0,
+                    "count": 1,
+                    "max_severity": 6,
+                }
+            ],
+        )
+    first = reserve_block(engine, 10)
+    assert first == range(42, 52)
+    blocks: list[range] = []
+    threads = [
+        threading.Thread(target=lambda: blocks.append(reserve_block(engine, 100))) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for b in [first, *blocks] for i in b]
+    assert len(ids) == len(set(ids)) == 410
+
+
+def test_a_miner_with_an_allocator_takes_its_ids_and_skips_taken_ones() -> None:
+    handed = iter([5, 7, 8])
+    miner = TemplateMiner(templates=[(7, "known text here")], next_id=lambda: next(handed))
+    assert miner.add("disk sda failed").template_id == 5
+    assert miner.add("fan speed low on board").template_id == 8  # 7 is taken
+    assert miner.add("known text here").template_id == 7
+    rebuilt = TemplateMiner(templates=miner.templates())
+    assert rebuilt.match("disk sda failed").template_id == 5
+
+
+def test_two_ingest_miners_on_one_store_never_share_an_id(engine) -> None:
+    a = TemplateMiner(next_id=TemplateIdBlocks(engine, block=3))
+    b = TemplateMiner(next_id=TemplateIdBlocks(engine, block=3))
+    words = ("alpha", "bravo", "charlie", "delta", "echo")
+    ids_a = {a.add(f"{w} service started").template_id for w in words}
+    ids_b = {b.add(f"{w} job finished early").template_id for w in words}
+    assert len(ids_a) == len(ids_b) == 5 and not ids_a & ids_b
+
+
+def _runtime(tmp_path: Path, name: str) -> Runtime:
+    settings = Settings.model_validate(
+        {"data_dir": str(tmp_path / name), "graph": {"inventory": str(tmp_path / "none.yaml")}}
+    )
+    return Runtime(settings, db_url=f"sqlite:///{tmp_path / 'store.db'}", shared_store=True)
+
+
+def test_only_the_leader_ticks_and_a_follower_takes_over_when_it_stops(tmp_path: Path) -> None:
+    lock = tmp_path / "store.db.leader"
+    first, second = _runtime(tmp_path, "a"), _runtime(tmp_path, "b")
+    clock = lambda: T0  # noqa: E731
+    a = Daemon(first, [], role=Role.DETECT, leader=FileLeader(lock), clock=clock)
+    b = Daemon(second, [], role=Role.DETECT, leader=FileLeader(lock), clock=clock)
+    b.identity = "other-host:1"
+    try:
+        assert a.tick() is not None
+        assert b.tick() is None and not b.leader.held
+        with first.engine.connect() as conn:
+            assert current_leader(conn)[0] == a.identity
+        a.leader.release()  # as when its process dies
+        assert b.tick() is not None and b.leader.held
+        with first.engine.connect() as conn:
+            assert current_leader(conn)[0] == "other-host:1"
+    finally:
+        for rt in (first, second):
+            rt.close()
+
+
+def test_an_ingest_process_never_ticks(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, "a")
+    try:
+        daemon = Daemon(runtime, [], role=Role.INGEST, leader=FileLeader(tmp_path / "l"))
+        assert daemon.tick() is None and not daemon.leader.held
+        assert daemon.status()["role"] == "ingest"
+    finally:
+        runtime.close()
