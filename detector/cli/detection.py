@@ -332,10 +332,11 @@ def run(
             "ingest into this store (see docs/daemon.md)",
             soft_wrap=True,
         )
-    install_signal_handlers(daemon.stop)
+    restore_signals = install_signal_handlers(daemon.stop)
     try:
         daemon.run()
     finally:
+        restore_signals()
         runtime.close()
         if metrics is not None:
             metrics.close()

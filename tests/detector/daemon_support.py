@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -60,14 +61,48 @@ def stop(proc: subprocess.Popen, timeout: float = 60) -> int:
 
 
 def wait_for(
-    check: Callable[[], Any], *, timeout: float, every: float = 0.25, what: str = "condition"
+    check: Callable[[], Any],
+    *,
+    timeout: float,
+    every: float = 0.25,
+    what: str = "condition",
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
 ) -> Any:
-    """Poll `check` until it returns something truthy; fails after `timeout` seconds."""
+    """Poll `check` until it returns something truthy; fails after `timeout` seconds.
+
+    Given the daemon's `proc` (and its `log`), fails as soon as the daemon exits,
+    and either failure shows the end of the daemon's log: a daemon that died at
+    start must not look like a slow one.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(
+                f"the daemon exited ({proc.returncode}) while waiting for {what}{_tail(log)}"
+            )
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{_tail(log)}")
         time.sleep(every)
+
+
+def _tail(log: Path | None, chars: int = 4000) -> str:
+    if log is None or not log.exists():
+        return ""
+    return "; the daemon's log ends:\n" + log.read_text(errors="replace")[-chars:]
+
+
+def stored_messages(db: Path) -> list[str]:
+    """The messages in a SQLite store, read-only; [] before it exists or is migrated."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return [m for (m,) in conn.execute("SELECT message FROM events")]
+    except sqlite3.OperationalError:  # not migrated yet
+        return []
+    finally:
+        conn.close()

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from daemon_support import start_daemon, stop, stored_messages, wait_for
 from typer.testing import CliRunner
 
 from detector.cli import app
@@ -131,34 +127,23 @@ def test_the_daemon_ingests_a_file_and_stops_cleanly_on_sigterm(tmp_path: Path) 
         f"sources:\n  - type: file\n    path: {log}\n    format: raw\n"
         f"graph:\n  inventory: {INVENTORY}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGVIGIL_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "detector.cli", "run", "--config", str(cfg)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon_log = tmp_path / "daemon.log"
+    proc = start_daemon(cfg, log=daemon_log)
     try:
         with log.open("a") as f:
             f.write("worker 1 started\nworker 2 started\n")
-        deadline = time.monotonic() + 60
-        stored = 0
-        while time.monotonic() < deadline and stored < 2:
-            out = subprocess.run(
-                [sys.executable, "-m", "detector.cli", "stats", "--json", "--config", str(cfg)],
-                env=env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode == 0:
-                stored = json.loads(out.stdout)["events_stored"]
-            time.sleep(0.5)
-        assert stored == 2
+
+        wait_for(
+            lambda: len(stored_messages(tmp_path / "data" / "logvigil.db")) == 2,
+            timeout=120,
+            every=0.5,
+            what="both lines in the store",
+            proc=proc,
+            log=daemon_log,
+        )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
+        code = stop(proc)
+    assert code == 0, daemon_log.read_text()
+    assert "Traceback" not in daemon_log.read_text()
+    stats = runner.invoke(app, ["stats", "--json", "--config", str(cfg)])
+    assert json.loads(stats.stdout)["events_stored"] == 2

@@ -203,7 +203,6 @@ def test_hostile_bytes_never_crash_ingest(tmp_path: Path, db: str) -> None:
     assert stats["events_stored"] >= 2
 
 
-
 def test_prune_applies_the_configured_retention(tmp_path: Path, db: str) -> None:
     log = tmp_path / "old.jsonl"
     log.write_text(jsonl(GOOD))  # March 2026: far older than 7 days by now

@@ -8,14 +8,13 @@ resumes past it. This test shows it from outside, with real processes.
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from daemon_support import INVENTORY, kill_hard, start_daemon, stop, wait_for
+from daemon_support import INVENTORY, kill_hard, start_daemon, stop, stored_messages, wait_for
 
 LINES = 8000
 RATE = 250  # lines per second: the file grows through every kill and restart
@@ -29,18 +28,6 @@ def _writer(path: Path, done: threading.Event) -> None:
             if i % 25 == 24:
                 time.sleep(25 / RATE)
     done.set()
-
-
-def _stored(db: Path) -> list[str]:
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return [m for (m,) in conn.execute("SELECT message FROM events")]
-    except sqlite3.OperationalError:  # not migrated yet
-        return []
-    finally:
-        conn.close()
 
 
 @pytest.mark.slow
@@ -63,8 +50,8 @@ def test_every_line_is_stored_exactly_once_across_sigkills(tmp_path: Path) -> No
     while kills < 4:
         proc = start_daemon(cfg, log=daemon_log)
         # Let it ingest something (so each kill interrupts real work), then kill it at once.
-        before = len(_stored(db))
-        wait_for(lambda b=before: len(_stored(db)) > b, timeout=60, what="progress")
+        before = len(stored_messages(db))
+        wait_for(lambda b=before: len(stored_messages(db)) > b, timeout=60, what="progress")
         time.sleep(rng.uniform(0.0, 1.5))
         kill_hard(proc)
         kills += 1
@@ -72,14 +59,14 @@ def test_every_line_is_stored_exactly_once_across_sigkills(tmp_path: Path) -> No
     proc = start_daemon(cfg, log=daemon_log)
     try:
         wait_for(done.is_set, timeout=60, what="the writer")
-        wait_for(lambda: len(_stored(db)) >= LINES, timeout=60, what="every line")
+        wait_for(lambda: len(stored_messages(db)) >= LINES, timeout=60, what="every line")
         time.sleep(3)  # a duplicate would arrive with the next flush
     finally:
         code = stop(proc)
     assert code == 0, daemon_log.read_text()[-3000:]
 
     written = log.read_text().splitlines()
-    stored = Counter(_stored(db))
+    stored = Counter(stored_messages(db))
     assert len(written) == LINES
     missing = [line for line in written if stored[line] == 0]
     twice = {line: n for line, n in stored.items() if n > 1}

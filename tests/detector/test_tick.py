@@ -72,7 +72,10 @@ def ingest(engine, *events: tuple[datetime, str, str]) -> None:
 def test_a_tick_evaluates_the_minutes_completed_since_the_last_one(engine) -> None:
     det = CountingDetector()
     ticker = Ticker(engine, [det])
-    ingest(engine, *[(T0 + timedelta(seconds=s), "web", f"request {s} served") for s in range(0, 60, 10)])
+    ingest(
+        engine,
+        *[(T0 + timedelta(seconds=s), "web", f"request {s} served") for s in range(0, 60, 10)],
+    )
     result = ticker.tick(T0 + timedelta(minutes=1, seconds=5))
     assert (result.window.start, result.window.end) == (T0, T0 + timedelta(minutes=1))
     assert sum(r.count for r in result.window.rows) == 6
