@@ -15,23 +15,17 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from detector.clikit import err, fail, fail_config, settings_or_exit, store_or_exit
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_USAGE = 2
 _LLM = re.compile(r"^(none|(openai|ollama):(\S.*))$")
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
 
 
 def parse_llm(value: str) -> tuple[str, str | None]:
@@ -50,14 +44,7 @@ def parse_llm(value: str) -> tuple[str, str | None]:
 
 
 def _settings(config: Path | None, llm: str | None) -> Any:
-    from detector.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {escape(str(problem))}")
-        raise typer.Exit(EXIT_USAGE) from None
+    settings = settings_or_exit(config)
     if llm is not None:
         try:
             provider, model = parse_llm(llm)
@@ -92,9 +79,7 @@ def _topology(settings: Any) -> Any:
     try:
         return InventoryTopology(read_inventory(settings.graph.inventory))
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {escape(str(problem))}")
-        raise typer.Exit(EXIT_USAGE) from None
+        fail_config(exc)
 
 
 def _print(report_json: dict[str, Any], as_json: bool, changes: list[str] | None) -> None:
@@ -142,15 +127,11 @@ def investigate(
     delivered, 1 with each channel's error if delivery failed for good.
     """
     from detector.incidents.manager import IncidentNotFound
-    from detector.store.database import StoreError, open_engine
     from investigate.model import Report
     from investigate.service import diff_reports, investigate, load_report_json
 
     settings = _settings(config, llm)
-    try:
-        engine = open_engine(db or settings.database_url)
-    except StoreError as exc:
-        fail(str(exc))
+    engine = store_or_exit(settings, db)
     try:
         stored = load_report_json(engine, incident)
         if stored is not None and not rerun:

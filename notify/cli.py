@@ -10,15 +10,25 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from detector.clikit import (
+    EXIT_OK,
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    err,
+    fail,
+    settings_or_exit,
+    store_or_exit,
+)
+
+EXIT_FAILED = 1
 
 silence_app = typer.Typer(
     help="Mute notifications for a service or host (incidents are still recorded).",
@@ -31,49 +41,9 @@ notify_app = typer.Typer(
     add_completion=False,
 )
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="config file (default: $LOGVIGIL_CONFIG or ./logvigil.yaml)"
-    ),
-]
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="database URL (default: from the config, else SQLite)")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-
 
 def _out() -> Console:
     return Console(highlight=False, soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    _err().print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
-
-
-def _settings(config: Path | None) -> Any:
-    from detector.config import ConfigError, load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _err().print(f"[bold red]error:[/] {escape(str(problem))}")
-        raise typer.Exit(EXIT_USAGE) from None
-
-
-def _engine(settings: Any, db: str | None) -> Any:
-    from detector.store.database import StoreError, open_engine
-
-    try:
-        return open_engine(db or settings.database_url)
-    except StoreError as exc:
-        _fail(str(exc))
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -113,8 +83,8 @@ def silence_add(
         if service is None and host is None:
             raise silences.SilenceError("a silence needs --service or --host (or both)")
     except silences.SilenceError as exc:
-        _fail(str(exc))
-    engine = _engine(_settings(config), db)
+        fail(str(exc))
+    engine = store_or_exit(settings_or_exit(config), db)
     now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
@@ -122,7 +92,7 @@ def silence_add(
                 conn, service=service, host=host, duration=span, reason=reason, now=now
             )
     except silences.SilenceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
     else:
@@ -142,7 +112,7 @@ def silence_list(
     """Active silences, newest first."""
     from notify import silences
 
-    engine = _engine(_settings(config), db)
+    engine = store_or_exit(settings_or_exit(config), db)
     with engine.connect() as conn:
         rows = silences.list_silences(conn, datetime.now(UTC), include_expired=include_expired)
     if as_json:
@@ -173,12 +143,12 @@ def silence_remove(
     """End a silence now."""
     from notify import silences
 
-    engine = _engine(_settings(config), db)
+    engine = store_or_exit(settings_or_exit(config), db)
     try:
         with engine.begin() as conn:
             silences.remove(conn, silence_id, datetime.now(UTC))
     except silences.SilenceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _out().print(f"silence {silence_id} removed")
 
 
@@ -194,12 +164,12 @@ def notify_test(
     """Send a test message to every configured channel; exit 1 if any failed."""
     from notify.service import send_test
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     engine = None
     try:
-        engine = _engine(settings, db)
+        engine = store_or_exit(settings, db)
     except typer.Exit:
-        _err().print("[yellow]warning:[/] store unavailable: channel health not recorded")
+        err.print("[yellow]warning:[/] store unavailable: channel health not recorded")
     results = send_test(settings.notify, datetime.now(UTC), engine=engine)
     if as_json:
         for r in results:
@@ -218,8 +188,8 @@ def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt =
     from notify import configured_channels
     from notify.outbox import channel_status
 
-    settings = _settings(config)
-    engine = _engine(settings, db)
+    settings = settings_or_exit(config)
+    engine = store_or_exit(settings, db)
     with engine.connect() as conn:
         rows = channel_status(conn, configured_channels(settings.notify))
     if as_json:

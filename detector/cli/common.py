@@ -1,8 +1,9 @@
-"""Shared pieces of the `logvigil` command line: the app, options, errors, input.
+"""Shared pieces of the `logvigil` command line: the app, input formats and reading.
 
-Exit codes: 0 success, 1 partial success (some input lines were rejected; they
-are reported and counted), 2 usage, configuration or store error. User mistakes
-get one clear message on stderr, never a traceback.
+Exit codes, the common options and the one way to fail live in `detector.clikit`:
+0 success, 1 partial success (some input lines were rejected; they are reported
+and counted), 2 usage, configuration or store error. User mistakes get one clear
+message on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -26,11 +26,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from detector.config import ConfigError, Settings, load_settings
+from detector.clikit import err, fail
 from detector.events import LogEvent, Rejected
 from detector.inputs import Input, InputError, iter_lines, open_input
-
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
 FORMATS = ("auto", "jsonl", "journal", "syslog", "raw")
 
@@ -42,41 +40,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="config file (default: $LOGVIGIL_CONFIG or ./logvigil.yaml)"
-    ),
-]
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="database URL (default: from the config, else SQLite)")
-]
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="input format: " + ", ".join(FORMATS))
 ]
 InputArg = Annotated[str, typer.Argument(help="log file to read, or - for standard input")]
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def fail_config(exc: ConfigError) -> NoReturn:
-    """Print every problem of an invalid file (file:line: field: message) and exit 2."""
-    for problem in exc.problems:
-        err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_USAGE) from None
-
-
-def settings_or_exit(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        fail_config(exc)
-    return settings
 
 
 def _check_format(fmt: str) -> str:
@@ -141,12 +109,3 @@ def _counted(lines: Iterable[bytes], progress: Progress, inp: Input) -> Iterator
             pending = 0
         yield line
     progress.advance(task, pending)
-
-
-def _open_store(settings: Settings, db: str | None):
-    from detector.store.database import StoreError, open_engine
-
-    try:
-        return open_engine(db or settings.database_url)
-    except StoreError as exc:
-        fail(str(exc))

@@ -13,22 +13,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from detector.cli.common import (
-    EXIT_OK,
-    EXIT_PARTIAL,
-    ConfigOpt,
-    DbOpt,
     FormatOpt,
     InputArg,
     _check_format,
     _events,
-    _open_store,
     _opened,
     _progress,
     app,
+    out,
+)
+from detector.clikit import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ConfigOpt,
+    DbOpt,
     err,
     fail,
-    out,
     settings_or_exit,
+    store_or_exit,
 )
 from detector.config import Settings
 from detector.events import LogEvent, Rejected, Severity
@@ -184,7 +186,7 @@ def ingest(
 
     _check_format(fmt)
     settings = settings_or_exit(config)
-    engine = _open_store(settings, db)
+    engine = store_or_exit(settings, db)
     with _opened(path) as inp, _progress(inp) as progress:
         try:
             summary = run_ingest(settings, engine, _events(inp, fmt, progress))
@@ -209,7 +211,7 @@ def stats(
     from detector.store.stats import collect_stats
 
     settings = settings_or_exit(config)
-    engine = _open_store(settings, db)
+    engine = store_or_exit(settings, db)
     s = collect_stats(engine)
     if as_json:
         out.print_json(json.dumps(s.to_json()))
@@ -271,7 +273,7 @@ def prune(db: DbOpt = None, config: ConfigOpt = None) -> None:
     from detector.store.retention import purge
 
     settings = settings_or_exit(config)
-    engine = _open_store(settings, db)
+    engine = store_or_exit(settings, db)
     r = purge(
         engine,
         datetime.now(UTC),

@@ -13,22 +13,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from detector.cli.common import (
+    FormatOpt,
+    _check_format,
+    _events,
+    _opened,
+    _progress,
+    app,
+    out,
+)
+from detector.clikit import (
     EXIT_OK,
     EXIT_PARTIAL,
     ConfigOpt,
     DbOpt,
-    FormatOpt,
-    _check_format,
-    _events,
-    _open_store,
-    _opened,
-    _progress,
-    app,
     err,
     fail,
     fail_config,
-    out,
     settings_or_exit,
+    store_or_exit,
 )
 from detector.config import ConfigError, Settings
 
@@ -148,7 +150,7 @@ app.add_typer(incidents_app, name="incidents")
 def _manager(settings: Settings, db: str | None):
     from detector.incidents import IncidentManager
 
-    engine = _open_store(settings, db)
+    engine = store_or_exit(settings, db)
     return IncidentManager(engine, None, settings.detector.incidents)
 
 
@@ -372,7 +374,7 @@ def status(
     from detector.status import gather, read_status_file
 
     settings = settings_or_exit(config)
-    engine = _open_store(settings, db)
+    engine = store_or_exit(settings, db)
     process = read_status_file(settings.data_dir / STATUS_FILE)
     data = gather(engine, settings, datetime.now(UTC), process)
     if as_json:
