@@ -35,13 +35,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from detector.config import FileSource, Settings, StdinSource
 from detector.events import LogEvent
+from detector.findings import Finding
 from detector.formats import ReadOptions, read_events
 from detector.leader import AlwaysLeader, Leader, identity, record_heartbeat
 from detector.runtime import Runtime
-from detector.sources import FileTail, LineSource, StdinLines
-from detector.sources.ssh_journald import unreachable_findings
+from detector.sources import SOURCES, FileTail, LineSource, StdinLines
+from detector.sources.ssh_journald import Reachability, unreachable_findings
 from detector.store.database import StoreError
 from detector.store.retention import purge
+from detector.store.source_health import (
+    SourceHealthRecord,
+    read_source_health,
+    record_source_health,
+)
 from detector.tick import TickResult
 from graph.reload import InventoryReloader, ReloadStatus
 
@@ -61,6 +67,8 @@ MAX_SOURCE_BACKOFF_S = 60
 #: The process's status file (`logvigil status`) is rewritten this often.
 STATUS_EVERY_S = 5
 STATUS_FILE = "status.json"
+#: source class -> its config `type`, for the store's source health
+SOURCE_KINDS: dict[type, str] = {cls: kind for kind, cls in SOURCES.items()}
 
 
 class Role(StrEnum):
@@ -162,8 +170,7 @@ class Daemon:
         self._source_retry: dict[str, float] = {}
         self._source_failures: dict[str, int] = {}
         self._source_state: dict[str, dict[str, Any]] = {
-            src.name: {"lines": 0, "last_lines_at": None, "last_event_at": None, "error": None}
-            for src in self.sources
+            src.name: _fresh_state() for src in self.sources
         }
         if metrics is not None:
             runtime.metrics = metrics
@@ -221,7 +228,7 @@ class Daemon:
             t0 = time.perf_counter()
             try:
                 now = self.clock()
-                result = self.runtime.tick(now, unreachable_findings(self.sources, now))
+                result = self.runtime.tick(now, self.unreachable(now))
             except Exception:
                 log.exception("detector tick failed; the next tick retries")
                 return None
@@ -291,7 +298,12 @@ class Daemon:
             "started_at": _iso(self.started_at),
             "updated_at": _iso(self.clock()),
             "sources": {
-                name: {**state, "failures": self._source_failures.get(name, 0)}
+                name: {
+                    **state,
+                    "last_lines_at": _iso_or_none(state["last_lines_at"]),
+                    "last_event_at": _iso_or_none(state["last_event_at"]),
+                    "failures": self._source_failures.get(name, 0),
+                }
                 for name, state in self._source_state.items()
             },
             "inventory": {
@@ -310,7 +322,12 @@ class Daemon:
         }
 
     def write_status(self) -> None:
-        """Rewrite the status file atomically. Never raises."""
+        """Rewrite the status file atomically and this process's rows of the store's
+        source health. Never raises."""
+        try:
+            record_source_health(self.runtime.engine, self.source_health())
+        except Exception as exc:
+            log.warning("cannot record the sources' health: %s", type(exc).__name__)
         if self.status_path is None:
             return
         from detector.status import write_status_file
@@ -320,6 +337,53 @@ class Daemon:
         except Exception as exc:
             log.warning("cannot write %s: %s", self.status_path, exc)
 
+    def source_health(self) -> list[SourceHealthRecord]:
+        """What this process knows of each of its sources, for the store."""
+        now = self.clock()
+        records = []
+        for source in self.all_sources:
+            state = self._source_state.get(source.name) or _fresh_state()
+            reach = Reachability.of(source)
+            records.append(
+                SourceHealthRecord(
+                    source=source.name,
+                    process=self.identity,
+                    kind=SOURCE_KINDS.get(type(source), type(source).__name__),
+                    updated_at=now,
+                    host=reach.host if reach is not None else None,
+                    lines=state["lines"],
+                    failures=self._source_failures.get(source.name, 0),
+                    error=state["error"],
+                    last_lines_at=state["last_lines_at"],
+                    last_event_at=state["last_event_at"],
+                    unreachable_since=reach.since if reach is not None else None,
+                    unreachable_grace_s=int(reach.grace.total_seconds())
+                    if reach is not None
+                    else None,
+                )
+            )
+        return records
+
+    def unreachable(self, now: datetime) -> list[Finding]:
+        """`host_unreachable` findings: from this process's SSH sources, and from
+        those other running processes recorded in the store (a detect-only leader
+        has no sources of its own). Never raises: the store's part is skipped
+        when it cannot be read."""
+        mine = {source.name for source in self.all_sources}
+        items: list[object] = list(self.sources)
+        try:
+            with self.runtime.engine.connect() as conn:
+                records = read_source_health(conn)
+        except Exception as exc:
+            log.warning("cannot read the sources' health: %s", type(exc).__name__)
+            records = []
+        for r in records:
+            if r.source in mine or r.stale(now) or r.host is None:
+                continue
+            grace = timedelta(seconds=r.unreachable_grace_s or 0)
+            items.append(Reachability(r.source, r.host, r.unreachable_since, grace, r.error))
+        return unreachable_findings(items, now)
+
     # ---------------------------------------------------------------- ingest
 
     def _poll(self, source: LineSource) -> bool:
@@ -327,9 +391,7 @@ class Daemon:
         now = time.monotonic()
         if self._source_retry.get(source.name, 0) > now:
             return False
-        state = self._source_state.setdefault(
-            source.name, {"lines": 0, "last_lines_at": None, "last_event_at": None, "error": None}
-        )
+        state = self._source_state.setdefault(source.name, _fresh_state())
         try:
             batch = source.poll(5000)
         except Exception as exc:
@@ -362,9 +424,9 @@ class Daemon:
                 ingestor.set_cursor(source.name, batch.cursor)
             ingestor.maybe_flush()
             state["lines"] += len(batch.lines)
-            state["last_lines_at"] = _iso(self.clock())
+            state["last_lines_at"] = self.clock()
             if latest is not None:
-                state["last_event_at"] = _iso(latest)
+                state["last_event_at"] = latest
             if self.metrics is not None:
                 self.metrics.observe_lines(source.name, len(batch.lines))
                 self.metrics.observe_ingest(ingestor.summary)
@@ -419,7 +481,7 @@ class Daemon:
         self.scheduler.add_job(
             self.reload_inventory, "interval", seconds=RELOAD_EVERY_S, id="reload"
         )
-        if self.status_path is not None:
+        if self.status_path is not None or self.all_sources:
             self.scheduler.add_job(
                 self.write_status,
                 "interval",
@@ -501,6 +563,14 @@ def install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
 def _ignore_in_python(signum: int, frame: Any) -> None:
     """The wakeup fd carries the signal; see `install_signal_handlers`."""
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {"lines": 0, "last_lines_at": None, "last_event_at": None, "error": None}
+
+
+def _iso_or_none(ts: datetime | None) -> str | None:
+    return None if ts is None else _iso(ts)
 
 
 def _iso(ts: datetime) -> str:

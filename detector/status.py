@@ -2,11 +2,11 @@
 
 Two places, because they answer different questions. The store is shared by
 every process (on every machine): the last tick, the leader, each source's
-committed cursor, learning, incidents and the outbox. What only the running
-process knows (a source's current error, its last event, the inventory it
-has loaded) is written every few seconds to `status.json` in its data
-directory, atomically, and read from there; it describes the daemon of this
-machine only.
+committed cursor and health (lines, current error, newest event, the process
+reading it, rewritten every few seconds), learning, incidents and the outbox.
+What only the local daemon knows (its role, the inventory it has loaded and
+the edits it refused) is written every few seconds to `status.json` in its
+data directory, atomically, and read from there.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def gather(
         ServiceTemplate,
         TickRow,
     )
+    from detector.store.source_health import read_source_health
     from notify import configured_channels
     from notify.outbox import channel_status
 
@@ -92,6 +93,7 @@ def gather(
             )
         ).all()
         leader = current_leader(conn)
+        health = read_source_health(conn)
         channels = channel_status(conn, configured_channels(settings.notify))
 
     period = timedelta(hours=settings.detector.learning_period_hours)
@@ -108,21 +110,24 @@ def gather(
             }
         )
 
-    local = (process or {}).get("sources", {})
     sources: dict[str, dict[str, Any]] = {}
     for name, updated in cursors:
         sources[name] = {"committed_at": _iso(updated), "lag_s": _seconds(now - updated)}
-    for name, state in local.items():
-        entry = sources.setdefault(name, {"committed_at": None, "lag_s": None})
+    for h in health:
+        entry = sources.setdefault(h.source, {"committed_at": None, "lag_s": None})
         entry.update(
             {
-                "error": state.get("error"),
-                "failures": state.get("failures", 0),
-                "lines": state.get("lines", 0),
-                "last_event_at": state.get("last_event_at"),
-                "event_lag_s": _seconds(now - t)
-                if (t := _parse(state.get("last_event_at")))
-                else None,
+                "kind": h.kind,
+                "process": h.process,
+                "running": not h.stale(now),
+                "updated_at": _iso(h.updated_at),
+                "host": h.host,
+                "error": h.error,
+                "failures": h.failures,
+                "lines": h.lines,
+                "last_event_at": _iso(h.last_event_at),
+                "event_lag_s": None if h.last_event_at is None else _seconds(now - h.last_event_at),
+                "unreachable_since": _iso(h.unreachable_since),
             }
         )
 

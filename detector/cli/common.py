@@ -39,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # a long line stays one line in a pipe (grep)
 
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="input format: " + ", ".join(FORMATS))

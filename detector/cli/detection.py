@@ -411,12 +411,7 @@ def status(
             f"{escape(str(daemon['identity']))}, since {escape(str(daemon['started_at']))}"
         )
     for name, src in sorted(data["sources"].items()):
-        line = f"source {escape(name)}: committed {_ago(src.get('lag_s'))} ago"
-        if src.get("last_event_at"):
-            line += f", last event {_ago(src.get('event_lag_s'))} ago, {src['lines']:,} lines"
-        if src.get("error"):
-            line += f", [red]error: {escape(str(src['error']))}[/]"
-        out.print(line)
+        out.print(_source_line(name, src))
     learning = [s for s in data["learning"] if s["learning"]]
     out.print(f"services: {len(data['learning'])} seen, {len(learning)} still learning")
     for s in learning:
@@ -438,6 +433,24 @@ def status(
             f"channel {escape(c['channel'])}: {state}, {c['pending']} pending, "
             f"{c['unconfirmed']} unconfirmed, {c['failed']} failed"
         )
+
+
+def _source_line(name: str, src: dict) -> str:
+    line = f"source {escape(name)}"
+    if src.get("process"):
+        line += f" ({escape(str(src['kind']))}, read by {escape(str(src['process']))})"
+    line += f": committed {_ago(src.get('lag_s'))} ago"
+    if src.get("last_event_at"):
+        line += f", last event {_ago(src.get('event_lag_s'))} ago"
+    if src.get("process"):
+        line += f", {src['lines']:,} lines"
+        if not src["running"]:
+            line += f", [red]its process last reported at {src['updated_at']}[/]"
+    if src.get("unreachable_since"):
+        line += f", [red]{escape(str(src['host']))} unreachable since {src['unreachable_since']}[/]"
+    if src.get("error"):
+        line += f", [red]error: {escape(str(src['error']))}[/]"
+    return line
 
 
 # --------------------------------------------------------------------------- install-service

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -196,38 +197,65 @@ class SshJournaldSource(JournalProcess):
             self.unreachable_since = self._down_since or self._clock()
 
 
-def unreachable_findings(
-    sources: Iterable[object], now: datetime, grace: timedelta | None = None
-) -> list[Finding]:
-    """One `host_unreachable` finding per source whose host has been unreachable for
-    longer than `grace` (default: each source's `unreachable_grace`) at `now`.
+@dataclass(frozen=True, slots=True)
+class Reachability:
+    """Whether the process reading `source` can reach its `host`: `since` is when
+    the host became unreachable (None: it is reachable)."""
 
-    Sources without `unreachable_since` (local ones) are ignored, so the tick
-    may pass every source. Pure: reads only the sources' state and `now`."""
+    source: str
+    host: str
+    since: datetime | None
+    grace: timedelta
+    error: str | None = None
+
+    @classmethod
+    def of(cls, source: object) -> Reachability | None:
+        """The reachability of a live SSH source; None for any other kind."""
+        if not isinstance(source, SshJournaldSource):
+            return None
+        return cls(
+            source=source.name,
+            host=source.hostname,
+            since=source.unreachable_since,
+            grace=source.unreachable_grace,
+            error=source.error,
+        )
+
+
+def unreachable_findings(
+    items: Iterable[object], now: datetime, grace: timedelta | None = None
+) -> list[Finding]:
+    """One `host_unreachable` finding per host unreachable for longer than `grace`
+    (default: each source's own grace) at `now`.
+
+    `items` are live sources (any kind: local ones are ignored, so the tick may
+    pass every source) or `Reachability` values, such as those other processes
+    recorded in the store. Pure: reads only the items and `now`."""
     findings: list[Finding] = []
-    for source in sources:
-        since = getattr(source, "unreachable_since", None)
-        if not isinstance(source, SshJournaldSource) or since is None:
+    for item in items:
+        state = item if isinstance(item, Reachability) else Reachability.of(item)
+        if state is None or state.since is None:
             continue
-        limit = grace if grace is not None else source.unreachable_grace
+        since = state.since
+        limit = grace if grace is not None else state.grace
         if now - since <= limit:
             continue
-        reason = source.error or "no connection"
+        reason = state.error or "no connection"
         findings.append(
             Finding(
                 detector="source",
                 at=now,
                 started_at=since,
                 service=None,
-                host=source.hostname,
+                host=state.host,
                 severity=Severity.ERROR,
                 summary=(
-                    f"{source.hostname} unreachable over SSH since {since:%Y-%m-%d %H:%M:%S} UTC; "
+                    f"{state.host} unreachable over SSH since {since:%Y-%m-%d %H:%M:%S} UTC; "
                     f"its logs are not being read ({reason})"
                 ),
                 kind="host_unreachable",
                 evidence={
-                    "source": source.name,
+                    "source": state.source,
                     "unreachable_since": since.isoformat(),
                     "unreachable_seconds": int((now - since).total_seconds()),
                     "error": reason,

@@ -148,6 +148,31 @@ class IngestCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SourceHealth(Base):
+    """What the process reading a source last said about it, rewritten every few seconds.
+
+    One row per source (source names key the cursors too, so they are unique
+    across every process sharing the store). It lets `logvigil status` on any
+    machine show every source's lines, errors and lag, and the detector leader
+    turn an SSH host that another process cannot reach into a finding.
+    """
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    process: Mapped[str] = mapped_column(String(NAME_LEN))
+    kind: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    lines: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(LongText, nullable=True)
+    last_lines_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unreachable_grace_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Counter(Base):
     """Monotonic counters: lines dropped per noise rule, rejected per reason, and so on."""
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -12,8 +13,14 @@ from detector.config import Settings
 from detector.daemon import Daemon, Role
 from detector.leader import FileLeader, current_leader
 from detector.runtime import Runtime
+from detector.sources import FileTail
 from detector.store.ids import TemplateIdBlocks, reserve_block
 from detector.store.schema import Template
+from detector.store.source_health import (
+    SourceHealthRecord,
+    read_source_health,
+    record_source_health,
+)
 from detector.templates import TemplateMiner
 
 T0 = datetime(2026, 3, 4, 10, 0, 30, tzinfo=UTC)
@@ -101,5 +108,85 @@ def test_an_ingest_process_never_ticks(tmp_path: Path) -> None:
         daemon = Daemon(runtime, [], role=Role.INGEST, leader=FileLeader(tmp_path / "l"))
         assert daemon.tick() is None and not daemon.leader.held
         assert daemon.status()["role"] == "ingest"
+    finally:
+        runtime.close()
+
+
+def test_source_health_is_replaced_per_source_on_every_backend(engine) -> None:
+    first = SourceHealthRecord(
+        source="ssh:db-02",
+        process="hub-02:9",
+        kind="ssh_journald",
+        updated_at=T0,
+        host="db-02",
+        lines=10,
+        unreachable_since=T0 - timedelta(minutes=3, microseconds=250),
+        unreachable_grace_s=120,
+        error="ssh: connect to host db-02 port 22: Connection refused",
+    )
+    record_source_health(engine, [first])
+    later = replace(first, updated_at=T0 + timedelta(seconds=5), lines=12, unreachable_since=None)
+    other = SourceHealthRecord(source="file:/a.log", process="web-01:7", kind="file", updated_at=T0)
+    record_source_health(engine, [later, other])
+    with engine.connect() as conn:
+        assert read_source_health(conn) == [other, later]
+    assert later.stale(T0 + timedelta(minutes=2)) and not later.stale(T0 + timedelta(seconds=30))
+
+
+def test_a_detect_only_leader_reports_a_host_another_process_cannot_reach(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, "a")
+    since = T0 - timedelta(minutes=10)
+    down = SourceHealthRecord(
+        source="ssh:db-02",
+        process="hub-02:9",
+        kind="ssh_journald",
+        updated_at=T0 - timedelta(seconds=5),
+        host="db-02",
+        unreachable_since=since,
+        unreachable_grace_s=120,
+        error="Connection refused",
+    )
+    young = replace(down, source="ssh:db-03", host="db-03", unreachable_since=T0)  # in its grace
+    gone = replace(down, source="ssh:db-04", host="db-04", updated_at=T0 - timedelta(minutes=5))
+    fine = replace(down, source="ssh:db-05", host="db-05", unreachable_since=None, error=None)
+    record_source_health(runtime.engine, [down, young, gone, fine])
+    try:
+        daemon = Daemon(runtime, [], role=Role.DETECT, leader=FileLeader(tmp_path / "l"))
+        (finding,) = daemon.unreachable(T0)
+        assert (finding.kind, finding.host, finding.started_at) == (
+            "host_unreachable",
+            "db-02",
+            since,
+        )
+        assert finding.evidence["source"] == "ssh:db-02"
+        assert "Connection refused" in finding.summary
+    finally:
+        runtime.close()
+
+
+def test_an_ingest_daemon_records_its_sources_in_the_store(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("worker 1 started\nworker 2 started\n")
+    runtime = _runtime(tmp_path, "a")
+    clock = lambda: T0  # noqa: E731
+    try:
+        daemon = Daemon(
+            runtime,
+            [FileTail(log, "raw")],
+            role=Role.INGEST,
+            leader=FileLeader(tmp_path / "l"),
+            clock=clock,
+        )
+        daemon._poll(daemon.sources[0])
+        daemon.write_status()
+        with runtime.engine.connect() as conn:
+            (health,) = read_source_health(conn)
+        assert (health.source, health.kind, health.process) == (
+            f"file:{log}",
+            "file",
+            daemon.identity,
+        )
+        assert (health.lines, health.error, health.updated_at) == (2, None, T0)
+        assert health.host is None and health.unreachable_since is None
     finally:
         runtime.close()

@@ -16,6 +16,7 @@ from detector.noise import NoiseFilter
 from detector.service_install import UNIT_TEMPLATE, Step, apply, render_unit
 from detector.status import write_status_file
 from detector.store.database import open_engine
+from detector.store.source_health import SourceHealthRecord, record_source_health
 
 runner = CliRunner()
 
@@ -119,6 +120,31 @@ def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path
     ing.set_cursor("file:/var/log/nginx.log", "1:10")
     ing.flush()
     record_heartbeat(engine, "db-01:42", int(now.timestamp()), took_over=True)
+    # Two machines' ingest processes report their sources through the store.
+    record_source_health(
+        engine,
+        [
+            SourceHealthRecord(
+                source="file:/var/log/nginx.log",
+                process="web-01:7",
+                kind="file",
+                updated_at=now,
+                lines=1,
+                last_event_at=now,
+                error="/var/log/nginx.log: Permission denied",
+            ),
+            SourceHealthRecord(
+                source="ssh:db-02",
+                process="hub-02:9",
+                kind="ssh_journald",
+                updated_at=now - timedelta(minutes=5),
+                host="db-02",
+                unreachable_since=now - timedelta(minutes=7),
+                unreachable_grace_s=120,
+                error="ssh: connect to host db-02 port 22: Connection refused",
+            ),
+        ],
+    )
     engine.dispose()
     write_status_file(
         data_dir / "status.json",
@@ -130,14 +156,6 @@ def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path
             "stopped": False,
             "started_at": now.isoformat(),
             "updated_at": now.isoformat(),
-            "sources": {
-                "file:/var/log/nginx.log": {
-                    "lines": 1,
-                    "last_event_at": now.isoformat(),
-                    "error": "/var/log/nginx.log: Permission denied",
-                    "failures": 0,
-                }
-            },
             "inventory": {"path": "inventory.yaml", "hosts": 2, "services": 3, "problems": []},
         },
     )
@@ -148,6 +166,16 @@ def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path
     assert data["daemon"]["running"] and data["daemon"]["role"] == "all"
     src = data["sources"]["file:/var/log/nginx.log"]
     assert src["error"].endswith("Permission denied") and src["lag_s"] >= 0
+    assert (src["process"], src["kind"], src["running"], src["lines"]) == (
+        "web-01:7",
+        "file",
+        True,
+        1,
+    )
+    remote = data["sources"]["ssh:db-02"]
+    assert remote["lag_s"] is None  # it never committed a cursor
+    assert remote["host"] == "db-02" and not remote["running"]
+    assert remote["unreachable_since"] is not None
     (nginx,) = data["learning"]
     assert nginx["service"] == "nginx" and nginx["learning"]
     assert 0.2 < nginx["progress"] < 0.3
@@ -157,4 +185,6 @@ def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path
     text = runner.invoke(app, ["status", "--config", str(cfg)]).output
     assert "leader: db-01:42" in text
     assert "Permission denied" in text
+    assert "source ssh:db-02 (ssh_journald, read by hub-02:9)" in text
+    assert "db-02 unreachable since" in text and "its process last reported at" in text
     assert "nginx: 25% learnt" in text
