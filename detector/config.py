@@ -46,6 +46,7 @@ from detector.yamlfile import (
 from notify.config import (
     ChannelName,
     DigestConfig,
+    EmailConfig,
     QuietHoursConfig,
     RateLimitConfig,
     RouteConfig,
@@ -197,16 +198,6 @@ class LLMConfig(Strict):
 
 class DiscordConfig(Strict):
     webhook_url: SecretStr
-
-
-class EmailConfig(Strict):
-    host: str
-    port: Annotated[int, Field(gt=0, lt=65536)] = 587
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    user: str | None = None
-    password: SecretStr | None = None
-    sender: str = Field(alias="from")
-    to: Annotated[list[str], Field(min_length=1)]
 
 
 class NotifyConfig(Strict):

@@ -1,24 +1,28 @@
-"""Config of what gets sent where: routes, quiet hours, rate limits, the digest.
+"""Config of what gets sent where: routes, quiet hours, rate limits, the digest; and
+the e-mail channel (`EmailConfig`, mounted as `NotifyConfig.email`).
 
-To be mounted into `detector.config.NotifyConfig` as four fields (see
-docs/notifications.md):
+`detector.config.NotifyConfig` mounts them (see docs/notifications.md):
 
+    email: EmailConfig | None = None
     routes: list[RouteConfig] = []
     quiet_hours: dict[str, QuietHoursConfig] = {}
     rate_limit: dict[str, RateLimitConfig] = {}
     digest: DigestConfig = DigestConfig()
 
-`NotifyPolicy.of(notify_config)` reads them (with defaults while they are not
-mounted). Channel names are the keys of `notify.NOTIFIERS`: console, discord, email.
+`NotifyPolicy.of(notify_config)` reads the policy fields. Channel names are the
+keys of `notify.NOTIFIERS`: console, discord, email.
 """
 
 from __future__ import annotations
 
+import os
+import ssl
 from datetime import time
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 ChannelName = Literal["console", "discord", "email"]
 SeverityName = Literal[
@@ -99,6 +103,71 @@ class DigestConfig(_Strict):
 
     _parse = field_validator("at", mode="before")(_parse_hhmm)
     _zone = field_validator("timezone")(_check_zone)
+
+
+class CAFileError(ValueError):
+    """`ca_file` cannot be used; the message names the file (absolute path) and why."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(f"the CA file {os.path.abspath(path)} {reason}")
+
+
+def tls_client_context(ca_file: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate and host name.
+
+    It trusts the CAs of the PEM bundle `ca_file` instead of the system's store
+    (as `ssl.create_default_context(cafile=...)` does), or the system's store
+    without one. Raises CAFileError when the file is missing, unreadable or
+    holds no PEM certificate.
+    """
+    if ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=os.fspath(ca_file))
+    except FileNotFoundError:
+        raise CAFileError(ca_file, "does not exist") from None
+    except ssl.SSLError as exc:
+        what = (
+            "no -----BEGIN CERTIFICATE----- block"
+            if exc.reason == "NO_CERTIFICATE_OR_CRL_FOUND"
+            else "a certificate block that cannot be parsed"
+        )
+        raise CAFileError(ca_file, f"is not a PEM bundle of CA certificates ({what})") from None
+    except OSError as exc:
+        raise CAFileError(ca_file, f"cannot be read: {exc.strerror or exc}") from None
+
+
+class EmailConfig(_Strict):
+    """The `notify.email` section: one SMTP server, a sender and its recipients.
+
+    The server's certificate is always verified (STARTTLS and TLS); nothing
+    turns that off. `ca_file` is a PEM bundle of the CAs to trust instead of
+    the system's store, for a mail server with a certificate of an internal CA.
+    It is read when the config is loaded (a missing or invalid file is a config
+    error) and again for each delivery.
+    """
+
+    host: str
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(alias="from")
+    to: Annotated[list[str], Field(min_length=1)]
+    ca_file: Path | None = Field(
+        default=None,
+        description="PEM bundle of the CAs that sign the server's certificate; "
+        "default: the system's store",
+    )
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_pem(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            # CAFileError is a ValueError: pydantic reports it at notify.email.ca_file.
+            # Its message names the whole absolute path (the `got:` of a config error is cut).
+            tls_client_context(v)
+        return v
 
 
 class NotifyPolicy(_Strict):

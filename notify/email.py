@@ -3,7 +3,12 @@
 Every network step has a timeout. Answers map to `NotifyError`: refused login
 (535) and refused recipients or sender (5xx) are permanent; 4xx answers and
 network failures are transient; a failure after the message body was handed
-over (the final `.` of DATA) without the server's answer is in doubt. The
+over (the final `.` of DATA) without the server's answer is in doubt.
+
+With STARTTLS and TLS the server's certificate and host name are always
+verified, against the system's CA store or the PEM bundle `ca_file`; nothing
+turns that off. A certificate that fails verification is permanent (a wrong
+`ca_file` or `host`, or someone in between: retrying cannot help). The
 password comes from the config (`LOGVIGIL_SMTP_PASSWORD`) and is never written
 into a message or log record.
 """
@@ -15,14 +20,18 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from notify.base import Committing, Notification, NotifyError, no_commit, scrub
+from notify.config import CAFileError, tls_client_context
 from notify.text_render import render_html, render_text, subject
 
 #: Seconds for connecting and for each SMTP command.
 TIMEOUT_SECONDS = 15.0
 #: RFC 5322 recommends header lines under 78 characters; subjects are folded, but kept short.
 SUBJECT_MAX = 200
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.
+_NAME_MISMATCH = frozenset({62, 64})
 
 
 class EmailNotifier:
@@ -41,14 +50,23 @@ class EmailNotifier:
         password: str | None = None,
         *,
         timeout: float = TIMEOUT_SECONDS,
+        ca_file: str | Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ca_file`: PEM bundle of the CAs to trust instead of the system's store, read
+        for each delivery. `ssl_context`: a client context to use instead (it must
+        verify the certificate and the host name)."""
         self.host, self.port, self.security = host, port, security
         self.sender, self.to = sender, list(to)
         self.user = user
         self._password = password
         self.timeout = timeout
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ca_file = Path(ca_file) if ca_file is not None else None
+        if ssl_context is not None and (
+            ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname
+        ):
+            raise ValueError("the e-mail notifier always verifies the server's certificate")
+        self.ssl_context = ssl_context
 
     @classmethod
     def from_config(cls, cfg) -> EmailNotifier:
@@ -60,6 +78,7 @@ class EmailNotifier:
             cfg.to,
             cfg.user,
             cfg.password.get_secret_value() if cfg.password is not None else None,
+            ca_file=cfg.ca_file,
         )
 
     def __repr__(self) -> str:
@@ -86,6 +105,23 @@ class EmailNotifier:
             smtp = self._connect()
         except NotifyError:
             raise
+        except ssl.SSLCertVerificationError as exc:
+            hint = (
+                "`host` must be a name the certificate holds"
+                if exc.verify_code in _NAME_MISMATCH
+                else "a server with a certificate of a private CA needs that CA in "
+                "notify.email.ca_file"
+            )
+            raise self._error(
+                f"certificate verification of the mail server {self.host}:{self.port} failed: "
+                f"{(exc.verify_message or _describe(exc)).rstrip('.')} ({hint})",
+                permanent=True,
+            ) from None
+        except ssl.SSLError as exc:
+            raise self._error(
+                f"TLS with {self.host}:{self.port} failed: {_describe(exc)} (security: "
+                f"{self.security}; implicit TLS is usually port 465, STARTTLS 587)"
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise self._error(
                 f"cannot connect to {self.host}:{self.port}: {_describe(exc)}"
@@ -128,10 +164,19 @@ class EmailNotifier:
                 smtp.close()
         return str(msg["Message-ID"])
 
+    def _tls_context(self) -> ssl.SSLContext:
+        if self.ssl_context is not None:
+            return self.ssl_context
+        try:
+            return tls_client_context(self.ca_file)
+        except CAFileError as exc:  # the file changed since the config was loaded
+            raise self._error(f"notify.email.ca_file: {exc}", permanent=True) from None
+
     def _connect(self) -> smtplib.SMTP:
+        context = self._tls_context() if self.security != "none" else None
         if self.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self.ssl_context
+                self.host, self.port, timeout=self.timeout, context=context
             )
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -143,7 +188,7 @@ class EmailNotifier:
                         "the mail server does not offer STARTTLS (security: starttls)",
                         permanent=True,
                     )
-                smtp.starttls(context=self.ssl_context)
+                smtp.starttls(context=context)
                 smtp.ehlo()
         except BaseException:
             smtp.close()
