@@ -194,6 +194,9 @@ class LLMConfig(Strict):
     api_key: SecretStr | None = None
     timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     max_calls: PositiveInt = 12
+    #: Tokens one model answer may take: a report is a few hundred; a small model that
+    #: rambles is cut here rather than running to the end of its context.
+    max_answer_tokens: Annotated[int, Field(ge=64, le=32768)] = 800
 
 
 class DiscordConfig(Strict):

@@ -44,9 +44,6 @@ CREWAI_ENV = {
 #: Sent as the API key to local OpenAI-compatible servers that need none.
 PLACEHOLDER_API_KEY = "anything"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
-#: Tokens one model answer may take: a report is a few hundred; a small model that
-#: rambles is cut here rather than running to the end of its context.
-MAX_ANSWER_TOKENS = 800
 
 
 class LLMSetupError(ValueError):
@@ -98,12 +95,13 @@ def model_name(config: LLMConfig) -> str:
 
 
 def build_llm(
-    config: LLMConfig, data_dir: Path, *, max_tokens: int = MAX_ANSWER_TOKENS
+    config: LLMConfig, data_dir: Path, *, max_tokens: int | None = None
 ) -> BaseLLM | None:
     """The CrewAI model of `config`, or None for provider `none`.
 
-    The client gets `timeout` = `config.timeout_seconds` per request and no
-    retries (the crew's own deadline and call cap are the budget). Raises
+    The client gets `timeout` = `config.timeout_seconds` per request, no retries
+    (the crew's own deadline and call cap are the budget), and answers of at most
+    `max_tokens` (default `config.max_answer_tokens`). Raises
     `LLMSetupError` when a provider is set without a model name.
     """
     if config.provider == "none":
@@ -117,7 +115,7 @@ def build_llm(
         "timeout": config.timeout_seconds,
         "max_retries": 0,
         "temperature": 0.0,
-        "max_tokens": max_tokens,
+        "max_tokens": max_tokens if max_tokens is not None else config.max_answer_tokens,
     }
     if config.provider == "ollama":
         return LLM(

@@ -151,6 +151,7 @@ def test_the_crew_speaks_openai_chat_completions_and_its_answer_is_used(
     assert report.tokens["total_tokens"] == 5 * 120
     req = server.requests[0]
     assert req["_path"] == "/v1/chat/completions"
+    assert {r["max_tokens"] for r in server.requests} == {800}  # llm.max_answer_tokens
     assert req["_auth"] == "Bearer anything"
     assert req["model"] == "x"
     sent = "\n".join(str(m.get("content")) for r in server.requests for m in r["messages"])
@@ -160,6 +161,11 @@ def test_the_crew_speaks_openai_chat_completions_and_its_answer_is_used(
     tool_msgs = [m for r in server.requests for m in r["messages"] if m.get("role") == "tool"]
     assert tool_msgs and report.tool_calls[0].output in tool_msgs[0]["content"]
     assert load_report(case.engine, case.incident.id).model == "openai/x"
+
+
+def test_the_answer_token_cap_is_the_configured_one(case: Case, server: FakeOpenAI) -> None:
+    run_against(case, server.url, max_answer_tokens=300)
+    assert server.requests and {r["max_tokens"] for r in server.requests} == {300}
 
 
 @pytest.mark.parametrize("mode", ["500", "garbage", "slow"])
