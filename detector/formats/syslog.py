@@ -16,7 +16,8 @@ zone is ReadOptions.naive_tz (UTC by default).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from detector.events import LogEvent, Rejected, Severity
@@ -197,6 +198,44 @@ def _rfc3164(
 
 
 def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
+    second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
+    minute = None
+    if second < 60:
+        year = int(m.group("year")) if m.group("year") else None
+        month, day = MONTHS[m.group("mon")], int(m.group("day"))
+        hour, mins = int(m.group("h")), int(m.group("m"))
+        minute = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
+    ts = None if minute is None else minute + timedelta(seconds=second, microseconds=int(frac))
+    if ts is None or ts.year > c.MAX_YEAR:
+        return _bsd_timestamp_error(m, ctx)
+    return ts
+
+
+@lru_cache(maxsize=4096)
+def _bsd_minute_utc(
+    year: int | None, month: int, day: int, hour: int, minute: int, now: datetime, tz: tzinfo
+) -> datetime | None:
+    """The UTC instant of a local minute of an RFC 3164 stamp (the year inferred from
+    `now` when absent); None when it is no valid time (`_bsd_timestamp_error` says why).
+
+    Cached: a live stream repeats its minutes, and the year inference and the
+    zone conversion were most of a line's parsing cost. Exact, because zone
+    transitions fall on minute boundaries.
+    """
+    if year is None:
+        year = bsd_year(month, day, now.astimezone(tz))
+        if year is None:
+            return None
+    try:
+        local = datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None
+    ts = c.to_utc(local, "", "TIMESTAMP", tz)
+    return ts if isinstance(ts, datetime) else None
+
+
+def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context) -> datetime | str:
+    """The slow, uncached reading of an RFC 3164 stamp: why it is invalid."""
     stamp = m.string[m.start("mon") : m.end("s")]
     month, day = MONTHS[m.group("mon")], int(m.group("day"))
     reference = ctx.now.astimezone(ctx.naive_tz)

@@ -675,3 +675,52 @@ def test_an_overlong_syslog_line_keeps_its_header_and_is_truncated() -> None:
     e = event("syslog", b"<11>Mar  4 10:00:00 db-01 app[7]: " + b"x" * (2 * MAX_LINE_BYTES))
     assert (e.host, e.service, e.severity, e.truncated) == ("db-01", "app", Severity.ERROR, True)
     assert len(e.message.encode()) < MAX_LINE_BYTES
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
+def test_cached_bsd_minutes_read_every_second_as_the_plain_conversion_does(zone: str) -> None:
+    """RFC 3164 minutes are converted once and cached; across DST changes (Lord Howe's
+    is 30 minutes), leap days and the turn of the year every second must read the
+    same as converting that local time on its own."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    now = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    stamps = []
+    for month, day in [(3, 29), (10, 25), (3, 8), (11, 1), (4, 5), (10, 4), (12, 31), (2, 29)]:
+        for hour in (0, 1, 2, 3):
+            for minute in (0, 29, 30, 59):
+                for second in (0, 30, 59):
+                    stamps.append(
+                        f"{MONTH_NAMES[month]} {day:2d} {hour:02d}:{minute:02d}:{second:02d}"
+                    )
+    lines = [f"<13>{s} host app: x".encode() for s in stamps]
+    options = ReadOptions(default_time=now, naive_tz=tz)
+    for stamp, item in zip(stamps, read_events(lines, "syslog", options), strict=True):
+        mon, day, clock = stamp.split()
+        year = bsd_year(MONTHS_BY_NAME[mon], int(day), now.astimezone(tz))
+        if year is None:  # 29 February: in no year near the reference
+            assert isinstance(item, Rejected) and "invalid date" in item.reason, stamp
+            continue
+        h, m, s = (int(x) for x in clock.split(":"))
+        expected = datetime(year, MONTHS_BY_NAME[mon], int(day), h, m, s, tzinfo=tz)
+        assert isinstance(item, LogEvent), stamp
+        assert item.ts == expected.astimezone(UTC), stamp
+
+
+MONTH_NAMES = [
+    None,
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+MONTHS_BY_NAME = {name: i for i, name in enumerate(MONTH_NAMES) if name}
