@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -510,3 +513,57 @@ def test_the_ssh_journald_config_builds_a_source_named_after_its_host() -> None:
     assert source.unreachable_grace == timedelta(minutes=5)
     with pytest.raises(ValueError, match="host must be"):
         SshJournaldConfig.model_validate({"type": "ssh_journald", "host": "a b"})
+
+
+@needs_journal
+def test_a_real_journal_piped_into_backtest_opens_the_oom_incident(tmp_path: Path) -> None:
+    """`journalctl -o json --since ... | logvigil backtest -` on a real journal file."""
+    base = int((datetime.now(UTC) - timedelta(hours=2)).timestamp() * 1_000_000)
+    records = []
+
+    def entry(n: int, ident: str, transport: str, prio: int, message: str, **extra: str) -> str:
+        fields = "".join(f"{k}={v}\n" for k, v in extra.items())
+        return (
+            f"__REALTIME_TIMESTAMP={base + n * 1_000_000}\n__MONOTONIC_TIMESTAMP={n}\n"
+            "_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=db-01\n"
+            f"SYSLOG_IDENTIFIER={ident}\n_TRANSPORT={transport}\nPRIORITY={prio}\n"
+            f"{fields}MESSAGE={message}\n\n"
+        )
+
+    for i in range(600):  # ten minutes of a healthy postgres
+        records.append(
+            entry(i, "postgres", "stdout", 6, f"checkpoint complete: wrote {i % 40} buffers",
+                  _SYSTEMD_UNIT="postgresql@15-main.service", _PID="2811")
+        )  # fmt: skip
+    records.append(
+        entry(601, "kernel", "kernel", 3,
+              "Out of memory: Killed process 2811 (postgres) total-vm:8123456kB, "
+              "anon-rss:7000000kB, file-rss:0kB, shmem-rss:0kB, UID:113 pgtables:15000kB")
+    )  # fmt: skip
+    journal = tmp_path / "system.journal"
+    subprocess.run(
+        [JOURNAL_REMOTE, "-o", str(journal), "-"],
+        input="".join(records).encode(),
+        capture_output=True,
+        check=True,
+        timeout=WAIT_S,
+    )
+    inventory = Path(__file__).resolve().parents[2] / "inventory.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGVIGIL_")}
+    env["LOGVIGIL_DATA_DIR"] = str(tmp_path / "data")
+    logvigil = f"{shlex.quote(sys.executable)} -m detector.cli"
+    out = subprocess.run(
+        f"{shlex.quote(JOURNALCTL)} --file {shlex.quote(str(journal))} -o json --since -1d"
+        f" | {logvigil} backtest - --json --inventory {shlex.quote(str(inventory))}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    (incident,) = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert incident["suspected_root"] == {"service": "postgres", "host": "db-01"}
+    assert [t["detector"] for t in incident["triggers"]] == ["primitive"]
+    assert "oom" in incident["triggers"][0]["summary"].lower(), incident
