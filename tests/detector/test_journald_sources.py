@@ -82,6 +82,13 @@ def write_journal(path: Path, first: int, count: int, *, age: timedelta = timede
             "PRIORITY=3\n"
             f"MESSAGE=hello {i}\n\n"
         )
+    export_to_journal(records, path)
+
+
+def export_to_journal(records: list[str], path: Path) -> None:
+    """Write journal export records (`FIELD=value` lines, a blank line after each)
+    into the journal file `path` with the real systemd-journal-remote."""
+    assert JOURNAL_REMOTE is not None
     subprocess.run(
         [JOURNAL_REMOTE, "-o", str(path), "-"],
         input="".join(records).encode(),
@@ -541,13 +548,7 @@ def test_a_real_journal_piped_into_backtest_opens_the_oom_incident(tmp_path: Pat
               "anon-rss:7000000kB, file-rss:0kB, shmem-rss:0kB, UID:113 pgtables:15000kB")
     )  # fmt: skip
     journal = tmp_path / "system.journal"
-    subprocess.run(
-        [JOURNAL_REMOTE, "-o", str(journal), "-"],
-        input="".join(records).encode(),
-        capture_output=True,
-        check=True,
-        timeout=WAIT_S,
-    )
+    export_to_journal(records, journal)
     inventory = Path(__file__).resolve().parents[2] / "inventory.yaml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOGVIGIL_")}
     env["LOGVIGIL_DATA_DIR"] = str(tmp_path / "data")
