@@ -271,7 +271,12 @@ class Daemon:
                 event_days=db.event_retention_days,
                 count_days=db.count_retention_days,
             )
-            log.info("retention: purged %d events, %d count rows", r.events, r.count_rows)
+            log.info(
+                "retention: purged %d events, %d count rows, %d forgotten sources",
+                r.events,
+                r.count_rows,
+                r.sources,
+            )
         except Exception:
             log.exception("retention failed; retried next hour")
 

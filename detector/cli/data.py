@@ -284,4 +284,5 @@ def prune(db: DbOpt = None, config: ConfigOpt = None) -> None:
         f"purged {r.events:,} events (> {settings.database.event_retention_days} days), "
         f"{r.rejections:,} rejection samples and {r.count_rows:,} count rows "
         f"(> {settings.database.count_retention_days} days)"
+        + (f"; forgot {r.sources:,} sources no process reported on" if r.sources else "")
     )

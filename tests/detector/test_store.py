@@ -37,6 +37,11 @@ from detector.store.schema import (
     Template,
     metadata,
 )
+from detector.store.source_health import (
+    SourceHealthRecord,
+    read_source_health,
+    record_source_health,
+)
 from detector.store.stats import collect_stats
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -212,8 +217,15 @@ def test_retention_purges_old_events_but_keeps_counts_longer(engine) -> None:
     )
     ing.close()
     templates_before = load_templates(engine)
+    gone, live = (
+        SourceHealthRecord(source=name, process="p:1", kind="file", updated_at=at)
+        for name, at in (("file:/old.log", T0 - timedelta(days=8)), ("file:/a.log", T0))
+    )
+    record_source_health(engine, [gone, live])
     result = purge(engine, T0, event_days=7, count_days=90)
-    assert result.events == 1 and result.count_rows == 0
+    assert result.events == 1 and result.count_rows == 0 and result.sources == 1
+    with engine.connect() as conn:
+        assert read_source_health(conn) == [live]
     result = purge(engine, T0 + timedelta(days=95), event_days=7, count_days=90)
     assert result.events == 1 and result.count_rows == 2
     assert load_templates(engine) == templates_before and len(templates_before) == 2
