@@ -302,15 +302,6 @@ class Daemon:
             "stopped": self.stopped,
             "started_at": _iso(self.started_at),
             "updated_at": _iso(self.clock()),
-            "sources": {
-                name: {
-                    **state,
-                    "last_lines_at": _iso_or_none(state["last_lines_at"]),
-                    "last_event_at": _iso_or_none(state["last_event_at"]),
-                    "failures": self._source_failures.get(name, 0),
-                }
-                for name, state in self._source_state.items()
-            },
             "inventory": {
                 "path": str(self.runtime.settings.graph.inventory),
                 "hosts": len(inv.hosts),
@@ -572,10 +563,6 @@ def _ignore_in_python(signum: int, frame: Any) -> None:
 
 def _fresh_state() -> dict[str, Any]:
     return {"lines": 0, "last_lines_at": None, "last_event_at": None, "error": None}
-
-
-def _iso_or_none(ts: datetime | None) -> str | None:
-    return None if ts is None else _iso(ts)
 
 
 def _iso(ts: datetime) -> str:

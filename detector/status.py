@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-#: A status file older than this means its daemon is not running (it rewrites it every 5 s).
-STALE_AFTER = timedelta(seconds=60)
+# A status file, like a source health row, older than this means its daemon is not
+# running (it rewrites both every 5 s).
+from detector.store.source_health import STALE_AFTER
 
 
 def write_status_file(path: Path, data: dict[str, Any]) -> None:
