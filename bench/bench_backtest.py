@@ -62,7 +62,7 @@ def main() -> int:
         cmd = [
             sys.executable,
             "-m",
-            "detector.cli",
+            "logvigil.cli",
             "backtest",
             "--logs",
             str(src),
@@ -87,7 +87,7 @@ def main() -> int:
 
         env = dict(os.environ, LOGVIGIL_DATA_DIR=str(Path(tmp) / "data"))
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "detector.cli", "run"],
+            [sys.executable, "-m", "logvigil.cli", "run"],
             env=env,
             cwd=tmp,
             stdout=subprocess.DEVNULL,
@@ -100,7 +100,8 @@ def main() -> int:
             [
                 sys.executable,
                 "-c",
-                "import sys, detector.daemon, detector.runtime; print('crewai' in sys.modules)",
+                "import sys, logvigil.app.daemon, logvigil.app.runtime;"
+                " print('crewai' in sys.modules)",
             ],
             capture_output=True,
             text=True,

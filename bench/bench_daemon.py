@@ -80,7 +80,7 @@ def main() -> int:
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("LOGVIGIL_")}
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "detector.cli", "run", "--config", str(cfg)],
+            [sys.executable, "-m", "logvigil.cli", "run", "--config", str(cfg)],
             env=env,
             cwd=tmp,
             stdout=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""Throughput of detector.formats.read_events on generated JSONL, journald and syslog input.
+"""Throughput of logvigil.ingest.formats.read_events on generated JSONL, journald and syslog input.
 
 Run by hand: `uv run python bench/bench_formats.py [lines]`. Prints lines/s per format.
 The whole ingest must sustain 25k lines/s including database writes, so the
@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from detector.formats import ReadOptions, read_events
-from detector.severity import infer_severity
+from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.severity import infer_severity
 
 START = 1_772_618_400_000_000  # 2026-03-04T10:00:00Z in microseconds
 MESSAGES = (

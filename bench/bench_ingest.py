@@ -117,7 +117,7 @@ def main() -> int:
         cmd = [
             sys.executable,
             "-m",
-            "detector.cli",
+            "logvigil.cli",
             "ingest",
             str(src),
             "--format",
@@ -133,7 +133,7 @@ def main() -> int:
             print(proc.stderr)
             return 1
         stats = subprocess.run(
-            [sys.executable, "-m", "detector.cli", "stats", "--db", db, "--json"],
+            [sys.executable, "-m", "logvigil.cli", "stats", "--db", db, "--json"],
             capture_output=True,
             text=True,
             check=True,

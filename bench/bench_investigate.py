@@ -28,12 +28,13 @@ def main() -> None:
 
     from sqlalchemy import create_engine
 
-    from detector.demo.run import HOMELAB_INVENTORY, run_demo
-    from detector.incidents import IncidentManager, InventoryTopology
-    from detector.runtime import read_inventory
+    from detector.incidents.manager import IncidentManager
+    from detector.incidents.topology import InventoryTopology
     from investigate.analysis import analyse
     from investigate.service import investigate
     from investigate.tools import EvidenceTools
+    from logvigil.app.runtime import read_inventory
+    from logvigil.evaluation.demo import HOMELAB_INVENTORY, run_demo
 
     try:
         from investigate.crew import build_context, context_budget_chars

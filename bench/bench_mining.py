@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from detector.templates import MinerConfig, TemplateMiner
+from logvigil.ingest.templates import MinerConfig, TemplateMiner
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/loghub_2k"
 

@@ -20,11 +20,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from detector.config import Settings
-from detector.store.database import open_engine
-from detector.store.schema import MinuteCount, ServiceTemplate, Template
-from detector.store.upsert import upsert
 from detector.tick import Ticker
+from logvigil.app.settings import Settings
+from logvigil.store.database import open_engine
+from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
+from logvigil.store.upsert import upsert
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -86,8 +86,9 @@ def fill(engine, services: int, per_service: int, minutes: int, scale: int) -> N
 
 def measure(services: int, per_service: int, scale: int, warm: int, ticks: int) -> list[float]:
     from detector.detectors import build_detectors
-    from detector.incidents import IncidentManager, InventoryTopology
-    from detector.runtime import empty_inventory
+    from detector.incidents.manager import IncidentManager
+    from detector.incidents.topology import InventoryTopology
+    from logvigil.app.runtime import empty_inventory
 
     settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:

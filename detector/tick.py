@@ -23,17 +23,17 @@ from sqlalchemy import Engine, delete, func, select, type_coerce
 from sqlalchemy.types import NullType
 
 from detector.detectors.base import MINUTE, CountRow, Detector, ServiceInfo, State, Window
-from detector.events import Severity
-from detector.findings import Finding
-from detector.store.bulk import executemany
-from detector.store.schema import (
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
+from logvigil.store.bulk import executemany
+from logvigil.store.schema import (
     DetectorState,
     MinuteCount,
     ServiceTemplate,
     Template,
     TickRow,
 )
-from detector.store.upsert import upsert
+from logvigil.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from detector.events import LogEvent
     from graph.inventory import Inventory
+    from logvigil.core.events import LogEvent
 
 #: The kernel truncates process names (`comm`) to 15 characters.
 COMM_LEN = 15

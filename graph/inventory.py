@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from detector.yamlfile import (
+from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
     Problem,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from detector.yamlfile import suggest
 from graph.store import GraphStore
+from logvigil.core.yamlfile import suggest
 
 #: `algo.BFS` needs a positive level limit; deeper than any real inventory.
 MAX_DEPTH = 1_000_000

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from detector.yamlfile import ConfigError, Problem
 from graph.inventory import Inventory, load_inventory
 from graph.store import GraphStore, LoadResult
+from logvigil.core.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 

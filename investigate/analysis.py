@@ -31,9 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from detector.detectors.primitive import MESSENGERS
-from detector.findings import Finding
 from detector.incidents.model import Incident
-from detector.incidents.redact import clean_line
 from detector.incidents.root import (
     PRIMITIVE_KINDS,
     W_EARLIEST,
@@ -53,6 +51,8 @@ from investigate.model import (
     ToolStatus,
 )
 from investigate.tools import EvidenceTools, parse_time
+from logvigil.core.findings import Finding
+from logvigil.core.redact import clean_line
 
 #: Detectors whose findings alone do not name a cause.
 SPIKE_DETECTORS = frozenset({"error_spike"})

@@ -45,7 +45,6 @@ from importlib.resources import files
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from detector.config import Settings
 from investigate.llm import build_llm, model_name, prepare_crewai_env
 from investigate.model import (
     EvidenceItem,
@@ -56,6 +55,7 @@ from investigate.model import (
     ToolResult,
 )
 from investigate.sanitize import DATA_NOTE, clean_json_strings, clean_text, delimit, truncate
+from logvigil.app.settings import Settings
 
 if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM

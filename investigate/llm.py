@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detector.config import LLMConfig
+from logvigil.app.settings import LLMConfig
 
 if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from detector.jsonable import jsonable
+from logvigil.core.jsonable import jsonable
 
 #: Bumped when the prompts or the report's shape change; stored with every report.
 PROMPT_VERSION = "2026-11-22.1"

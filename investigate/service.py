@@ -28,11 +28,11 @@ from sqlalchemy import Engine, select, update
 from detector.incidents.manager import IncidentManager, IncidentNotFound
 from detector.incidents.model import IncidentStatus
 from detector.incidents.topology import Topology
-from detector.store.schema import IncidentRow
 from investigate.analysis import Analysis, analyse, confidence_label
 from investigate.model import Report
 from investigate.report_md import render_markdown
 from investigate.tools import EvidenceTools
+from logvigil.store.schema import IncidentRow
 
 incidents_t = IncidentRow.__table__
 

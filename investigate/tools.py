@@ -43,14 +43,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine, case, func, or_, select
 
-from detector.events import Severity
 from detector.incidents.bundle import INIT_SERVICES, RESTART_LIKE
 from detector.incidents.model import Incident
-from detector.incidents.redact import clean_line
 from detector.incidents.topology import Topology
-from detector.store.schema import Event, MinuteCount, ServiceTemplate, Template
-from detector.yamlfile import suggest
 from investigate.model import ToolResult, ToolStatus
+from logvigil.core.events import Severity
+from logvigil.core.redact import clean_line
+from logvigil.core.yamlfile import suggest
+from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
 #: Rows in any list a tool returns.
 MAX_ROWS = 40

@@ -1,6 +1,6 @@
 """Alembic environment: the only way LogVigil's schema changes.
 
-Run programmatically by `detector.store.database.migrate` (which passes an open
+Run programmatically by `logvigil.store.database.migrate` (which passes an open
 connection in `config.attributes["connection"]`), or by hand with
 `uv run alembic -c migrations/alembic.ini upgrade head` (URL from
 `LOGVIGIL_DATABASE_URL`).
@@ -13,7 +13,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from detector.store.schema import metadata
+from logvigil.store.schema import metadata
 
 config = context.config
 

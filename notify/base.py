@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from detector.events import Severity
+from logvigil.core.events import Severity
 
 
 class NotifyError(Exception):

@@ -1,7 +1,7 @@
 """Config of what gets sent where: routes, quiet hours, rate limits, the digest; and
 the e-mail channel (`EmailConfig`, mounted as `NotifyConfig.email`).
 
-`detector.config.NotifyConfig` mounts them (see docs/notifications.md):
+`logvigil.app.settings.NotifyConfig` mounts them (see docs/notifications.md):
 
     email: EmailConfig | None = None
     routes: list[RouteConfig] = []

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, or_, select
 
 from detector.incidents import repository as repo
 from detector.incidents.model import Incident
-from detector.store.schema import IncidentRow
+from logvigil.store.schema import IncidentRow
 from notify.base import Notification, NotificationKind, Section
 
 incidents_t = IncidentRow.__table__

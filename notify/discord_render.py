@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from detector.events import Severity
+from logvigil.core.events import Severity
 from notify.base import Notification, NotificationKind
 
 CONTENT_MAX = 2000

@@ -39,8 +39,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from detector.store.schema import ChannelState, OutboxRow
-from detector.store.upsert import upsert
+from logvigil.store.schema import ChannelState, OutboxRow
+from logvigil.store.upsert import upsert
 from notify.base import Notification, Notifier, NotifyError
 
 log = logging.getLogger(__name__)

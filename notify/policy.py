@@ -13,8 +13,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from detector.events import Severity
 from detector.incidents.model import Incident
+from logvigil.core.events import Severity
 from notify.config import NotifyPolicy, QuietHoursConfig, RateLimitConfig, RouteConfig
 
 #: Without routes, every configured channel gets incidents of this severity or worse.

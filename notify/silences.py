@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from detector.store.schema import NAME_LEN, SilenceRow
+from logvigil.store.schema import NAME_LEN, SilenceRow
 from notify.policy import Silence
 
 silences_t = SilenceRow.__table__

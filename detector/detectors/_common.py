@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
-from detector.events import Severity
+from logvigil.core.events import Severity
 
 #: Hours of observation before a service's spikes and new templates count.
 DEFAULT_LEARNING_HOURS = 24.0

@@ -17,8 +17,8 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 #: A detector's state: key (a service, a host, "" for global) -> a JSON-able dict.
 State = Mapping[str, Mapping[str, Any]]

@@ -32,8 +32,8 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
-from detector.events import Severity, utc
-from detector.findings import Finding
+from logvigil.core.events import Severity, utc
+from logvigil.core.findings import Finding
 
 
 class NewTemplateConfig(DetectorConfig):

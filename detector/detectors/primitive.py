@@ -38,8 +38,8 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 #: Fields a primitive's summary may use.
 SUMMARY_FIELDS = ("service", "host", "template_id", "count", "template", "label")

@@ -53,8 +53,8 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 _Pair = dict[str, Any]
 

@@ -36,14 +36,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from detector.events import Severity
-from detector.findings import Finding
 from detector.incidents.grouping import finding_services
 from detector.incidents.model import BundleConfig
-from detector.incidents.redact import clean_line
 from detector.incidents.root import RootRanking
 from detector.incidents.topology import Topology
-from detector.store.schema import Event, MinuteCount, ServiceTemplate, Template
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
+from logvigil.core.redact import clean_line
+from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
 BUNDLE_VERSION = 1
 #: Summaries of findings are cut to this many characters.

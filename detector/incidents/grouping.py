@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from detector.findings import Finding
 from detector.incidents.model import Incident
 from detector.incidents.topology import Topology
+from logvigil.core.findings import Finding
 
 
 class Outcome(StrEnum):

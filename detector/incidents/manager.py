@@ -25,7 +25,6 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, Engine
 
-from detector.findings import Finding
 from detector.incidents import repository as repo
 from detector.incidents.bundle import build_bundle
 from detector.incidents.grouping import GroupingPlan, finding_hosts, plan_grouping
@@ -33,6 +32,7 @@ from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
 from detector.incidents.root import RootRanking, rank_roots
 from detector.incidents.summary import incident_severity, incident_title
 from detector.incidents.topology import Topology
+from logvigil.core.findings import Finding
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The typed values of the incident layer: status, severity, `Incident`, its config.
 
-Severity: an incident reuses `detector.events.Severity` (aliased `IncidentSeverity`)
+Severity: an incident reuses `logvigil.core.events.Severity` (aliased `IncidentSeverity`)
 rather than a second scale, so a finding's severity and its incident's compare
 directly and the column holds the same integers as `minute_counts.severity`.
 An incident is as severe as its worst finding, and at least CRITICAL once
@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 #: An incident's severity is a log severity (WARNING .. EMERGENCY in practice).
 IncidentSeverity = Severity

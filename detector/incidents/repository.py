@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from detector.events import Severity
-from detector.findings import Finding
 from detector.incidents.model import Incident, IncidentStatus, RootRef
-from detector.store.schema import IncidentFinding, IncidentRow
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
+from logvigil.store.schema import IncidentFinding, IncidentRow
 
 incidents_t = IncidentRow.__table__
 findings_t = IncidentFinding.__table__

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from detector.findings import Finding
 from detector.incidents.grouping import finding_hosts, finding_services
 from detector.incidents.model import RootRef
 from detector.incidents.topology import Topology
+from logvigil.core.findings import Finding
 
 #: Finding kinds that name a cause rather than a symptom.
 PRIMITIVE_KINDS = frozenset(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from detector.findings import Finding
 from detector.incidents.model import IncidentSeverity, RootRef
-from detector.store.schema import NAME_LEN
+from logvigil.core.findings import Finding
+from logvigil.store.schema import NAME_LEN
 
 #: How a finding of a kind reads after its subject ("postgres OOM-killed").
 KIND_PHRASES = {

@@ -30,8 +30,8 @@ from detector.detectors import (
     Window,
     build_detectors,
 )
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -31,8 +31,8 @@ from detector.detectors import (
     Window,
     build_detectors,
 )
-from detector.events import Severity
-from detector.findings import Finding
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 GOLDEN = Path(__file__).parent / "golden" / "findings"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.jsonl"))

@@ -17,8 +17,8 @@ from detector.detectors import (
     Window,
 )
 from detector.detectors.primitive import classify
-from detector.events import Severity
-from detector.templates import TemplateMiner
+from logvigil.core.events import Severity
+from logvigil.ingest.templates import TemplateMiner
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -8,20 +8,15 @@ from pathlib import Path
 import pytest
 from incident_support import INVENTORY, at, finding
 
-from detector.events import Severity
-from detector.findings import Finding
-from detector.incidents import (
-    Incident,
-    IncidentStatus,
-    InventoryTopology,
-    Outcome,
-    RootRef,
-    clean_line,
-    plan_grouping,
-    rank_roots,
-)
+from detector.incidents.grouping import Outcome, plan_grouping
+from detector.incidents.model import Incident, IncidentStatus, RootRef
+from detector.incidents.root import rank_roots
 from detector.incidents.summary import incident_severity, incident_title
+from detector.incidents.topology import InventoryTopology
 from graph.inventory import load_inventory
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
+from logvigil.core.redact import clean_line
 
 WINDOW = timedelta(minutes=30)
 

@@ -12,27 +12,24 @@ import pytest
 from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, func, insert, select
 
-from detector.events import Severity
-from detector.findings import Finding
-from detector.incidents import (
+from detector.incidents.bundle import encoded_size
+from detector.incidents.grouping import Outcome
+from detector.incidents.manager import ChangeKind, IncidentManager, IncidentNotFound
+from detector.incidents.model import (
     BundleConfig,
-    ChangeKind,
-    GraphTopology,
     IllegalTransition,
     IncidentConfig,
-    IncidentManager,
-    IncidentNotFound,
     IncidentStatus,
-    InventoryTopology,
-    Outcome,
     RootRef,
 )
-from detector.incidents.bundle import encoded_size
-from detector.store.bulk import executemany
-from detector.store.database import create_store_engine
-from detector.store.schema import Event, IncidentFinding, MinuteCount, ServiceTemplate, Template
+from detector.incidents.topology import GraphTopology, InventoryTopology
 from graph.inventory import Inventory, load_inventory
 from graph.store import GraphStore
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
+from logvigil.store.bulk import executemany
+from logvigil.store.database import create_store_engine
+from logvigil.store.schema import Event, IncidentFinding, MinuteCount, ServiceTemplate, Template
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from detector.events import Severity
-from detector.findings import Finding
-from detector.incidents import (
+from detector.incidents.model import (
     IllegalTransition,
     Incident,
     IncidentConfig,
     IncidentStatus,
     RootRef,
 )
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 

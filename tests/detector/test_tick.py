@@ -8,14 +8,14 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from detector.config import NoiseConfig
 from detector.detectors.base import State, Window
-from detector.events import LogEvent, Severity
-from detector.findings import Finding
-from detector.ingest import Ingestor
-from detector.noise import NoiseFilter
-from detector.store.schema import TickRow
 from detector.tick import MAX_CATCHUP, Ticker
+from logvigil.app.settings import NoiseConfig
+from logvigil.core.events import LogEvent, Severity
+from logvigil.core.findings import Finding
+from logvigil.ingest.ingestor import Ingestor
+from logvigil.ingest.noise import NoiseFilter
+from logvigil.store.schema import TickRow
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 

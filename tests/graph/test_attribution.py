@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from detector.events import LogEvent, Severity
 from graph.attribution import attribute, oom_victim
 from graph.inventory import Inventory, load_inventory
+from logvigil.core.events import LogEvent, Severity
 
 TS = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 

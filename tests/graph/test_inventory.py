@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.yamlfile import ConfigError
 from graph.inventory import Inventory, load_inventory
+from logvigil.core.yamlfile import ConfigError
 
 GOLDEN = Path(__file__).parent / "golden"
 BAD = sorted(GOLDEN.glob("bad_*.yaml"))

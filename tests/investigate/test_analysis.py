@@ -7,11 +7,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
-from detector.demo.run import HOMELAB_INVENTORY
-from detector.incidents import IncidentManager, InventoryTopology
-from detector.runtime import read_inventory
+from detector.incidents.manager import IncidentManager
+from detector.incidents.topology import InventoryTopology
 from investigate.analysis import Analysis, analyse
 from investigate.tools import EvidenceTools
+from logvigil.app.runtime import read_inventory
+from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +98,10 @@ def test_a_spike_in_one_service_alone_names_it_with_modest_confidence(analysed) 
 def test_a_spike_beside_other_anomalies_names_no_root() -> None:
     from datetime import UTC, datetime
 
-    from detector.events import Severity
-    from detector.findings import Finding
     from detector.incidents.root import rank_roots
     from investigate.analysis import _unsupported
+    from logvigil.core.events import Severity
+    from logvigil.core.findings import Finding
 
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     findings = (
@@ -116,10 +117,10 @@ def test_a_spike_beside_other_anomalies_names_no_root() -> None:
 def test_conflicting_equal_hypotheses_give_no_root_cause() -> None:
     from datetime import UTC, datetime
 
-    from detector.events import Severity
-    from detector.findings import Finding
     from detector.incidents.root import rank_roots
     from investigate.analysis import _unsupported
+    from logvigil.core.events import Severity
+    from logvigil.core.findings import Finding
 
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     findings = tuple(

@@ -29,8 +29,7 @@ from crew_support import (
     text_tool,
 )
 
-from detector.config import LLMConfig, Settings
-from detector.incidents import IncidentManager
+from detector.incidents.manager import IncidentManager
 from detector.incidents.model import IncidentStatus
 from investigate import crew as crew_mod
 from investigate.crew import (
@@ -48,6 +47,7 @@ from investigate.crew import (
 from investigate.llm import LLMSetupError, build_llm, prepare_crewai_env
 from investigate.model import PROMPT_VERSION, Hypothesis
 from investigate.service import investigate, load_report
+from logvigil.app.settings import LLMConfig, Settings
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +341,7 @@ def test_prepare_crewai_env_turns_telemetry_off_and_keeps_files_in_the_data_dir(
 
 def test_the_detection_path_never_imports_crewai() -> None:
     code = (
-        "import sys, detector.daemon, detector.runtime, detector.backtest, "
+        "import sys, logvigil.app.daemon, logvigil.app.runtime, logvigil.app.backtest, "
         "investigate.crew, investigate.llm, investigate.sanitize; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('crewai', 'litellm')); "
         "print(bad); sys.exit(1 if bad else 0)"

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 from crew_support import Case, final_json, make_case
 
-from detector.config import LLMConfig, Settings
 from investigate.crew import crew_runner
 from investigate.llm import build_llm
 from investigate.service import investigate, load_report
+from logvigil.app.settings import LLMConfig, Settings
 
 
 class FakeOpenAI:

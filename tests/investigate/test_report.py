@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, update
 
-from detector.demo.run import HOMELAB_INVENTORY
-from detector.incidents import IncidentManager, IncidentStatus, InventoryTopology
-from detector.runtime import read_inventory
-from detector.store.schema import IncidentRow
+from detector.incidents.manager import IncidentManager
+from detector.incidents.model import IncidentStatus
+from detector.incidents.topology import InventoryTopology
 from investigate.model import EvidenceItem, Report, TimelineEntry
 from investigate.report_md import ZWSP, code_block, code_span, render_markdown
 from investigate.service import diff_reports, investigate, load_report, load_report_json
+from logvigil.app.runtime import read_inventory
+from logvigil.evaluation.demo import HOMELAB_INVENTORY
+from logvigil.store.schema import IncidentRow
 
 NOW = datetime(2026, 3, 4, 12, tzinfo=UTC)
 

@@ -8,11 +8,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
-from detector.demo.run import HOMELAB_INVENTORY
-from detector.incidents import IncidentManager, InventoryTopology
-from detector.runtime import read_inventory
+from detector.incidents.manager import IncidentManager
+from detector.incidents.topology import InventoryTopology
 from investigate.model import ToolStatus
 from investigate.tools import MAX_OUTPUT_CHARS, TOOLS, EvidenceTools, result_text
+from logvigil.app.runtime import read_inventory
+from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
 
 @pytest.fixture(scope="module")

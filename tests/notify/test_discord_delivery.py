@@ -9,7 +9,7 @@ import pytest
 from notify_fakes import T0, TOKEN, FakeDiscord, make_incident
 from sqlalchemy import select
 
-from detector.store.schema import ChannelState, OutboxRow
+from logvigil.store.schema import ChannelState, OutboxRow
 from notify.base import Notification, NotificationKind, NotifyError, Section
 from notify.discord import DiscordNotifier
 from notify.discord_render import (

@@ -18,8 +18,8 @@ import pytest
 from notify_fakes import T0, make_incident
 from pydantic import ValidationError
 
-from detector.config import load_settings
-from detector.yamlfile import ConfigError
+from logvigil.app.settings import load_settings
+from logvigil.core.yamlfile import ConfigError
 from notify import build_notifiers
 from notify.base import NotifyError
 from notify.config import EmailConfig

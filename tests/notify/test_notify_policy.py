@@ -8,8 +8,8 @@ import pytest
 from notify_fakes import T0, make_incident
 from pydantic import ValidationError
 
-from detector.events import Severity
 from detector.incidents.model import RootRef
+from logvigil.core.events import Severity
 from notify.config import NotifyPolicy, QuietHoursConfig, RouteConfig
 from notify.policy import Reason, Silence, decide, digest_period, in_quiet_hours, route, silenced_by
 from notify.silences import SilenceError, parse_duration

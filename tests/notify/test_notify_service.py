@@ -13,11 +13,11 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from detector.config import DiscordConfig, NotifyConfig
 from detector.incidents import repository as repo
 from detector.incidents.manager import ChangeKind, IncidentChange
-from detector.store.schema import ChannelState, IncidentRow, OutboxRow
 from investigate.model import Report, RootCause
+from logvigil.app.settings import DiscordConfig, NotifyConfig
+from logvigil.store.schema import ChannelState, IncidentRow, OutboxRow
 from notify import ConsoleNotifier, build_notifiers, configured_channels
 from notify import silences as silences_db
 from notify.config import NotifyPolicy
@@ -267,7 +267,7 @@ def test_notify_test_reports_each_channel_and_records_its_health(
 def cli():
     import typer
 
-    from notify.cli import notify_app, silence_app
+    from logvigil.cli.notify import notify_app, silence_app
 
     app = typer.Typer()
     app.add_typer(silence_app, name="silence")

@@ -13,7 +13,7 @@ from pathlib import Path
 from notify_fakes import T0, FakeDiscord, make_incident
 from sqlalchemy import select, update
 
-from detector.store.schema import OutboxRow
+from logvigil.store.schema import OutboxRow
 from notify.base import NotifyError
 from notify.discord import DiscordNotifier
 from notify.messages import incident_opened
@@ -25,7 +25,7 @@ SENDER_SCRIPT = textwrap.dedent(
     """
     import sys
     from datetime import datetime
-    from detector.store.database import create_store_engine
+    from logvigil.store.database import create_store_engine
     from notify.discord import DiscordNotifier
     from notify.outbox import Sender
 

@@ -1,6 +1,6 @@
 """Write the evaluation scenarios of this folder from one table: `python tests/scenarios/generate.py`.
 
-Each scenario is a synthetic homelab (`detector.demo.synth`) with faults
+Each scenario is a synthetic homelab (`logvigil.evaluation.synth`) with faults
 injected; this script writes its `scenario.yaml` (the generator spec, the
 expected faults derived from the injected ones, and the sha256 of the logs the
 spec produces) and copies the demo inventory beside it. The logs themselves
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from detector.demo.synth import Fault, FaultKind, generate_jsonl
+from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
 
 HERE = Path(__file__).resolve().parent
-INVENTORY = Path(__file__).resolve().parents[2] / "detector" / "demo" / "homelab.yaml"
+INVENTORY = Path(__file__).resolve().parents[2] / "logvigil" / "evaluation" / "homelab.yaml"
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 DAY2 = START + timedelta(days=1)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from detector.evaluation import backtest_runner, evaluate_scenario, fmt_duration
+from logvigil.evaluation.scoring import backtest_runner, evaluate_scenario, fmt_duration
 
 SUITE = Path(__file__).resolve().parent
 SCENARIOS = sorted(p.name for p in SUITE.iterdir() if (p / "scenario.yaml").is_file())

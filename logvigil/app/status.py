@@ -1,0 +1,194 @@
+"""What `logvigil status` shows: the store's view and the local daemon's status file.
+
+Two places, because they answer different questions. The store is shared by
+every process (on every machine): the last tick, the leader, each source's
+committed cursor and health (lines, current error, newest event, the process
+reading it, rewritten every few seconds), learning, incidents and the outbox.
+What only the local daemon knows (its role, the inventory it has loaded and
+the edits it refused) is written every few seconds to `status.json` in its
+data directory, atomically, and read from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+# A status file, like a source health row, older than this means its daemon is not
+# running (it rewrites both every 5 s).
+from logvigil.store.source_health import STALE_AFTER
+
+
+def write_status_file(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` with `data` as JSON, atomically (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(data, default=str))
+    os.replace(tmp, path)
+
+
+def read_status_file(path: Path) -> dict[str, Any] | None:
+    """The status a daemon wrote at `path`, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == 1 else None
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse(ts: Any) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def gather(
+    engine: Engine,
+    settings: Any,
+    now: datetime,
+    process: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything `logvigil status` prints, as one JSON-ready dict.
+
+    `process` is the local daemon's status file (or None). Raises SQLAlchemy
+    errors when the store cannot be read.
+    """
+    from logvigil.app.leader import current_leader
+    from logvigil.store.schema import (
+        IncidentRow,
+        IngestCursor,
+        ServiceTemplate,
+        TickRow,
+    )
+    from logvigil.store.source_health import read_source_health
+    from notify import configured_channels
+    from notify.outbox import channel_status
+
+    with engine.connect() as conn:
+        tick = conn.execute(
+            select(TickRow.at, TickRow.duration_ms, TickRow.findings, TickRow.errors)
+            .order_by(TickRow.id.desc())
+            .limit(1)
+        ).first()
+        incidents = conn.execute(
+            select(IncidentRow.id, IncidentRow.title, IncidentRow.opened_at, IncidentRow.severity)
+            .where(IncidentRow.resolved_at.is_(None))
+            .order_by(IncidentRow.id.desc())
+        ).all()
+        cursors = conn.execute(select(IngestCursor.source, IngestCursor.updated_at)).all()
+        learning = conn.execute(
+            select(ServiceTemplate.service, func.min(ServiceTemplate.first_seen)).group_by(
+                ServiceTemplate.service
+            )
+        ).all()
+        leader = current_leader(conn)
+        health = read_source_health(conn)
+        channels = channel_status(conn, configured_channels(settings.notify))
+
+    period = timedelta(hours=settings.detector.learning_period_hours)
+    services = []
+    for service, first in sorted(learning):
+        done = 1.0 if period.total_seconds() == 0 else min(1.0, (now - first) / period)
+        services.append(
+            {
+                "service": service,
+                "first_seen": _iso(first),
+                "learning": done < 1.0,
+                "progress": round(done, 3),
+                "learned_at": _iso(first + period),
+            }
+        )
+
+    sources: dict[str, dict[str, Any]] = {}
+    for name, updated in cursors:
+        sources[name] = {"committed_at": _iso(updated), "lag_s": _seconds(now - updated)}
+    for h in health:
+        entry = sources.setdefault(h.source, {"committed_at": None, "lag_s": None})
+        entry.update(
+            {
+                "kind": h.kind,
+                "process": h.process,
+                "running": not h.stale(now),
+                "updated_at": _iso(h.updated_at),
+                "host": h.host,
+                "error": h.error,
+                "failures": h.failures,
+                "lines": h.lines,
+                "last_event_at": _iso(h.last_event_at),
+                "event_lag_s": None if h.last_event_at is None else _seconds(now - h.last_event_at),
+                "unreachable_since": _iso(h.unreachable_since),
+            }
+        )
+
+    daemon = None
+    if process is not None:
+        updated = _parse(process.get("updated_at"))
+        daemon = {
+            "identity": process.get("identity"),
+            "role": process.get("role"),
+            "leader": process.get("leader"),
+            "started_at": process.get("started_at"),
+            "updated_at": process.get("updated_at"),
+            "running": not process.get("stopped")
+            and updated is not None
+            and now - updated <= STALE_AFTER,
+        }
+
+    inventory: dict[str, Any] = {"path": str(settings.graph.inventory)}
+    if process is not None and isinstance(process.get("inventory"), dict):
+        inventory.update(process["inventory"])
+
+    return {
+        "now": _iso(now),
+        "daemon": daemon,
+        "leader": None
+        if leader is None
+        else {
+            "identity": leader[0],
+            "last_tick_at": _iso(datetime.fromtimestamp(leader[1], UTC)),
+            "age_s": round(now.timestamp() - leader[1], 1),
+        },
+        "last_tick": None
+        if tick is None
+        else {
+            "at": _iso(tick.at),
+            "duration_ms": round(tick.duration_ms, 1),
+            "findings": tick.findings,
+            "errors": tick.errors or {},
+        },
+        "sources": sources,
+        "learning": services,
+        "open_incidents": len(incidents),
+        "incidents": [
+            {"id": i.id, "title": i.title, "opened_at": _iso(i.opened_at), "severity": i.severity}
+            for i in incidents[:20]
+        ],
+        "inventory": inventory,
+        "channels": [
+            {
+                "channel": c.channel,
+                "broken": c.broken,
+                "reason": c.reason,
+                "pending": c.pending,
+                "unconfirmed": c.unconfirmed,
+                "failed": c.failed,
+            }
+            for c in channels
+        ],
+    }
+
+
+def _seconds(delta: timedelta) -> float:
+    return round(delta.total_seconds(), 1)

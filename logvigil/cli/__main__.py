@@ -1,0 +1,3 @@
+from logvigil.cli import main
+
+main()

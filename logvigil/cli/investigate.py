@@ -1,0 +1,186 @@
+"""The `investigate` command: replay, or re-run, the investigation of an incident.
+
+    investigate --incident 42                 # the stored report, exactly; no model call
+    investigate --incident 42 --rerun         # again, with today's inventory and model; the diff
+    investigate --incident 42 --llm none      # force the deterministic report (with --rerun)
+    investigate --incident 42 --json          # the report as one JSON object
+
+An incident without a stored report is investigated on the spot. Errors go
+to standard error with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from logvigil.cli.kit import err, fail, fail_config, settings_or_exit, store_or_exit
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+out = Console(highlight=False, soft_wrap=True)
+_LLM = re.compile(r"^(none|(openai|ollama):(\S.*))$")
+
+
+def parse_llm(value: str) -> tuple[str, str | None]:
+    """`none` -> ("none", None); `openai:gpt-4o-mini` -> ("openai", "gpt-4o-mini").
+
+    Raises ValueError naming the accepted forms.
+    """
+    m = _LLM.match(value.strip())
+    if m is None:
+        raise ValueError(
+            f"--llm {value!r}: expected none, openai:MODEL or ollama:MODEL (e.g. ollama:qwen2.5:7b)"
+        )
+    if m.group(1) == "none":
+        return "none", None
+    return m.group(2), m.group(3).strip()
+
+
+def _settings(config: Path | None, llm: str | None) -> Any:
+    settings = settings_or_exit(config)
+    if llm is not None:
+        try:
+            provider, model = parse_llm(llm)
+        except ValueError as exc:
+            fail(str(exc))
+        update: dict[str, Any] = {"provider": provider}
+        if model is not None:
+            update["model"] = model
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
+    return settings
+
+
+def _runner(settings: Any) -> Any:
+    """The crew's runner for the configured model, or None for the deterministic report."""
+    if settings.llm.provider == "none":
+        return None
+    try:
+        from investigate.crew import crew_runner
+    except ImportError as exc:
+        fail(f"the crew is not available ({exc}); use --llm none for the deterministic report")
+    try:
+        return crew_runner(settings)
+    except Exception as exc:  # a bad model configuration is the user's to fix
+        fail(f"--llm {settings.llm.provider}:{settings.llm.model}: {exc}")
+
+
+def _topology(settings: Any) -> Any:
+    from detector.incidents.topology import InventoryTopology
+    from logvigil.app.runtime import read_inventory
+    from logvigil.app.settings import ConfigError
+
+    try:
+        return InventoryTopology(read_inventory(settings.graph.inventory))
+    except ConfigError as exc:
+        fail_config(exc)
+
+
+def _print(report_json: dict[str, Any], as_json: bool, changes: list[str] | None) -> None:
+    if as_json:
+        obj = dict(report_json)
+        if changes is not None:
+            obj["changes"] = changes
+        typer.echo(json.dumps(obj, ensure_ascii=False))
+        return
+    out.print(report_json.get("report_md", ""), markup=False)
+    if changes is not None:
+        out.print("Changes against the stored report:", markup=False)
+        for line in changes or ["nothing changed"]:
+            out.print(f"- {line}", markup=False)
+
+
+@app.command()
+def investigate(
+    incident: Annotated[int, typer.Option("--incident", help="incident id", min=1)],
+    db: Annotated[
+        str | None, typer.Option("--db", help="database URL (default: from the config)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="configuration file (logvigil.yaml)")
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            "--llm", help="none, openai:MODEL or ollama:MODEL (default: the config's llm)"
+        ),
+    ] = None,
+    rerun: Annotated[
+        bool, typer.Option("--rerun", help="investigate again and show what changed")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    post: Annotated[
+        bool,
+        typer.Option("--post", help="post the report to the configured notification channels"),
+    ] = False,
+) -> None:
+    """Replay the stored investigation of an incident, or re-run it with --rerun.
+
+    With --post, the report is then delivered to every configured channel
+    (silences and quiet hours do not apply to this explicit request); exits 0 once
+    delivered, 1 with each channel's error if delivery failed for good.
+    """
+    from detector.incidents.manager import IncidentNotFound
+    from investigate.model import Report
+    from investigate.service import diff_reports, investigate, load_report_json
+
+    settings = _settings(config, llm)
+    engine = store_or_exit(settings, db)
+    try:
+        stored = load_report_json(engine, incident)
+        if stored is not None and not rerun:
+            _print(stored, as_json, None)
+            if post:
+                _post(engine, incident, settings)
+            return
+        if stored is None:
+            err.print(f"incident {incident} has no stored report: investigating it now")
+        report = investigate(
+            engine,
+            _topology(settings),
+            incident,
+            settings=settings,
+            crew_runner=_runner(settings),
+            now=datetime.now(UTC),
+        )
+        changes = (
+            diff_reports(Report.from_json(stored), report) if stored is not None and rerun else None
+        )
+        _print(report.to_json(), as_json, changes)
+        if post:
+            _post(engine, incident, settings)
+    except IncidentNotFound:
+        fail(f"no incident {incident} in {engine.url.render_as_string(hide_password=True)}")
+    except typer.Exit:
+        raise
+    except Exception as exc:  # never a traceback: name the failure
+        fail(f"incident {incident}: {type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+
+
+def _post(engine, incident: int, settings) -> None:
+    """Deliver the stored report now; exit 1 naming each channel that failed."""
+    from notify.service import post_incident
+
+    result = post_incident(engine, incident, settings.notify, datetime.now(UTC))
+    if result.ok:
+        names = ", ".join(c.channel for c in result.channels)
+        err.print(f"posted incident {incident} to {escape(names)}")
+        return
+    if result.error:
+        err.print(f"[bold red]error:[/] {escape(result.error)}")
+    for c in result.channels:
+        if not c.ok:
+            err.print(f"[bold red]error:[/] {escape(c.channel)}: {escape(c.detail)}")
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

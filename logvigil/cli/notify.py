@@ -1,0 +1,213 @@
+"""`logvigil silence ...` and `logvigil notify ...` (typer sub-apps mounted by `logvigil.cli`).
+
+Exit codes: 0 success; 1 a channel failed (`notify test`); 2 usage,
+configuration or store error. Errors go to stderr, one line each, never a
+traceback; secrets never reach the output (notifiers scrub their errors).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from logvigil.cli.kit import (
+    EXIT_OK,
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    err,
+    fail,
+    settings_or_exit,
+    store_or_exit,
+)
+
+EXIT_FAILED = 1
+
+silence_app = typer.Typer(
+    help="Mute notifications for a service or host (incidents are still recorded).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+notify_app = typer.Typer(
+    help="Notification channels: send a test message, show delivery health.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _silence_json(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "service": s.service,
+        "host": s.host,
+        "reason": s.reason,
+        "created_at": _iso(s.created_at),
+        "expires_at": _iso(s.expires_at),
+        "removed_at": _iso(s.removed_at),
+    }
+
+
+# --------------------------------------------------------------------------- silence
+
+
+@silence_app.command("add")
+def silence_add(
+    duration: Annotated[str, typer.Option("--for", help="how long: 30m, 2h, 1d, 1h30m")],
+    reason: Annotated[str, typer.Option("--reason", help="why (shown in `silence list`)")],
+    service: Annotated[str | None, typer.Option("--service", help="service to mute")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="host to mute")] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mute notifications of incidents rooted at a service or host, for a while."""
+    from notify import silences
+
+    try:
+        span = silences.parse_duration(duration)
+        if service is None and host is None:
+            raise silences.SilenceError("a silence needs --service or --host (or both)")
+    except silences.SilenceError as exc:
+        fail(str(exc))
+    engine = store_or_exit(settings_or_exit(config), db)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            s = silences.add(
+                conn, service=service, host=host, duration=span, reason=reason, now=now
+            )
+    except silences.SilenceError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
+    else:
+        what = " on ".join(x for x in (service, host) if x)
+        _out().print(f"silence {s.id}: {escape(what)} muted until {_iso(s.expires_at)}")
+
+
+@silence_app.command("list")
+def silence_list(
+    include_expired: Annotated[
+        bool, typer.Option("--all", help="include expired and removed silences")
+    ] = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Active silences, newest first."""
+    from notify import silences
+
+    engine = store_or_exit(settings_or_exit(config), db)
+    with engine.connect() as conn:
+        rows = silences.list_silences(conn, datetime.now(UTC), include_expired=include_expired)
+    if as_json:
+        for s in rows:
+            sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
+        return
+    if not rows:
+        _out().print("no active silences")
+        return
+    table = Table("id", "service", "host", "until", "reason")
+    for s in rows:
+        table.add_row(
+            str(s.id),
+            escape(s.service or "*"),
+            escape(s.host or "*"),
+            _iso(s.expires_at),
+            escape(s.reason),
+        )
+    _out().print(table)
+
+
+@silence_app.command("remove")
+def silence_remove(
+    silence_id: Annotated[int, typer.Argument(help="silence id (see `silence list`)", min=1)],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """End a silence now."""
+    from notify import silences
+
+    engine = store_or_exit(settings_or_exit(config), db)
+    try:
+        with engine.begin() as conn:
+            silences.remove(conn, silence_id, datetime.now(UTC))
+    except silences.SilenceError as exc:
+        fail(str(exc))
+    _out().print(f"silence {silence_id} removed")
+
+
+# --------------------------------------------------------------------------- notify
+
+
+@notify_app.command("test")
+def notify_test(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a test message to every configured channel; exit 1 if any failed."""
+    from notify.service import send_test
+
+    settings = settings_or_exit(config)
+    engine = None
+    try:
+        engine = store_or_exit(settings, db)
+    except typer.Exit:
+        err.print("[yellow]warning:[/] store unavailable: channel health not recorded")
+    results = send_test(settings.notify, datetime.now(UTC), engine=engine)
+    if as_json:
+        for r in results:
+            sys.stdout.write(json.dumps({"channel": r.channel, "ok": r.ok, "detail": r.detail}))
+            sys.stdout.write("\n")
+    else:
+        for r in results:
+            mark = "[green]ok[/]" if r.ok else "[bold red]FAILED[/]"
+            _out().print(f"{r.channel}: {mark} {escape(r.detail)}")
+    raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+@notify_app.command("status")
+def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Each channel's health and outbox: broken, pending, unconfirmed, failed, last sent."""
+    from notify import configured_channels
+    from notify.outbox import channel_status
+
+    settings = settings_or_exit(config)
+    engine = store_or_exit(settings, db)
+    with engine.connect() as conn:
+        rows = channel_status(conn, configured_channels(settings.notify))
+    if as_json:
+        for s in rows:
+            obj = {
+                "channel": s.channel,
+                "broken": s.broken,
+                "reason": s.reason,
+                "pending": s.pending,
+                "unconfirmed": s.unconfirmed,
+                "failed": s.failed,
+                "last_sent_at": _iso(s.last_sent_at),
+            }
+            sys.stdout.write(json.dumps(obj) + "\n")
+        return
+    for s in rows:
+        state = f"[bold red]BROKEN[/] ({escape(s.reason or '')})" if s.broken else "[green]ok[/]"
+        _out().print(
+            f"{s.channel}: {state}; {s.pending} pending, {s.unconfirmed} unconfirmed, "
+            f"{s.failed} failed; last sent {_iso(s.last_sent_at) or 'never'}"
+        )

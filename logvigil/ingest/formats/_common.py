@@ -1,0 +1,355 @@
+"""Helpers shared by the readers: decoding, limits, printable text, timestamps, severities.
+
+Private to `logvigil.ingest.formats`. Functions that can fail on input return either a
+value or a reason string (an operator-facing sentence), never raise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
+from logvigil.ingest.severity import infer_severity
+
+#: Rejected.excerpt length, in characters.
+EXCERPT_CHARS = 200
+#: host and service names are cut to this many characters.
+MAX_NAME_CHARS = 255
+#: Extra JSON keys kept per event; the rest are dropped and counted in `_dropped_attributes`.
+MAX_ATTRIBUTES = 64
+#: Longer string attribute values are cut (and the event flagged `truncated`).
+MAX_ATTRIBUTE_CHARS = 4096
+#: Timestamps outside these years are rejected as absurd.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_END = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)
+_MAX_EPOCH_SECONDS = (_END - EPOCH).total_seconds()
+MAX_EPOCH_MICROSECONDS = (_END - EPOCH) // timedelta(microseconds=1)
+
+# Flags a reader may set in LogEvent.attributes.
+INVALID_UTF8 = "_invalid_utf8"
+UNKNOWN_SEVERITY = "_unknown_severity"
+DROPPED_ATTRIBUTES = "_dropped_attributes"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every line of one input shares: where it came from and the defaults.
+
+    `now` is aware UTC, read once per input (raw lines' timestamp, the
+    reference for syslog's missing year). `naive_tz` is the zone of timestamps
+    that carry none.
+    """
+
+    source: str
+    host: str
+    service: str
+    now: datetime
+    naive_tz: tzinfo
+
+
+# ---------------------------------------------------------------- text
+
+
+def decode(raw: bytes) -> tuple[str, bool]:
+    """Return (text, had_invalid_utf8); invalid sequences become U+FFFD."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace"), True
+
+
+def cut_bytes(raw: bytes, limit: int = MAX_LINE_BYTES) -> tuple[bytes, bool]:
+    """Return (at most `limit` bytes of `raw` ending on a UTF-8 boundary, was_cut)."""
+    if len(raw) <= limit:
+        return raw, False
+    end = limit
+    # Back off over at most 3 continuation bytes: a UTF-8 character is <= 4 bytes.
+    while end > limit - 3 and (raw[end] & 0xC0) == 0x80:
+        end -= 1
+    return raw[:end], True
+
+
+def fit(text: str, limit: int = MAX_LINE_BYTES) -> tuple[str, bool]:
+    """Return (`text` cut to at most `limit` UTF-8 bytes on a character boundary, was_cut)."""
+    if len(text) * 4 <= limit:
+        return text, False
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text, False
+    cut, _ = cut_bytes(data, limit)
+    return cut.decode("utf-8", "ignore"), True
+
+
+# C0 and C1 controls except TAB, DEL, line/paragraph separators, bidi overrides
+# and isolates (they make a report read differently from what was logged) and
+# lone surrogates (which JSON "\ud800" can produce and no database accepts).
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_ESCAPES = {"\x00": "", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    escaped = _ESCAPES.get(char)
+    if escaped is not None:
+        return escaped
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Return `text` safe to store and show: NUL removed, TAB kept, `\\n` and `\\r`
+    written as those two characters, other controls as `\\xNN` / `\\uNNNN`."""
+    if text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def excerpt(raw: bytes) -> str:
+    """Return the printable start of a raw line, at most EXCERPT_CHARS characters."""
+    text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    return printable(text)[:EXCERPT_CHARS]
+
+
+def quote(value: Any, limit: int = 64) -> str:
+    """Return `value` as a short, printable, single-quoted string for a reason sentence."""
+    text = value if isinstance(value, str) else json_text(value)
+    text = printable(text)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"'{text}'"
+
+
+def json_text(value: Any) -> str:
+    """Return a JSON value as compact JSON text (how nested attributes are stored)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (ValueError, TypeError, RecursionError):
+        return str(value)
+
+
+def name(value: Any) -> str | None:
+    """Return a host or service name from a JSON scalar, or None when there is none."""
+    if type(value) is str:
+        if (
+            value.isprintable()
+            and 0 < len(value) <= MAX_NAME_CHARS
+            and not (value[0].isspace() or value[-1].isspace())
+        ):
+            return value  # the usual case, checked cheaply
+        text = value.strip()
+    elif isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        return None
+    if not text:
+        return None
+    return printable(text)[:MAX_NAME_CHARS]
+
+
+def attribute(value: Any) -> tuple[Any, bool]:
+    """Return (value fit for LogEvent.attributes, was_cut): a printable string or a
+    JSON scalar; objects and arrays become compact JSON text."""
+    if value is None or isinstance(value, bool | int):
+        return value, False
+    if isinstance(value, float):
+        return (value if math.isfinite(value) else str(value)), False
+    if not isinstance(value, str):
+        value = json_text(value)
+    value = printable(value)
+    if len(value) > MAX_ATTRIBUTE_CHARS:
+        return value[:MAX_ATTRIBUTE_CHARS], True
+    return value, False
+
+
+# ---------------------------------------------------------------- JSON
+
+_DECODER = json.JSONDecoder(strict=False, parse_constant=str)
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}  # fmt: skip
+
+
+def load_object(text: str) -> dict[str, Any] | str:
+    """Return the JSON object in `text`, or the reason it is not one.
+
+    Lenient where real producers are sloppy (raw control characters inside
+    strings, NaN); NUL bytes were already removed by the line reader.
+    """
+    try:
+        # raw_decode skips decode()'s two whitespace regex matches; same errors.
+        if text[:1].isspace():
+            text = text.lstrip()
+        value, end = _DECODER.raw_decode(text)
+        if end != len(text) and not text[end:].isspace():
+            raise json.JSONDecodeError("Extra data", text, len(text) - len(text[end:].lstrip()))
+    except json.JSONDecodeError as exc:
+        return f"malformed JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        return "malformed JSON: nested too deeply"
+    except ValueError as exc:  # e.g. an integer with more than 4300 digits
+        return f"malformed JSON: {printable(str(exc).partition(':')[0])[:120]}"
+    if not isinstance(value, dict):
+        return f"JSON value is {_JSON_TYPES.get(type(value), 'not an object')}, not an object"
+    return value
+
+
+# ---------------------------------------------------------------- time
+
+
+def out_of_range(value: Any, key: str) -> str:
+    return (
+        f"absurd timestamp {quote(value)} in field '{key}' (outside years {MIN_YEAR}..{MAX_YEAR})"
+    )
+
+
+def unparsable(value: Any, key: str) -> str:
+    return f"unparsable timestamp {quote(value)} in field '{key}'"
+
+
+def from_epoch(value: int | float, key: str) -> datetime | str:
+    """Return the UTC time of an epoch number, guessing the unit from its size:
+    seconds, milliseconds (>= 1e11), microseconds (>= 1e14), nanoseconds (>= 1e17)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return unparsable(value, key)
+    size = abs(value)
+    scale = 1 if size < 1e11 else 1_000 if size < 1e14 else 1_000_000 if size < 1e17 else 10**9
+    seconds = value / scale
+    if not 0 <= seconds < _MAX_EPOCH_SECONDS:
+        return out_of_range(value, key)
+    if isinstance(value, int):
+        return EPOCH + timedelta(microseconds=value * 1_000_000 // scale)
+    return EPOCH + timedelta(seconds=seconds)
+
+
+def parse_timestamp(value: Any, key: str, naive_tz: tzinfo) -> datetime | str:
+    """Return an aware UTC datetime from an ISO 8601 string or an epoch number
+    (also as a string), or the reason it cannot be one."""
+    if type(value) is str and value[4:5] == "-":  # the usual case: ISO 8601
+        try:
+            ts = datetime.fromisoformat(value)
+        except ValueError:
+            return unparsable(value, key)
+        if ts.tzinfo is UTC:
+            if MIN_YEAR <= ts.year <= MAX_YEAR:
+                return ts
+            return out_of_range(value, key)
+        return to_utc(ts, value, key, naive_tz)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return unparsable(value, key)
+    if not isinstance(value, str):
+        return from_epoch(value, key)
+    text = value.strip()
+    if text[:1].isdigit() and text.replace(".", "", 1).isdigit() and text.isascii():
+        return from_epoch(float(text) if "." in text else int(text), key)
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        return unparsable(value, key)
+    return to_utc(ts, value, key, naive_tz)
+
+
+def to_utc(ts: datetime, value: Any, key: str, naive_tz: tzinfo) -> datetime | str:
+    """Return `ts` (naive = `naive_tz`) in UTC, or the reason it is absurd."""
+    if not MIN_YEAR - 1 <= ts.year <= MAX_YEAR:
+        return out_of_range(value, key)
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=naive_tz)
+    try:
+        ts = ts.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return out_of_range(value, key)
+    if not MIN_YEAR <= ts.year <= MAX_YEAR:
+        return out_of_range(value, key)
+    return ts
+
+
+# ---------------------------------------------------------------- severity
+
+# pino / bunyan numeric levels.
+_NUMERIC_LEVELS = {
+    10: Severity.DEBUG,
+    20: Severity.DEBUG,
+    30: Severity.INFO,
+    40: Severity.WARNING,
+    50: Severity.ERROR,
+    60: Severity.CRITICAL,
+}
+
+
+# Exact spellings seen in practice, looked up before the general parse.
+_LEVEL_NAMES = {
+    spelled: Severity.parse(word)
+    for word in ("trace", "debug", "info", "notice", "warn", "warning", "err", "error",
+                 "crit", "critical", "fatal", "alert", "emerg", "emergency")
+    for spelled in (word, word.upper(), word.capitalize())
+}  # fmt: skip
+
+
+def declared_severity(value: Any) -> tuple[Severity | None, bool]:
+    """Return (severity, is_unknown) for a declared level: a name (`warn`, `ERR`,
+    `fatal`), a syslog priority 0..7, or a pino/bunyan number 10..60.
+    None/"" are "not declared"; anything else unknown is (None, True)."""
+    if type(value) is str and (known := _LEVEL_NAMES.get(value)) is not None:
+        return known, False
+    if value is None or value == "":
+        return None, False
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            value = int(text)
+        else:
+            try:
+                return Severity.parse(text), False
+            except ValueError:
+                return None, True
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value <= 7:
+            return Severity.from_syslog_priority(value), False
+        severity = _NUMERIC_LEVELS.get(value)
+        return severity, severity is None
+    return None, True
+
+
+# ---------------------------------------------------------------- results
+
+
+def reject(ctx: Context, line_no: int, reason: str, raw: bytes) -> Rejected:
+    return Rejected(ctx.source, line_no, reason, excerpt(raw))
+
+
+def event(
+    ctx: Context,
+    *,
+    ts: datetime,
+    host: str,
+    service: str,
+    declared: Severity | None,
+    message: str,
+    attributes: dict[str, Any],
+    truncated: bool = False,
+) -> LogEvent:
+    """Build the LogEvent: severity inferred from the raw message, then the
+    message made printable and cut to MAX_LINE_BYTES."""
+    severity = infer_severity(declared, message)
+    text = printable(message)
+    text, cut = fit(text)
+    return LogEvent(
+        ts=ts,
+        host=host,
+        service=service,
+        severity=severity,
+        message=text,
+        source=ctx.source,
+        attributes=attributes,
+        truncated=truncated or cut,
+    )

@@ -1,0 +1,110 @@
+"""Plain events, one JSON object per line (the LogVigil interchange format).
+
+    {"ts": "2026-03-04T10:00:00Z", "host": "db-01", "service": "postgres",
+     "severity": "error", "message": "..."}
+
+Each field has aliases, tried in order; the first one present is used and the
+others stay attributes. `ts` is ISO 8601 (naive = ReadOptions.naive_tz, UTC by
+default) or an epoch number in s/ms/us/ns. Every other key is kept as an
+attribute (objects and arrays as compact JSON text). docs/formats.md has the
+table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logvigil.core.events import LogEvent, Rejected
+from logvigil.ingest.formats import _common as c
+
+TS_KEYS = ("ts", "timestamp", "@timestamp", "time")
+HOST_KEYS = ("host", "hostname")
+SERVICE_KEYS = ("service", "app", "application", "program", "unit")
+SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority")
+MESSAGE_KEYS = ("message", "msg", "log")
+
+_MISSING_TS = "missing timestamp (none of " + ", ".join(f"'{k}'" for k in TS_KEYS) + ")"
+_MISSING_MESSAGE = "missing message (none of " + ", ".join(f"'{k}'" for k in MESSAGE_KEYS) + ")"
+
+
+def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    if obj.get(keys[0]) is not None:  # the canonical name: no loop
+        return keys[0]
+    for key in keys[1:]:
+        if key in obj and obj[key] is not None:
+            return key
+    return None
+
+
+def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
+    """Return the event on one JSONL line, or why it cannot be one."""
+    text, invalid_utf8 = c.decode(raw)
+    obj = c.load_object(text)
+    if isinstance(obj, str):
+        return c.reject(ctx, line_no, obj, raw)
+
+    ts_key = "ts" if obj.get("ts") is not None else _first(obj, TS_KEYS)
+    if ts_key is None:
+        return c.reject(ctx, line_no, _MISSING_TS, raw)
+    ts = c.parse_timestamp(obj.pop(ts_key), ts_key, ctx.naive_tz)
+    if isinstance(ts, str):
+        return c.reject(ctx, line_no, ts, raw)
+
+    msg_key = "message" if obj.get("message") is not None else _first(obj, MESSAGE_KEYS)
+    if msg_key is None:
+        return c.reject(ctx, line_no, _MISSING_MESSAGE, raw)
+    value = obj.pop(msg_key)
+    message = (value if isinstance(value, str) else c.json_text(value)).rstrip()
+    if not message:
+        return c.reject(ctx, line_no, f"empty message in field '{msg_key}'", raw)
+
+    host = ctx.host
+    key = _first(obj, HOST_KEYS)
+    if key is not None and (found := c.name(obj[key])) is not None:
+        host = found
+        del obj[key]
+
+    service = ctx.service
+    key = _first(obj, SERVICE_KEYS)
+    if key is not None and (found := c.name(obj[key])) is not None:
+        service = found.removesuffix(".service") if key == "unit" else found
+        del obj[key]
+
+    declared = None
+    unknown = None
+    key = _first(obj, SEVERITY_KEYS)
+    if key is not None:
+        level = obj.pop(key)
+        declared, is_unknown = c.declared_severity(level)
+        if is_unknown:
+            unknown = c.quote(level)[1:-1]
+
+    attributes: dict[str, Any] = {}
+    truncated = False
+    if obj:
+        for index, (k, v) in enumerate(obj.items()):
+            if index == c.MAX_ATTRIBUTES:
+                attributes[c.DROPPED_ATTRIBUTES] = len(obj) - c.MAX_ATTRIBUTES
+                break
+            if type(v) is str and v.isprintable() and len(v) <= c.MAX_ATTRIBUTE_CHARS:
+                pass  # the usual case, checked cheaply
+            else:
+                v, cut = c.attribute(v)
+                truncated = truncated or cut
+            ok = k.isprintable() and len(k) <= c.MAX_NAME_CHARS
+            attributes[k if ok else c.printable(k)[: c.MAX_NAME_CHARS]] = v
+    if invalid_utf8:
+        attributes[c.INVALID_UTF8] = True
+    if unknown is not None:
+        attributes[c.UNKNOWN_SEVERITY] = unknown
+
+    return c.event(
+        ctx,
+        ts=ts,
+        host=host,
+        service=service,
+        declared=declared,
+        message=message,
+        attributes=attributes,
+        truncated=truncated,
+    )

@@ -1,0 +1,253 @@
+"""syslog lines: RFC 5424, RFC 3164 (BSD) with or without `<PRI>`, and the
+RFC 3339-timestamp variant rsyslog writes to files.
+
+    <165>1 2003-10-11T22:14:15.003Z mymachine evntslog 123 ID47 [ex@32473 iut="3"] msg
+    <34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed for lonvick on /dev/pts/8
+    Mar  4 10:00:00 db-01 kernel: Out of memory: Killed process 1234 (postgres)
+    2026-03-04T10:00:00.123456+00:00 db-01 postgres[1234]: FATAL:  the database ...
+
+Severity is `PRI % 8` when there is a PRI (file lines have none: the message's
+own level token decides, INFO otherwise). The facility name, the pid and the
+RFC 5424 MSGID are attributes; each structured-data parameter is an attribute
+named `<SD-ID>.<param>`. RFC 3164 has no year and no zone: see `bsd_year`; the
+zone is ReadOptions.naive_tz (UTC by default).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from logvigil.core.events import LogEvent, Rejected, Severity
+from logvigil.ingest.formats import _common as c
+
+FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+)  # fmt: skip
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+MALFORMED_SD = "_malformed_structured_data"
+
+RFC5424 = re.compile(
+    r"<(?P<pri>\d{1,3})>(?P<version>[1-9]\d{0,2}) (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+)"
+    r" (?P<procid>\S+) (?P<msgid>\S+)(?: (?P<rest>.*))?",
+    re.S,
+)
+RFC3164 = re.compile(
+    r"(?:<(?P<pri>\d{1,3})>)?"
+    r"(?:(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2})"
+    r"(?: (?P<year>\d{4}))? (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))?"
+    r"|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?))"
+    r" +(?P<rest>.*)",
+    re.S,
+)
+TAG = re.compile(r"(?P<tag>[^\s\[\]:]{1,128})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?")
+_SD_NAME = r'[^\s\]="]{1,64}'  # RFC 5424 SD-NAME: printable ASCII except = SP ] "
+_SD_ELEMENT = re.compile(
+    rf'\[(?P<id>{_SD_NAME})(?P<params>(?: +{_SD_NAME}="(?:[^"\\]|\\.)*")*) *\]', re.S
+)
+_SD_PARAM = re.compile(r' +([^\s\]="]+)="((?:[^"\\]|\\.)*)"', re.S)
+_SD_UNESCAPE = re.compile(r'\\(["\\\]])')
+
+
+def bsd_year(month: int, day: int, reference: datetime) -> int | None:
+    """Return the year of a yearless RFC 3164 date, or None if it exists in no nearby year.
+
+    The date is placed in the 365 days ending one month after `reference`: a
+    date more than ~31 days in the future of the reference belongs to the
+    previous year (a December line read in January), one more than ~334 days
+    in its past to the next year.
+    """
+    upper = reference + timedelta(days=31)
+    lower = upper - timedelta(days=365)
+    for year in (reference.year, reference.year - 1, reference.year + 1):
+        try:
+            candidate = reference.replace(year=year, month=month, day=day)
+        except ValueError:  # 29 February in a common year
+            continue
+        if lower < candidate <= upper:
+            return year
+    return None
+
+
+def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
+    """Return the event on one syslog line, or why it cannot be one."""
+    raw_cut, truncated = c.cut_bytes(raw)
+    text, invalid_utf8 = c.decode(raw_cut)
+    attributes: dict[str, Any] = {}
+    if (m := RFC5424.match(text)) is not None:
+        parsed = _rfc5424(m, ctx, attributes)
+    elif (m := RFC3164.match(text)) is not None:
+        parsed = _rfc3164(m, ctx, attributes)
+    else:
+        return c.reject(ctx, line_no, "not a syslog line (RFC 3164 or RFC 5424)", raw)
+    if isinstance(parsed, str):
+        return c.reject(ctx, line_no, parsed, raw)
+    ts, host, service, message = parsed
+
+    declared = None
+    if m.group("pri") is not None:
+        pri = int(m.group("pri"))
+        if pri > 191:
+            return c.reject(ctx, line_no, f"syslog priority {pri} out of range 0..191", raw)
+        declared = Severity.from_syslog_priority(pri % 8)
+        attributes["facility"] = FACILITIES[pri // 8]
+    message = message.rstrip()
+    if not message:
+        return c.reject(ctx, line_no, "empty message", raw)
+    if invalid_utf8:
+        attributes[c.INVALID_UTF8] = True
+    return c.event(
+        ctx,
+        ts=ts,
+        host=c.name(host) or ctx.host,
+        service=c.name(service) or ctx.service,
+        declared=declared,
+        message=message,
+        attributes=attributes,
+        truncated=truncated,
+    )
+
+
+def _rfc5424(
+    m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
+) -> tuple[datetime, str, str, str] | str:
+    stamp = m.group("ts")
+    if stamp == "-":  # RFC 5424 6.2.3: no time known; the receiver's time is used
+        ts: datetime | str = ctx.now
+    else:
+        try:
+            ts = c.to_utc(datetime.fromisoformat(stamp), stamp, "TIMESTAMP", ctx.naive_tz)
+        except ValueError:
+            ts = c.unparsable(stamp, "TIMESTAMP")
+    if isinstance(ts, str):
+        return ts
+    host, app, procid, msgid = (
+        "" if v == "-" else v for v in m.group("host", "app", "procid", "msgid")
+    )
+    if procid:
+        attributes["pid"] = c.printable(procid)
+    if msgid:
+        attributes["msgid"] = c.printable(msgid)
+    rest = m.group("rest") or ""
+    if rest.startswith("-"):
+        message = rest[2:] if rest.startswith("- ") else rest[1:]
+    elif rest.startswith("["):
+        message = _structured_data(rest, attributes)
+    else:
+        message = rest
+    return ts, host, app, message.removeprefix("\ufeff")
+
+
+def _structured_data(rest: str, attributes: dict[str, Any]) -> str:
+    """Put each SD-PARAM into `attributes`; return the MSG after the structured data.
+
+    Malformed structured data is kept as the start of the message and flagged,
+    so the line is not lost."""
+    pos = 0
+    found: dict[str, Any] = {}
+    while pos < len(rest) and rest[pos] == "[":
+        element = _SD_ELEMENT.match(rest, pos)
+        if element is None:
+            attributes[MALFORMED_SD] = True
+            return rest
+        sd_id = element.group("id")
+        for param, value in _SD_PARAM.findall(element.group("params")):
+            key = c.printable(f"{sd_id}.{param}")
+            found[key], _ = c.attribute(_SD_UNESCAPE.sub(r"\1", value))
+        pos = element.end()
+    attributes.update(list(found.items())[: c.MAX_ATTRIBUTES])
+    return rest[pos + 1 :] if rest[pos : pos + 1] == " " else rest[pos:]
+
+
+def _rfc3164(
+    m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
+) -> tuple[datetime, str, str, str] | str:
+    iso = m.group("iso")
+    if iso is not None:
+        try:
+            ts = c.to_utc(datetime.fromisoformat(iso), iso, "TIMESTAMP", ctx.naive_tz)
+        except ValueError:
+            ts = c.unparsable(iso, "TIMESTAMP")
+    else:
+        ts = _bsd_timestamp(m, ctx)
+    if isinstance(ts, str):
+        return ts
+
+    rest = m.group("rest")
+    host = ""
+    tag = TAG.match(rest)
+    if tag is None:  # "host tag[pid]: msg"; no host when sent over /dev/log
+        host, _, rest = rest.partition(" ")
+        tag = TAG.match(rest)
+    service = ""
+    if tag is not None:
+        service = tag.group("tag")
+        if tag.group("pid"):
+            attributes["pid"] = c.printable(tag.group("pid"))
+        rest = rest[tag.end() :]
+    return ts, host, service, rest
+
+
+def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
+    second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
+    minute = None
+    if second < 60:
+        year = int(m.group("year")) if m.group("year") else None
+        month, day = MONTHS[m.group("mon")], int(m.group("day"))
+        hour, mins = int(m.group("h")), int(m.group("m"))
+        minute = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
+    ts = None if minute is None else minute + timedelta(seconds=second, microseconds=int(frac))
+    if ts is None or ts.year > c.MAX_YEAR:
+        return _bsd_timestamp_error(m, ctx)
+    return ts
+
+
+@lru_cache(maxsize=4096)
+def _bsd_minute_utc(
+    year: int | None, month: int, day: int, hour: int, minute: int, now: datetime, tz: tzinfo
+) -> datetime | None:
+    """The UTC instant of a local minute of an RFC 3164 stamp (the year inferred from
+    `now` when absent); None when it is no valid time (`_bsd_timestamp_error` says why).
+
+    Cached: a live stream repeats its minutes, and the year inference and the
+    zone conversion were most of a line's parsing cost. Exact, because zone
+    transitions fall on minute boundaries.
+    """
+    if year is None:
+        year = bsd_year(month, day, now.astimezone(tz))
+        if year is None:
+            return None
+    try:
+        local = datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None
+    ts = c.to_utc(local, "", "TIMESTAMP", tz)
+    return ts if isinstance(ts, datetime) else None
+
+
+def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context) -> datetime | str:
+    """The slow, uncached reading of an RFC 3164 stamp: why it is invalid."""
+    stamp = m.string[m.start("mon") : m.end("s")]
+    month, day = MONTHS[m.group("mon")], int(m.group("day"))
+    reference = ctx.now.astimezone(ctx.naive_tz)
+    year = int(m.group("year")) if m.group("year") else bsd_year(month, day, reference)
+    if year is None:
+        return f"invalid date {c.quote(stamp)}"
+    frac = (m.group("frac") or "0")[:6].ljust(6, "0")
+    try:
+        local = datetime(
+            year, month, day, int(m.group("h")), int(m.group("m")), int(m.group("s")),
+            int(frac),
+        )  # fmt: skip
+    except ValueError:
+        return f"invalid date {c.quote(stamp)}"
+    return c.to_utc(local, stamp, "TIMESTAMP", ctx.naive_tz)

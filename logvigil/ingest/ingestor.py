@@ -1,0 +1,335 @@
+"""Ingest: events -> noise rules -> template miner -> store, in batches.
+
+`Ingestor.feed` takes what a reader yields (events and rejections), applies the
+noise rules, mines a template id for each kept event and accumulates, per
+batch, the raw events, per-minute counts and per-template statistics. `flush`
+writes one batch in one transaction, together with the counters and the
+source's cursor, so a crash loses at most the unflushed batch and never stores
+half of one. Memory is bounded by the batch size, whatever the input size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
+
+from logvigil.core.events import LogEvent, Rejected
+from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
+from logvigil.ingest.templates import TemplateMiner
+from logvigil.store.bulk import executemany
+from logvigil.store.database import StoreError, describe_db_error
+from logvigil.store.schema import (
+    Counter as CounterRow,
+)
+from logvigil.store.schema import (
+    Event,
+    IngestCursor,
+    MinuteCount,
+    Rejection,
+    ServiceTemplate,
+    Template,
+)
+from logvigil.store.upsert import upsert
+
+#: Rows flushed per transaction: large enough to amortise commits, small enough for memory.
+DEFAULT_BATCH_SIZE = 20000
+#: Rejected lines kept as samples per batch (all of them are counted).
+REJECTION_SAMPLES_PER_BATCH = 100
+#: A reason that is not an error: blank lines are skipped and counted apart.
+EMPTY_LINE = "empty line"
+
+_QUOTED = re.compile(r"\s*'[^']*'|\s*\"[^\"]*\"")
+
+
+def reason_category(reason: str) -> str:
+    """The counter key of a rejection reason: its head, without quoted values.
+
+    "unparsable timestamp 'xyz' in field ts" -> "unparsable timestamp in field ts";
+    "malformed JSON: Expecting value" -> "malformed JSON".
+    """
+    head = reason.split(":", 1)[0]
+    return _QUOTED.sub("", head).strip()[:200] or "rejected"
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did; also what `logvigil ingest` prints."""
+
+    lines: int = 0
+    events: int = 0
+    skipped_empty: int = 0
+    truncated: int = 0
+    new_templates: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    downgraded: Counter[str] = field(default_factory=Counter)
+    rejection_samples: list[Rejected] = field(default_factory=list)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+
+def minute_of(ts: datetime) -> datetime:
+    return ts.replace(second=0, microsecond=0)
+
+
+class _Batch:
+    """Accumulated rows of one transaction."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+        self.minutes: Counter[tuple] = Counter()
+        # template id -> [first, last, count, max severity]
+        self.templates: dict[int, list] = {}
+        self.template_text: dict[int, str] = {}
+        self.service_templates: dict[tuple[str, int], list] = {}
+        self.counters: Counter[tuple[str, str]] = Counter()
+        self.rejections: list[Rejected] = []
+        self.cursors: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.rejections) + sum(self.counters.values())
+
+
+def _touch(stats: dict, key, ts: datetime, severity: int) -> None:
+    s = stats.get(key)
+    if s is None:
+        stats[key] = [ts, ts, 1, severity]
+        return
+    if ts < s[0]:
+        s[0] = ts
+    if ts > s[1]:
+        s[1] = ts
+    s[2] += 1
+    if severity > s[3]:
+        s[3] = severity
+
+
+class Ingestor:
+    """Feeds events into the store. Not thread-safe: one per ingest loop."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        noise: NoiseFilter,
+        *,
+        miner: TemplateMiner | None = None,
+        attribute: Callable[[LogEvent], str] | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        store_events: bool = True,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.noise = noise
+        self.miner = miner if miner is not None else TemplateMiner(templates=load_templates(engine))
+        self.attribute = attribute
+        self.batch_size = batch_size
+        self.store_events = store_events
+        self.clock = clock
+        self.summary = IngestSummary()
+        self._batch = _Batch()
+
+    def feed(self, items: Iterable[LogEvent | Rejected]) -> IngestSummary:
+        """Ingest everything `items` yields, flushing every `batch_size` rows."""
+        for item in items:
+            self.add(item)
+            self.maybe_flush()
+        return self.summary
+
+    def maybe_flush(self) -> None:
+        """Flush when the batch is full."""
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def add(self, item: LogEvent | Rejected) -> None:
+        summary, batch = self.summary, self._batch
+        summary.lines += 1
+        if isinstance(item, Rejected):
+            if item.reason == EMPTY_LINE:
+                summary.skipped_empty += 1
+                batch.counters["skipped", EMPTY_LINE] += 1
+                return
+            category = reason_category(item.reason)
+            summary.rejected[category] += 1
+            batch.counters["rejected", category] += 1
+            if len(summary.rejection_samples) < 20:
+                summary.rejection_samples.append(item)
+            if len(batch.rejections) < REJECTION_SAMPLES_PER_BATCH:
+                batch.rejections.append(item)
+            return
+
+        event = item
+        if self.attribute is not None:
+            service = self.attribute(event)
+            if service != event.service:
+                event = replace(event, service=service)
+        decision = self.noise.apply(event)
+        if decision is not KEEP:
+            if decision.action is NoiseAction.DROP:
+                summary.dropped[decision.rule] += 1
+                batch.counters["noise_dropped", decision.rule] += 1
+                return
+            summary.downgraded[decision.rule] += 1
+            batch.counters["noise_downgraded", decision.rule] += 1
+            event = decision.event
+
+        match = self.miner.add(event.message)
+        tid = match.template_id
+        if match.created:
+            summary.new_templates += 1
+        ts, sev = event.ts, int(event.severity)
+        batch.template_text[tid] = match.template
+        _touch(batch.templates, tid, ts, sev)
+        _touch(batch.service_templates, (event.service, tid), ts, sev)
+        batch.minutes[minute_of(ts), event.host, event.service, tid, sev] += 1
+        if event.truncated:
+            summary.truncated += 1
+        summary.events += 1
+        if self.store_events:
+            batch.events.append(
+                {
+                    "ts": ts,
+                    "host": event.host,
+                    "service": event.service,
+                    "severity": sev,
+                    "template_id": tid,
+                    "message": event.message,
+                    "source": event.source,
+                    "attributes": dict(event.attributes) if event.attributes else None,
+                    "truncated": event.truncated,
+                }
+            )
+
+    def set_cursor(self, source: str, cursor: str) -> None:
+        """Record where `source` resumes; written with the next flush."""
+        self._batch.cursors[source] = cursor
+
+    def flush(self) -> None:
+        """Write the accumulated batch in one transaction.
+
+        Raises StoreError (readable, no password) when the database refuses;
+        the batch is then kept so the caller may retry, and nothing of it is
+        half-written.
+        """
+        batch = self._batch
+        if not len(batch) and not batch.cursors and not batch.templates:
+            return
+        self.miner.take_dirty()
+        now = self.clock()
+        try:
+            with self.engine.begin() as conn:
+                _write(conn, batch, now)
+        except DBAPIError as exc:
+            raise StoreError(
+                describe_db_error(exc, self.engine.url.render_as_string(hide_password=False))
+            ) from None
+        self._batch = _Batch()
+
+    def close(self) -> IngestSummary:
+        self.flush()
+        return self.summary
+
+
+def _write(conn, batch: _Batch, now: datetime) -> None:
+    upsert(
+        conn,
+        Template.__table__,
+        [
+            {
+                "id": tid,
+                "template": batch.template_text[tid],
+                "first_seen": s[0],
+                "last_seen": s[1],
+                "count": s[2],
+                "max_severity": s[3],
+            }
+            for tid, s in sorted(batch.templates.items())
+        ],
+        {
+            "template": "replace",
+            "first_seen": "min",
+            "last_seen": "max",
+            "count": "add",
+            "max_severity": "max",
+        },
+    )
+    upsert(
+        conn,
+        ServiceTemplate.__table__,
+        [
+            {
+                "service": key[0],
+                "template_id": key[1],
+                "first_seen": s[0],
+                "last_seen": s[1],
+                "count": s[2],
+                "max_severity": s[3],
+            }
+            for key, s in sorted(batch.service_templates.items())
+        ],
+        {"first_seen": "min", "last_seen": "max", "count": "add", "max_severity": "max"},
+    )
+    upsert(
+        conn,
+        MinuteCount.__table__,
+        [
+            {
+                "minute": k[0],
+                "host": k[1],
+                "service": k[2],
+                "template_id": k[3],
+                "severity": k[4],
+                "count": n,
+            }
+            for k, n in sorted(batch.minutes.items())
+        ],
+        {"count": "add"},
+    )
+    executemany(conn, Event.__table__.insert(), Event.__table__, batch.events, cache_key="events")
+    if batch.rejections:
+        conn.execute(
+            Rejection.__table__.insert(),
+            [
+                {
+                    "at": now,
+                    "source": r.source[:255],
+                    "line_no": r.line_no,
+                    "reason": r.reason[:255],
+                    "excerpt": r.excerpt[:200],
+                }
+                for r in batch.rejections
+            ],
+        )
+    upsert(
+        conn,
+        CounterRow.__table__,
+        [
+            {"name": name, "key": key[:255], "count": n}
+            for (name, key), n in sorted(batch.counters.items())
+        ],
+        {"count": "add"},
+    )
+    upsert(
+        conn,
+        IngestCursor.__table__,
+        [{"source": s[:255], "cursor": c, "updated_at": now} for s, c in batch.cursors.items()],
+        {"cursor": "replace", "updated_at": "replace"},
+    )
+
+
+def load_templates(engine: Engine) -> list[tuple[int, str]]:
+    """Every persisted (id, template), to rebuild the miner after a restart."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Template.id, Template.template).order_by(Template.id))
+        return [(r.id, r.template) for r in rows]

@@ -1,0 +1,162 @@
+"""Severity inference: the declared level, raised by an explicit level token in the message.
+
+Containers, supervisors and `StandardOutput=journal` services often log every
+line at one priority (usually INFO), while the message itself starts with
+`ERROR`, `level=error` or a Python traceback. `infer_severity` returns the
+declared severity, *raised* (never lowered) to the level named by the first
+explicit level token in the head of the message.
+
+Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
+`ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
+(klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
+`Traceback (most recent call last)`, `Exception in thread "...`.
+"0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
+"ErrorDocument", "on-error" and "battery level: critical" do not count.
+
+Only tokens naming WARNING or worse raise anything (a DEBUG-declared line that
+says `level=info` stays DEBUG). The *first* level token decides, including
+INFO/DEBUG ones: in
+`INFO retrying after ERROR from upstream` the logger said INFO, and the later
+word is part of the text. docs/formats.md lists the rules with examples.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logvigil.core.events import Severity
+
+#: Only this many leading characters are searched; a logger's level prefix or
+#: a logfmt/JSON `level` key sits well inside it, and it bounds the cost of a
+#: 64 KiB line.
+HEAD_CHARS = 256
+
+# What an explicit token means. Case-insensitive keys; values are the severity
+# a token *names*. `panic` (Go, PostgreSQL) and `severe` (java.util.logging)
+# are process- or request-fatal errors, not "system unusable": CRITICAL/ERROR.
+_TOKENS: dict[str, Severity] = {
+    "trace": Severity.DEBUG,
+    "debug": Severity.DEBUG,
+    "dbg": Severity.DEBUG,
+    "info": Severity.INFO,
+    "notice": Severity.NOTICE,
+    "warn": Severity.WARNING,
+    "warning": Severity.WARNING,
+    "err": Severity.ERROR,
+    "error": Severity.ERROR,
+    "severe": Severity.ERROR,
+    "crit": Severity.CRITICAL,
+    "critical": Severity.CRITICAL,
+    "fatal": Severity.CRITICAL,
+    "panic": Severity.CRITICAL,
+    "alert": Severity.ALERT,
+    "emerg": Severity.EMERGENCY,
+    "emergency": Severity.EMERGENCY,
+}
+
+# klog/glog (`E0304 10:00:00.123 ...`) and Ruby Logger (`E, [2026-...`) letters.
+_LETTERS: dict[str, Severity] = {
+    "D": Severity.DEBUG,
+    "I": Severity.INFO,
+    "W": Severity.WARNING,
+    "E": Severity.ERROR,
+    "F": Severity.CRITICAL,
+}
+
+# pino / bunyan numeric levels inside a JSON message.
+_PINO: dict[str, Severity] = {
+    "10": Severity.DEBUG,
+    "20": Severity.DEBUG,
+    "30": Severity.INFO,
+    "40": Severity.WARNING,
+    "50": Severity.ERROR,
+    "60": Severity.CRITICAL,
+}
+
+_WORDS = "|".join(sorted(_TOKENS, key=len, reverse=True))
+_UPPER_WORDS = (
+    "ERROR|ERR|WARNING|WARN|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|INFO|NOTICE|DEBUG|TRACE"
+)
+_KEYS = r"(?:log[._]?level|level|lvl|severity)"
+
+# One pattern; the leftmost match is the logger's level token. Each alternative
+# names the group that carries the level.
+_TOKEN_RE = re.compile(
+    rf"""
+    # klog/glog: E0304 10:00:00 ; Ruby Logger: E, [2026-03-04T...
+      ^(?P<klog>[IWEF])\d{{4}}[ ]\d\d:\d\d:\d\d
+    | ^(?P<ruby>[DIWEF]),[ ]\[\d
+    # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x"
+    | ^(?P<start>(?i:{_WORDS})):(?:\s|$)
+    # [ERROR] [error] [core:error] (Apache 2.4)
+    | \[(?:[\w-]+:)?(?P<bracket>(?i:{_WORDS}))\]
+    # logfmt level=error, lvl="err"
+    | (?<![\w.-])(?i:{_KEYS})=["']?(?P<kv>[A-Za-z]+)\b
+    # JSON "level":"error"; pino/bunyan "level":50
+    | "(?i:{_KEYS})"\s*:\s*"(?P<json>[A-Za-z]+)"
+    | "level"\s*:\s*(?P<pino>[1-6]0)\b
+    # bare upper-case word: "... 10:00:00,123 ERROR mod: x", "FATAL:  password ..."
+    | (?:^|(?<=[\s\[(|]))(?P<upper>{_UPPER_WORDS})(?=[\s:\]|)]|$)
+    # crash markers
+    | (?P<traceback>Traceback[ ]\(most[ ]recent[ ]call[ ]last\))
+    | (?P<exception>Exception[ ]in[ ]thread[ ]")
+    """,
+    re.VERBOSE,
+)
+
+
+def _token_severity(message: str) -> Severity | None:
+    """Return the severity named by the first explicit level token in `message`.
+
+    None when there is none, and also (precheck) when no token could name WARNING
+    or worse.
+    """
+    head = message[:HEAD_CHARS]
+    first = head[:1]
+    if first in _LETTERS and (head[1:5].isdigit() or head[1:3] == ", "):
+        pass  # klog/Ruby prefix: let the regex confirm it
+    else:
+        # Every token that can raise INFO contains one of these (lower-cased);
+        # most lines contain none and skip the regex.
+        low = head.lower()
+        if not (
+            "err" in low
+            or "warn" in low
+            or "fatal" in low
+            or "crit" in low
+            or "panic" in low
+            or "severe" in low
+            or "alert" in low
+            or "emerg" in low
+            or "traceback" in low
+            or "exception in" in low
+            or '"level"' in low
+        ):
+            return None
+    for match in _TOKEN_RE.finditer(head):
+        kind = match.lastgroup
+        value = match.group(kind) if kind else None
+        if kind in ("klog", "ruby"):
+            return _LETTERS[value]  # type: ignore[index]
+        if kind == "pino":
+            return _PINO[value]  # type: ignore[index]
+        if kind == "traceback" or kind == "exception":
+            return Severity.ERROR
+        severity = _TOKENS.get(value.lower()) if value else None
+        if severity is not None:
+            return severity
+        # `level=verbose`, `"level":"high"`: not a level we know; keep looking.
+    return None
+
+
+def infer_severity(declared: Severity | None, message: str) -> Severity:
+    """Return the event's severity: `declared` (INFO when None), raised to the level of
+    an explicit WARNING-or-worse level token in the message when that one is worse.
+    Never raises."""
+    base = Severity.INFO if declared is None else declared
+    if base >= Severity.EMERGENCY:
+        return base
+    found = _token_severity(message)
+    if found is not None and found > base:
+        return found
+    return base

@@ -1,0 +1,57 @@
+"""Lines from standard input (`journalctl -o json -f | logvigil run`), read by a thread.
+
+A bounded queue gives backpressure: when the store falls behind, the reader
+thread blocks and the pipe fills, instead of memory growing without bound.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from typing import BinaryIO
+
+from logvigil.ingest.inputs import iter_lines
+from logvigil.ingest.sources.base import SourceBatch
+
+#: Lines buffered between the reader thread and the ingest loop.
+QUEUE_LINES = 20_000
+_EOF = object()
+
+
+class StdinLines:
+    def __init__(
+        self, fmt: str = "jsonl", *, stream: BinaryIO | None = None, name: str = "stdin"
+    ) -> None:
+        self.format = fmt
+        self.name = name
+        self.error: str | None = None
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_LINES)
+        self._stream = stream if stream is not None else sys.stdin.buffer
+        self._done = False
+        self._thread = threading.Thread(target=self._read, name="stdin-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in iter_lines(self._stream):
+                self._queue.put(line)
+        except (OSError, ValueError) as exc:
+            self.error = f"stdin: {exc}"
+        self._queue.put(_EOF)
+
+    def poll(self, max_lines: int = 5000) -> SourceBatch:
+        lines: list[bytes] = []
+        try:
+            while len(lines) < max_lines:
+                item = self._queue.get(timeout=0.2 if not lines else 0)
+                if item is _EOF:
+                    self._done = True
+                    break
+                lines.append(item)  # type: ignore[arg-type]
+        except queue.Empty:
+            pass
+        return SourceBatch(lines, None, finished=self._done)
+
+    def close(self) -> None:
+        self._done = True

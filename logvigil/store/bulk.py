@@ -1,0 +1,126 @@
+"""Bulk writes that skip SQLAlchemy's per-row parameter processing.
+
+Ingest writes tens of thousands of rows a second. SQLAlchemy's executemany
+path converts every value of every row through its type system, which costs
+more than the database itself. Here a statement is compiled once for the
+connection's dialect and rows are handed to the driver's `executemany` as
+tuples (or dicts, for named paramstyles), with values already in the form the
+driver expects: naive-UTC datetimes (SQLite: the same text SQLAlchemy stores),
+JSON as text, booleans as the backend wants them. The result is identical to
+`conn.execute(stmt, rows)`: the store tests read every column back on every backend.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Connection, Table
+from sqlalchemy.sql import Executable
+
+from logvigil.store.schema import UTCDateTime
+
+Converter = Callable[[Any], Any]
+
+
+def _sqlite_datetime(v: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text (`2026-03-04 10:00:00.000000`), so reads parse it."""
+    if v is None:
+        return None
+    if v.tzinfo is not None and v.tzinfo is not UTC:
+        v = v.astimezone(UTC)
+    return v.isoformat(" ", "microseconds")[:26]  # without "+00:00"
+
+
+def _naive_utc(v: datetime | None) -> datetime | None:
+    if v is None or v.tzinfo is None:
+        return v
+    return v.astimezone(UTC).replace(tzinfo=None)
+
+
+def _json(v: Any) -> str | None:
+    return None if v is None else json.dumps(v, ensure_ascii=False)
+
+
+def _as_int_bool(v: Any) -> int | None:
+    return None if v is None else int(bool(v))
+
+
+def _converter(column_type: Any, dialect: str) -> Converter | None:
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_datetime if dialect == "sqlite" else _naive_utc
+    if isinstance(column_type, JSON):
+        return _json
+    if isinstance(column_type, Boolean) and dialect != "postgresql":
+        return _as_int_bool
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    sql: str
+    names: list[str]
+    columns: list[str]
+    converted: list[tuple[int, Converter]]
+    positional: bool
+
+
+#: Compiled plans by (dialect, caller's key, bound columns); compiling costs more than
+#: writing a small batch, and a tick writes several small batches every minute.
+_PLANS: dict[tuple[Hashable, ...], _Plan] = {}
+
+
+def _plan(conn: Connection, stmt: Executable, table: Table, keys: list[str]) -> _Plan:
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=keys)
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    # Bind names are column names, possibly suffixed by SQLAlchemy (`count_1`) when a
+    # column appears twice; map each back to its column.
+    columns = [compiled.binds[n].key for n in names]
+    convs = [_converter(table.c[c].type, dialect.name) if c in table.c else None for c in columns]
+    converted = [(i, conv) for i, conv in enumerate(convs) if conv is not None]
+    return _Plan(str(compiled), names, columns, converted, bool(compiled.positional))
+
+
+def executemany(
+    conn: Connection,
+    stmt: Executable,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    cache_key: Hashable | None = None,
+) -> None:
+    """Execute `stmt` (an INSERT or upsert on `table`) once per row, fast.
+
+    Every row must carry every column the statement binds, under the column's
+    name. With `cache_key` (naming the statement's shape: it must change when
+    the statement does) the compiled statement is reused across calls.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    if cache_key is None:
+        plan = _plan(conn, stmt, table, keys)
+    else:
+        full_key = (conn.dialect.name, cache_key, tuple(keys))
+        plan = _PLANS.get(full_key)
+        if plan is None:
+            plan = _PLANS[full_key] = _plan(conn, stmt, table, keys)
+    getter = itemgetter(*plan.columns)
+    single = len(plan.columns) == 1
+    params: list[Any] = []
+    append = params.append
+    for row in rows:
+        values = getter(row)
+        if single:
+            values = (values,)
+        if plan.converted:
+            values = list(values)
+            for i, conv in plan.converted:
+                values[i] = conv(values[i])
+        append(tuple(values) if plan.positional else dict(zip(plan.names, values, strict=True)))
+    conn.exec_driver_sql(plan.sql, params)
