@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 from detector.detectors.base import MINUTE, CountRow, Detector, ServiceInfo, State, Window
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import floor_minute
 from logvigil.store.bulk import executemany
 from logvigil.store.schema import (
     DetectorState,
@@ -61,8 +62,6 @@ class _RawTime:
         return hit
 
 
-def floor_minute(ts: datetime) -> datetime:
-    return ts.replace(second=0, microsecond=0)
 
 
 @dataclass

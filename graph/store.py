@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from graph.inventory import IMPACT_EDGES, Inventory
+from logvigil.core.redact import hide_url_password
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class GraphStore:
         import falkordb
 
         redis_url = _redis_url(url)
-        shown = redact_url(url)
+        shown = hide_url_password(url)
         try:
             db = falkordb.FalkorDB.from_url(
                 redis_url, socket_connect_timeout=timeout, socket_timeout=30
@@ -368,16 +369,6 @@ def open_store(
     return GraphStore.embedded(data_dir, graph_name=graph_name)
 
 
-def redact_url(url: str) -> str:
-    """`url` without its password, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    netloc = f"{parts.username}:***@{netloc}" if parts.username else f"***@{netloc}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _redis_url(url: str) -> str:
@@ -386,7 +377,7 @@ def _redis_url(url: str) -> str:
     scheme = schemes.get(parts.scheme, parts.scheme)
     if scheme not in ("redis", "rediss"):
         raise GraphError(
-            f"unsupported graph URL {redact_url(url)!r}: use falkordb://host:port or "
+            f"unsupported graph URL {hide_url_password(url)!r}: use falkordb://host:port or "
             "redis://host:port"
         )
     return urlunsplit(parts._replace(scheme=scheme))

@@ -50,9 +50,10 @@ from investigate.model import (
     ToolResult,
     ToolStatus,
 )
-from investigate.tools import EvidenceTools, parse_time
+from investigate.tools import EvidenceTools
 from logvigil.core.findings import Finding
 from logvigil.core.redact import clean_line
+from logvigil.core.timeutil import iso_z, parse_iso
 
 #: Detectors whose findings alone do not name a cause.
 SPIKE_DETECTORS = frozenset({"error_spike"})
@@ -181,7 +182,7 @@ class Analysis:
 
 def _entry_json(e: TimelineEntry) -> dict[str, Any]:
     return {
-        "at": e.at.isoformat().replace("+00:00", "Z"),
+        "at": iso_z(e.at),
         "service": e.service,
         "host": e.host,
         "summary": e.summary,
@@ -435,7 +436,7 @@ def _timeline(
     rows = result.data.get("entries", []) if result.status is ToolStatus.OK else []
     for r in rows:
         if r["kind"] != "finding":
-            first_at.setdefault((r["service"], r["template_id"]), parse_time(r["at"]))
+            first_at.setdefault((r["service"], r["template_id"]), parse_iso(r["at"]))
     entries: list[TimelineEntry] = []
     seen: set[tuple[str | None, int | None]] = set()
     behind_findings = {(f.service, f.template_id) for f in findings if f.template_id is not None}
@@ -443,9 +444,9 @@ def _timeline(
         key = (r["service"], r.get("template_id"))
         if r["kind"] == "finding":
             at = (
-                first_at.get(key, parse_time(r["at"]))
+                first_at.get(key, parse_iso(r["at"]))
                 if key[1] is not None
-                else parse_time(r["at"])
+                else parse_iso(r["at"])
             )
             if (key, r["detector"]) in seen:
                 continue
@@ -462,7 +463,7 @@ def _timeline(
                 f"{r['template']}"
             )
             entries.append(
-                TimelineEntry(parse_time(r["at"]), r["service"], r["host"], summary, key[1])
+                TimelineEntry(parse_iso(r["at"]), r["service"], r["host"], summary, key[1])
             )
     entries.sort(key=lambda e: (e.at, e.service or "", e.template_id or 0, e.summary))
     return entries[:MAX_TIMELINE], first_at

@@ -54,8 +54,10 @@ from investigate.model import (
     ToolCall,
     ToolResult,
 )
-from investigate.sanitize import DATA_NOTE, clean_json_strings, clean_text, delimit, truncate
+from investigate.sanitize import DATA_NOTE, clean_json_strings, clean_text, delimit
 from logvigil.app.settings import Settings
+from logvigil.core.text import truncate
+from logvigil.core.timeutil import iso_z
 
 if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM
@@ -210,7 +212,7 @@ def build_context(incident: Any, analysis: Any, max_chars: int) -> Context:
         for f in findings[:n_findings]:
             who = f.service or f"host {f.host}"
             rows.append(
-                f"- {f.started_at.isoformat().replace('+00:00', 'Z')} {clean_text(who, 80)}"
+                f"- {iso_z(f.started_at)} {clean_text(who, 80)}"
                 f"@{f.host or '-'} {f.detector}: {clean_text(f.summary, 160)}"
             )
         if len(findings) > n_findings:

@@ -15,33 +15,21 @@ import re
 
 from investigate.analysis import confidence_label
 from investigate.model import Report, TimelineEntry
+from logvigil.core.text import disarm_mentions
 
-ZWSP = "\u200b"
-_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>", re.IGNORECASE)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
 _BACKTICKS = re.compile(r"`+")
-
-
-def neutralise_mentions(text: str) -> str:
-    """`@everyone` -> `@\u200beveryone`, `<@123>` -> `<@\u200b123>`: shown, never a ping."""
-
-    def fix(m: re.Match[str]) -> str:
-        if m.group(1):
-            return f"@{ZWSP}{m.group(1)}"
-        return f"<{m.group(2)}{ZWSP}{m.group(3)}>"
-
-    return _MENTION.sub(fix, text)
 
 
 def escape_text(text: str, *, strip: bool = True) -> str:
     """Prose safe for Markdown: special characters escaped, mentions neutralised, one line."""
     text = " ".join(str(text).split()) if strip else re.sub(r"\s+", " ", str(text))
-    return neutralise_mentions(_MD_SPECIAL.sub(r"\\\1", text))
+    return disarm_mentions(_MD_SPECIAL.sub(r"\\\1", text))
 
 
 def code_span(text: str) -> str:
     """An inline code span that holds `text` whatever backticks it contains."""
-    text = neutralise_mentions(" ".join(str(text).split()))
+    text = disarm_mentions(" ".join(str(text).split()))
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
@@ -52,7 +40,7 @@ def code_block(lines: list[str]) -> str:
     """A fenced block of `lines`; the fence is longer than any backtick run inside."""
     # One log line stays one line: an embedded newline cannot start Markdown of its own.
     body = "\n".join(
-        neutralise_mentions(line.replace("\r", " ").replace("\n", " ")) for line in lines
+        disarm_mentions(line.replace("\r", " ").replace("\n", " ")) for line in lines
     )
     longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -118,7 +106,7 @@ def render_markdown(report: Report) -> str:
     out.append("### Timeline")
     for e in report.timeline:
         who = escape_text(e.service or "") + (f"@{escape_text(e.host)}" if e.host else "")
-        out.append(f"- {_ts(e)} {neutralise_mentions(who)}: {code_span(e.summary[:300])}")
+        out.append(f"- {_ts(e)} {disarm_mentions(who)}: {code_span(e.summary[:300])}")
     if not report.timeline:
         out.append("no entries")
     out.append("")

@@ -37,7 +37,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -49,6 +49,7 @@ from detector.incidents.topology import Topology
 from investigate.model import ToolResult, ToolStatus
 from logvigil.core.events import Severity
 from logvigil.core.redact import clean_line
+from logvigil.core.timeutil import iso_z, parse_iso
 from logvigil.core.yamlfile import suggest
 from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
@@ -90,20 +91,8 @@ def _line(text: str | None, n: int = MAX_LINE_CHARS) -> str:
     return clean_line(text or "", n)
 
 
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def parse_time(value: str | datetime) -> datetime:
-    """An aware UTC datetime from ISO text or a datetime (naive means UTC).
-
-    Raises ValueError for text that is not an ISO 8601 time.
-    """
-    if isinstance(value, datetime):
-        ts = value
-    else:
-        ts = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +117,14 @@ class Window:
         return max(1.0, (self.end - self.onset_minute).total_seconds() / 60 + 1)
 
     def to_json(self) -> dict[str, str]:
-        return {"start": _iso(self.start), "onset": _iso(self.onset), "end": _iso(self.end)}
+        return {"start": iso_z(self.start), "onset": iso_z(self.onset), "end": iso_z(self.end)}
 
     @classmethod
     def of(cls, incident: Incident) -> Window:
         """From the bundle when it has a window, else from the findings (never the clock)."""
         w = (incident.bundle or {}).get("window") or {}
         try:
-            return cls(parse_time(w["start"]), parse_time(w["onset"]), parse_time(w["end"]))
+            return cls(parse_iso(w["start"]), parse_iso(w["onset"]), parse_iso(w["end"]))
         except (KeyError, TypeError, ValueError):
             pass
         if incident.findings:
@@ -271,7 +260,7 @@ class EvidenceTools:
         for f in self.incident.findings:
             rows.append(
                 {
-                    "at": _iso(f.started_at),
+                    "at": iso_z(f.started_at),
                     "kind": "finding",
                     "service": f.service,
                     "host": f.host,
@@ -322,14 +311,14 @@ class EvidenceTools:
                 at = t_all if wanted[(service, tid)]["before"] == 0 else t_during
                 if at is None:
                     continue
-                at = parse_time(at)
+                at = parse_iso(at)
                 if (service, tid) not in earliest or at < earliest[(service, tid)][0]:
                     earliest[(service, tid)] = (at, host)
             for (service, tid), (at, host) in earliest.items():
                 s = wanted[(service, tid)]
                 rows.append(
                     {
-                        "at": _iso(at),
+                        "at": iso_z(at),
                         "kind": "new_template" if s["new"] else "template",
                         "service": service,
                         "host": host,
@@ -415,7 +404,7 @@ class EvidenceTools:
         """Up to `limit` lines within `minutes` of `at` (WARNING+ and nearest first, then
         in time order), at most 3 per template so one flood does not hide the rest."""
         try:
-            moment = parse_time(at)
+            moment = parse_iso(at)
         except ValueError as e:
             raise ToolError(f"`at` is not an ISO 8601 time ({e}); e.g. 2026-03-03T10:00:00Z") from e
         if not 1 <= minutes <= 60:
@@ -425,8 +414,8 @@ class EvidenceTools:
         w = self.window
         if not w.start - LINES_SLACK <= moment <= w.end + LINES_SLACK:
             raise ToolError(
-                f"{_iso(moment)} is outside the incident's window "
-                f"({_iso(w.start)} .. {_iso(w.end)}, give or take 2 h)"
+                f"{iso_z(moment)} is outside the incident's window "
+                f"({iso_z(w.start)} .. {iso_z(w.end)}, give or take 2 h)"
             )
         if service is not None:
             self._check(service)
@@ -457,7 +446,7 @@ class EvidenceTools:
 
         def rank(r: Any) -> tuple:
             warn = r.severity >= int(Severity.WARNING)
-            return (not warn, abs((parse_time(r.ts) - moment).total_seconds()), r.id)
+            return (not warn, abs((parse_iso(r.ts) - moment).total_seconds()), r.id)
 
         per_template: dict[int, int] = {}
         chosen = []
@@ -470,12 +459,12 @@ class EvidenceTools:
                 break
         chosen.sort(key=lambda r: (r.ts, r.id))
         data = {
-            "at": _iso(moment),
+            "at": iso_z(moment),
             "service": service,
             "minutes": minutes,
             "lines": [
                 {
-                    "ts": _iso(parse_time(r.ts)),
+                    "ts": iso_z(parse_iso(r.ts)),
                     "host": r.host,
                     "service": r.service,
                     "severity": Severity(r.severity).label,
@@ -589,7 +578,7 @@ class EvidenceTools:
             kind = "deploy" if any(p.strip("%") in text for p in DEPLOY_LIKE) else "restart"
             events.append(
                 {
-                    "ts": _iso(parse_time(r.ts)),
+                    "ts": iso_z(parse_iso(r.ts)),
                     "host": r.host,
                     "service": r.service,
                     "kind": kind,
@@ -635,7 +624,7 @@ class EvidenceTools:
                 .group_by(c.service, c.template_id)
             ).all()
             firsts = {
-                (r.service, r.template_id): parse_time(r.first_seen)
+                (r.service, r.template_id): parse_iso(r.first_seen)
                 for r in conn.execute(
                     select(st.service, st.template_id, st.first_seen).where(
                         st.service.in_(services)
@@ -652,7 +641,7 @@ class EvidenceTools:
                 "during_rate": int(d or 0) / w.during_minutes,
                 "max_severity": int(sev),
                 "new": first is not None and first >= w.start,
-                "first_seen": _iso(first) if first else None,
+                "first_seen": iso_z(first) if first else None,
             }
         return out
 

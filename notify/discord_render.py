@@ -9,10 +9,10 @@ also broken with a zero-width space so they do not even render as one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from logvigil.core.events import Severity
+from logvigil.core.text import ELLIPSIS, ZWSP, disarm_mentions, truncate
 from notify.base import Notification, NotificationKind
 
 CONTENT_MAX = 2000
@@ -28,8 +28,6 @@ EMBEDS_MAX = 10
 #: Discord refuses uploads above 10 MiB on unboosted servers; the report is kept far below.
 ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
 
-ELLIPSIS = "…"
-ZWSP = "\u200b"
 
 #: Embed colour by severity (RGB as an integer).
 SEVERITY_COLOURS: dict[Severity, int] = {
@@ -45,26 +43,11 @@ SEVERITY_COLOURS: dict[Severity, int] = {
 RESOLVED_COLOUR = 0x2ECC71
 NEUTRAL_COLOUR = 0x7289DA
 
-_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>", re.IGNORECASE)
-
-
-def neutralise_mentions(text: str) -> str:
-    """`@everyone` -> `@\u200beveryone`, `<@123>` -> `<@\u200b123>`: shown, never a ping."""
-
-    def fix(m: re.Match[str]) -> str:
-        if m.group(1):
-            return f"@{ZWSP}{m.group(1)}"
-        return f"<{m.group(2)}{ZWSP}{m.group(3)}>"
-
-    return _MENTION.sub(fix, text)
 
 
 def cut(text: str, limit: int) -> str:
     """`text` mentions neutralised and cut to `limit` characters, ending in `…` when cut."""
-    text = neutralise_mentions(text)
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + ELLIPSIS
+    return truncate(disarm_mentions(text), limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +74,12 @@ def render(n: Notification) -> DiscordMessage:
     """
     truncated = False
     title = cut(n.title, TITLE_MAX)
-    truncated |= title != neutralise_mentions(n.title)
+    truncated |= title != disarm_mentions(n.title)
     description = n.summary
     if n.markdown and not n.sections and not n.summary:
         description = n.markdown
     desc = cut(description, DESCRIPTION_MAX)
-    truncated |= desc != neutralise_mentions(description)
+    truncated |= desc != disarm_mentions(description)
     footer_text = f"LogVigil · {n.kind.value}"
     if n.incident_id is not None:
         footer_text += f" · incident {n.incident_id}"
@@ -109,7 +92,7 @@ def render(n: Notification) -> DiscordMessage:
             break
         name = cut(section.name, FIELD_NAME_MAX) or ZWSP
         value = cut(section.value, FIELD_VALUE_MAX) or ZWSP
-        truncated |= value != neutralise_mentions(section.value or ZWSP)
+        truncated |= value != disarm_mentions(section.value or ZWSP)
         if len(name) + len(value) > budget:
             room = budget - len(name)
             if room < 16:

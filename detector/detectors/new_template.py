@@ -32,8 +32,9 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
-from logvigil.core.events import Severity, utc
+from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import utc
 
 
 class NewTemplateConfig(DetectorConfig):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import iso_z
 
 #: An incident's severity is a log severity (WARNING .. EMERGENCY in practice).
 IncidentSeverity = Severity
@@ -136,8 +137,8 @@ class Incident:
         """The backtest shape: one JSON object per incident, stable key order."""
         return {
             "id": self.id,
-            "opened_at": _iso(self.opened_at),
-            "resolved_at": _iso(self.resolved_at) if self.resolved_at else None,
+            "opened_at": iso_z(self.opened_at),
+            "resolved_at": iso_z(self.resolved_at) if self.resolved_at else None,
             "severity": self.severity.label,
             "services": list(self.services),
             "hosts": list(self.hosts),
@@ -146,7 +147,7 @@ class Incident:
                     "detector": f.detector,
                     "service": f.service,
                     "host": f.host,
-                    "at": _iso(f.at),
+                    "at": iso_z(f.at),
                     "summary": f.summary,
                 }
                 for f in self.findings
@@ -156,13 +157,6 @@ class Incident:
         }
 
 
-def _iso(ts: datetime) -> str:
-    """`2026-03-04T10:00:00Z`: seconds precision, UTC, as the JSONL input format writes it."""
-    return (
-        ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if ts.microsecond == 0
-        else (ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    )
 
 
 PositiveInt = Annotated[int, Field(gt=0)]

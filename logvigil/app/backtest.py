@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from detector.tick import TickResult, floor_minute
+from detector.tick import TickResult
 from logvigil.app.runtime import Runtime
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.timeutil import floor_minute
 from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.ingestor import IngestSummary
 

@@ -40,6 +40,7 @@ from logvigil.app.runtime import Runtime
 from logvigil.app.settings import FileSource, Settings, StdinSource
 from logvigil.core.events import LogEvent
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import iso_z, wall_clock
 from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.sources import SOURCES, FileTail, LineSource, StdinLines
 from logvigil.ingest.sources.ssh_journald import Reachability, unreachable_findings
@@ -87,8 +88,6 @@ class Role(StrEnum):
         return self is not Role.INGEST
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_sources(settings: Settings, cursors: dict[str, str]) -> list[LineSource]:
@@ -300,8 +299,8 @@ class Daemon:
             "role": self.role.value,
             "leader": self.leader.held,
             "stopped": self.stopped,
-            "started_at": _iso(self.started_at),
-            "updated_at": _iso(self.clock()),
+            "started_at": iso_z(self.started_at),
+            "updated_at": iso_z(self.clock()),
             "inventory": {
                 "path": str(self.runtime.settings.graph.inventory),
                 "hosts": len(inv.hosts),
@@ -311,7 +310,7 @@ class Daemon:
             "last_tick": None
             if last is None
             else {
-                "at": _iso(last.at),
+                "at": iso_z(last.at),
                 "duration_ms": round(last.duration_ms, 1),
                 "findings": len(last.findings),
             },
@@ -565,8 +564,6 @@ def _fresh_state() -> dict[str, Any]:
     return {"lines": 0, "last_lines_at": None, "last_event_at": None, "error": None}
 
 
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _title(change: Any) -> str:

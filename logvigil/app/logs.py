@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from logvigil.core.redact import REDACTED, redact
-
-#: Discord (and Slack) webhook URLs carry their secret in the path, not in `user:pass@`.
-_WEBHOOK = re.compile(
-    r"(?i)\b(https?://(?:[a-z0-9-]+\.)*(?:discord(?:app)?\.com|hooks\.slack\.com)"
-    r"/(?:api/(?:v\d+/)?webhooks|services)/)[^\s\"'<>]+"
-)
+from logvigil.core.redact import redact_secrets
 
 #: Attributes every LogRecord has: whatever else a record carries came from `extra=`.
 _STANDARD = frozenset(
     vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
 ) | {"message", "asctime", "taskName"}
-
-
-def redact_secrets(text: str) -> str:
-    """`text` with webhook URLs, URL passwords, key=value secrets and bearer tokens hidden."""
-    return redact(_WEBHOOK.sub(r"\1" + REDACTED, text))
 
 
 class SecretFilter(logging.Filter):

@@ -31,6 +31,7 @@ from detector.detectors.primitive import PrimitiveConfig
 from detector.detectors.silence import SilenceConfig
 from detector.incidents.model import IncidentConfig
 from logvigil.app.metrics import MetricsConfig
+from logvigil.core.redact import display_url
 from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
@@ -226,9 +227,7 @@ def source_name(spec: Any) -> str:
     if kind == "ssh_journald":
         return f"ssh_journald:{spec.host}"
     if kind == "loki":
-        from logvigil.ingest.sources.loki import redact_url
-
-        return f"loki:{redact_url(spec.url)}"
+        return f"loki:{display_url(spec.url)}"
     return kind
 
 

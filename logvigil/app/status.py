@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from logvigil.core.timeutil import iso_z_or_none, parse_iso_or_none
+
 # A status file, like a source health row, older than this means its daemon is not
 # running (it rewrites both every 5 s).
 from logvigil.store.source_health import STALE_AFTER
@@ -39,19 +41,6 @@ def read_status_file(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == 1 else None
-
-
-def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _parse(ts: Any) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        return datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def gather(
@@ -104,16 +93,16 @@ def gather(
         services.append(
             {
                 "service": service,
-                "first_seen": _iso(first),
+                "first_seen": iso_z_or_none(first),
                 "learning": done < 1.0,
                 "progress": round(done, 3),
-                "learned_at": _iso(first + period),
+                "learned_at": iso_z_or_none(first + period),
             }
         )
 
     sources: dict[str, dict[str, Any]] = {}
     for name, updated in cursors:
-        sources[name] = {"committed_at": _iso(updated), "lag_s": _seconds(now - updated)}
+        sources[name] = {"committed_at": iso_z_or_none(updated), "lag_s": _seconds(now - updated)}
     for h in health:
         entry = sources.setdefault(h.source, {"committed_at": None, "lag_s": None})
         entry.update(
@@ -121,20 +110,20 @@ def gather(
                 "kind": h.kind,
                 "process": h.process,
                 "running": not h.stale(now),
-                "updated_at": _iso(h.updated_at),
+                "updated_at": iso_z_or_none(h.updated_at),
                 "host": h.host,
                 "error": h.error,
                 "failures": h.failures,
                 "lines": h.lines,
-                "last_event_at": _iso(h.last_event_at),
+                "last_event_at": iso_z_or_none(h.last_event_at),
                 "event_lag_s": None if h.last_event_at is None else _seconds(now - h.last_event_at),
-                "unreachable_since": _iso(h.unreachable_since),
+                "unreachable_since": iso_z_or_none(h.unreachable_since),
             }
         )
 
     daemon = None
     if process is not None:
-        updated = _parse(process.get("updated_at"))
+        updated = parse_iso_or_none(process.get("updated_at"))
         daemon = {
             "identity": process.get("identity"),
             "role": process.get("role"),
@@ -151,19 +140,19 @@ def gather(
         inventory.update(process["inventory"])
 
     return {
-        "now": _iso(now),
+        "now": iso_z_or_none(now),
         "daemon": daemon,
         "leader": None
         if leader is None
         else {
             "identity": leader[0],
-            "last_tick_at": _iso(datetime.fromtimestamp(leader[1], UTC)),
+            "last_tick_at": iso_z_or_none(datetime.fromtimestamp(leader[1], UTC)),
             "age_s": round(now.timestamp() - leader[1], 1),
         },
         "last_tick": None
         if tick is None
         else {
-            "at": _iso(tick.at),
+            "at": iso_z_or_none(tick.at),
             "duration_ms": round(tick.duration_ms, 1),
             "findings": tick.findings,
             "errors": tick.errors or {},
@@ -172,7 +161,12 @@ def gather(
         "learning": services,
         "open_incidents": len(incidents),
         "incidents": [
-            {"id": i.id, "title": i.title, "opened_at": _iso(i.opened_at), "severity": i.severity}
+            {
+                "id": i.id,
+                "title": i.title,
+                "opened_at": iso_z_or_none(i.opened_at),
+                "severity": i.severity,
+            }
             for i in incidents[:20]
         ],
         "inventory": inventory,

@@ -34,6 +34,7 @@ from logvigil.cli.kit import (
     store_or_exit,
 )
 from logvigil.core.events import LogEvent, Rejected, Severity
+from logvigil.core.redact import hide_url_password
 
 # --------------------------------------------------------------------------- check-config
 
@@ -47,10 +48,9 @@ def check_config(
 ) -> None:
     """Validate a configuration file; exit 0 when valid, 2 with every error otherwise."""
     settings = settings_or_exit(path)
-    from logvigil.store.database import redact_url
 
     out.print(f"[green]ok[/]: {escape(str(path or 'configuration'))} is valid")
-    out.print(f"  database:  {escape(redact_url(settings.database_url))}")
+    out.print(f"  database:  {escape(hide_url_password(settings.database_url))}")
     out.print(f"  data dir:  {escape(str(settings.data_dir))}")
     out.print(f"  inventory: {escape(str(settings.graph.inventory))}")
     out.print(

@@ -27,6 +27,7 @@ from logvigil.cli.kit import (
     settings_or_exit,
     store_or_exit,
 )
+from logvigil.core.timeutil import iso_z_or_none
 
 EXIT_FAILED = 1
 
@@ -46,19 +47,15 @@ def _out() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _silence_json(s: Any) -> dict[str, Any]:
     return {
         "id": s.id,
         "service": s.service,
         "host": s.host,
         "reason": s.reason,
-        "created_at": _iso(s.created_at),
-        "expires_at": _iso(s.expires_at),
-        "removed_at": _iso(s.removed_at),
+        "created_at": iso_z_or_none(s.created_at, "seconds"),
+        "expires_at": iso_z_or_none(s.expires_at, "seconds"),
+        "removed_at": iso_z_or_none(s.removed_at, "seconds"),
     }
 
 
@@ -97,7 +94,9 @@ def silence_add(
         sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
     else:
         what = " on ".join(x for x in (service, host) if x)
-        _out().print(f"silence {s.id}: {escape(what)} muted until {_iso(s.expires_at)}")
+        _out().print(
+            f"silence {s.id}: {escape(what)} muted until {iso_z_or_none(s.expires_at, 'seconds')}"
+        )
 
 
 @silence_app.command("list")
@@ -128,7 +127,7 @@ def silence_list(
             str(s.id),
             escape(s.service or "*"),
             escape(s.host or "*"),
-            _iso(s.expires_at),
+            iso_z_or_none(s.expires_at, "seconds"),
             escape(s.reason),
         )
     _out().print(table)
@@ -201,7 +200,7 @@ def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt =
                 "pending": s.pending,
                 "unconfirmed": s.unconfirmed,
                 "failed": s.failed,
-                "last_sent_at": _iso(s.last_sent_at),
+                "last_sent_at": iso_z_or_none(s.last_sent_at, "seconds"),
             }
             sys.stdout.write(json.dumps(obj) + "\n")
         return
@@ -209,5 +208,5 @@ def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt =
         state = f"[bold red]BROKEN[/] ({escape(s.reason or '')})" if s.broken else "[green]ok[/]"
         _out().print(
             f"{s.channel}: {state}; {s.pending} pending, {s.unconfirmed} unconfirmed, "
-            f"{s.failed} failed; last sent {_iso(s.last_sent_at) or 'never'}"
+            f"{s.failed} failed; last sent {iso_z_or_none(s.last_sent_at, 'seconds') or 'never'}"
         )

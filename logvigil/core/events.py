@@ -14,6 +14,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
+from logvigil.core.timeutil import utc
+
 #: Lines longer than this are truncated and flagged (`LogEvent.truncated`).
 MAX_LINE_BYTES = 64 * 1024
 
@@ -91,12 +93,6 @@ _NAMES: dict[str, Severity] = {
     "panic": Severity.EMERGENCY,
 }
 
-
-def utc(ts: datetime) -> datetime:
-    """Return `ts` as an aware UTC datetime; a naive value is taken to be UTC."""
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,13 @@
-"""Make a log line safe to store in a bundle and show to a model: secrets out, printable, short.
+"""Secrets out of text: one module for every place LogVigil stores or shows text.
+
+- `redact`: credentials inside a log line (`password=`, bearer tokens, `user:secret@`
+  in URLs, JSON web tokens, PEM private keys; e-mail addresses on request);
+- `redact_secrets`: the same plus webhook URLs, whose secret is their path (for our
+  own logs, which may quote a configured Discord or Slack URL);
+- `clean_line`: a redacted, printable, one-line, bounded quote of a log line;
+- `hide_url_password`: a configured URL (database, graph server) with its password
+  hidden, fit for a message;
+- `display_url`: a URL shortened for display, without user info, query or fragment.
 
 Redaction runs before truncation, so a secret cut in half is still caught.
 It targets credentials, not addresses: IPs and host names are evidence.
@@ -7,6 +16,9 @@ It targets credentials, not addresses: IPs and host names are evidence.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
+
+from logvigil.core.text import single_line, truncate
 
 REDACTED = "<redacted>"
 
@@ -42,9 +54,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SPACE = re.compile(r"[\t\r\n]+")
+
+#: Discord (and Slack) webhook URLs carry their secret in the path, not in `user:pass@`.
+_WEBHOOK = re.compile(
+    r"(?i)\b(https?://(?:[a-z0-9-]+\.)*(?:discord(?:app)?\.com|hooks\.slack\.com)"
+    r"/(?:api/(?:v\d+/)?webhooks|services)/)[^\s\"'<>]+"
+)
 
 
 def redact(text: str, *, emails: bool = False) -> str:
@@ -56,12 +71,39 @@ def redact(text: str, *, emails: bool = False) -> str:
     return text
 
 
-def printable(text: str) -> str:
-    """Drop ANSI escapes and control characters; tabs and newlines become one space."""
-    return _CONTROL.sub("", _SPACE.sub(" ", _ANSI.sub("", text)))
+def redact_secrets(text: str) -> str:
+    """`text` with webhook URLs, URL passwords, key=value secrets and bearer tokens hidden."""
+    return redact(_WEBHOOK.sub(r"\1" + REDACTED, text))
 
 
 def clean_line(text: str, max_chars: int, *, emails: bool = False) -> str:
     """Redacted, printable, and at most `max_chars` characters (cut lines end with `…`)."""
-    text = printable(redact(text, emails=emails))
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+    return truncate(single_line(redact(text, emails=emails)), max_chars)
+
+
+def hide_url_password(url: str) -> str:
+    """`url` with its password (if any) shown as `***`: `redis://user:***@db:6379/0`."""
+    try:
+        parts = urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
+        return url
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    netloc = f"{parts.username}:***@{netloc}" if parts.username else f"***@{netloc}"
+    if port:
+        netloc += f":{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def display_url(url: str) -> str:
+    """`url` without user info, query and fragment: what a status line or a name shows."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

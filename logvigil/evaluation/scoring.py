@@ -33,6 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from logvigil.core.timeutil import iso_z
 from logvigil.core.yamlfile import ConfigError
 from logvigil.evaluation.scenario import ExpectedFault, Scenario, load_scenario
 
@@ -174,7 +175,7 @@ class FaultOutcome:
             "kind": self.fault.kind.value,
             "service": self.fault.service,
             "host": self.fault.host,
-            "at": self.fault.at.isoformat().replace("+00:00", "Z"),
+            "at": iso_z(self.fault.at),
             "detection": self.detection.value,
             "latency_s": None if self.latency is None else self.latency.total_seconds(),
             "deadline_s": detect_within(self.fault).total_seconds(),

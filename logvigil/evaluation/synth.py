@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from logvigil.core.timeutil import iso_z
+
 DEMO_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
@@ -100,7 +102,7 @@ class Line:
 
     def to_json(self) -> str:
         obj = {
-            "ts": self.ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso_z(self.ts, "milliseconds"),
             "host": self.host,
             "service": self.service,
             "severity": self.severity,
@@ -550,8 +552,8 @@ class Fault:
         if self.kind is not FaultKind.SILENT_HOST:
             out["service"] = self.service
         out["host"] = self.host
-        out["at"] = _iso(self.start)
-        out["end"] = _iso(self.end)
+        out["at"] = iso_z(self.start, "seconds")
+        out["end"] = iso_z(self.end, "seconds")
         if self.kind is not FaultKind.SILENT_HOST:
             out["root"] = self.service
         if self.affected:
@@ -575,8 +577,6 @@ class Fault:
             yield from writer(self, rng, t)
 
 
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _oom_lines(f: Fault, rng: random.Random, t: datetime) -> Iterator[Line]:

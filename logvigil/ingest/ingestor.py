@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.timeutil import floor_minute
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
 from logvigil.ingest.templates import TemplateMiner
 from logvigil.store.bulk import executemany
@@ -80,8 +81,6 @@ class IngestSummary:
         return sum(self.dropped.values())
 
 
-def minute_of(ts: datetime) -> datetime:
-    return ts.replace(second=0, microsecond=0)
 
 
 class _Batch:
@@ -192,7 +191,7 @@ class Ingestor:
         batch.template_text[tid] = match.template
         _touch(batch.templates, tid, ts, sev)
         _touch(batch.service_templates, (event.service, tid), ts, sev)
-        batch.minutes[minute_of(ts), event.host, event.service, tid, sev] += 1
+        batch.minutes[floor_minute(ts), event.host, event.service, tid, sev] += 1
         if event.truncated:
             summary.truncated += 1
         summary.events += 1

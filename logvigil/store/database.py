@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 import migrations
+from logvigil.core.redact import hide_url_password
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,6 @@ class StoreError(Exception):
     """The store cannot be opened or written. The message is fit for an operator."""
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable database URL>"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -50,7 +45,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"invalid database URL: {redact_url(url)}") from None
+        raise StoreError(f"invalid database URL: {hide_url_password(url)}") from None
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -68,9 +63,9 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError:
-        raise StoreError(f"no driver for {redact_url(url)}") from None
+        raise StoreError(f"no driver for {hide_url_password(url)}") from None
     except ImportError as exc:
-        raise StoreError(f"database driver missing for {redact_url(url)}: {exc}") from None
+        raise StoreError(f"database driver missing for {hide_url_password(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -81,8 +76,8 @@ def describe_db_error(exc: Exception, url: str) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     if "readonly" in text or "read-only" in text or "read only" in text:
-        return f"database {redact_url(url)} is read-only: {text}"
-    return f"database {redact_url(url)}: {text}"
+        return f"database {hide_url_password(url)} is read-only: {text}"
+    return f"database {hide_url_password(url)}: {text}"
 
 
 def alembic_config() -> Config:

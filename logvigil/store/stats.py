@@ -10,7 +10,8 @@ from sqlalchemy import Engine, func, select
 
 from logvigil.core.events import Severity
 from logvigil.core.jsonable import jsonable
-from logvigil.store.database import current_revision, redact_url
+from logvigil.core.redact import hide_url_password
+from logvigil.store.database import current_revision
 from logvigil.store.schema import Counter, Event, MinuteCount, Rejection, ServiceTemplate, Template
 
 
@@ -89,7 +90,7 @@ def collect_stats(engine: Engine, *, rejections: int = 10) -> StoreStats:
             .limit(rejections)
         ).all()
     return StoreStats(
-        database=redact_url(engine.url.render_as_string(hide_password=False)),
+        database=hide_url_password(engine.url.render_as_string(hide_password=False)),
         schema_revision=current_revision(engine),
         events_stored=int(events),
         templates=int(templates),

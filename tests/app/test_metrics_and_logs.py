@@ -12,8 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from logvigil.app.logs import SecretFilter, redact_secrets, setup_logging
+from logvigil.app.logs import SecretFilter, setup_logging
 from logvigil.app.metrics import MetricsConfig
+from logvigil.core.redact import redact_secrets
 from logvigil.ingest.ingestor import IngestSummary
 
 WEBHOOK = "https://discord.com/api/webhooks/123456789/sEcReT-ToKeN_abcdef"

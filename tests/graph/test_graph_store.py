@@ -12,7 +12,8 @@ import pytest
 
 from graph import queries
 from graph.inventory import Inventory, load_inventory
-from graph.store import GraphError, GraphStore, _wait_gone, open_store, redact_url
+from graph.store import GraphError, GraphStore, _wait_gone, open_store
+from logvigil.core.redact import hide_url_password as redact_url
 
 
 def test_loading_creates_hosts_services_and_all_edge_types(

@@ -14,9 +14,10 @@ from detector.incidents.manager import IncidentManager
 from detector.incidents.model import IncidentStatus
 from detector.incidents.topology import InventoryTopology
 from investigate.model import EvidenceItem, Report, TimelineEntry
-from investigate.report_md import ZWSP, code_block, code_span, render_markdown
+from investigate.report_md import code_block, code_span, render_markdown
 from investigate.service import diff_reports, investigate, load_report, load_report_json
 from logvigil.app.runtime import read_inventory
+from logvigil.core.text import ZWSP
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 from logvigil.store.schema import IncidentRow
 

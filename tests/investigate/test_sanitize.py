@@ -13,8 +13,8 @@ from investigate.sanitize import (
     clean_text,
     delimit,
     quote_lines,
-    truncate,
 )
+from logvigil.core.text import truncate
 
 
 @pytest.mark.parametrize(

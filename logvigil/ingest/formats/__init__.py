@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
 
-from logvigil.core.events import LogEvent, Rejected, utc
+from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.timeutil import utc
 from logvigil.ingest.formats import journal, jsonl, raw, syslog
 from logvigil.ingest.formats._common import Context, excerpt
 from logvigil.ingest.formats.auto import detect_format, sniff

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
+from logvigil.core.text import escape_controls
 from logvigil.ingest.severity import infer_severity
 
 #: Rejected.excerpt length, in characters.
@@ -87,42 +87,16 @@ def fit(text: str, limit: int = MAX_LINE_BYTES) -> tuple[str, bool]:
     return cut.decode("utf-8", "ignore"), True
 
 
-# C0 and C1 controls except TAB, DEL, line/paragraph separators, bidi overrides
-# and isolates (they make a report read differently from what was logged) and
-# lone surrogates (which JSON "\ud800" can produce and no database accepts).
-_UNPRINTABLE = re.compile(
-    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_ESCAPES = {"\x00": "", "\n": "\\n", "\r": "\\r"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    escaped = _ESCAPES.get(char)
-    if escaped is not None:
-        return escaped
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """Return `text` safe to store and show: NUL removed, TAB kept, `\\n` and `\\r`
-    written as those two characters, other controls as `\\xNN` / `\\uNNNN`."""
-    if text.isprintable():
-        return text
-    return _UNPRINTABLE.sub(_escape, text)
-
-
 def excerpt(raw: bytes) -> str:
     """Return the printable start of a raw line, at most EXCERPT_CHARS characters."""
     text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
-    return printable(text)[:EXCERPT_CHARS]
+    return escape_controls(text)[:EXCERPT_CHARS]
 
 
 def quote(value: Any, limit: int = 64) -> str:
     """Return `value` as a short, printable, single-quoted string for a reason sentence."""
     text = value if isinstance(value, str) else json_text(value)
-    text = printable(text)
+    text = escape_controls(text)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"'{text}'"
@@ -154,7 +128,7 @@ def name(value: Any) -> str | None:
         return None
     if not text:
         return None
-    return printable(text)[:MAX_NAME_CHARS]
+    return escape_controls(text)[:MAX_NAME_CHARS]
 
 
 def attribute(value: Any) -> tuple[Any, bool]:
@@ -166,7 +140,7 @@ def attribute(value: Any) -> tuple[Any, bool]:
         return (value if math.isfinite(value) else str(value)), False
     if not isinstance(value, str):
         value = json_text(value)
-    value = printable(value)
+    value = escape_controls(value)
     if len(value) > MAX_ATTRIBUTE_CHARS:
         return value[:MAX_ATTRIBUTE_CHARS], True
     return value, False
@@ -197,7 +171,7 @@ def load_object(text: str) -> dict[str, Any] | str:
     except RecursionError:
         return "malformed JSON: nested too deeply"
     except ValueError as exc:  # e.g. an integer with more than 4300 digits
-        return f"malformed JSON: {printable(str(exc).partition(':')[0])[:120]}"
+        return f"malformed JSON: {escape_controls(str(exc).partition(':')[0])[:120]}"
     if not isinstance(value, dict):
         return f"JSON value is {_JSON_TYPES.get(type(value), 'not an object')}, not an object"
     return value
@@ -341,7 +315,7 @@ def event(
     """Build the LogEvent: severity inferred from the raw message, then the
     message made printable and cut to MAX_LINE_BYTES."""
     severity = infer_severity(declared, message)
-    text = printable(message)
+    text = escape_controls(message)
     text, cut = fit(text)
     return LogEvent(
         ts=ts,

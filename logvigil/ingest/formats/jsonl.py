@@ -92,7 +92,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
                 v, cut = c.attribute(v)
                 truncated = truncated or cut
             ok = k.isprintable() and len(k) <= c.MAX_NAME_CHARS
-            attributes[k if ok else c.printable(k)[: c.MAX_NAME_CHARS]] = v
+            attributes[k if ok else c.escape_controls(k)[: c.MAX_NAME_CHARS]] = v
     if invalid_utf8:
         attributes[c.INVALID_UTF8] = True
     if unknown is not None:

@@ -134,9 +134,9 @@ def _rfc5424(
         "" if v == "-" else v for v in m.group("host", "app", "procid", "msgid")
     )
     if procid:
-        attributes["pid"] = c.printable(procid)
+        attributes["pid"] = c.escape_controls(procid)
     if msgid:
-        attributes["msgid"] = c.printable(msgid)
+        attributes["msgid"] = c.escape_controls(msgid)
     rest = m.group("rest") or ""
     if rest.startswith("-"):
         message = rest[2:] if rest.startswith("- ") else rest[1:]
@@ -161,7 +161,7 @@ def _structured_data(rest: str, attributes: dict[str, Any]) -> str:
             return rest
         sd_id = element.group("id")
         for param, value in _SD_PARAM.findall(element.group("params")):
-            key = c.printable(f"{sd_id}.{param}")
+            key = c.escape_controls(f"{sd_id}.{param}")
             found[key], _ = c.attribute(_SD_UNESCAPE.sub(r"\1", value))
         pos = element.end()
     attributes.update(list(found.items())[: c.MAX_ATTRIBUTES])
@@ -192,7 +192,7 @@ def _rfc3164(
     if tag is not None:
         service = tag.group("tag")
         if tag.group("pid"):
-            attributes["pid"] = c.printable(tag.group("pid"))
+            attributes["pid"] = c.escape_controls(tag.group("pid"))
         rest = rest[tag.end() :]
     return ts, host, service, rest
 

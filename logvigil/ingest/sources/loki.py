@@ -41,6 +41,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from logvigil.core.redact import display_url
+from logvigil.core.timeutil import iso_z, wall_clock
 from logvigil.ingest.sources.base import SourceBatch
 
 log = logging.getLogger(__name__)
@@ -82,21 +84,11 @@ def to_ns(moment: datetime) -> int:
 
 def _iso(ns: int) -> str:
     moment = _EPOCH + timedelta(microseconds=ns // 1000)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_z(moment, "microseconds")
 
 
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
-def redact_url(url: str) -> str:
-    """Return `url` without user info, query and fragment (safe to show)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class LokiSource:
@@ -130,7 +122,7 @@ class LokiSource:
         bearer_token: str | None = None,
         org_id: str | None = None,
         cursor: str | None = None,
-        clock: Callable[[], datetime] = _wall_clock,
+        clock: Callable[[], datetime] = wall_clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit <= 0:
@@ -139,7 +131,7 @@ class LokiSource:
             raise ValueError(f"step_seconds must be positive, got: {step_seconds}")
         self.url = url.rstrip("/")
         self.query = query
-        self.shown_url = redact_url(self.url)
+        self.shown_url = display_url(self.url)
         self.name = name or f"loki:{self.shown_url}"
         self.host_labels = tuple(host_labels)
         self.service_labels = tuple(service_labels)

@@ -21,7 +21,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import wall_clock
 from logvigil.ingest.sources.journald import (
     MAX_BACKOFF_S,
     QUEUE_LINES,
@@ -48,8 +49,6 @@ CONNECT_TIMEOUT_S = 10
 _HOST = re.compile(r"[A-Za-z0-9_.:\[\]%-]+")
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class SshJournaldSource(JournalProcess):
