@@ -22,9 +22,9 @@ from pathlib import Path
 
 from detector.tick import Ticker
 from logvigil.app.settings import Settings
-from logvigil.store.database import open_engine
 from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
 from logvigil.store.upsert import upsert
+from migrations.apply import open_engine
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -95,7 +95,7 @@ def measure(services: int, per_service: int, scale: int, warm: int, ticks: int) 
         engine = open_engine(f"sqlite:///{Path(tmp) / 'tick.db'}")
         fill(engine, services, per_service, warm + ticks, scale)
         manager = IncidentManager(engine, InventoryTopology(empty_inventory()))
-        ticker = Ticker(engine, build_detectors(settings.detector), incidents=manager)
+        ticker = Ticker(engine, build_detectors(settings.detector.detectors()), incidents=manager)
         ticker.tick(T0 + timedelta(minutes=1))
         for m in range(2, warm):
             ticker.tick(T0 + timedelta(minutes=m))

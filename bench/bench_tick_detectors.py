@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from detector.detectors import CountRow, ServiceInfo, Window, build_detectors
+from detector.detectors import build_detectors
+from detector.detectors.base import CountRow, ServiceInfo, Window
 from logvigil.core.events import Severity
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
+from logvigil.core.configbase import Strict
 from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
@@ -57,8 +58,10 @@ AttrValue = Annotated[Any, BeforeValidator(_attribute_value)]
 AttrKey = Annotated[str, Field(pattern=ATTRIBUTE_PATTERN, max_length=100)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Strict(Strict):
+    """Inventory models also accept a field by its name where it has an alias."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class MatchSpec(_Strict):

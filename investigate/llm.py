@@ -28,9 +28,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from logvigil.app.settings import LLMConfig
+from pydantic import Field, SecretStr
+
+from logvigil.core.configbase import PositiveInt, Strict
 
 if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM
@@ -44,6 +46,20 @@ CREWAI_ENV = {
 #: Sent as the API key to local OpenAI-compatible servers that need none.
 PLACEHOLDER_API_KEY = "anything"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+
+
+class LLMConfig(Strict):
+    """The `llm:` section: the model provider the investigation crew talks to."""
+
+    provider: Literal["none", "ollama", "openai"] = "none"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    max_calls: PositiveInt = 12
+    #: Tokens one model answer may take: a report is a few hundred; a small model that
+    #: rambles is cut here rather than running to the end of its context.
+    max_answer_tokens: Annotated[int, Field(ge=64, le=32768)] = 800
 
 
 class LLMSetupError(ValueError):

@@ -40,13 +40,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, case, func, or_, select
 
 from detector.incidents.bundle import INIT_SERVICES, RESTART_LIKE
 from detector.incidents.model import Incident
 from detector.incidents.topology import Topology
 from investigate.model import ToolResult, ToolStatus
+from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.redact import clean_line
 from logvigil.core.timeutil import iso_z, parse_iso
@@ -719,8 +720,8 @@ ServiceName = Annotated[
 ]
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Args(Strict):
+    """Tool arguments: unknown keys are refused (the model is told which)."""
 
 
 class NoArgs(_Args):

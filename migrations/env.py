@@ -1,6 +1,6 @@
 """Alembic environment: the only way LogVigil's schema changes.
 
-Run programmatically by `logvigil.store.database.migrate` (which passes an open
+Run programmatically by `migrations.apply.migrate` (which passes an open
 connection in `config.attributes["connection"]`), or by hand with
 `uv run alembic -c migrations/alembic.ini upgrade head` (URL from
 `LOGVIGIL_DATABASE_URL`).

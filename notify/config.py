@@ -1,16 +1,8 @@
-"""Config of what gets sent where: routes, quiet hours, rate limits, the digest; and
-the e-mail channel (`EmailConfig`, mounted as `NotifyConfig.email`).
+"""The `notify:` section: the channels (console, Discord, e-mail) and what gets sent
+where (routes, quiet hours, rate limits, the digest); see docs/notifications.md.
 
-`logvigil.app.settings.NotifyConfig` mounts them (see docs/notifications.md):
-
-    email: EmailConfig | None = None
-    routes: list[RouteConfig] = []
-    quiet_hours: dict[str, QuietHoursConfig] = {}
-    rate_limit: dict[str, RateLimitConfig] = {}
-    digest: DigestConfig = DigestConfig()
-
-`NotifyPolicy.of(notify_config)` reads the policy fields. Channel names are the
-keys of `notify.NOTIFIERS`: console, discord, email.
+`NotifyPolicy` holds the policy fields `notify.policy` decides on; `NotifyConfig` is
+the whole section. Channel names are the keys of `notify.NOTIFIERS`.
 """
 
 from __future__ import annotations
@@ -22,16 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from logvigil.core.configbase import Strict
 
 ChannelName = Literal["console", "discord", "email"]
-SeverityName = Literal[
+#: A severity in a route: its lower-case name.
+SeverityLabel = Literal[
     "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
 ]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_zone(v: str) -> str:
@@ -57,7 +48,7 @@ def _parse_hhmm(v: Any) -> Any:
     return v
 
 
-class RouteConfig(_Strict):
+class RouteConfig(Strict):
     """Incidents matching every given condition go to `channels`; the first match wins.
 
     `service` and `host` are exact names or shell-style globs matched against
@@ -66,24 +57,24 @@ class RouteConfig(_Strict):
 
     service: str | None = None
     host: str | None = None
-    min_severity: SeverityName = "warning"
+    min_severity: SeverityLabel = "warning"
     channels: Annotated[list[ChannelName], Field(min_length=1)]
 
 
-class QuietHoursConfig(_Strict):
+class QuietHoursConfig(Strict):
     """During `start`..`end` (local time of `timezone`; may span midnight) a channel only
     gets incidents of `bypass_severity` or worse; the rest are folded into the digest."""
 
     start: time
     end: time
     timezone: str = "UTC"
-    bypass_severity: SeverityName = "critical"
+    bypass_severity: SeverityLabel = "critical"
 
     _parse = field_validator("start", "end", mode="before")(_parse_hhmm)
     _zone = field_validator("timezone")(_check_zone)
 
 
-class RateLimitConfig(_Strict):
+class RateLimitConfig(Strict):
     """At most `max_messages` per-incident messages per `per_minutes` on a channel; the
     excess is folded into the digest."""
 
@@ -91,7 +82,7 @@ class RateLimitConfig(_Strict):
     per_minutes: Annotated[int, Field(gt=0)] = 60
 
 
-class DigestConfig(_Strict):
+class DigestConfig(Strict):
     """One fleet-wide message a day at `at` (local time of `timezone`); none on a clean day."""
 
     enabled: bool = True
@@ -137,7 +128,7 @@ def tls_client_context(ca_file: str | os.PathLike[str] | None = None) -> ssl.SSL
         raise CAFileError(ca_file, f"cannot be read: {exc.strerror or exc}") from None
 
 
-class EmailConfig(_Strict):
+class EmailConfig(Strict):
     """The `notify.email` section: one SMTP server, a sender and its recipients.
 
     The server's certificate is always verified (STARTTLS and TLS); nothing
@@ -170,7 +161,7 @@ class EmailConfig(_Strict):
         return v
 
 
-class NotifyPolicy(_Strict):
+class NotifyPolicy(Strict):
     """Everything `notify.policy` decides on, in one value."""
 
     routes: list[RouteConfig] = Field(default_factory=list)
@@ -199,3 +190,22 @@ def _plain(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return [_plain(x) for x in v]
     return v
+
+
+class DiscordConfig(Strict):
+    """The `notify.discord` section: one webhook (its URL is the secret)."""
+
+    webhook_url: SecretStr
+
+
+class NotifyConfig(Strict):
+    """Channels (console, Discord, email) and the delivery policy (see docs/notifications.md)."""
+
+    console: bool = True
+    console_file: Path | None = None
+    discord: DiscordConfig | None = None
+    email: EmailConfig | None = None
+    routes: list[RouteConfig] = Field(default_factory=list)
+    quiet_hours: dict[ChannelName, QuietHoursConfig] = Field(default_factory=dict)
+    rate_limit: dict[ChannelName, RateLimitConfig] = Field(default_factory=dict)
+    digest: DigestConfig = Field(default_factory=DigestConfig)

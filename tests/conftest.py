@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from logvigil.store.database import create_store_engine, migrate
+from logvigil.store.database import create_store_engine
+from migrations.apply import migrate
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -1,111 +1,74 @@
 """The detectors: pure functions from a window of per-minute counts to findings.
 
-`DETECTORS` is the explicit registry (name -> class); `DetectorsConfig` is the
-`detector:` section of the config file, one sub-section per detector plus the
-learning period they share; `build_detectors` turns it into the detectors in
-force. See `docs/detectors.md`.
+`DETECTORS` is the registry (name -> class), in the order a tick runs them. A
+detector is one module (its frozen config model and its class, see `base.py`) plus
+one line here: its config becomes the `detector.<name>:` section of the config file
+(`DetectorsConfig` is built from the registry) and `build_detectors` builds it when
+its `enabled` is true. See `docs/detectors.md`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, create_model
 
-from detector.detectors._common import DEFAULT_LEARNING_HOURS, DetectorConfig
-from detector.detectors.base import (
-    MINUTE,
-    CountRow,
-    Detector,
-    ServiceInfo,
-    State,
-    Window,
-)
-from detector.detectors.error_spike import ErrorSpike, ErrorSpikeConfig
-from detector.detectors.new_template import NewTemplate, NewTemplateConfig
-from detector.detectors.primitive import (
-    PRIMITIVES,
-    Primitive,
-    PrimitiveConfig,
-    PrimitiveDetector,
-    PrimitiveSpec,
-)
-from detector.detectors.silence import Silence, SilenceConfig
+from detector.detectors._common import DEFAULT_LEARNING_HOURS
+from detector.detectors.base import Detector
+from detector.detectors.error_spike import ErrorSpike
+from detector.detectors.new_template import NewTemplate
+from detector.detectors.primitive import PrimitiveDetector
+from detector.detectors.silence import SilenceDetector
+from logvigil.core.configbase import Strict
 
 #: Every detector, by name. Order is the order a tick runs them in.
-DETECTORS: dict[str, type] = {
+DETECTORS: dict[str, type[Detector]] = {
     ErrorSpike.name: ErrorSpike,
     NewTemplate.name: NewTemplate,
-    Silence.name: Silence,
+    SilenceDetector.name: SilenceDetector,
     PrimitiveDetector.name: PrimitiveDetector,
 }
 
-
-class DetectorsConfig(DetectorConfig):
-    """The `detector:` section: one sub-section per detector, and the learning period.
-
-    `learning_period_hours` is how long a service is observed before its
-    spikes and new templates count; a detector's own `learning_period_hours`
-    overrides it. Primitives never learn.
-    """
-
-    error_spike: ErrorSpikeConfig = ErrorSpikeConfig()
-    new_template: NewTemplateConfig = NewTemplateConfig()
-    silence: SilenceConfig = SilenceConfig()
-    primitive: PrimitiveConfig = PrimitiveConfig()
-    learning_period_hours: Annotated[float, Field(ge=0, le=24 * 365)] = DEFAULT_LEARNING_HOURS
+#: Hours a service is observed before its spikes and new templates count; a detector's
+#: own `learning_period_hours` overrides it. Primitives never learn.
+LearningHours = Annotated[float, Field(ge=0, le=24 * 365)]
 
 
-def build_detectors(configs: DetectorsConfig | Any = None) -> list[Detector]:
-    """Return the enabled detectors, in `DETECTORS` order, built from `configs`.
+def detector_fields() -> dict[str, Any]:
+    """One config field per registered detector (`error_spike: ErrorSpikeConfig`, ...),
+    each defaulting to its config's defaults: for a model that mounts the detectors."""
+    return {
+        name: (cls.config_model, Field(default_factory=cls.config_model))
+        for name, cls in DETECTORS.items()
+    }
 
-    `configs` is a `DetectorsConfig`, or None for every default. Any other
-    object is read by attribute (`error_spike`, ..., `learning_period_hours`),
-    a missing one taking its default, so a config section that does not mount
-    every detector yet still works. A detector's `learning_period_hours` left
-    unset takes the section's.
-    """
-    c = configs if configs is not None else DetectorsConfig()
-    hours = getattr(c, "learning_period_hours", DEFAULT_LEARNING_HOURS)
-    spike = getattr(c, "error_spike", None) or ErrorSpikeConfig()
-    new = getattr(c, "new_template", None) or NewTemplateConfig()
-    silence = getattr(c, "silence", None) or SilenceConfig()
-    prim = getattr(c, "primitive", None) or PrimitiveConfig()
-    if spike.learning_period_hours is None:
-        spike = spike.model_copy(update={"learning_period_hours": hours})
-    if new.learning_period_hours is None:
-        new = new.model_copy(update={"learning_period_hours": hours})
+
+#: The detectors' part of the `detector:` section: the learning period they share
+#: and one sub-section per detector.
+DetectorsConfig = create_model(  # type: ignore[call-overload]
+    "DetectorsConfig",
+    __base__=Strict,
+    __doc__="The learning period and one section per registered detector.",
+    learning_period_hours=(LearningHours, DEFAULT_LEARNING_HOURS),
+    **detector_fields(),
+)
+
+
+def build_detectors(config: DetectorsConfig | None = None) -> list[Detector]:
+    """The enabled detectors, in `DETECTORS` order, built from `config` (None: every
+    default). A detector's `learning_period_hours` left unset takes the section's."""
+    c = config if config is not None else DetectorsConfig()
+    hours = c.learning_period_hours
     out: list[Detector] = []
-    if spike.enabled:
-        out.append(ErrorSpike(spike))
-    if new.enabled:
-        out.append(NewTemplate(new))
-    if silence.enabled:
-        out.append(Silence(silence))
-    if prim.enabled:
-        out.append(PrimitiveDetector(prim))
+    for name, cls in DETECTORS.items():
+        spec = getattr(c, name)  # the field `detector_fields` made for it
+        if not spec.enabled:
+            continue
+        learns = "learning_period_hours" in type(spec).model_fields
+        if learns and spec.learning_period_hours is None:
+            spec = spec.model_copy(update={"learning_period_hours": hours})
+        out.append(cls(spec))
     return out
 
 
-__all__ = [
-    "DETECTORS",
-    "MINUTE",
-    "PRIMITIVES",
-    "CountRow",
-    "Detector",
-    "DetectorsConfig",
-    "ErrorSpike",
-    "ErrorSpikeConfig",
-    "NewTemplate",
-    "NewTemplateConfig",
-    "Primitive",
-    "PrimitiveConfig",
-    "PrimitiveDetector",
-    "PrimitiveSpec",
-    "ServiceInfo",
-    "Silence",
-    "SilenceConfig",
-    "State",
-    "Window",
-    "build_detectors",
-]
+__all__ = ["DETECTORS", "DetectorsConfig", "LearningHours", "build_detectors", "detector_fields"]

@@ -1,4 +1,4 @@
-"""Helpers shared by the detectors: minute arithmetic, state reading, config types.
+"""Helpers shared by the detectors: minute arithmetic, state reading, summaries.
 
 Private: the detectors' public shape is `base.py`. Times inside persisted
 state are *epoch minutes* (whole minutes since 1970-01-01 UTC, an int): small
@@ -10,11 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
-
-from logvigil.core.events import Severity
+from typing import Any
 
 #: Hours of observation before a service's spikes and new templates count.
 DEFAULT_LEARNING_HOURS = 24.0
@@ -23,26 +19,6 @@ DEFAULT_LEARNING_HOURS = 24.0
 SUMMARY_TEMPLATE_CHARS = 120
 
 _EPOCH_MINUTE_CACHE: dict[datetime, int] = {}
-
-
-class DetectorConfig(BaseModel):
-    """Base of every detector config: unknown keys are refused, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _parse_severity(value: Any) -> Any:
-    if isinstance(value, str):
-        return Severity.parse(value)
-    return value
-
-
-#: A severity in config: a name (`error`, `warn`) or a `Severity`; dumped as its label.
-SeverityName = Annotated[
-    Severity,
-    BeforeValidator(_parse_severity),
-    PlainSerializer(lambda s: s.label, return_type=str),
-]
 
 
 def to_minute(ts: datetime) -> int:

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel
-
+from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
@@ -84,10 +83,14 @@ class Detector(Protocol):
     for any window; a bug that does is isolated and backed off by the tick.
     """
 
+    #: The model of its `detector.<name>:` config section (with an `enabled` field).
+    config_model: ClassVar[type[Strict]]
     name: ClassVar[str]
     #: Bumped when the state's shape changes: state of another version is discarded.
     state_version: ClassVar[int]
-    config: BaseModel
+    config: Strict
+
+    def __init__(self, config: Any) -> None: ...
 
     def evaluate(
         self, window: Window, state: State, now: datetime

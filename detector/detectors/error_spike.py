@@ -37,8 +37,6 @@ from pydantic import Field
 
 from detector.detectors._common import (
     DEFAULT_LEARNING_HOURS,
-    DetectorConfig,
-    SeverityName,
     fmt,
     from_minute,
     is_amount,
@@ -48,11 +46,12 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
+from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
 
-class ErrorSpikeConfig(DetectorConfig):
+class ErrorSpikeConfig(Strict):
     """Knobs of `error_spike`; every default is meant to work as is."""
 
     enabled: bool = True
@@ -111,6 +110,7 @@ class _Baseline:
 class ErrorSpike:
     """Fires when a service's errors per minute jump far above its EWMA baseline."""
 
+    config_model: ClassVar[type[Strict]] = ErrorSpikeConfig
     name: ClassVar[str] = "error_spike"
     state_version: ClassVar[int] = 1
 

@@ -22,8 +22,6 @@ from pydantic import Field
 
 from detector.detectors._common import (
     DEFAULT_LEARNING_HOURS,
-    DetectorConfig,
-    SeverityName,
     clip,
     from_minute,
     is_minute,
@@ -32,12 +30,13 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
+from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import utc
 
 
-class NewTemplateConfig(DetectorConfig):
+class NewTemplateConfig(Strict):
     """Knobs of `new_template`."""
 
     enabled: bool = True
@@ -50,6 +49,7 @@ class NewTemplateConfig(DetectorConfig):
 class NewTemplate:
     """Fires on the first sighting of an error template in a service that has learnt."""
 
+    config_model: ClassVar[type[Strict]] = NewTemplateConfig
     name: ClassVar[str] = "new_template"
     state_version: ClassVar[int] = 1
 

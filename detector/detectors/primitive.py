@@ -29,8 +29,6 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from detector.detectors._common import (
-    DetectorConfig,
-    SeverityName,
     clip,
     from_minute,
     is_minute,
@@ -38,6 +36,7 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
+from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
@@ -191,7 +190,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
 )
 
 
-class PrimitiveSpec(DetectorConfig):
+class PrimitiveSpec(Strict):
     """A user-defined primitive, as written in the config."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -236,7 +235,7 @@ class PrimitiveSpec(DetectorConfig):
         )
 
 
-class PrimitiveConfig(DetectorConfig):
+class PrimitiveConfig(Strict):
     """Knobs of `primitive`."""
 
     enabled: bool = True
@@ -285,6 +284,7 @@ def classify(text: str, library: Sequence[Primitive] = PRIMITIVES) -> Primitive 
 class PrimitiveDetector:
     """Fires at once on a catastrophic template (OOM kill, disk full, ...)."""
 
+    config_model: ClassVar[type[Strict]] = PrimitiveConfig
     name: ClassVar[str] = "primitive"
     state_version: ClassVar[int] = 1
 

@@ -44,7 +44,6 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from detector.detectors._common import (
-    DetectorConfig,
     fmt,
     from_minute,
     is_amount,
@@ -53,13 +52,14 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
+from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
 _Pair = dict[str, Any]
 
 
-class SilenceConfig(DetectorConfig):
+class SilenceConfig(Strict):
     """Knobs of `silence`."""
 
     enabled: bool = True
@@ -104,9 +104,10 @@ def _load(raw: Mapping[str, Any] | None) -> dict[str, _Pair] | None:
     return out
 
 
-class Silence:
+class SilenceDetector:
     """Fires when a service, or every service of a host, stops logging against its cadence."""
 
+    config_model: ClassVar[type[Strict]] = SilenceConfig
     name: ClassVar[str] = "silence"
     state_version: ClassVar[int] = 1
 

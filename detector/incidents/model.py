@@ -15,8 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from logvigil.core.configbase import PositiveInt, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import iso_z
@@ -159,14 +160,7 @@ class Incident:
 
 
 
-PositiveInt = Annotated[int, Field(gt=0)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BundleConfig(_Strict):
+class BundleConfig(Strict):
     """Limits of the context bundle stored with each incident (`detector.incidents.bundle`)."""
 
     lead_in_minutes: PositiveInt = Field(
@@ -186,7 +180,7 @@ class BundleConfig(_Strict):
     redact_emails: bool = Field(default=False, description="replace e-mail addresses by <email>")
 
 
-class IncidentConfig(_Strict):
+class IncidentConfig(Strict):
     """How findings become incidents (`detector.incidents` in the config file)."""
 
     grouping_window_minutes: PositiveInt = Field(

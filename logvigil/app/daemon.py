@@ -19,7 +19,6 @@ The tick is the only reader of the wall clock in the detection path: it reads
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import signal
@@ -37,12 +36,12 @@ from detector.tick import TickResult
 from graph.reload import InventoryReloader, ReloadStatus
 from logvigil.app.leader import AlwaysLeader, Leader, identity, record_heartbeat
 from logvigil.app.runtime import Runtime
-from logvigil.app.settings import FileSource, Settings, StdinSource
+from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import iso_z, wall_clock
 from logvigil.ingest.formats import ReadOptions, read_events
-from logvigil.ingest.sources import SOURCES, FileTail, LineSource, StdinLines
+from logvigil.ingest.sources import SOURCES, LineSource, build_source
 from logvigil.ingest.sources.ssh_journald import Reachability, unreachable_findings
 from logvigil.store.database import StoreError
 from logvigil.store.retention import purge
@@ -91,43 +90,9 @@ class Role(StrEnum):
 
 
 def build_sources(settings: Settings, cursors: dict[str, str]) -> list[LineSource]:
-    """Every source of the configuration, each resuming at its stored cursor.
-
-    Files and stdin are built here; any other `type` through its class in
-    `logvigil.ingest.sources.SOURCES` and its `from_config(spec[, cursor])`. The cursor
-    is stored under the source's name: the spec's `name` when given, else the
-    name the source gives itself (built once without a cursor to learn it, then
-    again with the stored one).
-    """
-    from logvigil.ingest.sources import SOURCES
-
-    sources: list[LineSource] = []
-    for spec in settings.sources:
-        if isinstance(spec, FileSource):
-            name = spec.name or f"file:{spec.path}"
-            sources.append(FileTail(spec.path, spec.format, cursor=cursors.get(name), name=name))
-        elif isinstance(spec, StdinSource):
-            sources.append(StdinLines(spec.format, name=spec.name or "stdin"))
-        else:
-            sources.append(_from_registry(SOURCES, spec, cursors))
-    return sources
-
-
-def _from_registry(registry: dict[str, Any], spec: Any, cursors: dict[str, str]) -> LineSource:
-    kind = getattr(spec, "type", None)
-    factory = getattr(registry.get(kind), "from_config", None)
-    if factory is None:
-        raise ValueError(f"no source registered for type {kind!r}")
-    if "cursor" not in inspect.signature(factory).parameters:
-        return factory(spec)
-    name = getattr(spec, "name", None)
-    if name:
-        return factory(spec, cursor=cursors.get(name))
-    source = factory(spec, cursor=None)
-    if source.name in cursors:
-        source.close()
-        source = factory(spec, cursor=cursors[source.name])
-    return source
+    """Every source of the configuration, each resuming at its stored cursor (stored
+    under the source's name)."""
+    return [build_source(spec, cursors.get(spec.source_name)) for spec in settings.sources]
 
 
 class Daemon:

@@ -16,7 +16,9 @@ from collections import Counter as Tally
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from logvigil.core.configbase import Strict
 
 if TYPE_CHECKING:
     from detector.tick import TickResult
@@ -29,10 +31,8 @@ TICK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 INVESTIGATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600)
 
 
-class MetricsConfig(BaseModel):
+class MetricsConfig(Strict):
     """The `metrics:` section: `port: 9464` turns the exporter on."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     port: Annotated[int, Field(ge=0, lt=65536)] | None = Field(
         default=None, description="port to serve /metrics on (0: any free port); off when unset"

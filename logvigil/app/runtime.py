@@ -26,7 +26,7 @@ from logvigil.app.settings import Settings
 from logvigil.core.findings import Finding
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.noise import NoiseFilter
-from logvigil.store.database import open_engine
+from migrations.apply import open_engine
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Runtime:
     def _new_ticker(self) -> Ticker:
         return Ticker(
             self.engine,
-            build_detectors(self.settings.detector),
+            build_detectors(self.settings.detector.detectors()),
             incidents=self.incidents,
             services=lambda: self.services,
         )

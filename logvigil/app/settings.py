@@ -1,5 +1,12 @@
 """LogVigil's configuration: one YAML file, validated, with safe defaults.
 
+`Settings` composes the sections each part of LogVigil owns: `database`
+(`logvigil.store.config`), `sources` (the source registry, `logvigil.ingest.sources`),
+`detector` (the tick, the noise rules of `logvigil.ingest.noise`, the detector
+registry of `detector.detectors` and `detector.incidents.model`), `graph`
+(`graph.config`), `llm` (`investigate.llm`), `notify` (`notify.config`) and
+`metrics` (`logvigil.app.metrics`).
+
 The file is found from `--config`, else `$LOGVIGIL_CONFIG`, else
 `./logvigil.yaml` when it exists; with none of them every default applies, so
 no file is needed to start. A few common keys can be overridden from the
@@ -11,27 +18,18 @@ prints and exits.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, ValidationError, create_model, field_validator
 
-from detector.detectors.error_spike import ErrorSpikeConfig
-from detector.detectors.new_template import NewTemplateConfig
-from detector.detectors.primitive import PrimitiveConfig
-from detector.detectors.silence import SilenceConfig
+from detector.detectors import DetectorsConfig, LearningHours, detector_fields
+from detector.detectors._common import DEFAULT_LEARNING_HOURS
 from detector.incidents.model import IncidentConfig
+from graph.config import GraphConfig
+from investigate.llm import LLMConfig
 from logvigil.app.metrics import MetricsConfig
-from logvigil.core.redact import display_url
+from logvigil.core.configbase import PositiveInt, Strict
 from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
@@ -40,18 +38,10 @@ from logvigil.core.yamlfile import (
     load_yaml,
     problems_from_validation,
 )
-from logvigil.ingest.sources.journald import JournaldConfig
-from logvigil.ingest.sources.loki import LokiSourceConfig
-from logvigil.ingest.sources.ssh_journald import SshJournaldConfig
-from logvigil.ingest.sources.syslog_receiver import SyslogReceiverConfig
-from notify.config import (
-    ChannelName,
-    DigestConfig,
-    EmailConfig,
-    QuietHoursConfig,
-    RateLimitConfig,
-    RouteConfig,
-)
+from logvigil.ingest.noise import NoiseConfig
+from logvigil.ingest.sources import SourceConfig, SourceSpec
+from logvigil.store.config import DatabaseConfig
+from notify.config import NotifyConfig
 
 DEFAULT_CONFIG_NAME = "logvigil.yaml"
 
@@ -71,164 +61,30 @@ ENV_OVERRIDES: dict[str, PathKey] = {
 }
 
 
-class Strict(BaseModel):
-    """Base of every config model: unknown keys are refused, values are frozen."""
+class _DetectorSectionBase(Strict):
+    """What the `detector:` section offers besides its fields (built below)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-PositiveInt = Annotated[int, Field(gt=0)]
-
-
-class DatabaseConfig(Strict):
-    """Where templates, counts and events are stored."""
-
-    url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL; default: a SQLite file `logvigil.db` in the data directory",
-    )
-    event_retention_days: PositiveInt = 7
-    count_retention_days: PositiveInt = 90
-
-    @field_validator("url")
-    @classmethod
-    def _known_backend(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        scheme = v.split(":", 1)[0].split("+", 1)[0]
-        if scheme not in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
-            raise ValueError(
-                f"unsupported database {scheme!r}: use sqlite:///PATH, "
-                "postgresql+psycopg://... or mysql+pymysql://..."
-            )
-        return v
+    def detectors(self) -> DetectorsConfig:
+        """The learning period and the detectors' sub-sections, for `build_detectors`."""
+        return DetectorsConfig.model_validate(
+            {name: getattr(self, name) for name in DetectorsConfig.model_fields}
+        )
 
 
-class FileSource(Strict):
-    type: Literal["file"]
-    path: Path
-    format: Literal["auto", "jsonl", "journal", "syslog", "raw"] = "auto"
-    name: str | None = None
-
-
-class StdinSource(Strict):
-    type: Literal["stdin"]
-    format: Literal["auto", "jsonl", "journal", "syslog", "raw"] = "jsonl"
-    name: str | None = None
-
-
-Source = Annotated[
-    FileSource
-    | StdinSource
-    | JournaldConfig
-    | SshJournaldConfig
-    | SyslogReceiverConfig
-    | LokiSourceConfig,
-    Field(discriminator="type"),
-]
-
-
-class NoiseRuleConfig(Strict):
-    """Drop or downgrade matching events before they are mined.
-
-    Every given condition must hold: `service` and `host` are exact names or
-    shell-style globs, `match` a regular expression searched in the message.
-    """
-
-    name: Annotated[str, Field(min_length=1, max_length=64)]
-    action: Literal["drop", "downgrade"] = "drop"
-    service: str | None = None
-    host: str | None = None
-    match: str | None = None
-    severity: Literal["debug", "info", "notice", "warning"] = Field(
-        default="debug", description="the severity a downgraded event gets"
-    )
-
-    @field_validator("match")
-    @classmethod
-    def _compiles(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return v
-
-
-class NoiseConfig(Strict):
-    defaults: bool = Field(
-        default=True,
-        description="apply the built-in rules (sshd auth failures, web scanners) after `rules`",
-    )
-    rules: list[NoiseRuleConfig] = Field(default_factory=list)
-
-
-class DetectorConfig(Strict):
-    """The `detector:` section: the tick, noise rules, each detector, and incidents.
-
-    `learning_period_hours` is how long a service is observed before its spikes
-    and new templates count; a detector's own `learning_period_hours` overrides it.
-    """
-
-    tick_seconds: PositiveInt = 60
-    learning_period_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 24.0
-    noise: NoiseConfig = Field(default_factory=NoiseConfig)
-    error_spike: ErrorSpikeConfig = Field(default_factory=ErrorSpikeConfig)
-    new_template: NewTemplateConfig = Field(default_factory=NewTemplateConfig)
-    silence: SilenceConfig = Field(default_factory=SilenceConfig)
-    primitive: PrimitiveConfig = Field(default_factory=PrimitiveConfig)
-    incidents: IncidentConfig = Field(default_factory=IncidentConfig)
-
-
-class GraphConfig(Strict):
-    inventory: Path = Path("inventory.yaml")
-    url: str | None = Field(
-        default=None,
-        description="falkordb://host:port of a FalkorDB server; default: embedded FalkorDB",
-    )
-
-
-class LLMConfig(Strict):
-    provider: Literal["none", "ollama", "openai"] = "none"
-    model: str | None = None
-    base_url: str | None = None
-    api_key: SecretStr | None = None
-    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
-    max_calls: PositiveInt = 12
-    #: Tokens one model answer may take: a report is a few hundred; a small model that
-    #: rambles is cut here rather than running to the end of its context.
-    max_answer_tokens: Annotated[int, Field(ge=64, le=32768)] = 800
-
-
-class DiscordConfig(Strict):
-    webhook_url: SecretStr
-
-
-class NotifyConfig(Strict):
-    """Channels (console, Discord, email) and the delivery policy (see docs/notifications.md)."""
-
-    console: bool = True
-    console_file: Path | None = None
-    discord: DiscordConfig | None = None
-    email: EmailConfig | None = None
-    routes: list[RouteConfig] = Field(default_factory=list)
-    quiet_hours: dict[ChannelName, QuietHoursConfig] = Field(default_factory=dict)
-    rate_limit: dict[ChannelName, RateLimitConfig] = Field(default_factory=dict)
-    digest: DigestConfig = Field(default_factory=DigestConfig)
-
-
-def source_name(spec: Any) -> str:
-    """The name a source's cursor is stored under: its `name`, else one from its target."""
-    if getattr(spec, "name", None):
-        return spec.name
-    kind = spec.type
-    if kind == "file":
-        return f"file:{spec.path}"
-    if kind == "ssh_journald":
-        return f"ssh_journald:{spec.host}"
-    if kind == "loki":
-        return f"loki:{display_url(spec.url)}"
-    return kind
+#: The `detector:` section: the tick, the noise rules, the learning period, one
+#: sub-section per registered detector, and incidents. `learning_period_hours` is how
+#: long a service is observed before its spikes and new templates count; a detector's
+#: own `learning_period_hours` overrides it.
+DetectorSection = create_model(  # type: ignore[call-overload]
+    "DetectorSection",
+    __base__=_DetectorSectionBase,
+    __doc__="The tick, the noise rules, each detector, and incidents.",
+    tick_seconds=(PositiveInt, 60),
+    learning_period_hours=(LearningHours, DEFAULT_LEARNING_HOURS),
+    noise=(NoiseConfig, Field(default_factory=NoiseConfig)),
+    **detector_fields(),
+    incidents=(IncidentConfig, Field(default_factory=IncidentConfig)),
+)
 
 
 def default_data_dir() -> Path:
@@ -249,8 +105,8 @@ class Settings(Strict):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    sources: list[Source] = Field(default_factory=list)
-    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    sources: list[SourceSpec] = Field(default_factory=list)
+    detector: DetectorSection = Field(default_factory=DetectorSection)
     graph: GraphConfig = Field(default_factory=GraphConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
@@ -258,11 +114,11 @@ class Settings(Strict):
 
     @field_validator("sources")
     @classmethod
-    def _unique_source_names(cls, sources: list[Any]) -> list[Any]:
+    def _unique_source_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
         """Each source's cursor is stored under its name: two sources cannot share one."""
         seen: dict[str, int] = {}
         for i, spec in enumerate(sources):
-            name = source_name(spec)
+            name = spec.source_name
             if name in seen:
                 raise ValueError(
                     f"sources[{seen[name]}] and sources[{i}] are both named {name!r}: "

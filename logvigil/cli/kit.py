@@ -64,7 +64,8 @@ def settings_or_exit(config: Path | None) -> Settings:
 
 def store_or_exit(settings: Settings, db: str | None = None) -> Engine:
     """The store at `db`, else the configured one, migrated to head."""
-    from logvigil.store.database import StoreError, open_engine
+    from logvigil.store.database import StoreError
+    from migrations.apply import open_engine
 
     try:
         return open_engine(db or settings.database_url)

@@ -42,13 +42,12 @@ from typing import Annotated
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     model_validator,
 )
 
+from logvigil.core.configbase import Strict
 from logvigil.core.yamlfile import ConfigError, Problem, load_yaml, problems_from_validation
 from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
 
@@ -57,11 +56,7 @@ SCENARIO_FILE = "scenario.yaml"
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InjectedFault(_Strict):
+class InjectedFault(Strict):
     """A fault for the synthetic generator (`logs.synth.faults` item)."""
 
     id: Name
@@ -88,7 +83,7 @@ class InjectedFault(_Strict):
         return self
 
 
-class SynthSpec(_Strict):
+class SynthSpec(Strict):
     seed: int = 42
     start: AwareDatetime
     hours: Annotated[int, Field(gt=0, le=24 * 14)]
@@ -103,7 +98,7 @@ class SynthSpec(_Strict):
         return self
 
 
-class LogsSpec(_Strict):
+class LogsSpec(Strict):
     synth: SynthSpec | None = None
     file: str | None = None
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
@@ -115,7 +110,7 @@ class LogsSpec(_Strict):
         return self
 
 
-class ExpectedFault(_Strict):
+class ExpectedFault(Strict):
     """A fault the detectors must find: one incident covering it, soon after `at`.
 
     `service` (or, for a whole host, `host` alone) is what an incident must
@@ -146,11 +141,11 @@ class ExpectedFault(_Strict):
         return self
 
 
-class Expectation(_Strict):
+class Expectation(Strict):
     faults: list[ExpectedFault]
 
 
-class ScenarioFile(_Strict):
+class ScenarioFile(Strict):
     """The whole `scenario.yaml`."""
 
     description: Annotated[str, Field(min_length=1)]

@@ -14,9 +14,48 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Annotated, Literal
 
-from logvigil.app.settings import NoiseConfig, NoiseRuleConfig
+from pydantic import Field, field_validator
+
+from logvigil.core.configbase import Strict
 from logvigil.core.events import LogEvent, Severity
+
+
+class NoiseRuleConfig(Strict):
+    """Drop or downgrade matching events before they are mined.
+
+    Every given condition must hold: `service` and `host` are exact names or
+    shell-style globs, `match` a regular expression searched in the message.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    action: Literal["drop", "downgrade"] = "drop"
+    service: str | None = None
+    host: str | None = None
+    match: str | None = None
+    severity: Literal["debug", "info", "notice", "warning"] = Field(
+        default="debug", description="the severity a downgraded event gets"
+    )
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return v
+
+
+class NoiseConfig(Strict):
+    defaults: bool = Field(
+        default=True,
+        description="apply the built-in rules (sshd auth failures, web scanners) after `rules`",
+    )
+    rules: list[NoiseRuleConfig] = Field(default_factory=list)
+
 
 _SCANNER_PATHS = (
     r"wp-(?:login|admin|includes|content)|xmlrpc\.php|\.env|\.git/|\.aws/|phpmyadmin|pma/|"

@@ -1,30 +1,25 @@
-"""Opening the store: engines, SQLite pragmas, migrations, and readable failures."""
+"""Connecting to the store: engines, SQLite pragmas, and readable failures.
+
+The schema is changed only by Alembic (`migrations.apply.migrate`); `current_revision`
+reads which revision a store is at.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-import migrations
 from logvigil.core.redact import hide_url_password
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
-
-
 class StoreError(Exception):
     """The store cannot be opened or written. The message is fit for an operator."""
-
-
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -80,55 +75,6 @@ def describe_db_error(exc: Exception, url: str) -> str:
     return f"database {hide_url_password(url)}: {text}"
 
 
-def alembic_config() -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return cfg
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to `revision` (default head). Idempotent.
-
-    Raises StoreError when the database cannot be reached or written.
-    """
-    cfg = alembic_config()
-    url = engine.url.render_as_string(hide_password=False)
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
-    except (OperationalError, DBAPIError) as exc:
-        raise StoreError(describe_db_error(exc, url)) from None
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
-def open_engine(url: str, *, upgrade: bool = True) -> Engine:
-    """Create the engine, check it answers, and migrate it to head.
-
-    Raises StoreError with a readable message for any failure.
-    """
-    engine = create_store_engine(url)
-    if upgrade:
-        migrate(engine)
-    else:
-        try:
-            with engine.connect():
-                pass
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreError(describe_db_error(exc, url)) from None
-    return engine

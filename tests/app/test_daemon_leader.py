@@ -19,8 +19,9 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from logvigil.app.leader import FileLeader, current_leader, leader_for
-from logvigil.store.database import create_store_engine, migrate
+from logvigil.store.database import create_store_engine
 from logvigil.store.schema import Counter
+from migrations.apply import migrate
 
 
 def test_a_second_lock_on_the_same_sqlite_store_is_refused_until_the_first_is_released(

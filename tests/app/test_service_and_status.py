@@ -15,8 +15,8 @@ from logvigil.cli import app
 from logvigil.core.events import LogEvent, Severity
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.noise import NoiseFilter
-from logvigil.store.database import open_engine
 from logvigil.store.source_health import SourceHealthRecord, record_source_health
+from migrations.apply import open_engine
 
 runner = CliRunner()
 

@@ -14,22 +14,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from detector.detectors import (
-    DETECTORS,
-    CountRow,
-    DetectorsConfig,
-    ErrorSpike,
-    ErrorSpikeConfig,
-    NewTemplate,
-    NewTemplateConfig,
-    PrimitiveConfig,
-    PrimitiveDetector,
-    ServiceInfo,
-    Silence,
-    SilenceConfig,
-    Window,
-    build_detectors,
-)
+from detector.detectors import DETECTORS, DetectorsConfig, build_detectors
+from detector.detectors.base import CountRow, ServiceInfo, Window
+from detector.detectors.error_spike import ErrorSpike, ErrorSpikeConfig
+from detector.detectors.new_template import NewTemplate, NewTemplateConfig
+from detector.detectors.primitive import PrimitiveConfig, PrimitiveDetector
+from detector.detectors.silence import SilenceConfig
+from detector.detectors.silence import SilenceDetector as Silence
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
@@ -536,11 +527,8 @@ def test_a_disabled_detector_is_not_built() -> None:
 
 
 def test_build_detectors_reads_a_section_that_mounts_only_the_learning_period() -> None:
-    class Section:  # the shape of a config section without per-detector keys
-        learning_period_hours = 6.0
-        tick_seconds = 60
-
-    dets = build_detectors(Section())
+    section = DetectorsConfig.model_validate({"learning_period_hours": 6.0})  # no detector keys
+    dets = build_detectors(section)
     assert [d.name for d in dets] == list(DETECTORS)
     assert dets[0].config.learning_period_hours == 6.0
     assert dets[1].config.learning_period_hours == 6.0

@@ -24,13 +24,8 @@ from typing import Any
 
 import pytest
 
-from detector.detectors import (
-    CountRow,
-    DetectorsConfig,
-    ServiceInfo,
-    Window,
-    build_detectors,
-)
+from detector.detectors import DetectorsConfig, build_detectors
+from detector.detectors.base import CountRow, ServiceInfo, Window
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 

@@ -9,14 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from detector.detectors import (
-    PRIMITIVES,
-    CountRow,
-    PrimitiveConfig,
-    PrimitiveDetector,
-    Window,
-)
-from detector.detectors.primitive import classify
+from detector.detectors.base import CountRow, Window
+from detector.detectors.primitive import PRIMITIVES, PrimitiveConfig, PrimitiveDetector, classify
 from logvigil.core.events import Severity
 from logvigil.ingest.templates import TemplateMiner
 

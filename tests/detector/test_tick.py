@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 
 from detector.detectors.base import State, Window
 from detector.tick import MAX_CATCHUP, Ticker
-from logvigil.app.settings import NoiseConfig
 from logvigil.core.events import LogEvent, Severity
 from logvigil.core.findings import Finding
 from logvigil.ingest.ingestor import Ingestor
-from logvigil.ingest.noise import NoiseFilter
+from logvigil.ingest.noise import NoiseConfig, NoiseFilter
 from logvigil.store.schema import TickRow
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

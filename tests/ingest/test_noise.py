@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from logvigil.app.settings import NoiseConfig, NoiseRuleConfig
 from logvigil.core.events import LogEvent, Severity
-from logvigil.ingest.noise import NoiseAction, NoiseFilter
+from logvigil.ingest.noise import NoiseAction, NoiseConfig, NoiseFilter, NoiseRuleConfig
 
 T = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 DEFAULTS = NoiseFilter.from_config(NoiseConfig())

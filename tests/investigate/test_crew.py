@@ -44,10 +44,10 @@ from investigate.crew import (
     parse_verdict,
     tool_output_text,
 )
-from investigate.llm import LLMSetupError, build_llm, prepare_crewai_env
+from investigate.llm import LLMConfig, LLMSetupError, build_llm, prepare_crewai_env
 from investigate.model import PROMPT_VERSION, Hypothesis
 from investigate.service import investigate, load_report
-from logvigil.app.settings import LLMConfig, Settings
+from logvigil.app.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,9 @@ import pytest
 from crew_support import Case, final_json, make_case
 
 from investigate.crew import crew_runner
-from investigate.llm import build_llm
+from investigate.llm import LLMConfig, build_llm
 from investigate.service import investigate, load_report
-from logvigil.app.settings import LLMConfig, Settings
+from logvigil.app.settings import Settings
 
 
 class FakeOpenAI:

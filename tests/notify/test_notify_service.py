@@ -16,11 +16,10 @@ from typer.testing import CliRunner
 from detector.incidents import repository as repo
 from detector.incidents.manager import ChangeKind, IncidentChange
 from investigate.model import Report, RootCause
-from logvigil.app.settings import DiscordConfig, NotifyConfig
 from logvigil.store.schema import ChannelState, IncidentRow, OutboxRow
 from notify import ConsoleNotifier, build_notifiers, configured_channels
 from notify import silences as silences_db
-from notify.config import NotifyPolicy
+from notify.config import DiscordConfig, NotifyConfig, NotifyPolicy
 from notify.discord import DiscordNotifier
 from notify.outbox import Sender
 from notify.service import (

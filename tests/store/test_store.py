@@ -13,19 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from logvigil.app.settings import NoiseConfig, NoiseRuleConfig
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.ingestor import Ingestor, load_templates, reason_category
-from logvigil.ingest.noise import NoiseFilter
-from logvigil.store.database import (
-    StoreError,
-    create_store_engine,
-    current_revision,
-    downgrade,
-    head_revision,
-    migrate,
-    open_engine,
-)
+from logvigil.ingest.noise import NoiseConfig, NoiseFilter, NoiseRuleConfig
+from logvigil.store.database import StoreError, create_store_engine, current_revision
 from logvigil.store.retention import purge
 from logvigil.store.schema import (
     Counter,
@@ -43,6 +34,7 @@ from logvigil.store.source_health import (
     record_source_health,
 )
 from logvigil.store.stats import collect_stats
+from migrations.apply import downgrade, head_revision, migrate, open_engine
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
+from typing import Literal
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import utc
@@ -25,6 +26,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_NAMES",
     "Context",
+    "FormatName",
     "ReadOptions",
     "Reader",
     "detect_format",
@@ -41,6 +43,8 @@ FORMATS: dict[str, Reader] = {
 }
 #: What `fmt` accepts: "auto" plus the registered formats.
 FORMAT_NAMES: tuple[str, ...] = ("auto", *FORMATS)
+#: A format name in a config model or a CLI option: one of FORMAT_NAMES.
+FormatName = Literal[FORMAT_NAMES]  # type: ignore[valid-type]
 
 _BOM = b"\xef\xbb\xbf"
 

@@ -1,9 +1,16 @@
-"""The source interface."""
+"""The source plug-in shape: a config model (`type: ...`) and a class that polls lines.
+
+A source module defines both; `logvigil.ingest.sources.SOURCES` registers the class
+under its config's `type`. The config names the cursor (`source_name`); the class is
+built with `from_config(spec, cursor)` and resumes at that cursor.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
+
+from logvigil.core.configbase import Strict
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,9 +22,29 @@ class SourceBatch:
     finished: bool = False  # the source will never yield more (stdin closed)
 
 
+class SourceConfig(Strict):
+    """Base of a source's config section; `type` discriminates the sources."""
+
+    type: str
+    name: str | None = None
+
+    @property
+    def source_name(self) -> str:
+        """The name the cursor and the source's health are stored under: `name`, else
+        one the source derives from its target (`file:/var/log/x`, `ssh_journald:db-01`)."""
+        return self.name or self.type
+
+
 class LineSource(Protocol):
+    #: The config model of the section that builds this source.
+    config_model: ClassVar[type[SourceConfig]]
     name: str
     format: str
+
+    @classmethod
+    def from_config(cls, spec: SourceConfig, cursor: str | None) -> Self:
+        """The source `spec` describes, resuming at `cursor` (None: a first start)."""
+        ...
 
     def poll(self, max_lines: int) -> SourceBatch:
         """Lines available now (possibly none); never blocks for long, never raises

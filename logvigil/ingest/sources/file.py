@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar, Literal
 
+from logvigil.ingest.formats import FormatName
 from logvigil.ingest.inputs import READ_LIMIT
-from logvigil.ingest.sources.base import SourceBatch
+from logvigil.ingest.sources.base import SourceBatch, SourceConfig
+
+
+class FileSourceConfig(SourceConfig):
+    """`type: file`: a log file followed across rotation and truncation."""
+
+    type: Literal["file"]
+    path: Path
+    format: FormatName = "auto"
+
+    @property
+    def source_name(self) -> str:
+        return self.name or f"file:{self.path}"
 
 
 def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
@@ -32,6 +45,8 @@ class FileTail:
     only the current file is followed.
     """
 
+    config_model: ClassVar[type[SourceConfig]] = FileSourceConfig
+
     def __init__(
         self,
         path: Path | str,
@@ -48,6 +63,10 @@ class FileTail:
         self._offset = 0
         self._resume = parse_cursor(cursor)
         self.error: str | None = None
+
+    @classmethod
+    def from_config(cls, spec: FileSourceConfig, cursor: str | None) -> FileTail:
+        return cls(spec.path, spec.format, cursor=cursor, name=spec.source_name)
 
     @property
     def cursor(self) -> str | None:

@@ -29,12 +29,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from logvigil.ingest.inputs import READ_LIMIT
-from logvigil.ingest.sources.base import SourceBatch
+from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,32 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+
+class JournaldConfig(SourceConfig):
+    """`type: journald`: this machine's journal (or a journal directory or file)."""
+
+    type: Literal["journald"]
+    name: str = Field(
+        default="journald", description="the cursor is stored under this name: keep it stable"
+    )
+    units: list[str] = Field(default_factory=list, description="only these systemd units")
+    since: str | None = Field(
+        default="-1h",
+        description="what a first start (no stored cursor) reads, as journalctl --since; "
+        "null: only new entries",
+    )
+    directory: Path | None = Field(default=None, description="a journal directory to follow")
+    file: Path | None = Field(default=None, description="one journal file, re-read every 5 s")
+    journalctl: str = "journalctl"
+    extra_args: list[str] = Field(default_factory=list, description="passed to journalctl")
+
+    @model_validator(mode="after")
+    def _one_journal(self) -> JournaldConfig:
+        if self.directory is not None and self.file is not None:
+            raise ValueError("give either directory or file, not both")
+        return self
+
+
 class JournaldSource(JournalProcess):
     """The local journal: `journalctl -o json --follow` from the stored cursor.
 
@@ -322,6 +348,8 @@ class JournaldSource(JournalProcess):
     the cursor every `reread_s` seconds. `extra_args` are passed to journalctl
     verbatim (after the options above).
     """
+
+    config_model: ClassVar[type[SourceConfig]] = JournaldConfig
 
     def __init__(
         self,
@@ -381,30 +409,3 @@ class JournaldSource(JournalProcess):
         argv += [f"--unit={unit}" for unit in self.units]
         argv += position_args(cursor, self.since, follow=self.follow)
         return argv + list(self.extra_args)
-
-
-class JournaldConfig(BaseModel):
-    """`type: journald`: this machine's journal (or a journal directory or file)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["journald"]
-    name: str = Field(
-        default="journald", description="the cursor is stored under this name: keep it stable"
-    )
-    units: list[str] = Field(default_factory=list, description="only these systemd units")
-    since: str | None = Field(
-        default="-1h",
-        description="what a first start (no stored cursor) reads, as journalctl --since; "
-        "null: only new entries",
-    )
-    directory: Path | None = Field(default=None, description="a journal directory to follow")
-    file: Path | None = Field(default=None, description="one journal file, re-read every 5 s")
-    journalctl: str = "journalctl"
-    extra_args: list[str] = Field(default_factory=list, description="passed to journalctl")
-
-    @model_validator(mode="after")
-    def _one_journal(self) -> JournaldConfig:
-        if self.directory is not None and self.file is not None:
-            raise ValueError("give either directory or file, not both")
-        return self

@@ -37,13 +37,13 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from logvigil.core.redact import display_url
 from logvigil.core.timeutil import iso_z, wall_clock
-from logvigil.ingest.sources.base import SourceBatch
+from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,56 @@ def _iso(ns: int) -> str:
 
 
 
+
+class LokiSourceConfig(SourceConfig):
+    """`type: loki`: pull entries from a Loki server's query_range API."""
+
+
+    type: Literal["loki"]
+    url: str = Field(description="Loki's base URL, e.g. http://loki:3100")
+    query: Annotated[str, Field(min_length=1)] = DEFAULT_QUERY
+    name: str | None = Field(default=None, description="cursor name; default loki:<url>")
+    host_labels: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: list(HOST_LABELS)
+    )
+    service_labels: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: list(SERVICE_LABELS)
+    )
+    severity_labels: list[str] = Field(default_factory=lambda: list(SEVERITY_LABELS))
+    limit: Annotated[int, Field(gt=0, le=100_000)] = DEFAULT_LIMIT
+    step_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    lag_seconds: Annotated[float, Field(ge=0)] = 10.0
+    since_seconds: Annotated[float, Field(ge=0)] = 0.0
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = 5.0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    username: str | None = None
+    password: SecretStr | None = None
+    bearer_token: SecretStr | None = None
+    org_id: str | None = Field(default=None, description="sent as X-Scope-OrgID")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        parts = urllib.parse.urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("url must be http://HOST[:PORT] or https://HOST[:PORT]")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("url must not contain credentials: use username/password")
+        return v
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> Self:
+        if self.bearer_token is not None and self.username is not None:
+            raise ValueError("set either bearer_token or username/password, not both")
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        return self
+
+    @property
+    def source_name(self) -> str:
+        return self.name or f"loki:{display_url(self.url)}"
+
+
 class LokiSource:
     """Reads the entries matching `query` from the Loki at `url` (its base URL).
 
@@ -99,6 +149,8 @@ class LokiSource:
     for tests. `poll()` makes at most `max_lines // limit + 1` requests and
     never raises: failures are in `error`.
     """
+
+    config_model: ClassVar[type[SourceConfig]] = LokiSourceConfig
 
     format = "jsonl"
 
@@ -174,7 +226,7 @@ class LokiSource:
         return cls(
             cfg.url,
             cfg.query,
-            name=cfg.name,
+            name=cfg.source_name,
             host_labels=cfg.host_labels,
             service_labels=cfg.service_labels,
             severity_labels=cfg.severity_labels,
@@ -384,45 +436,3 @@ def _snippet(body: bytes) -> str:
 
 
 # ---------------------------------------------------------------- config
-
-
-class LokiSourceConfig(BaseModel):
-    """`type: loki`: pull entries from a Loki server's query_range API."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["loki"]
-    url: str = Field(description="Loki's base URL, e.g. http://loki:3100")
-    query: Annotated[str, Field(min_length=1)] = DEFAULT_QUERY
-    name: str | None = Field(default=None, description="cursor name; default loki:<url>")
-    host_labels: Annotated[list[str], Field(min_length=1)] = list(HOST_LABELS)
-    service_labels: Annotated[list[str], Field(min_length=1)] = list(SERVICE_LABELS)
-    severity_labels: list[str] = list(SEVERITY_LABELS)
-    limit: Annotated[int, Field(gt=0, le=100_000)] = DEFAULT_LIMIT
-    step_seconds: Annotated[float, Field(gt=0)] = 3600.0
-    lag_seconds: Annotated[float, Field(ge=0)] = 10.0
-    since_seconds: Annotated[float, Field(ge=0)] = 0.0
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = 5.0
-    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    username: str | None = None
-    password: SecretStr | None = None
-    bearer_token: SecretStr | None = None
-    org_id: str | None = Field(default=None, description="sent as X-Scope-OrgID")
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        parts = urllib.parse.urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must be http://HOST[:PORT] or https://HOST[:PORT]")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("url must not contain credentials: use username/password")
-        return v
-
-    @model_validator(mode="after")
-    def _one_auth(self) -> Self:
-        if self.bearer_token is not None and self.username is not None:
-            raise ValueError("set either bearer_token or username/password, not both")
-        if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not")
-        return self

@@ -23,13 +23,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import wall_clock
+from logvigil.ingest.sources.base import SourceConfig
 from logvigil.ingest.sources.journald import (
     MAX_BACKOFF_S,
     QUEUE_LINES,
@@ -51,6 +52,45 @@ _HOST = re.compile(r"[A-Za-z0-9_.:\[\]%-]+")
 
 
 
+
+class SshJournaldConfig(SourceConfig):
+    """`type: ssh_journald`: a remote machine's journal, pulled with the system's ssh."""
+
+    type: Literal["ssh_journald"]
+    host: str = Field(description="what ssh connects to (a name, an address or a Host alias)")
+    user: str | None = Field(default=None, description="default: ssh's (~/.ssh/config)")
+    port: int | None = Field(default=None, gt=0, lt=65536)
+    identity_file: Path | None = Field(default=None, description="a private key for ssh -i")
+    hostname: str | None = Field(
+        default=None, description="the host's inventory name in findings; default: host"
+    )
+    name: str | None = Field(
+        default=None, description="the cursor is stored under it; default ssh_journald:HOST"
+    )
+    units: list[str] = Field(default_factory=list)
+    since: str | None = "-1h"
+    journalctl: str = Field(default="journalctl", description="on the remote machine")
+    extra_args: list[str] = Field(default_factory=list, description="for the remote journalctl")
+    ssh_options: list[str] = Field(default_factory=list, description="extra ssh -o options")
+    connect_timeout_s: int = Field(default=CONNECT_TIMEOUT_S, gt=0)
+    unreachable_after_s: int = Field(
+        default=int(UNREACHABLE_GRACE.total_seconds()),
+        gt=0,
+        description="a host unreachable this long becomes a host_unreachable finding",
+    )
+
+    @field_validator("host")
+    @classmethod
+    def _plain_host(cls, v: str) -> str:
+        if not _HOST.fullmatch(v) or v.startswith("-"):
+            raise ValueError(f"host must be a host name or address, got: {v!r}")
+        return v
+
+    @property
+    def source_name(self) -> str:
+        return self.name or f"ssh_journald:{self.host}"
+
+
 class SshJournaldSource(JournalProcess):
     """`journalctl -o json --follow` on `host`, through `ssh [-p PORT] [-i KEY]`.
 
@@ -61,6 +101,8 @@ class SshJournaldSource(JournalProcess):
     `max_backoff_s`; `unreachable_since` is when the host stopped being
     reachable (None while connected or before the first failure).
     """
+
+    config_model: ClassVar[type[SourceConfig]] = SshJournaldConfig
 
     def __init__(
         self,
@@ -122,7 +164,7 @@ class SshJournaldSource(JournalProcess):
             identity_file=spec.identity_file,
             units=spec.units,
             since=spec.since,
-            name=spec.name,
+            name=spec.source_name,
             hostname=spec.hostname,
             journalctl=spec.journalctl,
             extra_args=spec.extra_args,
@@ -262,39 +304,3 @@ def unreachable_findings(
             )
         )
     return findings
-
-
-class SshJournaldConfig(BaseModel):
-    """`type: ssh_journald`: a remote machine's journal, pulled with the system's ssh."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["ssh_journald"]
-    host: str = Field(description="what ssh connects to (a name, an address or a Host alias)")
-    user: str | None = Field(default=None, description="default: ssh's (~/.ssh/config)")
-    port: int | None = Field(default=None, gt=0, lt=65536)
-    identity_file: Path | None = Field(default=None, description="a private key for ssh -i")
-    hostname: str | None = Field(
-        default=None, description="the host's inventory name in findings; default: host"
-    )
-    name: str | None = Field(
-        default=None, description="the cursor is stored under it; default ssh_journald:HOST"
-    )
-    units: list[str] = Field(default_factory=list)
-    since: str | None = "-1h"
-    journalctl: str = Field(default="journalctl", description="on the remote machine")
-    extra_args: list[str] = Field(default_factory=list, description="for the remote journalctl")
-    ssh_options: list[str] = Field(default_factory=list, description="extra ssh -o options")
-    connect_timeout_s: int = Field(default=CONNECT_TIMEOUT_S, gt=0)
-    unreachable_after_s: int = Field(
-        default=int(UNREACHABLE_GRACE.total_seconds()),
-        gt=0,
-        description="a host unreachable this long becomes a host_unreachable finding",
-    )
-
-    @field_validator("host")
-    @classmethod
-    def _plain_host(cls, v: str) -> str:
-        if not _HOST.fullmatch(v) or v.startswith("-"):
-            raise ValueError(f"host must be a host name or address, got: {v!r}")
-        return v

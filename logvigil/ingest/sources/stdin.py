@@ -9,17 +9,27 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar, Literal
 
+from logvigil.ingest.formats import FormatName
 from logvigil.ingest.inputs import iter_lines
-from logvigil.ingest.sources.base import SourceBatch
+from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 #: Lines buffered between the reader thread and the ingest loop.
 QUEUE_LINES = 20_000
 _EOF = object()
 
 
+class StdinSourceConfig(SourceConfig):
+    """`type: stdin`: lines piped into `logvigil run`."""
+
+    type: Literal["stdin"]
+    format: FormatName = "jsonl"
+
+
 class StdinLines:
+    config_model: ClassVar[type[SourceConfig]] = StdinSourceConfig
+
     def __init__(
         self, fmt: str = "jsonl", *, stream: BinaryIO | None = None, name: str = "stdin"
     ) -> None:
@@ -31,6 +41,11 @@ class StdinLines:
         self._done = False
         self._thread = threading.Thread(target=self._read, name="stdin-reader", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def from_config(cls, spec: StdinSourceConfig, cursor: str | None = None) -> StdinLines:
+        """Standard input has no cursor: what was piped before a restart is gone."""
+        return cls(spec.format, name=spec.source_name)
 
     def _read(self) -> None:
         try:

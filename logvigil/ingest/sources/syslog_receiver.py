@@ -37,12 +37,12 @@ import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from logvigil.core.events import MAX_LINE_BYTES
-from logvigil.ingest.sources.base import SourceBatch
+from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +290,31 @@ class _Buffer:
             return out
 
 
+
+class SyslogReceiverConfig(SourceConfig):
+    """`type: syslog`: a syslog server. Binds loopback unless `bind` says otherwise."""
+
+
+    type: Literal["syslog"]
+    name: str | None = Field(default=None, description='cursor/metrics name; default "syslog"')
+    bind: str = "127.0.0.1"
+    udp_port: Port | None = 5514
+    tcp_port: Port | None = 5514
+    max_message_bytes: Annotated[int, Field(ge=2048, le=1024 * 1024)] = MAX_MESSAGE_BYTES
+    queue_messages: Annotated[int, Field(gt=0, le=1_000_000)] = QUEUE_MESSAGES
+    max_connections: Annotated[int, Field(gt=0, le=10_000)] = MAX_CONNECTIONS
+    fill_hostname: bool = Field(
+        default=True,
+        description="an RFC 5424 message whose HOSTNAME is '-' gets the sender's address",
+    )
+
+    @model_validator(mode="after")
+    def _some_port(self) -> Self:
+        if self.udp_port is None and self.tcp_port is None:
+            raise ValueError("udp_port and tcp_port are both null: enable at least one")
+        return self
+
+
 class SyslogReceiver:
     """A syslog server on `bind`: UDP on `udp_port`, TCP on `tcp_port` (None: off).
 
@@ -298,6 +323,8 @@ class SyslogReceiver:
     permission) `error` says why and each `poll()` tries again, so a
     configuration mistake is reported, not raised. `poll()` never waits.
     """
+
+    config_model: ClassVar[type[SourceConfig]] = SyslogReceiverConfig
 
     format = "syslog"
 
@@ -339,12 +366,13 @@ class SyslogReceiver:
         self._start()
 
     @classmethod
-    def from_config(cls, cfg: SyslogReceiverConfig) -> SyslogReceiver:
+    def from_config(cls, cfg: SyslogReceiverConfig, cursor: str | None = None) -> SyslogReceiver:
+        """A receiver has no cursor: what arrives while it is down is the sender's to keep."""
         return cls(
             cfg.bind,
             cfg.udp_port,
             cfg.tcp_port,
-            name=cfg.name or "syslog",
+            name=cfg.source_name,
             max_message_bytes=cfg.max_message_bytes,
             queue_messages=cfg.queue_messages,
             max_connections=cfg.max_connections,
@@ -531,28 +559,3 @@ def _shutdown(conn: socket.socket) -> None:
 # ---------------------------------------------------------------- config
 
 Port = Annotated[int, Field(ge=0, le=65535)]
-
-
-class SyslogReceiverConfig(BaseModel):
-    """`type: syslog`: a syslog server. Binds loopback unless `bind` says otherwise."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["syslog"]
-    name: str | None = Field(default=None, description='cursor/metrics name; default "syslog"')
-    bind: str = "127.0.0.1"
-    udp_port: Port | None = 5514
-    tcp_port: Port | None = 5514
-    max_message_bytes: Annotated[int, Field(ge=2048, le=1024 * 1024)] = MAX_MESSAGE_BYTES
-    queue_messages: Annotated[int, Field(gt=0, le=1_000_000)] = QUEUE_MESSAGES
-    max_connections: Annotated[int, Field(gt=0, le=10_000)] = MAX_CONNECTIONS
-    fill_hostname: bool = Field(
-        default=True,
-        description="an RFC 5424 message whose HOSTNAME is '-' gets the sender's address",
-    )
-
-    @model_validator(mode="after")
-    def _some_port(self) -> Self:
-        if self.udp_port is None and self.tcp_port is None:
-            raise ValueError("udp_port and tcp_port are both null: enable at least one")
-        return self

@@ -35,21 +35,20 @@ from dataclasses import dataclass
 from operator import eq
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from logvigil.core.configbase import Strict
 from logvigil.ingest.templates.masking import WILDCARD, TokenMasker, mask_calendar
 
 _GroupKey = tuple[int, int, str]
 
 
-class MinerConfig(BaseModel):
+class MinerConfig(Strict):
     """The template miner's knobs.
 
     The defaults are THE configuration, used for every kind of log; nothing
     is tuned per source (see docs/templates.md for how they were chosen).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: A message joins a template when at least this share of its tokens equal
     #: the template's. Above one half, so that a two-token message (`Link ok`,

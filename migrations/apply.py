@@ -1,0 +1,69 @@
+"""Applying the migrations: the only way a store's schema changes.
+
+`open_engine` is what every command and the daemon use to open a store: it connects
+and upgrades the schema to head (Alembic, on SQLite, PostgreSQL and MariaDB alike).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from logvigil.store.database import StoreError, create_store_engine, describe_db_error
+
+#: This package's folder: env.py and versions/.
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (default head). Idempotent.
+
+    Raises StoreError when the database cannot be reached or written.
+    """
+    cfg = alembic_config()
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreError(describe_db_error(exc, url)) from None
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def open_engine(url: str, *, upgrade: bool = True) -> Engine:
+    """Create the engine, check it answers, and migrate it to head.
+
+    Raises StoreError with a readable message for any failure.
+    """
+    engine = create_store_engine(url)
+    if upgrade:
+        migrate(engine)
+    else:
+        try:
+            with engine.connect():
+                pass
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreError(describe_db_error(exc, url)) from None
+    return engine
