@@ -1,7 +1,7 @@
 """Which incident each finding belongs to: a pure decision, given `now`.
 
 `plan_grouping` reads nothing but its arguments and returns one typed
-`Decision` per finding, so the daemon and the backtest decide identically and
+`GroupingDecision` per finding, so the daemon and the backtest decide identically and
 a test can state every rule without a database.
 
 The rules:
@@ -41,7 +41,7 @@ from detector.incidents.topology import Topology
 from logvigil.core.findings import Finding
 
 
-class Outcome(StrEnum):
+class GroupingOutcome(StrEnum):
     OPENED = "opened"
     """Opens a new incident (alone or with the rest of its group)."""
     JOINED = "joined"
@@ -53,7 +53,7 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class GroupingDecision:
     """What happens to one finding.
 
     `incident_id` is set for a finding that joins or repeats in an existing
@@ -62,7 +62,7 @@ class Decision:
     """
 
     finding: Finding
-    outcome: Outcome
+    outcome: GroupingOutcome
     incident_id: int | None = None
     new_group: int | None = None
     cooldown_until: datetime | None = None
@@ -77,12 +77,12 @@ class GroupingPlan:
     `touched`: ids of existing incidents that gained or repeated a finding.
     """
 
-    decisions: tuple[Decision, ...]
+    decisions: tuple[GroupingDecision, ...]
     new_groups: tuple[tuple[Finding, ...], ...] = ()
     joins: Mapping[int, tuple[Finding, ...]] = field(default_factory=dict)
     touched: frozenset[int] = frozenset()
 
-    def outcomes(self) -> list[Outcome]:
+    def outcomes(self) -> list[GroupingOutcome]:
         return [d.outcome for d in self.decisions]
 
     def latest_at(self, incident_id: int) -> datetime | None:
@@ -208,7 +208,7 @@ def plan_grouping(
         # Inclusive: an hourly job failing again on the same minute is still cooling down.
         return until if until is not None and until >= now else None
 
-    decisions: dict[int, Decision] = {}
+    decisions: dict[int, GroupingDecision] = {}
     new_groups: list[list[Finding]] = []
     joins: dict[int, list[Finding]] = {}
     touched: set[int] = set()
@@ -225,16 +225,22 @@ def plan_grouping(
             for i in members:
                 f = ordered[i]
                 if f.key in keys:
-                    decisions[i] = Decision(f, Outcome.REPEATED, incident_id=target.id)
+                    decisions[i] = GroupingDecision(
+                        f, GroupingOutcome.REPEATED, incident_id=target.id
+                    )
                 else:
                     keys.add(f.key)
                     joins.setdefault(target.id, []).append(f)
-                    decisions[i] = Decision(f, Outcome.JOINED, incident_id=target.id)
+                    decisions[i] = GroupingDecision(
+                        f, GroupingOutcome.JOINED, incident_id=target.id
+                    )
             continue
         if all(cooled(ordered[i]) is not None for i in members):
             for i in members:
-                decisions[i] = Decision(
-                    ordered[i], Outcome.SUPPRESSED_COOLDOWN, cooldown_until=cooled(ordered[i])
+                decisions[i] = GroupingDecision(
+                    ordered[i],
+                    GroupingOutcome.SUPPRESSED_COOLDOWN,
+                    cooldown_until=cooled(ordered[i]),
                 )
             continue
         group_index = len(new_groups)
@@ -243,11 +249,11 @@ def plan_grouping(
         for i in members:
             f = ordered[i]
             if f.key in keys:
-                decisions[i] = Decision(f, Outcome.REPEATED, new_group=group_index)
+                decisions[i] = GroupingDecision(f, GroupingOutcome.REPEATED, new_group=group_index)
             else:
                 keys.add(f.key)
                 group.append(f)
-                decisions[i] = Decision(f, Outcome.OPENED, new_group=group_index)
+                decisions[i] = GroupingDecision(f, GroupingOutcome.OPENED, new_group=group_index)
         new_groups.append(group)
 
     return GroupingPlan(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from incident_support import INVENTORY, at, finding
 
-from detector.incidents.grouping import Outcome, plan_grouping
+from detector.incidents.grouping import GroupingOutcome, plan_grouping
 from detector.incidents.model import Incident, IncidentStatus, RootRef
 from detector.incidents.root import rank_roots
 from detector.incidents.summary import incident_severity, incident_title
@@ -71,7 +71,7 @@ def test_a_cascade_in_one_tick_opens_one_incident(topology) -> None:
     )
     assert len(p.new_groups) == 1
     assert [f.service for f in p.new_groups[0]] == ["postgres", "gitea", "nginx"]
-    assert set(p.outcomes()) == {Outcome.OPENED}
+    assert set(p.outcomes()) == {GroupingOutcome.OPENED}
 
 
 def test_unrelated_services_on_different_hosts_open_two_incidents(topology) -> None:
@@ -100,7 +100,7 @@ def test_a_service_unknown_to_the_inventory_groups_only_through_its_host(topolog
 def test_a_finding_joins_an_open_incident_it_is_connected_to(topology) -> None:
     open_ = incident(1, [finding("postgres", "db-01", 0)], opened=1)
     p = plan([open_], [finding("gitea", "app-02", 3)], topology)
-    assert p.decisions[0].outcome is Outcome.JOINED
+    assert p.decisions[0].outcome is GroupingOutcome.JOINED
     assert p.decisions[0].incident_id == 1
     assert p.joins == {1: (p.decisions[0].finding,)}
 
@@ -114,16 +114,16 @@ def test_connectivity_stops_at_the_configured_depth(topology) -> None:
     deep = plan_grouping(
         [open_], {}, [finding("nginx", "web-01", 2)], topology, at(3), window=WINDOW, depth=2
     )
-    assert shallow.decisions[0].outcome is Outcome.OPENED
-    assert deep.decisions[0].outcome is Outcome.JOINED
+    assert shallow.decisions[0].outcome is GroupingOutcome.OPENED
+    assert deep.decisions[0].outcome is GroupingOutcome.JOINED
 
 
 def test_a_finding_after_the_grouping_window_opens_a_new_incident(topology) -> None:
     open_ = incident(1, [finding("postgres", "db-01", 0)], opened=1)
     late = plan([open_], [finding("gitea", "app-02", 32)], topology, now=at(33))
     in_time = plan([open_], [finding("gitea", "app-02", 30)], topology, now=at(31))
-    assert late.decisions[0].outcome is Outcome.OPENED
-    assert in_time.decisions[0].outcome is Outcome.JOINED
+    assert late.decisions[0].outcome is GroupingOutcome.OPENED
+    assert in_time.decisions[0].outcome is GroupingOutcome.JOINED
 
 
 def test_a_finding_that_connects_two_incidents_joins_the_older(topology) -> None:
@@ -154,7 +154,7 @@ def test_a_repeated_key_only_refreshes_its_incident(topology) -> None:
     open_ = incident(1, [first], opened=1)
     again = finding("postgres", "db-01", 0, found=5)
     p = plan([open_], [again], topology)
-    assert p.decisions[0].outcome is Outcome.REPEATED
+    assert p.decisions[0].outcome is GroupingOutcome.REPEATED
     assert p.joins == {}
     assert p.touched == {1}
     assert p.latest_at(1) == at(5)
@@ -166,19 +166,19 @@ def test_a_finding_in_cooldown_does_not_open_an_incident(topology) -> None:
     suppressed = plan([], [f], topology, cooldowns=cooldowns, now=at(61))
     boundary = plan([], [f], topology, cooldowns=cooldowns, now=at(90))
     allowed = plan([], [f], topology, cooldowns=cooldowns, now=at(91))
-    assert suppressed.decisions[0].outcome is Outcome.SUPPRESSED_COOLDOWN
+    assert suppressed.decisions[0].outcome is GroupingOutcome.SUPPRESSED_COOLDOWN
     # inclusive: an hourly job failing again on the same minute is still cooling down
-    assert boundary.decisions[0].outcome is Outcome.SUPPRESSED_COOLDOWN
+    assert boundary.decisions[0].outcome is GroupingOutcome.SUPPRESSED_COOLDOWN
     assert suppressed.decisions[0].cooldown_until == at(90)
     assert suppressed.new_groups == ()
-    assert allowed.decisions[0].outcome is Outcome.OPENED
+    assert allowed.decisions[0].outcome is GroupingOutcome.OPENED
 
 
 def test_a_finding_in_cooldown_still_joins_a_fresh_trigger(topology) -> None:
     cooled = finding("postgres", "db-01", 60)
     fresh = finding("nextcloud", "web-01", 61)
     p = plan([], [cooled, fresh], topology, cooldowns={cooled.key: at(90)}, now=at(62))
-    assert p.outcomes() == [Outcome.OPENED, Outcome.OPENED]
+    assert p.outcomes() == [GroupingOutcome.OPENED, GroupingOutcome.OPENED]
     assert len(p.new_groups) == 1
 
 

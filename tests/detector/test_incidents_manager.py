@@ -13,7 +13,7 @@ from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, func, insert, select
 
 from detector.incidents.bundle import encoded_size
-from detector.incidents.grouping import Outcome
+from detector.incidents.grouping import GroupingOutcome
 from detector.incidents.manager import ChangeKind, IncidentManager, IncidentNotFound
 from detector.incidents.model import (
     BundleConfig,
@@ -140,7 +140,7 @@ def test_a_repeated_finding_keeps_its_incident_alive_without_growing_it(
     assert len(inc.findings) == 1
     assert inc.last_finding_at == at(20)
     assert manager.last_plan is not None
-    assert manager.last_plan.outcomes() == [Outcome.REPEATED]
+    assert manager.last_plan.outcomes() == [GroupingOutcome.REPEATED]
 
 
 def test_a_silent_host_groups_with_the_services_that_need_it_and_is_the_root(
@@ -188,7 +188,7 @@ def test_the_cooldown_suppresses_a_reopen_within_the_hour_and_allows_it_after(
     assert manager.process([oom(60)], at(61)) == []
     assert manager.last_plan is not None
     [decision] = manager.last_plan.decisions
-    assert decision.outcome is Outcome.SUPPRESSED_COOLDOWN
+    assert decision.outcome is GroupingOutcome.SUPPRESSED_COOLDOWN
     assert decision.cooldown_until == at(91)
     # The suppressed recurrence at 11:01 extends the cooldown to 12:01.
     assert manager.process([oom(91)], at(92)) == []
