@@ -1,0 +1,1 @@
+"""The demo's synthetic homelab, scenario files, and scoring detection against them."""

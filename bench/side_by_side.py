@@ -1,0 +1,121 @@
+"""Run benchmarks of two checkouts side by side, alternating, and report the ratios.
+
+Machines here are shared and noisy: a figure measured today and one measured
+yesterday say little. This runs each benchmark of this checkout and of another
+one (an older commit, each with its own `uv` environment) in turns, in one run,
+and prints the median of each figure and the ratio new / old.
+
+    git worktree add /tmp/old <commit>    # or: git archive <commit> | tar -x -C /tmp/old
+    (cd /tmp/old && uv sync --locked)
+    uv run python bench/side_by_side.py --old /tmp/old --rounds 3
+
+Each benchmark script prints its figures as text; the patterns below pick them out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number a benchmark prints: `pattern` has one group, the number."""
+
+    name: str
+    pattern: str
+    higher_is_better: bool
+
+
+BENCHES: dict[str, tuple[list[str], list[Figure]]] = {
+    "bench_tick": (
+        [],
+        [
+            Figure("tick at 1x (ms)", r"lines/min: tick median ([\d.]+) ms", False),
+            Figure("tick at 1000x (ms)", r"~[\d,]{9,} lines/min: tick median ([\d.]+) ms", False),
+        ],
+    ),
+    "bench_backtest": (
+        ["--idle-seconds", "5"],
+        [
+            Figure("backtest (lines/s)", r"= ([\d,]+) lines/s", True),
+            Figure("run idle RSS (MB)", r"run idle: (\d+) MB RSS", False),
+        ],
+    ),
+    "bench_ingest": (
+        [],
+        [
+            Figure("ingest (lines/s)", r"s, ([\d,]+) lines/s", True),
+            Figure("ingest peak RSS (MB)", r"peak RSS (\d+) MB", False),
+        ],
+    ),
+    "bench_tick_detectors": (
+        [],
+        [Figure("all detectors, median (ms)", r"(?m)^all\s+([\d.]+)", False)],
+    ),
+}
+
+
+def run_once(checkout: Path, bench: str, args: list[str]) -> str:
+    """The benchmark's output (stdout and stderr) when run in `checkout`'s environment."""
+    proc = subprocess.run(
+        ["uv", "run", "--quiet", "python", f"bench/{bench}.py", *args],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{bench} failed in {checkout}:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout + proc.stderr
+
+
+def pick(figure: Figure, output: str) -> float | None:
+    found = re.findall(figure.pattern, output)
+    return float(found[-1].replace(",", "")) if found else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--old", type=Path, required=True, help="the other checkout")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("benches", nargs="*", default=["bench_tick", "bench_backtest", "bench_ingest"])
+    args = ap.parse_args()
+    unknown = [b for b in args.benches if b not in BENCHES]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHES)}")
+    for bench in args.benches:
+        extra, figures = BENCHES[bench]
+        values: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
+        for r in range(args.rounds):
+            # Alternate which side goes first, so a drift of the machine hits both.
+            order = [("old", args.old), ("new", HERE)]
+            for side, checkout in order if r % 2 == 0 else reversed(order):
+                output = run_once(checkout, bench, extra)
+                for f in figures:
+                    value = pick(f, output)
+                    if value is not None:
+                        values[side].setdefault(f.name, []).append(value)
+            print(f"{bench}: round {r + 1}/{args.rounds} done", file=sys.stderr)
+        print(f"{bench} ({args.rounds} rounds each, alternating; median)")
+        for f in figures:
+            old, new = values["old"].get(f.name), values["new"].get(f.name)
+            if not old or not new:
+                print(f"  {f.name}: not printed by one side")
+                continue
+            o, n = statistics.median(old), statistics.median(new)
+            ratio = n / o if o else float("inf")
+            better = (ratio >= 1) if f.higher_is_better else (ratio <= 1)
+            verdict = "not worse" if better else "worse"
+            print(f"  {f.name}: old {o:,.1f}, new {n:,.1f}, new/old {ratio:.2f} ({verdict})")
+
+
+if __name__ == "__main__":
+    main()
