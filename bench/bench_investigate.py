@@ -5,41 +5,36 @@
 Backtests the demo homelab (`logvigil demo`'s faults) into a temporary SQLite
 file, then investigates every incident deterministically (no model) and
 reports the median and maximum time, and the context the crew would get
-(the bundle's essentials plus the hypotheses, as `investigate.crew.build_context`
-renders it, else `Analysis.context()` as JSON) in tokens (~ characters / 4).
+(the bundle's essentials plus the hypotheses, as `investigate.prompt.build_context`
+renders it) in tokens (~ characters / 4).
 Targets: < 2 s per incident, < 3,000 tokens of context.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from detector.incidents.manager import IncidentManager
+from detector.incidents.topology import InventoryTopology
+from investigate.analysis import analyse
+from investigate.prompt import build_context, context_budget_chars, estimate_tokens
+from investigate.service import investigate
+from investigate.tools import EvidenceTools
+from logvigil.app.runtime import read_inventory
+from logvigil.core.timeutil import wall_clock
+from logvigil.evaluation.demo import HOMELAB_INVENTORY, run_demo
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=3)
     args = parser.parse_args()
-
-    from sqlalchemy import create_engine
-
-    from detector.incidents.manager import IncidentManager
-    from detector.incidents.topology import InventoryTopology
-    from investigate.analysis import analyse
-    from investigate.service import investigate
-    from investigate.tools import EvidenceTools
-    from logvigil.app.runtime import read_inventory
-    from logvigil.evaluation.demo import HOMELAB_INVENTORY, run_demo
-
-    try:
-        from investigate.crew import build_context, context_budget_chars
-    except ImportError:
-        build_context = None
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
@@ -50,17 +45,14 @@ def main() -> None:
         topology = InventoryTopology(read_inventory(HOMELAB_INVENTORY))
         manager = IncidentManager(engine, topology)
         times, tokens = [], []
-        now = datetime.now(UTC)
+        now = wall_clock()
         for inc in sorted(manager.list(limit=1000), key=lambda i: i.id):
             t = time.perf_counter()
             report = investigate(engine, topology, inc.id, now=now)
             times.append(time.perf_counter() - t)
             analysis = analyse(inc, EvidenceTools(engine, topology, inc))
-            if build_context is not None:
-                text = build_context(inc, analysis, context_budget_chars()).text
-            else:
-                text = json.dumps(analysis.context())
-            tokens.append(len(text) // 4)
+            context = build_context(inc, analysis, context_budget_chars())
+            tokens.append(estimate_tokens(context.text))
             root = report.root_cause.service if report.root_cause else "no root cause"
             print(
                 f"incident {inc.id:3d} {inc.title[:50]:50s} {times[-1] * 1000:7.1f} ms "

@@ -14,25 +14,41 @@ goes through `json.dumps`/`loads` between ticks, as the tick's JSON column does.
 
 Reports the median and the worst of `--repeat` ticks, per detector and in all,
 and the cold first tick (empty state and primitive cache).
+
+Another tree's detectors (an older commit, exported with `git archive HEAD detector
+logvigil | tar -x -C /tmp/old`) can be measured against this one's, side by side:
+
+    uv run python bench/bench_tick_detectors.py --against /tmp/old [--rounds 5]
+
+runs the bench in a subprocess per tree, alternating, `--rounds` times each, and
+prints each detector's median of the rounds' medians for both trees and their
+ratio (this tree / the other). `all` there sums only the detectors both trees have.
+`LOGVIGIL_BENCH_ROOT=/tmp/old` makes one run import that tree's packages first.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The tree whose `detector` and `logvigil` packages are measured (this one by default).
+sys.path.insert(0, os.environ.get("LOGVIGIL_BENCH_ROOT") or str(Path(__file__).parents[1]))
 
 from detector.detectors import build_detectors
 from detector.detectors.base import CountRow, ServiceInfo, Window
 from logvigil.core.events import Severity
 
+HERE = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
@@ -89,19 +105,24 @@ def window_at(
     return Window(minute, minute + MIN, rows, texts, pairs, services)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--services", type=int, default=1000)
-    ap.add_argument("--templates", type=int, default=20_000)
-    ap.add_argument("--warmup", type=int, default=30, help="minutes of state warm-up")
-    ap.add_argument("--repeat", type=int, default=21, help="measured ticks")
-    ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
+@dataclass
+class Measured:
+    """A run's cold tick and measured ticks (ms per detector, and `all`), its count rows
+    per minute, and per detector a digest of every finding and of the final state."""
 
+    cold: dict[str, float]
+    runs: list[dict[str, float]]
+    rows: int
+    digests: dict[str, str]
+
+
+def measure(args: argparse.Namespace) -> Measured:
+    """Run the warm-up and the measured ticks."""
     rng = random.Random(args.seed)
     active, texts, services = fleet(args.services, args.templates, args.seed)
     detectors = build_detectors()
     state: dict[str, dict] = {d.name: {} for d in detectors}
+    found = {d.name: hashlib.sha256() for d in detectors}
 
     def tick(i: int) -> dict[str, float]:
         minute = T0 + i * MIN
@@ -109,9 +130,10 @@ def main() -> None:
         cost: dict[str, float] = {}
         for d in detectors:
             t = time.perf_counter()
-            _, new_state = d.evaluate(window, state[d.name], minute + MIN)
+            findings, new_state = d.evaluate(window, state[d.name], minute + MIN)
             cost[d.name] = (time.perf_counter() - t) * 1000
             state[d.name] = json.loads(json.dumps(new_state))
+            found[d.name].update(repr(findings).encode())
         cost["all"] = sum(cost.values())
         return cost
 
@@ -119,15 +141,102 @@ def main() -> None:
     for i in range(1, args.warmup):
         tick(i)
     runs = [tick(args.warmup + i) for i in range(args.repeat)]
+    digests = {
+        name: hashlib.sha256(
+            found[name].hexdigest().encode() + json.dumps(state[name], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        for name in state
+    }
+    return Measured(cold, runs, len(active), digests)
 
+
+def run_tree(root: Path, args: argparse.Namespace) -> tuple[list[dict[str, float]], dict[str, str]]:
+    """Each measured tick's cost (ms per detector) with `root`'s packages, measured in a
+    subprocess, and the run's digests. Raises SystemExit when the run fails."""
+    cmd = [sys.executable, __file__, "--json", *_shared_options(args)]
+    env = {**os.environ, "LOGVIGIL_BENCH_ROOT": str(root)}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"the bench failed with {root}:\n{proc.stdout}{proc.stderr}")
+    out = json.loads(proc.stdout)
+    return out["ticks"], out["digests"]
+
+
+def _shared_options(args: argparse.Namespace) -> list[str]:
+    return [
+        f"--services={args.services}",
+        f"--templates={args.templates}",
+        f"--warmup={args.warmup}",
+        f"--repeat={args.repeat}",
+        f"--seed={args.seed}",
+    ]
+
+
+def compare(other: Path, args: argparse.Namespace) -> None:
+    """Print each detector's median tick for `other` and this tree, and the ratio; and
+    whether both found the same and left the same state."""
+    sides = {"other": other.resolve(), "this": HERE}
+    medians: dict[str, dict[str, list[float]]] = {"other": {}, "this": {}}
+    digests: dict[str, dict[str, str]] = {}
+    for r in range(args.rounds):
+        # Alternate which tree goes first, so a drift of a shared machine hits both.
+        for side in list(sides) if r % 2 == 0 else list(reversed(sides)):
+            runs, digests[side] = run_tree(sides[side], args)
+            for name in runs[0]:
+                medians[side].setdefault(name, []).append(statistics.median(x[name] for x in runs))
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    names = [n for n in medians["this"] if n in medians["other"]]
+    print(
+        f"{args.services} services, {args.templates} templates, {args.repeat} ticks per run, "
+        f"{args.rounds} runs per tree, alternating; median of the runs' medians, ms"
+    )
+    print(f"other: {sides['other']}\nthis:  {sides['this']}")
+    print(f"{'detector':<18}{'other':>9}{'this':>9}{'this/other':>12}  findings and state")
+    rows = [(n, medians["other"][n], medians["this"][n]) for n in names]
+    for m in medians.values():
+        m["all"] = [sum(m[n][i] for n in names) for i in range(args.rounds)]
+    rows.append(("all", medians["other"]["all"], medians["this"]["all"]))
+    for name, old, new in rows:
+        o, n = statistics.median(old), statistics.median(new)
+        same = ""
+        if name != "all":
+            same = "same" if digests["this"][name] == digests["other"][name] else "DIFFER"
+        print(f"{name:<18}{o:>9.2f}{n:>9.2f}{n / o if o else float('inf'):>12.2f}  {same}")
+    only = sorted(set(medians["this"]) ^ set(medians["other"]))
+    if only:
+        print(f"(not in both trees, left out of all: {', '.join(only)})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--services", type=int, default=1000)
+    ap.add_argument("--templates", type=int, default=20_000)
+    ap.add_argument("--warmup", type=int, default=30, help="minutes of state warm-up")
+    ap.add_argument("--repeat", type=int, default=21, help="measured ticks")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--against", type=Path, help="another tree to measure side by side")
+    ap.add_argument("--rounds", type=int, default=5, help="runs per tree with --against")
+    ap.add_argument("--json", action="store_true", help="print each measured tick as JSON")
+    args = ap.parse_args()
+
+    if args.against is not None:
+        compare(args.against, args)
+        return
+    m = measure(args)
+    if args.json:
+        ticks = [{k: v for k, v in r.items() if k != "all"} for r in m.runs]
+        print(json.dumps({"ticks": ticks, "digests": m.digests}))
+        return
     print(
         f"{args.services} services, {args.templates} templates, "
-        f"{len(active)} count rows per minute, {args.repeat} ticks after {args.warmup} warm-up"
+        f"{m.rows} count rows per minute, {args.repeat} ticks after {args.warmup} warm-up"
     )
-    print(f"{'detector':<14}{'median ms':>11}{'max ms':>9}{'cold ms':>9}")
-    for name in [*(d.name for d in detectors), "all"]:
-        values = [r[name] for r in runs]
-        print(f"{name:<14}{statistics.median(values):>11.2f}{max(values):>9.2f}{cold[name]:>9.2f}")
+    print(f"{'detector':<18}{'median ms':>11}{'max ms':>9}{'cold ms':>9}")
+    for name in m.runs[0]:
+        values = [r[name] for r in m.runs]
+        print(
+            f"{name:<18}{statistics.median(values):>11.2f}{max(values):>9.2f}{m.cold[name]:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 `Ticker.tick(now)` is the only thing the daemon's scheduler and `backtest`'s
 simulated clock call. It reads whole minutes `[start, end)` of per-minute
 counts (end = `now` floored to the minute, so a minute is evaluated once it is
-complete), hands each detector the window, its persisted state and `now`, keeps
+complete) and the sources' health records, hands each detector the window, its
+persisted state and `now`, keeps
 a detector that raises isolated and backed off, persists the state keys that
 changed together with a `ticks` row, and passes the findings to the incident
 manager. Its cost depends on the number of active (minute, host, service,
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, delete, func, select, type_coerce
 from sqlalchemy.types import NullType
 
 from detector.detectors.base import MINUTE, CountRow, Detector, ServiceInfo, State, Window
+from detector.incidents.manager import IncidentChange, IncidentManager
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import floor_minute
@@ -34,6 +36,7 @@ from logvigil.store.schema import (
     Template,
     TickRow,
 )
+from logvigil.store.source_health import read_source_health
 from logvigil.store.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -62,8 +65,6 @@ class _RawTime:
         return hit
 
 
-
-
 @dataclass
 class _Backoff:
     failures: int = 0
@@ -78,7 +79,7 @@ class TickResult:
     at: datetime
     window: Window | None
     findings: list[Finding] = field(default_factory=list)
-    changes: list[Any] = field(default_factory=list)  # IncidentChange from the manager
+    changes: list[IncidentChange] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     duration_ms: float = 0.0
@@ -92,12 +93,12 @@ class Ticker:
         engine: Engine,
         detectors: Sequence[Detector],
         *,
-        incidents: Any | None = None,
+        incidents: IncidentManager | None = None,
         services: Callable[[], Mapping[str, ServiceInfo]] = dict,
     ) -> None:
-        """`incidents` has `process(findings, now) -> list[change]` (the incident
-        manager); `services` returns the inventory's services (called every tick,
-        so an inventory reload takes effect at the next one)."""
+        """`incidents` turns each tick's findings into incident changes (None: findings
+        only); `services` returns the inventory's services (called every tick, so an
+        inventory reload takes effect at the next one)."""
         self.engine = engine
         self.detectors = list(detectors)
         self.incidents = incidents
@@ -142,7 +143,8 @@ class Ticker:
         return (start, end) if start < end else None
 
     def read_window(self, start: datetime, end: datetime) -> Window:
-        """The window's counts, the text of their templates and the first sightings.
+        """The window's counts, the text of their templates, the first sightings and
+        the sources' health records.
 
         One joined query and raw timestamps (parsed once per distinct minute):
         a window of 20,000 rows has only a handful of minutes.
@@ -181,6 +183,7 @@ class Ticker:
                     ).where(ServiceTemplate.first_seen >= start, ServiceTemplate.first_seen < end)
                 ).all()
             }
+            sources = tuple(read_source_health(conn))
         return Window(
             start=start,
             end=end,
@@ -188,17 +191,14 @@ class Ticker:
             templates=templates,
             new_pairs=new_pairs,
             services=dict(self.services()),
+            sources=sources,
         )
 
     # ------------------------------------------------------------------ tick
 
-    def tick(self, now: datetime, extra: Sequence[Finding] = ()) -> TickResult:
+    def tick(self, now: datetime) -> TickResult:
         """Evaluate the minutes completed since the last tick. Never raises for a
-        detector's bug (isolated, backed off, reported in `errors`).
-
-        `extra`: findings that come from outside the detectors (a source that
-        cannot reach its host); they join this tick's findings.
-        """
+        detector's bug (isolated, backed off, reported in `errors`)."""
         t0 = time.perf_counter()
         span = self.window_for(now)
         result = TickResult(at=now, window=None)
@@ -240,7 +240,6 @@ class Ticker:
                         }
                     )
             self._state[det.name] = dict(new_state)
-        result.findings.extend(extra)
         result.findings.sort(key=lambda f: (f.started_at, f.detector, f.subject))
         if self.incidents is not None:
             # Every tick, even without findings: incidents resolve after a quiet period.

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -84,7 +85,7 @@ def _writable_dir(path: str | None) -> bool:
         return False
 
 
-def prepare_crewai_env(data_dir: Path, environ: dict[str, str] | Any = None) -> Path:
+def prepare_crewai_env(data_dir: Path, environ: MutableMapping[str, str] | None = None) -> Path:
     """Make this process safe to import CrewAI in; returns CrewAI's directory.
 
     Sets the telemetry switches of `CREWAI_ENV`, `CREWAI_STORAGE_DIR` =
@@ -125,7 +126,7 @@ def build_llm(
     if not config.model:
         raise LLMSetupError(f"llm.model is required when llm.provider is {config.provider!r}")
     prepare_crewai_env(data_dir)
-    from crewai import LLM
+    from crewai import LLM  # deferred on purpose: ~3 s and 180 MB, after prepare_crewai_env
 
     common: dict[str, Any] = {
         "timeout": config.timeout_seconds,

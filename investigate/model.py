@@ -13,9 +13,17 @@ from enum import StrEnum
 from typing import Any
 
 from logvigil.core.jsonable import jsonable
+from logvigil.core.timeutil import parse_iso
 
 #: Bumped when the prompts or the report's shape change; stored with every report.
 PROMPT_VERSION = "2026-11-22.1"
+#: A confidence from this high reads "high", from MEDIUM "medium", below it "low".
+HIGH, MEDIUM = 0.75, 0.5
+
+
+def confidence_label(confidence: float) -> str:
+    """How a report words a root cause's confidence: `high`, `medium` or `low`."""
+    return "high" if confidence >= HIGH else "medium" if confidence >= MEDIUM else "low"
 
 
 class ToolStatus(StrEnum):
@@ -154,7 +162,7 @@ class Report:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Report:
         def ts(v: Any) -> datetime | None:
-            return None if v is None else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+            return None if v is None else parse_iso(v)
 
         def entry(e: dict[str, Any] | None) -> TimelineEntry | None:
             if e is None:

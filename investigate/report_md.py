@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-from investigate.analysis import confidence_label
-from investigate.model import Report, TimelineEntry
-from logvigil.core.text import disarm_mentions
+from investigate.model import Report, TimelineEntry, confidence_label
+from logvigil.core.text import disarm_mentions, truncate
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
 _BACKTICKS = re.compile(r"`+")
@@ -39,9 +38,7 @@ def code_span(text: str) -> str:
 def code_block(lines: list[str]) -> str:
     """A fenced block of `lines`; the fence is longer than any backtick run inside."""
     # One log line stays one line: an embedded newline cannot start Markdown of its own.
-    body = "\n".join(
-        disarm_mentions(line.replace("\r", " ").replace("\n", " ")) for line in lines
-    )
+    body = "\n".join(disarm_mentions(line.replace("\r", " ").replace("\n", " ")) for line in lines)
     longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{body}\n{fence}"
@@ -61,8 +58,7 @@ def _where(service: str | None, host: str | None) -> str:
 
 def _summary(text: str) -> str:
     """A summary built from log templates: prose escaped, and short."""
-    text = " ".join(str(text).split())
-    return escape_text(text if len(text) <= 400 else text[:399] + "…")
+    return escape_text(truncate(" ".join(str(text).split()), 400))
 
 
 def render_markdown(report: Report) -> str:

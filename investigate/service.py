@@ -10,42 +10,41 @@
 3. with a `crew_runner`, the crew may replace it; if the runner raises or
    answers something that is not a valid report, the deterministic report is
    stored with `degraded` saying why;
-4. the report, rendered to Markdown, is stored in `incidents.report` and the
-   incident moves `investigating -> reported`.
+4. the report, rendered to Markdown, is stored with the incident
+   (`detector.incidents.repository.store_report`) and the incident moves
+   `investigating -> reported`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
+from detector.incidents import repository as repo
 from detector.incidents.manager import IncidentManager, IncidentNotFound
-from detector.incidents.model import IncidentStatus
-from detector.incidents.topology import Topology
-from investigate.analysis import Analysis, analyse, confidence_label
-from investigate.model import Report
+from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
+from investigate.analysis import Analysis, analyse
+from investigate.model import Report, confidence_label
 from investigate.report_md import render_markdown
 from investigate.tools import EvidenceTools
-from logvigil.store.schema import IncidentRow
+from investigate.tools.context import DeclaredTopology
+from logvigil.core.timeutil import wall_clock
 
-incidents_t = IncidentRow.__table__
-
-#: crew_runner(incident, analysis, tools, settings, base_report) -> Report (base optional).
-CrewRunner = Callable[..., Report]
+#: The crew's answer: from the incident, the analysis, the tools over the incident (for the
+#: model's calls) and the deterministic report, a report (see `investigate.crew.crew_runner`).
+CrewRunner = Callable[[Incident, Analysis, EvidenceTools, Report], Report]
 
 
 def investigate(
     engine: Engine,
-    topology: Topology,
+    topology: DeclaredTopology,
     incident_id: int,
     *,
-    settings: Any = None,
+    incidents: IncidentConfig | None = None,
     crew_runner: CrewRunner | None = None,
     now: datetime | None = None,
 ) -> Report:
@@ -54,9 +53,8 @@ def investigate(
     Raises IncidentNotFound for an unknown id, and sqlalchemy errors from the
     store. Never raises for a failing model: the deterministic report stands in.
     """
-    now = now or datetime.now(UTC)
-    incidents_config = getattr(getattr(settings, "detector", None), "incidents", None)
-    manager = IncidentManager(engine, topology, incidents_config)
+    now = now if now is not None else wall_clock()
+    manager = IncidentManager(engine, topology, incidents)
     incident = manager.get(incident_id)
     if incident is None:
         raise IncidentNotFound(incident_id)
@@ -72,7 +70,7 @@ def investigate(
         base = dataclasses.replace(base, incident_status=status.value)
         report = base
         if crew_runner is not None:
-            report = _run_crew(crew_runner, incident, analysis, tools, settings, base)
+            report = _run_crew(crew_runner, incident, analysis, tools, base)
             report = dataclasses.replace(
                 report,
                 created_at=now,
@@ -81,7 +79,7 @@ def investigate(
             )
         report.report_md = ""
         report.report_md = render_markdown(report)
-        store_report(engine, incident_id, report)
+        _store(engine, incident_id, report)
     except BaseException:
         if claimed:  # hand it back so another worker may try
             manager.claim(incident_id, IncidentStatus.INVESTIGATING, IncidentStatus.OPEN, now)
@@ -93,41 +91,33 @@ def investigate(
 
 def _run_crew(
     runner: CrewRunner,
-    incident: Any,
+    incident: Incident,
     analysis: Analysis,
     tools: EvidenceTools,
-    settings: Any,
     base: Report,
 ) -> Report:
     """The crew's report, or `base` with `degraded` saying why it was not used."""
     try:
-        params = inspect.signature(runner).parameters
-        takes_base = len(params) >= 5 or any(
-            p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values()
-        )
-    except (TypeError, ValueError):
-        takes_base = True
-    try:
-        if takes_base:
-            answer = runner(incident, analysis, tools, settings, base)
-        else:
-            answer = runner(incident, analysis, tools, settings)
+        answer: object = runner(incident, analysis, tools, base)
     except Exception as e:  # the model's failure never loses the report
         return dataclasses.replace(base, degraded=f"the model failed: {type(e).__name__}: {e}")
     problem = check_report(answer, base)
-    if problem:
-        model = getattr(answer, "model", None)
-        return dataclasses.replace(
-            base,
-            degraded=f"the model's answer was not used: {problem}",
-            model=model if isinstance(model, str) else base.model,
-            tool_calls=list(getattr(answer, "tool_calls", None) or []),
-            tokens=dict(getattr(answer, "tokens", None) or {}),
-        )
-    return answer
+    if problem is None and isinstance(answer, Report):
+        return answer
+    if isinstance(answer, Report):  # unusable, but what it spent is recorded
+        model, tool_calls, tokens = answer.model, list(answer.tool_calls), dict(answer.tokens)
+    else:
+        model, tool_calls, tokens = base.model, [], {}
+    return dataclasses.replace(
+        base,
+        degraded=f"the model's answer was not used: {problem}",
+        model=model,
+        tool_calls=tool_calls,
+        tokens=tokens,
+    )
 
 
-def check_report(answer: Any, base: Report) -> str | None:
+def check_report(answer: object, base: Report) -> str | None:
     """Why `answer` is not a usable report of the same incident as `base`, or None."""
     if not isinstance(answer, Report):
         return f"expected a Report, got {type(answer).__name__}"
@@ -151,16 +141,11 @@ def check_report(answer: Any, base: Report) -> str | None:
     return None
 
 
-def store_report(engine: Engine, incident_id: int, report: Report) -> None:
-    """Write `report.to_json()` into `incidents.report`. Raises IncidentNotFound."""
+def _store(engine: Engine, incident_id: int, report: Report) -> None:
+    """Store `report` with its incident. Raises IncidentNotFound."""
     with engine.begin() as conn:
-        result = conn.execute(
-            update(incidents_t)
-            .where(incidents_t.c.id == incident_id)
-            .values(report=report.to_json())
-        )
-    if result.rowcount != 1:
-        raise IncidentNotFound(incident_id)
+        if not repo.store_report(conn, incident_id, report.to_json()):
+            raise IncidentNotFound(incident_id)
 
 
 def load_report(engine: Engine, incident_id: int) -> Report | None:
@@ -169,23 +154,10 @@ def load_report(engine: Engine, incident_id: int) -> Report | None:
     Raises IncidentNotFound for an unknown id.
     """
     with engine.connect() as conn:
-        row = conn.execute(
-            select(incidents_t.c.report).where(incidents_t.c.id == incident_id)
-        ).first()
-    if row is None:
-        raise IncidentNotFound(incident_id)
-    return None if row.report is None else Report.from_json(row.report)
-
-
-def load_report_json(engine: Engine, incident_id: int) -> dict[str, Any] | None:
-    """The stored report exactly as stored (for a byte-identical replay)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(incidents_t.c.report).where(incidents_t.c.id == incident_id)
-        ).first()
-    if row is None:
-        raise IncidentNotFound(incident_id)
-    return row.report
+        stored = repo.load_report_json(conn, incident_id)
+        if stored is None and repo.load(conn, incident_id) is None:
+            raise IncidentNotFound(incident_id)
+    return None if stored is None else Report.from_json(stored)
 
 
 def _root(r: Report) -> str:

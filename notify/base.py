@@ -1,31 +1,36 @@
 """The notifier interface: `Notification` in, `send()` out, `NotifyError` on failure.
 
-A notifier is one module: a transport built from its config section with a
-`name` and `send(notification, committing)`. It raises `NotifyError` for every
-failure (never another exception) and keeps secrets out of the message.
-`committing` is called once, just before the first byte that could deliver the
-message leaves the process: the outbox records there that the delivery is in
-doubt until the channel answers (see `notify/outbox.py`).
+A notifier is one module or folder: its config model (a `ChannelConfig`) and a
+transport class built from it (`NotifierPlugin`: `config_model`, `from_config`,
+`name` and `send(notification, committing)`), registered in `notify.registry`.
+`send` raises `NotifyError` for every failure (never another exception) and keeps
+secrets out of the message. `committing` is called once, just before the request
+that could deliver the message starts: the outbox records there that the
+delivery is in doubt until the channel answers (see `notify/outbox.py`).
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
+from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
+from logvigil.core.timeutil import iso_z, parse_iso
 
 
 class NotifyError(Exception):
     """A delivery failed.
 
     `permanent`: retrying cannot help (401, 404, refused recipient); the channel
-    is marked broken. `in_doubt`: the request left the process but no answer
-    came back, so the channel may have delivered it; the outbox does not resend
-    it (never twice) and reports it as unconfirmed.
+    is marked broken. `in_doubt`: the request may have left the process but no
+    answer came back, so the channel may have delivered it; the outbox does not
+    resend it (never twice) and reports it as unconfirmed. A failure that
+    certainly sent nothing (a connection that could not be made) is not in doubt.
     """
 
     def __init__(
@@ -91,7 +96,7 @@ class Notification:
             "incident_id": self.incident_id,
             "sections": [[s.name, s.value, s.inline] for s in self.sections],
             "markdown": self.markdown,
-            "created_at": None if self.created_at is None else self.created_at.isoformat(),
+            "created_at": None if self.created_at is None else iso_z(self.created_at),
             "attachment_name": self.attachment_name,
             "tags": list(self.tags),
         }
@@ -108,7 +113,7 @@ class Notification:
             incident_id=obj.get("incident_id"),
             sections=tuple(Section(n, v, bool(i)) for n, v, i in obj.get("sections", [])),
             markdown=obj.get("markdown", ""),
-            created_at=None if created is None else datetime.fromisoformat(created),
+            created_at=None if created is None else parse_iso(created),
             attachment_name=obj.get("attachment_name", "report.md"),
             tags=tuple(obj.get("tags", ())),
         )
@@ -132,6 +137,33 @@ class Notifier(Protocol):
         ...
 
 
+class ChannelConfig(Strict):
+    """A notifier's configuration: the section `notify.<channel>` of the config file.
+
+    The channel is configured when its section is present. A `flat` config is not
+    a section: its fields are keys of `notify:` itself (the console's `console:
+    true` and `console_file:`), and `enabled` says whether it delivers.
+    """
+
+    flat: ClassVar[bool] = False
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the channel delivers; a present section does."""
+        return True
+
+
+class NotifierPlugin(Notifier, Protocol):
+    """What `notify.registry.NOTIFIERS` holds: a notifier class and its config model."""
+
+    config_model: ClassVar[type[ChannelConfig]]
+
+    @classmethod
+    def from_config(cls, config: ChannelConfig) -> Self:
+        """The notifier of `config` (an instance of `config_model`)."""
+        ...
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """`text` with every secret (and its URL path, for webhook URLs) replaced by `***`."""
     for secret in secrets:
@@ -144,3 +176,11 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
                 if len(part) >= 16:
                     text = text.replace(part, "***")
     return text
+
+
+def describe_error(exc: BaseException) -> str:
+    """A network or protocol error in a few words: `timed out`, or `TypeName: message`."""
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,24 +1,24 @@
-"""The `notify:` section: the channels (console, Discord, e-mail) and what gets sent
-where (routes, quiet hours, rate limits, the digest); see docs/notifications.md.
+"""The `notify:` section: the channels and what gets sent where (routes, quiet hours,
+rate limits, the digest); see docs/notifications.md.
 
-`NotifyPolicy` holds the policy fields `notify.policy` decides on; `NotifyConfig` is
-the whole section. Channel names are the keys of `notify.NOTIFIERS`.
+`NotifyPolicy` holds the policy fields `notify.policy` decides on. `NotifyConfig`
+is the whole section: the policy plus the config of every notifier in
+`notify.registry.NOTIFIERS` (`notify.discord`, `notify.email`, and the console's
+`console` / `console_file`), each owned by its notifier.
 """
 
 from __future__ import annotations
 
-import os
-import ssl
 from datetime import time
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import Field, create_model, field_validator
 
 from logvigil.core.configbase import Strict
+from notify.base import ChannelConfig
+from notify.registry import NOTIFIERS, ChannelName
 
-ChannelName = Literal["console", "discord", "email"]
 #: A severity in a route: its lower-case name.
 SeverityLabel = Literal[
     "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"
@@ -96,116 +96,50 @@ class DigestConfig(Strict):
     _zone = field_validator("timezone")(_check_zone)
 
 
-class CAFileError(ValueError):
-    """`ca_file` cannot be used; the message names the file (absolute path) and why."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        super().__init__(f"the CA file {os.path.abspath(path)} {reason}")
-
-
-def tls_client_context(ca_file: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
-    """A client context that verifies the server's certificate and host name.
-
-    It trusts the CAs of the PEM bundle `ca_file` instead of the system's store
-    (as `ssl.create_default_context(cafile=...)` does), or the system's store
-    without one. Raises CAFileError when the file is missing, unreadable or
-    holds no PEM certificate.
-    """
-    if ca_file is None:
-        return ssl.create_default_context()
-    try:
-        return ssl.create_default_context(cafile=os.fspath(ca_file))
-    except FileNotFoundError:
-        raise CAFileError(ca_file, "does not exist") from None
-    except ssl.SSLError as exc:
-        what = (
-            "no -----BEGIN CERTIFICATE----- block"
-            if exc.reason == "NO_CERTIFICATE_OR_CRL_FOUND"
-            else "a certificate block that cannot be parsed"
-        )
-        raise CAFileError(ca_file, f"is not a PEM bundle of CA certificates ({what})") from None
-    except OSError as exc:
-        raise CAFileError(ca_file, f"cannot be read: {exc.strerror or exc}") from None
-
-
-class EmailConfig(Strict):
-    """The `notify.email` section: one SMTP server, a sender and its recipients.
-
-    The server's certificate is always verified (STARTTLS and TLS); nothing
-    turns that off. `ca_file` is a PEM bundle of the CAs to trust instead of
-    the system's store, for a mail server with a certificate of an internal CA.
-    It is read when the config is loaded (a missing or invalid file is a config
-    error) and again for each delivery.
-    """
-
-    host: str
-    port: Annotated[int, Field(gt=0, lt=65536)] = 587
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    user: str | None = None
-    password: SecretStr | None = None
-    sender: str = Field(alias="from")
-    to: Annotated[list[str], Field(min_length=1)]
-    ca_file: Path | None = Field(
-        default=None,
-        description="PEM bundle of the CAs that sign the server's certificate; "
-        "default: the system's store",
-    )
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_pem(cls, v: Path | None) -> Path | None:
-        if v is not None:
-            # CAFileError is a ValueError: pydantic reports it at notify.email.ca_file.
-            # Its message names the whole absolute path (the `got:` of a config error is cut).
-            tls_client_context(v)
-        return v
-
-
 class NotifyPolicy(Strict):
-    """Everything `notify.policy` decides on, in one value."""
+    """Everything `notify.policy` decides on, in one value (a `NotifyConfig` is one)."""
 
     routes: list[RouteConfig] = Field(default_factory=list)
     quiet_hours: dict[ChannelName, QuietHoursConfig] = Field(default_factory=dict)
     rate_limit: dict[ChannelName, RateLimitConfig] = Field(default_factory=dict)
     digest: DigestConfig = Field(default_factory=DigestConfig)
 
-    @classmethod
-    def of(cls, notify_config: Any) -> NotifyPolicy:
-        """The policy fields of `NotifyConfig` (defaults for any not mounted yet)."""
-        if isinstance(notify_config, NotifyPolicy):
-            return notify_config
-        values = {
-            name: getattr(notify_config, name)
-            for name in ("routes", "quiet_hours", "rate_limit", "digest")
-            if getattr(notify_config, name, None) is not None
-        }
-        return cls.model_validate(_plain(values))
+
+def channel_fields() -> dict[str, Any]:
+    """The keys every registered notifier adds to `notify:`: `<channel>: <its config> |
+    None` (absent: not configured), or the fields of a flat config (`console`,
+    `console_file`)."""
+    fields: dict[str, Any] = {}
+    for name, notifier in NOTIFIERS.items():
+        model = notifier.config_model
+        if model.flat:
+            fields.update({key: (f.annotation, f) for key, f in model.model_fields.items()})
+        else:
+            fields[name] = (model | None, None)
+    return fields
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, BaseModel):
-        return v.model_dump()
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
+#: The channels' part of the `notify:` section, built from the registry.
+NotifyChannels = create_model(  # type: ignore[call-overload]
+    "NotifyChannels",
+    __base__=Strict,
+    __doc__="The config of every registered notifier.",
+    **channel_fields(),
+)
 
 
-class DiscordConfig(Strict):
-    """The `notify.discord` section: one webhook (its URL is the secret)."""
+class NotifyConfig(NotifyPolicy, NotifyChannels):  # type: ignore[misc, valid-type]
+    """The `notify:` section: every notifier's config, then the delivery policy.
 
-    webhook_url: SecretStr
+    Pydantic takes the fields of the last base first, so config errors list the
+    channels' keys before the policy's, as they always did.
+    """
 
-
-class NotifyConfig(Strict):
-    """Channels (console, Discord, email) and the delivery policy (see docs/notifications.md)."""
-
-    console: bool = True
-    console_file: Path | None = None
-    discord: DiscordConfig | None = None
-    email: EmailConfig | None = None
-    routes: list[RouteConfig] = Field(default_factory=list)
-    quiet_hours: dict[ChannelName, QuietHoursConfig] = Field(default_factory=dict)
-    rate_limit: dict[ChannelName, RateLimitConfig] = Field(default_factory=dict)
-    digest: DigestConfig = Field(default_factory=DigestConfig)
+    def channel_config(self, name: ChannelName) -> ChannelConfig | None:
+        """Channel `name`'s config: None when its section is absent; a flat config is
+        always there (see its `enabled`)."""
+        model = NOTIFIERS[name].config_model
+        values = dict(self)
+        if model.flat:
+            return model.model_validate({key: values[key] for key in model.model_fields})
+        return values[name]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from detector.incidents.model import Incident
+from investigate.model import Report, confidence_label
+from investigate.report_md import render_markdown
 from notify.base import Notification, NotificationKind, Section
-
-if TYPE_CHECKING:
-    from investigate.model import Report
 
 #: Findings listed as evidence in an "opened" message.
 MAX_EVIDENCE = 8
@@ -84,8 +82,7 @@ def report_ready(incident: Incident | None, report: Report, now: datetime) -> No
     else:
         where = " on ".join(x for x in (rc.service, rc.host) if x)
         root = f"{where}: {rc.summary}" if where else rc.summary
-        label = "high" if rc.confidence >= 0.75 else "medium" if rc.confidence >= 0.5 else "low"
-        confidence = f"{label} ({rc.confidence:.2f})"
+        confidence = f"{confidence_label(rc.confidence)} ({rc.confidence:.2f})"
     blast = [f"{i.service} ({i.status})" for i in report.impact]
     if not blast and incident is not None:
         blast = list(incident.blast_radius)
@@ -94,11 +91,7 @@ def report_ready(incident: Incident | None, report: Report, now: datetime) -> No
         where = " on ".join(x for x in (ev.service, ev.host) if x)
         sample = ev.samples[0] if ev.samples else (ev.template or ev.note)
         evidence.append(f"{ev.id} {where}: {sample}".strip())
-    markdown = report.report_md
-    if not markdown:
-        from investigate.report_md import render_markdown
-
-        markdown = render_markdown(report)
+    markdown = report.report_md or render_markdown(report)
     severity = incident.severity if incident is not None else None
     return Notification(
         kind=NotificationKind.REPORT,

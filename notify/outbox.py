@@ -4,14 +4,14 @@ Row life (`OutboxStatus`):
 
     pending ──claim──► sending ──committing()──► posting ──answer──► sent
        ▲                  │                         │
-       └── transient ◄────┘ (nothing left yet)      ├── transient answer (429, 5xx) ─► pending
+       └── transient ◄────┘ (nothing left yet)      ├── transient (429, 5xx, refused) ─► pending
                                                     ├── permanent answer (401/404) ──► failed
                                                     └── no answer (crash, timeout) ──► unconfirmed
 
 A row is claimed with a conditional UPDATE (`status = pending AND
 next_attempt_at <= now`), so several senders never take the same row. Just
-before the notifier lets the first byte of the message leave the process
-(after the TCP/TLS connection is up), the row is committed as `posting`.
+before the notifier starts the request that carries the message (for e-mail,
+once the SMTP session is up and logged in), the row is committed as `posting`.
 
 The guarantee, precisely:
 
@@ -20,7 +20,7 @@ The guarantee, precisely:
   resent but becomes `unconfirmed` (Discord's webhooks have no idempotency key
   and cannot be asked whether a message arrived), and `channel_status` reports it;
 - a row is delivered at least once unless it becomes `unconfirmed` (the
-  request left whole and neither an answer nor the process survived) or fails
+  request had started and neither an answer nor the process survived) or fails
   for good (a permanent answer, or `GIVE_UP_AFTER` of transient failures:
   24 hours, far beyond a 30-minute outage);
 - a failure of a channel or of the notifier code never raises out of `drain`.
@@ -32,13 +32,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Row, func, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from logvigil.core.timeutil import utc, wall_clock
 from logvigil.store.schema import ChannelState, OutboxRow
 from logvigil.store.upsert import upsert
 from notify.base import Notification, Notifier, NotifyError
@@ -136,7 +137,7 @@ def exists(conn: Connection, key: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class DeliveryOutcome:
     """What happened to one row in a drain."""
 
     row_id: int
@@ -147,7 +148,7 @@ class Outcome:
 
 @dataclass
 class DrainResult:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[DeliveryOutcome] = field(default_factory=list)
     recovered: int = 0
     unconfirmed_after_crash: int = 0
     #: When the earliest still-pending row is due (None when none is).
@@ -201,7 +202,7 @@ class Sender:
     ) -> None:
         self.engine = engine
         self.notifiers = dict(notifiers)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or wall_clock
         self.lease = lease
         self.batch = batch
 
@@ -280,7 +281,7 @@ class Sender:
                 result.unconfirmed_after_crash,
             )
 
-    def _deliver(self, row_id: int, channel: str, now: datetime) -> Outcome | None:
+    def _deliver(self, row_id: int, channel: str, now: datetime) -> DeliveryOutcome | None:
         c = outbox_t.c
         with self.engine.begin() as conn:
             claimed = conn.execute(
@@ -329,7 +330,9 @@ class Sender:
             return self._failed(row, err, now, posted=phase["posting"])
         return self._finish(row, OutboxStatus.SENT, now, receipt=receipt)
 
-    def _failed(self, row: Any, exc: NotifyError, now: datetime, *, posted: bool) -> Outcome:
+    def _failed(
+        self, row: Row[Any], exc: NotifyError, now: datetime, *, posted: bool
+    ) -> DeliveryOutcome:
         if exc.in_doubt and posted:
             log.warning("%s notification %d unconfirmed: %s", row.channel, row.id, exc.message)
             return self._finish(row, OutboxStatus.UNCONFIRMED, now, error=exc.message)
@@ -360,7 +363,7 @@ class Sender:
 
     def _finish(
         self,
-        row: Any,
+        row: Row[Any],
         status: OutboxStatus,
         now: datetime,
         *,
@@ -368,7 +371,7 @@ class Sender:
         receipt: str | None = None,
         next_attempt_at: datetime | None = None,
         broken: bool = False,
-    ) -> Outcome:
+    ) -> DeliveryOutcome:
         c = outbox_t.c
         values: dict[str, Any] = {
             "status": status.value,
@@ -398,7 +401,7 @@ class Sender:
                 ).scalar()
                 if state:
                     mark_ok(conn, row.channel, now)
-        return Outcome(row.id, row.channel, status, error)
+        return DeliveryOutcome(row.id, row.channel, status, error)
 
     # -- until done --------------------------------------------------------------------------
 
@@ -408,7 +411,7 @@ class Sender:
         *,
         deadline: timedelta = timedelta(minutes=2),
         sleep: Callable[[float], None] = time.sleep,
-    ) -> dict[int, Outcome]:
+    ) -> dict[int, DeliveryOutcome]:
         """Drain the rows `ids` until each is final or `deadline` passes (for CLI commands).
 
         Waits in-process for a 429's `retry_after` or a backoff while the
@@ -417,7 +420,7 @@ class Sender:
         """
         ids = list(ids)
         start = self.clock()
-        last: dict[int, Outcome] = {}
+        last: dict[int, DeliveryOutcome] = {}
         while True:
             now = self.clock()
             result = self.drain(now, only_ids=[i for i in ids if i not in _final(last)])
@@ -440,7 +443,7 @@ class Sender:
                 sleep(min(wait, deadline.total_seconds()))
 
 
-def _final(outcomes: Mapping[int, Outcome]) -> set[int]:
+def _final(outcomes: Mapping[int, DeliveryOutcome]) -> set[int]:
     return {i for i, o in outcomes.items() if o.status.final}
 
 
@@ -472,7 +475,7 @@ def channel_status(conn: Connection, channels: Iterable[str] = ()) -> list[Chann
         select(outbox_t.c.channel, func.max(outbox_t.c.sent_at)).group_by(outbox_t.c.channel)
     ):
         if at is not None:
-            last_sent[ch] = at if at.tzinfo else at.replace(tzinfo=UTC)
+            last_sent[ch] = utc(at)
     states = {r.channel: r for r in conn.execute(select(channels_t))}
     names = sorted(set(channels) | set(counts) | set(states))
     out = []

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from detector.incidents.model import Incident
 from logvigil.core.events import Severity
 from notify.config import NotifyPolicy, QuietHoursConfig, RateLimitConfig, RouteConfig
+from notify.registry import ChannelName
 
 #: Without routes, every configured channel gets incidents of this severity or worse.
 DEFAULT_MIN_SEVERITY = Severity.WARNING
@@ -45,8 +46,10 @@ class Silence:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    channel: str
+class DeliveryDecision:
+    """Whether a per-incident message goes out on `channel`; if not, why (`detail`)."""
+
+    channel: ChannelName
     reason: Reason
     detail: str = ""
 
@@ -62,8 +65,8 @@ def _match(pattern: str | None, names: Iterable[str]) -> bool:
 
 
 def route(
-    incident: Incident, routes: Sequence[RouteConfig], configured: Iterable[str]
-) -> list[str]:
+    incident: Incident, routes: Sequence[RouteConfig], configured: Iterable[ChannelName]
+) -> list[ChannelName]:
     """The channels an incident goes to: the first matching route's, else all configured
     channels when the incident is at least `DEFAULT_MIN_SEVERITY`. Only configured
     channels are returned, in the order given."""
@@ -135,40 +138,40 @@ def rate_window(limit: RateLimitConfig) -> timedelta:
 
 def decide(
     incident: Incident,
-    channel: str,
+    channel: ChannelName,
     now: datetime,
     policy: NotifyPolicy,
     *,
     silence: Silence | None,
     sent_in_window: int,
-) -> Decision:
+) -> DeliveryDecision:
     """Whether a per-incident message goes out on `channel` now, and if not, why.
 
     Order: a silence wins; quiet hours fold all but `bypass_severity` and worse;
     then the channel's rate limit. Folded messages are listed in the next digest.
     """
     if silence is not None:
-        return Decision(channel, Reason.SILENCED, f"silence {silence.id}: {silence.reason}")
-    quiet = policy.quiet_hours.get(channel)  # type: ignore[call-overload]
+        return DeliveryDecision(channel, Reason.SILENCED, f"silence {silence.id}: {silence.reason}")
+    quiet = policy.quiet_hours.get(channel)
     if (
         quiet is not None
         and in_quiet_hours(now, quiet)
         and incident.severity < Severity.parse(quiet.bypass_severity)
     ):
-        return Decision(
+        return DeliveryDecision(
             channel,
             Reason.QUIET_HOURS,
             f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M} {quiet.timezone}",
         )
-    limit = policy.rate_limit.get(channel)  # type: ignore[call-overload]
+    limit = policy.rate_limit.get(channel)
     if over_rate_limit(sent_in_window, limit):
         assert limit is not None
-        return Decision(
+        return DeliveryDecision(
             channel,
             Reason.RATE_LIMITED,
             f"rate limit {limit.max_messages} per {limit.per_minutes} min",
         )
-    return Decision(channel, Reason.SEND)
+    return DeliveryDecision(channel, Reason.SEND)
 
 
 def digest_period(now: datetime, at: time, timezone: str) -> tuple[datetime, datetime]:

@@ -19,20 +19,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from detector.incidents import repository as repo
 from detector.incidents.manager import ChangeKind, IncidentChange
 from detector.incidents.model import Incident
-from notify import build_notifiers, configured_channels
+from investigate.model import Report
 from notify import silences as silences_db
 from notify.base import Notification, NotificationKind, Notifier, NotifyError
-from notify.config import NotifyPolicy
+from notify.channels import build_notifiers, configured_channels
+from notify.config import NotifyConfig, NotifyPolicy
 from notify.digest import build_digest, period_incidents
 from notify.messages import incident_opened, incident_resolved, report_ready, test_message
 from notify.outbox import (
@@ -44,10 +45,17 @@ from notify.outbox import (
     mark_ok,
     outbox_t,
 )
-from notify.policy import Decision, Reason, decide, digest_period, rate_window, route, silenced_by
-
-if TYPE_CHECKING:
-    from investigate.model import Report
+from notify.policy import (
+    DeliveryDecision,
+    Reason,
+    Silence,
+    decide,
+    digest_period,
+    rate_window,
+    route,
+    silenced_by,
+)
+from notify.registry import ChannelName
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,7 @@ def _key(kind: str, incident_id: int, channel: str) -> str:
     return f"{kind}:{incident_id}:{channel}"
 
 
-def _sent_in_window(conn: Connection, channel: str, since: datetime) -> int:
+def _sent_in_window(conn: Connection, channel: ChannelName, since: datetime) -> int:
     c = outbox_t.c
     return conn.execute(
         select(func.count()).where(
@@ -87,7 +95,7 @@ def _status_of(conn: Connection, key: str) -> OutboxStatus | None:
 def _enqueue_decided(
     conn: Connection,
     n: Notification,
-    decision: Decision,
+    decision: DeliveryDecision,
     key: str,
     now: datetime,
 ) -> bool:
@@ -108,12 +116,12 @@ def _enqueue_decided(
 def _decide_for(
     conn: Connection,
     incident: Incident,
-    channel: str,
+    channel: ChannelName,
     now: datetime,
     policy: NotifyPolicy,
-    silences: Sequence[Any],
-) -> Decision:
-    limit = policy.rate_limit.get(channel)  # type: ignore[call-overload]
+    silences: Sequence[Silence],
+) -> DeliveryDecision:
+    limit = policy.rate_limit.get(channel)
     sent = _sent_in_window(conn, channel, now - rate_window(limit)) if limit else 0
     return decide(
         incident,
@@ -125,11 +133,19 @@ def _decide_for(
     )
 
 
+def _not_on_its_own(channel: ChannelName, opened: OutboxStatus) -> DeliveryDecision:
+    """A message that follows an opening that was folded or silenced: so is it."""
+    return DeliveryDecision(
+        channel,
+        Reason.SILENCED if opened is OutboxStatus.SILENCED else Reason.QUIET_HOURS,
+        "the opening message was not sent on its own",
+    )
+
+
 def enqueue_changes(
-    conn: Connection, changes: Iterable[IncidentChange], now: datetime, notify_config: Any
+    conn: Connection, changes: Iterable[IncidentChange], now: datetime, notify_config: NotifyConfig
 ) -> int:
     """Enqueue (or record as folded) the messages of `changes`; returns rows inserted."""
-    policy = NotifyPolicy.of(notify_config)
     channels = configured_channels(notify_config)
     active_silences = silences_db.active(conn, now)
     inserted = 0
@@ -137,28 +153,23 @@ def enqueue_changes(
         inc = change.incident
         if change.kind is ChangeKind.OPENED:
             n = incident_opened(inc, now)
-            for ch in route(inc, policy.routes, channels):
-                d = _decide_for(conn, inc, ch, now, policy, active_silences)
+            for ch in route(inc, notify_config.routes, channels):
+                d = _decide_for(conn, inc, ch, now, notify_config, active_silences)
                 inserted += _enqueue_decided(conn, n, d, _key("opened", inc.id, ch), now)
         elif change.kind is ChangeKind.RESOLVED:
             n = incident_resolved(inc, now)
-            for ch in route(inc, policy.routes, channels):
+            for ch in route(inc, notify_config.routes, channels):
                 opened = _status_of(conn, _key("opened", inc.id, ch))
                 if opened in (OutboxStatus.FOLDED, OutboxStatus.SILENCED):
-                    # Its opening was not sent on its own: neither is its end.
-                    d = Decision(
-                        ch,
-                        Reason.SILENCED if opened is OutboxStatus.SILENCED else Reason.QUIET_HOURS,
-                        "the opening message was not sent on its own",
-                    )
+                    d = _not_on_its_own(ch, opened)
                 else:
-                    d = _decide_for(conn, inc, ch, now, policy, active_silences)
+                    d = _decide_for(conn, inc, ch, now, notify_config, active_silences)
                 inserted += _enqueue_decided(conn, n, d, _key("resolved", inc.id, ch), now)
     return inserted
 
 
 def on_incident_changes(
-    engine: Engine, changes: Sequence[IncidentChange], now: datetime, notify_config: Any
+    engine: Engine, changes: Sequence[IncidentChange], now: datetime, notify_config: NotifyConfig
 ) -> int:
     """Call after each tick. Returns rows enqueued; never raises (errors are logged)."""
     if not changes:
@@ -172,7 +183,7 @@ def on_incident_changes(
 
 
 def on_report(
-    engine: Engine, incident_id: int, report: Report, now: datetime, notify_config: Any
+    engine: Engine, incident_id: int, report: Report, now: datetime, notify_config: NotifyConfig
 ) -> int:
     """Enqueue "report ready" on the channels that were told about the incident (or that
     would be now). Returns rows enqueued; never raises."""
@@ -180,23 +191,18 @@ def on_report(
         with engine.begin() as conn:
             incident = repo.load(conn, incident_id)
             n = report_ready(incident, report, now)
-            policy = NotifyPolicy.of(notify_config)
             channels = configured_channels(notify_config)
-            targets = route(incident, policy.routes, channels) if incident else channels
+            targets = route(incident, notify_config.routes, channels) if incident else channels
             silences = silences_db.active(conn, now)
             inserted = 0
             for ch in targets:
                 opened = _status_of(conn, _key("opened", incident_id, ch))
                 if opened in (OutboxStatus.FOLDED, OutboxStatus.SILENCED):
-                    d = Decision(
-                        ch,
-                        Reason.SILENCED if opened is OutboxStatus.SILENCED else Reason.QUIET_HOURS,
-                        "the opening message was not sent on its own",
-                    )
+                    d = _not_on_its_own(ch, opened)
                 elif opened is None and incident is not None:
-                    d = _decide_for(conn, incident, ch, now, policy, silences)
+                    d = _decide_for(conn, incident, ch, now, notify_config, silences)
                 else:
-                    d = Decision(ch, Reason.SEND)
+                    d = DeliveryDecision(ch, Reason.SEND)
                 inserted += _enqueue_decided(conn, n, d, _key("report", incident_id, ch), now)
             return inserted
     except Exception:
@@ -204,22 +210,19 @@ def on_report(
         return 0
 
 
-def maybe_enqueue_digest(engine: Engine, now: datetime, notify_config: Any) -> int:
+def maybe_enqueue_digest(engine: Engine, now: datetime, notify_config: NotifyConfig) -> int:
     """Enqueue the digest of the period that ended last, once; nothing on a clean period.
 
     Cheap to call every tick: once a period's digest is in the outbox this is
     one indexed lookup. Returns rows enqueued; never raises.
     """
-    policy = NotifyPolicy.of(notify_config)
-    cfg = policy.digest
+    cfg = notify_config.digest
     if not cfg.enabled:
         return 0
-    channels = [
-        c
-        for c in (cfg.channels or configured_channels(notify_config))
-        if c in configured_channels(notify_config)
-    ]
+    configured = configured_channels(notify_config)
+    channels = [c for c in (cfg.channels or configured) if c in configured]
     start, end = digest_period(now, cfg.at, cfg.timezone)
+    # The key keeps `isoformat()` (+00:00): keys already in the outbox must still match.
     keys = {ch: f"digest:{end.isoformat()}:{ch}" for ch in channels}
     try:
         with engine.begin() as conn:
@@ -276,20 +279,21 @@ class DeliveryResult:
 def post_incident(
     engine: Engine,
     incident_id: int,
-    notify_config: Any,
+    notify_config: NotifyConfig,
     now: datetime,
     *,
     notifiers: Mapping[str, Notifier] | None = None,
     clock: Callable[[], datetime] | None = None,
     deadline: timedelta = timedelta(minutes=2),
+    sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryResult:
     """Post incident `incident_id`'s stored report to every configured channel, now.
 
     An explicit operator action: silences, quiet hours and rate limits do not
     apply. Posting the same report again is a no-op that reports success
-    (idempotency key: incident, channel and a hash of the report). Waits for a
-    429 or a backoff up to `deadline`; a row still pending then stays in the
-    outbox for the daemon and counts as not delivered.
+    (idempotency key: incident, channel and a hash of the report). Waits (with
+    `sleep`) for a 429 or a backoff up to `deadline`; a row still pending then
+    stays in the outbox for the daemon and counts as not delivered.
     """
     with engine.connect() as conn:
         incident = repo.load(conn, incident_id)
@@ -304,8 +308,6 @@ def post_incident(
             error=f"incident {incident_id} has no report yet: run "
             f"`investigate --incident {incident_id}` first",
         )
-    from investigate.model import Report
-
     report = Report.from_json(row.report)
     n = report_ready(incident, report, now)
     digest = hashlib.sha256(n.markdown.encode()).hexdigest()[:16]
@@ -320,14 +322,12 @@ def post_incident(
             ).scalar_one()
             ids[row_id] = ch
     sender = Sender(engine, notifiers, clock or _clock_from(now))
-    sender.deliver(ids, deadline=deadline)
+    sender.deliver(ids, deadline=deadline, sleep=sleep)
     return DeliveryResult(tuple(_row_result(engine, row_id, ch) for row_id, ch in ids.items()))
 
 
 def _clock_from(now: datetime) -> Callable[[], datetime]:
     """A clock that starts at `now` and advances with the monotonic clock."""
-    import time
-
     start = time.monotonic()
     return lambda: now + timedelta(seconds=time.monotonic() - start)
 
@@ -355,7 +355,7 @@ def _row_result(engine: Engine, row_id: int, channel: str) -> ChannelResult:
 
 
 def send_test(
-    notify_config: Any,
+    notify_config: NotifyConfig,
     now: datetime,
     *,
     engine: Engine | None = None,
@@ -368,8 +368,6 @@ def send_test(
     `TEST_RETRY_AFTER_MAX` seconds. With `engine`, a success clears the
     channel's broken mark and a permanent failure sets it.
     """
-    import time
-
     sleep = sleep or time.sleep
     notifiers = dict(notifiers) if notifiers is not None else build_notifiers(notify_config)
     n = test_message(now)

@@ -16,6 +16,7 @@ from pydantic import Field, create_model
 from detector.detectors._common import DEFAULT_LEARNING_HOURS
 from detector.detectors.base import Detector
 from detector.detectors.error_spike import ErrorSpike
+from detector.detectors.host_unreachable import HostUnreachable
 from detector.detectors.new_template import NewTemplate
 from detector.detectors.primitive import PrimitiveDetector
 from detector.detectors.silence import SilenceDetector
@@ -27,6 +28,7 @@ DETECTORS: dict[str, type[Detector]] = {
     NewTemplate.name: NewTemplate,
     SilenceDetector.name: SilenceDetector,
     PrimitiveDetector.name: PrimitiveDetector,
+    HostUnreachable.name: HostUnreachable,
 }
 
 #: Hours a service is observed before its spikes and new templates count; a detector's

@@ -1,4 +1,4 @@
-"""Helpers shared by the detectors: minute arithmetic, state reading, summaries.
+"""Helpers shared by the detectors: minute arithmetic, state reading, summaries, powers.
 
 Private: the detectors' public shape is `base.py`. Times inside persisted
 state are *epoch minutes* (whole minutes since 1970-01-01 UTC, an int): small
@@ -11,6 +11,9 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 #: Hours of observation before a service's spikes and new templates count.
 DEFAULT_LEARNING_HOURS = 24.0
@@ -31,6 +34,20 @@ def to_minute(ts: datetime) -> int:
             _EPOCH_MINUTE_CACHE.clear()
         _EPOCH_MINUTE_CACHE[ts] = m
     return m
+
+
+def powers(base: float, exponents: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Return `base ** e` for each int `e` of `exponents`, each bit for bit what Python's
+    float `**` gives.
+
+    numpy's vectorised `power` may differ from the C library's `pow` in the last bit
+    (SIMD builds), and an EWMA carries such a bit into its persisted state; a tick holds
+    few distinct exponents (gaps in minutes), so each distinct one goes through Python
+    once.
+    """
+    distinct, where = np.unique(exponents, return_inverse=True)
+    table = np.array([base**e for e in distinct.tolist()], dtype=np.float64)
+    return table[where]
 
 
 def from_minute(minute: int) -> datetime:

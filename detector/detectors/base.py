@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.store.source_health import SourceHealthRecord
 
 #: A detector's state: key (a service, a host, "" for global) -> a JSON-able dict.
 State = Mapping[str, Mapping[str, Any]]
@@ -53,8 +54,11 @@ class Window:
     `rows`: every per-minute count in the window. `templates`: the text of every
     template in `rows`. `new_pairs`: (service, template id) pairs whose first
     sighting in that service falls inside the window, with that first time.
-    `services`: the inventory's services (may be empty). Nothing here grows with
-    raw log volume: it is bounded by active (minute, host, service, template).
+    `services`: the inventory's services (may be empty). `sources`: the health every
+    ingesting process last recorded for its sources (stale ones included: whether a
+    record still counts at `now` is the detector's to decide). Nothing here grows with
+    raw log volume: it is bounded by active (minute, host, service, template) and by
+    the configured sources.
     """
 
     start: datetime
@@ -65,6 +69,7 @@ class Window:
         default_factory=lambda: MappingProxyType({})
     )
     services: Mapping[str, ServiceInfo] = field(default_factory=lambda: MappingProxyType({}))
+    sources: tuple[SourceHealthRecord, ...] = ()
 
     def minutes(self) -> list[datetime]:
         """Every minute of the window, in order (also those without any line)."""

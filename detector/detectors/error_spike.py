@@ -18,6 +18,12 @@ baseline with the threshold instead of its count (winsorised), so one burst
 of a million errors does not blind the detector for hours while a lasting
 change of level is still learnt.
 
+A window's services are folded together: numpy arrays hold one baseline per
+service, and each step folds the next minute of every service that has one
+(`ErrorSpike._fold`). Each service's arithmetic keeps the order of operations of
+a fold of that service alone, and `powers` matches Python's `**`, so the floats
+(and the persisted state) are bit for bit those of a one-service-at-a-time fold.
+
 Dedup: a spike fires once when it starts; it ends after `rearm_minutes`
 minutes without an anomalous minute, and only then can a new one fire.
 
@@ -30,9 +36,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 
 from detector.detectors._common import (
@@ -42,6 +51,7 @@ from detector.detectors._common import (
     is_amount,
     is_minute,
     one_host,
+    powers,
     to_minute,
     versioned,
 )
@@ -69,42 +79,48 @@ class ErrorSpikeConfig(Strict):
     learning_period_hours: Annotated[float | None, Field(ge=0, le=24 * 365)] = None
 
 
-class _Baseline:
-    """A service's mutable state while one window is evaluated."""
+#: A service's errors in one minute: the count, and the count per host and per template.
+_Cell = list[Any]
 
-    __slots__ = ("a", "m", "o", "q", "s", "t")
+#: `o` and `a` of a baseline without a current spike (any minute is more than
+#: `rearm_minutes` after it).
+_NO_SPIKE = -(1 << 40)
 
-    def __init__(self, s: int) -> None:
-        self.s = s
-        self.t = s - 1
-        self.m = 0.0
-        self.q = 0.0
-        self.o: int | None = None
-        self.a: int | None = None
 
-    @classmethod
-    def load(cls, raw: Mapping[str, Any]) -> _Baseline | None:
-        """Return the baseline in `raw`, or None when any field is malformed."""
-        s, t, m, q = raw.get("s"), raw.get("t", None), raw.get("m", 0.0), raw.get("q", 0.0)
-        o, a = raw.get("o"), raw.get("a")
-        if not is_minute(s) or not is_amount(m) or not is_amount(q):
-            return None
-        if t is not None and not is_minute(t):
-            return None
-        if (o is None) != (a is None) or (o is not None and not (is_minute(o) and is_minute(a))):
-            return None
-        b = cls(s)
-        b.t = t if t is not None else s - 1
-        b.m, b.q, b.o, b.a = float(m), float(q), o, a
-        return b
+def _load(raw: Mapping[str, Any]) -> tuple[int, int, float, float, int, int] | None:
+    """Return the `(s, t, m, q, o, a)` of the baseline in `raw` (`o` and `a` are
+    `_NO_SPIKE` without a spike), or None when any field is malformed."""
+    s, t, m, q = raw.get("s"), raw.get("t", None), raw.get("m", 0.0), raw.get("q", 0.0)
+    o, a = raw.get("o"), raw.get("a")
+    if not is_minute(s) or not is_amount(m) or not is_amount(q):
+        return None
+    if t is not None and not is_minute(t):
+        return None
+    if o is None and a is None:
+        o = a = _NO_SPIKE
+    elif o is None or a is None or not (is_minute(o) and is_minute(a)):
+        return None
+    return s, t if t is not None else s - 1, float(m), float(q), o, a
 
-    def dump(self, version: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"v": version, "s": self.s}
-        if self.t >= self.s:
-            out.update(t=self.t, m=self.m, q=self.q)
-        if self.o is not None:
-            out.update(o=self.o, a=self.a)
-        return out
+
+@dataclass(slots=True)
+class _Folds:
+    """The services with minutes to fold into their baselines, as columns.
+
+    Per service: `minutes` (sorted, after its `t`) index `errors`; `out` is its new
+    state, which `ErrorSpike._fold` completes; `s` ... `a` are its baseline's fields.
+    """
+
+    svc: list[str] = field(default_factory=list)
+    minutes: list[list[int]] = field(default_factory=list)
+    errors: list[dict[int, _Cell]] = field(default_factory=list)
+    out: list[dict[str, Any]] = field(default_factory=list)
+    s: list[int] = field(default_factory=list)
+    t: list[int] = field(default_factory=list)
+    m: list[float] = field(default_factory=list)
+    q: list[float] = field(default_factory=list)
+    o: list[int] = field(default_factory=list)
+    a: list[int] = field(default_factory=list)
 
 
 class ErrorSpike:
@@ -121,12 +137,14 @@ class ErrorSpike:
         hours = c.learning_period_hours
         self._learning = round(60 * (DEFAULT_LEARNING_HOURS if hours is None else hours))
 
-    def threshold(self, mean: float, var: float) -> float:
-        """Return the error count at or above which a minute is a spike."""
+    def threshold(
+        self, mean: npt.NDArray[np.float64], var: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Return, per series, the error count at or above which a minute is a spike."""
         k = self.config.k_sigma
-        learned = mean + k * math.sqrt(var)
-        poisson = mean + k * math.sqrt(mean + 0.375) + k * k / 4
-        return max(learned, poisson, float(self.config.min_count))
+        learned = mean + k * np.sqrt(var)
+        poisson = mean + k * np.sqrt(mean + 0.375) + k * k / 4
+        return np.maximum(np.maximum(learned, poisson), float(self.config.min_count))
 
     def evaluate(
         self, window: Window, state: State, now: datetime
@@ -139,7 +157,7 @@ class ErrorSpike:
         min_sev = self.config.min_severity
 
         # Errors per (service, minute), with the hosts and templates behind them.
-        errors: dict[str, dict[int, list[Any]]] = {}
+        errors: dict[str, dict[int, _Cell]] = {}
         first_row: dict[str, int] = {}
         for r in window.rows:
             svc = r.service
@@ -156,77 +174,110 @@ class ErrorSpike:
             cell[1][r.host] = cell[1].get(r.host, 0) + r.count
             cell[2][r.template_id] = cell[2].get(r.template_id, 0) + r.count
 
-        findings: list[Finding] = []
+        folds = _Folds()
         for svc, start in first_row.items():
             raw = versioned(state, svc, version)
-            baseline = _Baseline.load(raw) if raw is not None else None
-            if baseline is None:
-                # First sight (or unreadable state): learning starts at its first row.
-                baseline = _Baseline(start)
-                changed = True
-            else:
-                changed = False
-            for minute in sorted(errors.get(svc, ())):
-                if minute <= baseline.t:
-                    continue  # already folded in (a window evaluated twice)
-                count, hosts, templates = errors[svc][minute]
-                finding = self._fold(svc, baseline, minute, count, hosts, templates, now)
-                changed = True
-                if finding is not None:
-                    findings.append(finding)
-            if changed:
-                new_state[svc] = baseline.dump(version)
-        return findings, new_state
+            loaded = _load(raw) if raw is not None else None
+            # First sight (or unreadable state): learning starts at its first row.
+            s, t, m, q, o, a = loaded or (start, start - 1, 0.0, 0.0, _NO_SPIKE, _NO_SPIKE)
+            per_min = errors.get(svc)
+            # A minute at or before `t` is already folded in (a window evaluated twice).
+            minutes = sorted(x for x in per_min if x > t) if per_min else None
+            if per_min and minutes:
+                out = new_state[svc] = {"v": version, "s": s}
+                folds.svc.append(svc)
+                folds.minutes.append(minutes)
+                folds.errors.append(per_min)
+                folds.out.append(out)
+                folds.s.append(s)
+                folds.t.append(t)
+                folds.m.append(m)
+                folds.q.append(q)
+                folds.o.append(o)
+                folds.a.append(a)
+            elif loaded is None:
+                new_state[svc] = {"v": version, "s": s}
+        return self._fold(folds, now), new_state
 
-    def _fold(
-        self,
-        svc: str,
-        b: _Baseline,
-        minute: int,
-        count: int,
-        hosts: dict[str, int],
-        templates: dict[int, int],
-        now: datetime,
-    ) -> Finding | None:
-        """Fold one minute with errors into `b`; return a finding when a spike starts."""
-        alpha = self._alpha
-        gap = minute - b.t - 1
-        if gap > 0:  # `gap` minutes without errors, in closed form
-            r = (1.0 - alpha) ** gap
-            b.q = r * b.q + b.m * b.m * r * (1.0 - r)
-            b.m *= r
-        mean, var = b.m, b.q
-        limit = self.threshold(mean, var)
-        anomalous = count >= limit
-        finding = None
-        learned = minute > b.s and minute - b.s >= self._learning
-        if anomalous and learned:
-            if b.o is None or b.a is None or minute - b.a > self.config.rearm_minutes:
-                b.o = minute
-                finding = self._finding(svc, minute, count, mean, var, limit, hosts, templates, now)
-            b.a = minute
-        elif b.a is not None and minute - b.a > self.config.rearm_minutes:
-            b.o = b.a = None
-        x = min(float(count), limit)
-        diff = x - mean
-        incr = alpha * diff
-        b.m = mean + incr
-        b.q = (1.0 - alpha) * (var + diff * incr)
-        b.t = minute
-        return finding
+    def _fold(self, folds: _Folds, now: datetime) -> list[Finding]:
+        """Fold each service's minutes with errors into its baseline, every service at once,
+        one minute of each per step; complete `folds.out`; return the spikes that start,
+        in the order of `folds`, then of minutes."""
+        if not folds.svc:
+            return []
+        alpha, keep = self._alpha, 1.0 - self._alpha
+        rearm = self.config.rearm_minutes
+        steps = max(map(len, folds.minutes))
+        # Longest first (stable), so that the services still folding at step k are a prefix.
+        rank = list(range(len(folds.svc)))
+        if steps > 1:
+            rank.sort(key=lambda i: -len(folds.minutes[i]))
+
+        def ranked(values: list[Any]) -> list[Any]:
+            return values if steps == 1 else [values[i] for i in rank]
+
+        todo, errors = ranked(folds.minutes), ranked(folds.errors)
+        s, t = np.array(ranked(folds.s), np.int64), np.array(ranked(folds.t), np.int64)
+        m, q = np.array(ranked(folds.m), np.float64), np.array(ranked(folds.q), np.float64)
+        o, a = np.array(ranked(folds.o), np.int64), np.array(ranked(folds.a), np.int64)
+        started: list[tuple[int, int, Finding]] = []
+        n = len(todo)
+        for k in range(steps):
+            while len(todo[n - 1]) <= k:
+                n -= 1
+            minutes = [ms[k] for ms in todo[:n]]
+            minute = np.array(minutes, dtype=np.int64)
+            count = np.array(
+                [e[x][0] for e, x in zip(errors[:n], minutes, strict=True)], dtype=np.float64
+            )
+            mean, var = m[:n], q[:n]
+            gap = minute - t[:n] - 1
+            quiet = gap > 0
+            if quiet.any():  # `gap` minutes without errors, in closed form
+                r = powers(keep, gap)
+                var = np.where(quiet, r * var + mean * mean * r * (1.0 - r), var)
+                mean = np.where(quiet, mean * r, mean)
+            limit = self.threshold(mean, var)
+            learned = (minute > s[:n]) & (minute - s[:n] >= self._learning)
+            hit = (count >= limit) & learned
+            rearmed = minute - a[:n] > rearm
+            fire = hit & rearmed
+            ended = ~hit & rearmed
+            for j in np.flatnonzero(fire).tolist():
+                i, at = rank[j], minutes[j]
+                spike = (float(mean[j]), float(var[j]), float(limit[j]))
+                finding = self._finding(folds.svc[i], at, *spike, errors[j][at], now)
+                started.append((i, at, finding))
+            o[:n] = np.where(fire, minute, np.where(ended, _NO_SPIKE, o[:n]))
+            a[:n] = np.where(hit, minute, np.where(ended, _NO_SPIKE, a[:n]))
+            # An anomalous minute is learnt as the threshold (winsorised).
+            diff = np.minimum(count, limit) - mean
+            incr = alpha * diff
+            m[:n] = mean + incr
+            q[:n] = keep * (var + diff * incr)
+            t[:n] = minute
+        for i, tj, mj, qj, oj, aj in zip(
+            rank, t.tolist(), m.tolist(), q.tolist(), o.tolist(), a.tolist(), strict=True
+        ):
+            out = folds.out[i]
+            out["t"], out["m"], out["q"] = tj, mj, qj
+            if oj != _NO_SPIKE:
+                out["o"], out["a"] = oj, aj
+        started.sort(key=lambda item: item[:2])
+        return [f for _, _, f in started]
 
     def _finding(
         self,
         svc: str,
         minute: int,
-        count: int,
         mean: float,
         var: float,
         limit: float,
-        hosts: dict[str, int],
-        templates: dict[int, int],
+        cell: _Cell,
         now: datetime,
     ) -> Finding:
+        """The finding of a spike starting at `minute`, over a baseline of `mean` and `var`."""
+        count, hosts, templates = cell
         sd = math.sqrt(var)
         top = max(templates.items(), key=lambda kv: (kv[1], -kv[0]))[0]
         return Finding(

@@ -1,7 +1,7 @@
-"""The context bundle: what the investigation reads about an incident, bounded in size.
+"""Build the context bundle of an incident: what the investigation reads, bounded in size.
 
-`build_bundle` reads the store (SQLAlchemy Core, the same on the three
-backends) for the incident's window and returns a JSON-able dict:
+`build_bundle` reads the store (`logvigil.store.evidence`) for the incident's
+window and returns a `ContextBundle` (`context.py`):
 
 - `window`: from the first anomaly minus `lead_in_minutes` to `now`; `onset`
   splits it into "before" and "during";
@@ -23,19 +23,31 @@ SQLAlchemy's JSON type writes it): at most `max_bytes`. When the bundle is
 larger, the least valuable parts are trimmed first (extra samples, restarts,
 first-seen templates, template counts, the neighbourhood, lower root
 candidates), then whole sections, and finally finding evidence and the last
-findings. Every cut is counted in `trimmed`.
+findings. Every cut is counted in `trimmed`. The trimming works on the JSON
+form, the one the bound is about.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection
 
+from detector.incidents.context import (
+    BundleFinding,
+    BundleWindow,
+    ContextBundle,
+    FirstSeenTemplate,
+    Neighbourhood,
+    RankedCandidate,
+    RestartLine,
+    RootSection,
+    SampleLine,
+    TemplateActivity,
+)
 from detector.incidents.grouping import finding_services
 from detector.incidents.model import BundleConfig
 from detector.incidents.root import RootRanking
@@ -43,41 +55,18 @@ from detector.incidents.topology import Topology
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.redact import clean_line
-from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
+from logvigil.core.timeutil import floor_minute
+from logvigil.store import evidence
+from logvigil.store.evidence import RESTART_LIKE, RESTART_WORDS
 
-BUNDLE_VERSION = 1
 #: Summaries of findings are cut to this many characters.
 MAX_SUMMARY_CHARS = 500
 #: Evidence of one finding larger than this (JSON bytes) is replaced by a note.
 MAX_EVIDENCE_BYTES = 1024
-#: Rows read per sample query: enough to choose diverse lines, bounded whatever the volume.
-SAMPLE_SCAN_ROWS = 2000
-#: Services whose restarts are reported as seen from systemd.
-INIT_SERVICES = ("systemd", "init")
-#: Lines that mark a (re)start or stop, as systemd writes them.
-RESTART_LIKE = (
-    "%Started %",
-    "%Starting %",
-    "%Stopped %",
-    "%Stopping %",
-    "%Deactivated successfully%",
-    "%Scheduled restart job%",
-    "%Main process exited%",
-    "%Failed with result%",
-)
-_RESTART_RE = re.compile(
-    r"\b(Started|Starting|Stopped|Stopping|Deactivated successfully|Scheduled restart job|"
-    r"Main process exited|Failed with result)\b"
-)
-
-events_t = Event.__table__
-counts_t = MinuteCount.__table__
-service_templates_t = ServiceTemplate.__table__
-templates_t = Template.__table__
 
 
 def encoded_size(bundle: dict[str, Any]) -> int:
-    """Bytes of the bundle as the JSON column stores it."""
+    """Bytes of a bundle's JSON form (`ContextBundle.to_json()`) as the column stores it."""
     return len(json.dumps(bundle).encode())
 
 
@@ -91,7 +80,7 @@ def build_bundle(
     topology: Topology,
     now: datetime,
     limits: BundleConfig,
-) -> dict[str, Any]:
+) -> ContextBundle:
     """The bounded context bundle of an incident made of `findings` (at least one).
 
     Raises sqlalchemy errors from the store unchanged (the caller's transaction fails).
@@ -118,69 +107,68 @@ def build_bundle(
 
     first_seen = _first_seen(conn, svc, start, end, limits, text)
     finding_tpls = {f.template_id for f in findings if f.template_id is not None}
-    bundle: dict[str, Any] = {
-        "version": BUNDLE_VERSION,
-        "incident": {"id": incident_id, "title": title},
-        "window": {
-            "start": start.isoformat(),
-            "onset": onset.isoformat(),
-            "end": end.isoformat(),
-            "before_minutes": limits.lead_in_minutes,
-            "during_minutes": round((end - onset).total_seconds() / 60, 1),
-        },
-        "services": svc,
-        "hosts": sorted(incident_hosts),
-        "findings": [_finding_json(f, emails) for f in findings],
-        "root": {
-            **ranking.to_json(),
-        },
-        "templates": _templates(conn, svc, start, onset, end, limits, text),
-        "first_seen": first_seen,
-        "samples": _samples(
+    bundle = ContextBundle(
+        incident_id=incident_id,
+        title=title,
+        window=BundleWindow(
+            start=start,
+            onset=onset,
+            end=end,
+            before_minutes=limits.lead_in_minutes,
+            during_minutes=round((end - onset).total_seconds() / 60, 1),
+        ),
+        services=tuple(svc),
+        hosts=tuple(sorted(incident_hosts)),
+        findings=tuple(_quoted(f, emails) for f in findings),
+        root=_root(ranking),
+        templates=_templates(conn, svc, start, onset, end, limits, text),
+        first_seen=first_seen,
+        samples=_samples(
             conn,
             svc,
             host_level_hosts,
             start,
             end,
             finding_tpls,
-            {r["template_id"] for r in first_seen},
+            {f.template_id for f in first_seen},
             limits,
             text,
         ),
-        "neighbourhood": {s: topology.neighbourhood(s) for s in svc},
-        "restarts": _restarts(conn, svc, sorted(incident_hosts), start, end, limits, text),
-        "trimmed": {},
-    }
-    _enforce_bound(bundle, limits.max_bytes)
-    bundle["samples"].sort(key=lambda s: (s["ts"], s["service"]))
-    return bundle
+        neighbourhood={s: Neighbourhood.from_json(topology.neighbourhood(s)) for s in svc},
+        restarts=_restarts(conn, svc, sorted(incident_hosts), start, end, limits, text),
+    )
+    bounded = bundle.to_json()
+    _enforce_bound(bounded, limits.max_bytes)
+    bounded["samples"].sort(key=lambda s: (s["ts"], s["service"]))
+    return ContextBundle.from_json(bounded)
 
 
-def _finding_json(f: Finding, emails: bool) -> dict[str, Any]:
-    evidence: Any = dict(f.evidence)
+def _quoted(f: Finding, emails: bool) -> BundleFinding:
+    evidence: dict[str, Any] = dict(f.evidence)
     if len(json.dumps(evidence, default=str).encode()) > MAX_EVIDENCE_BYTES:
         evidence = {"note": "evidence larger than the bundle allows"}
-    return {
-        "detector": f.detector,
-        "service": f.service,
-        "host": f.host,
-        "at": f.at.isoformat(),
-        "started_at": f.started_at.isoformat(),
-        "severity": f.severity.label,
-        "kind": f.kind,
-        "template_id": f.template_id,
-        "summary": clean_line(f.summary, MAX_SUMMARY_CHARS, emails=emails),
-        "evidence": json.loads(json.dumps(evidence, default=str)),
-    }
-
-
-def _template_texts(conn: Connection, ids: set[int], text: Callable[[str], str]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = conn.execute(
-        select(templates_t.c.id, templates_t.c.template).where(templates_t.c.id.in_(sorted(ids)))
+    return BundleFinding(
+        detector=f.detector,
+        service=f.service,
+        host=f.host,
+        at=f.at,
+        started_at=f.started_at,
+        severity=f.severity,
+        kind=f.kind,
+        template_id=f.template_id,
+        summary=clean_line(f.summary, MAX_SUMMARY_CHARS, emails=emails),
+        evidence=json.loads(json.dumps(evidence, default=str)),
     )
-    return {r.id: text(r.template) for r in rows}
+
+
+def _root(ranking: RootRanking) -> RootSection:
+    root = ranking.root
+    return RootSection(
+        service=root.service if root else None,
+        host=root.host if root else None,
+        candidates=tuple(RankedCandidate.from_json(c.to_json()) for c in ranking.candidates),
+        blast_radius=tuple(ranking.blast_radius),
+    )
 
 
 def _templates(
@@ -191,40 +179,31 @@ def _templates(
     end: datetime,
     limits: BundleConfig,
     text: Callable[[str], str],
-) -> dict[str, list[dict[str, Any]]]:
-    if not services:
-        return {}
-    c = counts_t.c
+) -> dict[str, tuple[TemplateActivity, ...]]:
     # The minute bucket holding the onset counts as "during": its lines include the
-    # first anomalous ones.
-    onset_minute = onset.replace(second=0, microsecond=0)
-    before = func.sum(case((c.minute < onset_minute, c.count), else_=0))
-    during = func.sum(case((c.minute >= onset_minute, c.count), else_=0))
-    rows = conn.execute(
-        select(c.service, c.template_id, before, during, func.max(c.severity))
-        # A minute bucket starting at `end` lies after `end`: exclude it.
-        .where(c.service.in_(services), c.minute >= start, c.minute < end)
-        .group_by(c.service, c.template_id)
-    ).all()
-    per: dict[str, list[tuple[int, int, int, int]]] = {}
-    for service, tid, b, d, sev in rows:
-        per.setdefault(service, []).append((tid, int(b or 0), int(d or 0), int(sev)))
-    chosen: dict[str, list[tuple[int, int, int, int]]] = {}
-    for service, items in per.items():
-        items.sort(key=lambda t: (-t[2], -t[3], -t[1], t[0]))
-        chosen[service] = items[: limits.max_templates_per_service]
-    texts = _template_texts(conn, {t[0] for items in chosen.values() for t in items}, text)
+    # first anomalous ones. A minute bucket starting at `end` lies after `end`.
+    counts = evidence.template_counts(
+        conn, services, start=start, split=floor_minute(onset), stop=end
+    )
+    per: dict[str, list[evidence.TemplateCount]] = {}
+    for row in counts:
+        per.setdefault(row.service, []).append(row)
+    chosen: dict[str, list[evidence.TemplateCount]] = {}
+    for service, rows in per.items():
+        rows.sort(key=lambda t: (-t.during, -t.max_severity, -t.before, t.template_id))
+        chosen[service] = rows[: limits.max_templates_per_service]
+    texts = evidence.template_texts(conn, (t.template_id for rows in chosen.values() for t in rows))
     return {
-        service: [
-            {
-                "template_id": tid,
-                "template": texts.get(tid, ""),
-                "severity": Severity(sev).label,
-                "before": b,
-                "during": d,
-            }
-            for tid, b, d, sev in chosen[service]
-        ]
+        service: tuple(
+            TemplateActivity(
+                template_id=t.template_id,
+                template=text(texts[t.template_id]) if t.template_id in texts else "",
+                severity=t.max_severity,
+                before=t.before,
+                during=t.during,
+            )
+            for t in chosen[service]
+        )
         for service in sorted(chosen)
     }
 
@@ -236,28 +215,20 @@ def _first_seen(
     end: datetime,
     limits: BundleConfig,
     text: Callable[[str], str],
-) -> list[dict[str, Any]]:
-    if not services:
-        return []
-    st = service_templates_t.c
-    rows = conn.execute(
-        select(st.service, st.template_id, st.first_seen, st.count, st.max_severity)
-        .where(st.service.in_(services), st.first_seen >= start, st.first_seen <= end)
-        .order_by(st.max_severity.desc(), st.first_seen, st.service, st.template_id)
-        .limit(limits.max_first_seen)
-    ).all()
-    texts = _template_texts(conn, {r.template_id for r in rows}, text)
-    return [
-        {
-            "service": r.service,
-            "template_id": r.template_id,
-            "template": texts.get(r.template_id, ""),
-            "first_seen": r.first_seen.isoformat(),
-            "count": int(r.count),
-            "severity": Severity(r.max_severity).label,
-        }
-        for r in sorted(rows, key=lambda r: (r.first_seen, r.service, r.template_id))
-    ]
+) -> tuple[FirstSeenTemplate, ...]:
+    rows = evidence.first_seen_between(conn, services, start, end, limits.max_first_seen)
+    texts = evidence.template_texts(conn, (r.template_id for r in rows))
+    return tuple(
+        FirstSeenTemplate(
+            service=r.service,
+            template_id=r.template_id,
+            template=text(texts[r.template_id]) if r.template_id in texts else "",
+            first_seen=r.first_seen,
+            count=r.count,
+            severity=r.max_severity,
+        )
+        for r in rows
+    )
 
 
 def _samples(
@@ -270,51 +241,33 @@ def _samples(
     first_seen_tpls: set[int],
     limits: BundleConfig,
     text: Callable[[str], str],
-) -> list[dict[str, Any]]:
+) -> tuple[SampleLine, ...]:
     """Sample lines in priority order (the caller trims from the end, then sorts by time)."""
-    if not services and not hosts:
-        return []
-    e = events_t.c
-    who = []
-    if services:
-        who.append(e.service.in_(services))
-    if hosts:
-        who.append(e.host.in_(hosts))
-    interesting = [e.severity >= int(Severity.WARNING)]
-    if finding_tpls | first_seen_tpls:
-        interesting.append(e.template_id.in_(sorted(finding_tpls | first_seen_tpls)))
-    # Read a bounded prefix of each line: redaction then runs on at most 4 x the cut.
-    message = func.substr(e.message, 1, 4 * limits.max_line_chars).label("message")
-    rows = conn.execute(
-        select(e.ts, e.host, e.service, e.severity, e.template_id, message)
-        .where(e.ts >= start, e.ts <= end, or_(*who), or_(*interesting))
-        .order_by(e.ts, e.id)
-        .limit(SAMPLE_SCAN_ROWS)
-    ).all()
+    rows = evidence.notable_lines(
+        conn,
+        services=services,
+        hosts=hosts,
+        start=start,
+        end=end,
+        min_severity=Severity.WARNING,
+        template_ids=finding_tpls | first_seen_tpls,
+        line_chars=limits.max_line_chars,
+    )
 
-    def rank(r: Any) -> tuple:
+    def rank(r: evidence.LogLine) -> tuple[int, int, datetime]:
         klass = 0 if r.template_id in finding_tpls else 1 if r.template_id in first_seen_tpls else 2
         return (klass, -r.severity, r.ts)
 
-    out: list[dict[str, Any]] = []
+    out: list[SampleLine] = []
     per_template: dict[int, int] = {}
     for r in sorted(rows, key=rank):
         if per_template.get(r.template_id, 0) >= limits.max_samples_per_template:
             continue
         per_template[r.template_id] = per_template.get(r.template_id, 0) + 1
-        out.append(
-            {
-                "ts": r.ts.isoformat(),
-                "host": r.host,
-                "service": r.service,
-                "severity": Severity(r.severity).label,
-                "template_id": r.template_id,
-                "line": text(r.message or ""),
-            }
-        )
+        out.append(SampleLine(r.ts, r.host, r.service, r.severity, r.template_id, text(r.message)))
         if len(out) >= limits.max_sample_lines:
             break
-    return out
+    return tuple(out)
 
 
 def _restarts(
@@ -325,48 +278,26 @@ def _restarts(
     end: datetime,
     limits: BundleConfig,
     text: Callable[[str], str],
-) -> list[dict[str, Any]]:
-    e = events_t.c
-    who = []
-    if services:
-        who.append(e.service.in_(services))
-    if hosts:
-        who.append(and_(e.host.in_(hosts), e.service.in_(INIT_SERVICES)))
-    if not who:
-        return []
-    message = func.substr(e.message, 1, 4 * limits.max_line_chars).label("message")
-    rows = conn.execute(
-        select(e.ts, e.host, e.service, message)
-        .where(
-            e.ts >= start,
-            e.ts <= end,
-            or_(*who),
-            or_(*(e.message.like(p) for p in RESTART_LIKE)),
-        )
-        .order_by(e.ts, e.id)
-        .limit(limits.max_restarts * 5)
-    ).all()
-    out = []
-    for r in rows:
-        if _RESTART_RE.search(r.message or ""):
-            out.append(
-                {
-                    "ts": r.ts.isoformat(),
-                    "host": r.host,
-                    "service": r.service,
-                    "line": text(r.message),
-                }
-            )
-            if len(out) >= limits.max_restarts:
-                break
-    return out
+) -> tuple[RestartLine, ...]:
+    rows = evidence.restart_lines(
+        conn,
+        services=services,
+        hosts=hosts,
+        start=start,
+        end=end,
+        patterns=RESTART_LIKE,
+        limit=limits.max_restarts * 5,
+        line_chars=limits.max_line_chars,
+    )
+    lines = [r for r in rows if RESTART_WORDS.search(r.message)][: limits.max_restarts]
+    return tuple(RestartLine(r.ts, r.host, r.service, text(r.message)) for r in lines)
 
 
 # -- the bound -------------------------------------------------------------------------------
 
 
 def _enforce_bound(bundle: dict[str, Any], max_bytes: int) -> None:
-    """Trim `bundle` in place until `encoded_size(bundle) <= max_bytes`."""
+    """Trim the JSON form `bundle` in place until `encoded_size(bundle) <= max_bytes`."""
     trimmed: dict[str, int] = bundle["trimmed"]
 
     def over() -> bool:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine
 
 from detector.incidents import repository as repo
 from detector.incidents.bundle import build_bundle
+from detector.incidents.context import ContextBundle
 from detector.incidents.grouping import GroupingPlan, finding_hosts, plan_grouping
 from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
 from detector.incidents.root import RootRanking, rank_roots
@@ -152,7 +153,7 @@ class IncidentManager:
 
     def _bundle(
         self, conn: Connection, incident_id: int, a: _Analysis, findings: Sequence[Finding], now
-    ) -> dict:
+    ) -> ContextBundle:
         return build_bundle(
             conn,
             incident_id=incident_id,
@@ -188,7 +189,7 @@ class IncidentManager:
         incident_id = repo.insert_incident(conn, incident)
         repo.insert_findings(conn, incident_id, group)
         bundle = self._bundle(conn, incident_id, a, group, now)
-        repo.update_unresolved(conn, incident_id, {"bundle": bundle})
+        repo.update_unresolved(conn, incident_id, {"bundle": bundle.to_json()})
         return IncidentChange(
             ChangeKind.OPENED,
             dataclasses.replace(incident, id=incident_id, bundle=bundle),

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from detector.incidents.context import ContextBundle
 from logvigil.core.configbase import PositiveInt, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -106,7 +107,7 @@ class Incident:
     order they joined (one per cooldown key: a repeat only moves
     `last_finding_at`). `services` and `hosts` are sorted. `blast_radius` lists
     the services the root impacts, nearest first. `bundle` is the bounded
-    context bundle (see `bundle.py`), None until built.
+    context bundle (`context.ContextBundle`, built by `bundle.py`), None until built.
     """
 
     id: int
@@ -122,7 +123,7 @@ class Incident:
     findings: tuple[Finding, ...]
     root: RootRef | None = None
     blast_radius: tuple[str, ...] = ()
-    bundle: dict[str, Any] | None = None
+    bundle: ContextBundle | None = None
 
     @property
     def keys(self) -> frozenset[str]:

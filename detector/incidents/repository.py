@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
+from detector.incidents.context import ContextBundle
 from detector.incidents.model import Incident, IncidentStatus, RootRef
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -63,7 +64,7 @@ def _incident(row: Any, findings: Sequence[Finding]) -> Incident:
         findings=tuple(findings),
         root=root,
         blast_radius=tuple(row.blast_radius or ()),
-        bundle=row.bundle,
+        bundle=None if row.bundle is None else ContextBundle.from_json(row.bundle),
     )
 
 
@@ -166,7 +167,7 @@ def incident_values(incident: Incident) -> dict[str, Any]:
         "root_service": incident.root.service if incident.root else None,
         "root_host": incident.root.host if incident.root else None,
         "blast_radius": list(incident.blast_radius),
-        "bundle": incident.bundle,
+        "bundle": None if incident.bundle is None else incident.bundle.to_json(),
     }
 
 
@@ -236,3 +237,20 @@ def claim_status(
         conditions.append(incidents_t.c.last_finding_at <= quiet_since)
     result = conn.execute(update(incidents_t).where(*conditions).values(**values))
     return result.rowcount == 1
+
+
+def store_report(conn: Connection, incident_id: int, report: dict[str, Any]) -> bool:
+    """Write `report` (a report's JSON) into the incident's `report` column, replacing any
+    earlier one; False when there is no incident `incident_id`."""
+    result = conn.execute(
+        update(incidents_t).where(incidents_t.c.id == incident_id).values(report=report)
+    )
+    return result.rowcount == 1
+
+
+def load_report_json(conn: Connection, incident_id: int) -> dict[str, Any] | None:
+    """The report stored with incident `incident_id`, exactly as stored; None when it has
+    none yet or there is no such incident (`load` tells which)."""
+    return conn.execute(
+        select(incidents_t.c.report).where(incidents_t.c.id == incident_id)
+    ).scalar()

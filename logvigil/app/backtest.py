@@ -10,13 +10,16 @@ service going silent.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from detector.tick import TickResult
-from logvigil.app.runtime import Runtime
+from investigate.service import load_report
+from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import floor_minute
@@ -99,8 +102,6 @@ def replay(
 
 def _with_report(runtime: Runtime, incident: dict[str, Any]) -> dict[str, Any]:
     """The incident's JSON plus the gist of its stored investigation report, if any."""
-    from investigate.service import load_report
-
     report = load_report(runtime.engine, int(incident["id"]))
     if report is not None:
         rc = report.root_cause
@@ -120,7 +121,7 @@ def run_backtest(
     *,
     fmt: str = "auto",
     settings: Settings | None = None,
-    inventory_path: Any = None,
+    inventory_path: Path | str | None = None,
     db_url: str | None = None,
     source: str = "backtest",
     on_tick: Callable[[TickResult], None] | None = None,
@@ -130,11 +131,6 @@ def run_backtest(
     With `db_url` everything stays in that database (for `incidents` and
     `investigate`); without it a temporary SQLite file is used and removed.
     """
-    import tempfile
-    from pathlib import Path
-
-    from logvigil.app.runtime import read_inventory
-
     settings = settings or Settings()
     inventory = read_inventory(Path(inventory_path) if inventory_path else settings.graph.inventory)
     with tempfile.TemporaryDirectory(prefix="logvigil-backtest-") as tmp:

@@ -11,7 +11,9 @@ process (or its connection) and another process takes over at its next try:
   process sharing a SQLite file is on the same machine).
 
 `try_acquire()` never blocks and never raises: a store that cannot be reached
-means "not the leader", and the next call tries again.
+means "not the leader", and the next call tries again. `Leadership` is what the
+daemon asks before each leader-only job: it takes or confirms the lock, reloads
+the detector state on a takeover and records the leader's heartbeat.
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ import fcntl
 import logging
 import os
 import socket
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, delete, select, text
+
+from logvigil.app.metrics import DaemonMetrics
+from logvigil.store.schema import Counter
+from logvigil.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +122,7 @@ class DatabaseLeader:
         self.dialect = engine.dialect.name
         if self.dialect not in ("postgresql", "mysql", "mariadb"):
             raise ValueError(f"no database lock for {self.dialect}")
-        self._conn: Any = None
+        self._conn: Connection | None = None
 
     @property
     def held(self) -> bool:
@@ -194,11 +202,6 @@ def record_heartbeat(engine: Engine, who: str, now_epoch: int, *, took_over: boo
 
     On a takeover the previous leaders' rows are removed in the same transaction.
     """
-    from sqlalchemy import delete
-
-    from logvigil.store.schema import Counter
-    from logvigil.store.upsert import upsert
-
     table = Counter.__table__
     with engine.begin() as conn:
         if took_over:
@@ -211,12 +214,8 @@ def record_heartbeat(engine: Engine, who: str, now_epoch: int, *, took_over: boo
         )
 
 
-def current_leader(conn: Any) -> tuple[str, int] | None:
+def current_leader(conn: Connection) -> tuple[str, int] | None:
     """(identity, epoch seconds of its last tick) of the latest leader, or None."""
-    from sqlalchemy import select
-
-    from logvigil.store.schema import Counter
-
     row = conn.execute(
         select(Counter.key, Counter.count)
         .where(Counter.name == HEARTBEAT)
@@ -224,3 +223,76 @@ def current_leader(conn: Any) -> tuple[str, int] | None:
         .limit(1)
     ).first()
     return None if row is None else (row[0], int(row[1]))
+
+
+# --------------------------------------------------------------------------- leadership
+
+
+class Leadership:
+    """Who among the detecting processes runs the leader-only jobs, asked before each one.
+
+    `lock` is the leadership lock (`leader_for`); `on_takeover` runs when this process
+    has just become the leader (the daemon reloads the detector state: what it loaded
+    at start is as old as the previous leader's work) and may raise to give the lock
+    back; `metrics`, when given, shows whether this process leads; `role` (the
+    process's `--role`) goes into the logs.
+    """
+
+    def __init__(
+        self,
+        lock: Leader,
+        engine: Engine,
+        who: str,
+        *,
+        clock: Callable[[], datetime],
+        on_takeover: Callable[[], None],
+        metrics: DaemonMetrics | None = None,
+        role: str = "all",
+    ) -> None:
+        self.lock = lock
+        self.role = role
+        self.engine = engine
+        self.who = who
+        self.clock = clock
+        self.on_takeover = on_takeover
+        self.metrics = metrics
+
+    @property
+    def held(self) -> bool:
+        """Whether this process led at the last `confirm` (no I/O)."""
+        return self.lock.held
+
+    def confirm(self) -> bool:
+        """Take or confirm leadership; False (and nothing to do) for a follower.
+
+        Never raises: a takeover whose `on_takeover` fails gives the lock back and
+        follows until the next try; a heartbeat that cannot be written is logged.
+        """
+        was = self.lock.held
+        if not self.lock.try_acquire():
+            if was:
+                log.warning("lost the detector leadership; following", extra={"role": self.role})
+            self._show(False)
+            return False
+        if not was:
+            log.info("detector leader now: %s", self.who, extra={"leader": self.who})
+            try:
+                self.on_takeover()
+            except Exception:
+                log.exception("reloading the detector state failed; following for now")
+                self.lock.release()
+                return False
+        self._show(True)
+        try:
+            now = int(self.clock().timestamp())
+            record_heartbeat(self.engine, self.who, now, took_over=not was)
+        except Exception as exc:
+            log.warning("recording the leader heartbeat failed: %s", type(exc).__name__)
+        return True
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def _show(self, leads: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.leader.set(1 if leads else 0)

@@ -1,12 +1,12 @@
 """Prometheus metrics of the daemon, served on a loopback port.
 
-Off unless `metrics.port` is set. Every metric lives in the `Metrics`
+Off unless `metrics.port` is set. Every metric lives in the `DaemonMetrics`
 object's own registry (not the process-wide default), so tests and several
 daemons in one process never clash. The exporter binds 127.0.0.1 by default:
 the numbers name services and sources, which are nobody else's business;
 scrape it through an SSH tunnel or a local Prometheus agent.
 
-prometheus-client is imported when a `Metrics` is built, not with this module:
+prometheus-client is imported when a `DaemonMetrics` is built, not with this module:
 the config model below is part of every configuration load.
 """
 
@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from detector.tick import TickResult
 from logvigil.core.configbase import Strict
-
-if TYPE_CHECKING:
-    from detector.tick import TickResult
-    from logvigil.ingest.ingestor import IngestSummary
-    from notify.outbox import DrainResult
+from logvigil.ingest.ingestor import IngestSummary
+from notify.outbox import DrainResult, OutboxStatus
 
 #: Tick durations: a tick over a few thousand rows takes milliseconds, a slow store seconds.
 TICK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -40,10 +38,11 @@ class MetricsConfig(Strict):
     bind: str = Field(default="127.0.0.1", description="address to listen on; keep it on loopback")
 
 
-class Metrics:
+class DaemonMetrics:
     """The daemon's counters and histograms; `observe_*` take what the daemon already has."""
 
     def __init__(self) -> None:
+        # Deferred: prometheus-client loads only in a daemon that serves metrics.
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
@@ -88,6 +87,8 @@ class Metrics:
         self._seen_dropped: Tally[str] = Tally()
         self._seen_rejected: Tally[str] = Tally()
         self._server: Any = None
+        #: Where the exporter serves, once `serve` started it.
+        self.url: str | None = None
 
     # -- what the daemon reports ---------------------------------------------------------
 
@@ -104,12 +105,9 @@ class Metrics:
         for finding in result.findings:
             self.findings.labels(detector=finding.detector).inc()
         for change in result.changes:
-            kind = getattr(change, "kind", None)
-            self.incidents.labels(event=str(getattr(kind, "value", kind))).inc()
+            self.incidents.labels(event=change.kind.value).inc()
 
     def observe_drain(self, result: DrainResult) -> None:
-        from notify.outbox import OutboxStatus
-
         for outcome in result.outcomes:
             if outcome.error is not None and outcome.status is not OutboxStatus.SENT:
                 self.notification_failures.labels(channel=outcome.channel).inc()
@@ -126,11 +124,14 @@ class Metrics:
         """
         if config.port is None:
             return None
+        # Deferred with the registry's own import (see `__init__`).
         from prometheus_client import start_http_server
 
         server, _thread = start_http_server(config.port, addr=config.bind, registry=self.registry)
         self._server = server
-        return server.server_address[1]
+        port = server.server_address[1]
+        self.url = f"http://{config.bind}:{port}/metrics"
+        return port
 
     def close(self) -> None:
         if self._server is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -18,15 +18,22 @@ from sqlalchemy import Engine
 
 from detector.detectors import build_detectors
 from detector.detectors.base import ServiceInfo
+from detector.incidents.manager import ChangeKind, IncidentManager
+from detector.incidents.topology import GraphTopology
 from detector.tick import Ticker, TickResult
 from graph.attribution import attributor_for
 from graph.inventory import Inventory, load_inventory
 from graph.store import GraphStore
+from investigate.crew import crew_runner as make_crew_runner
+from investigate.service import CrewRunner, investigate
+from logvigil.app.metrics import DaemonMetrics
 from logvigil.app.settings import Settings
-from logvigil.core.findings import Finding
-from logvigil.ingest.ingestor import Ingestor
+from logvigil.ingest.ingestor import Ingestor, load_templates
 from logvigil.ingest.noise import NoiseFilter
+from logvigil.ingest.templates import TemplateMiner
+from logvigil.store.ids import TemplateIdBlocks
 from migrations.apply import open_engine
+from notify.service import maybe_enqueue_digest, on_incident_changes, on_report
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +81,9 @@ class Runtime:
         a backtest must not page anyone about the past). `shared_store`: other
         processes may mine templates into the same store, so new template ids
         come from blocks reserved in it (`logvigil.store.ids`)."""
-        from detector.incidents.manager import IncidentManager
-        from detector.incidents.topology import GraphTopology
-
         self.notify = notify
-        #: A `logvigil.app.metrics.Metrics` told how long investigations take (the daemon's).
-        self.metrics = None
+        #: Told how long investigations take (the daemon's metrics, when it serves them).
+        self.metrics: DaemonMetrics | None = None
         self.settings = settings
         self.engine: Engine = open_engine(db_url or settings.database_url)
         self.inventory = (
@@ -90,10 +94,6 @@ class Runtime:
         self.services: Mapping[str, ServiceInfo] = services_of(self.inventory)
         miner = None
         if shared_store:
-            from logvigil.ingest.ingestor import load_templates
-            from logvigil.ingest.templates import TemplateMiner
-            from logvigil.store.ids import TemplateIdBlocks
-
             miner = TemplateMiner(
                 templates=load_templates(self.engine), next_id=TemplateIdBlocks(self.engine)
             )
@@ -121,7 +121,7 @@ class Runtime:
         process that takes over detection continues where the previous leader ended."""
         self.ticker = self._new_ticker()
 
-    def tick(self, now: datetime, extra: Sequence[Finding] = ()) -> TickResult:
+    def tick(self, now: datetime) -> TickResult:
         """One detector tick, then an investigation of each incident it opened or grew.
 
         Deterministic investigations follow every change (they cost milliseconds);
@@ -129,31 +129,25 @@ class Runtime:
         opens (`investigate --incident N --rerun` asks again). A failing
         investigation is logged and never affects detection.
         """
-        result = self.ticker.tick(now, extra)
+        result = self.ticker.tick(now)
         if self.notify:
-            from notify.service import on_incident_changes
-
             on_incident_changes(self.engine, result.changes, now, self.settings.notify)
         for change in result.changes:
-            kind = change.kind.value
-            if kind == "opened" or (kind == "updated" and self.crew_runner is None):
-                self._investigate(change.incident.id, now, opened=kind == "opened")
+            opened = change.kind is ChangeKind.OPENED
+            if opened or (change.kind is ChangeKind.UPDATED and self.crew_runner is None):
+                self._investigate(change.incident.id, now, opened=opened)
         if self.notify:
-            from notify.service import maybe_enqueue_digest
-
             maybe_enqueue_digest(self.engine, now, self.settings.notify)
         return result
 
     def _investigate(self, incident_id: int, now: datetime, *, opened: bool) -> None:
-        from investigate.service import investigate
-
         t0 = time.perf_counter()
         try:
             report = investigate(
                 self.engine,
                 self.topology,
                 incident_id,
-                settings=self.settings,
+                incidents=self.settings.detector.incidents,
                 crew_runner=self.crew_runner if opened else None,
                 now=now,
             )
@@ -164,19 +158,15 @@ class Runtime:
             if self.metrics is not None:
                 self.metrics.observe_investigation(time.perf_counter() - t0)
         if self.notify:
-            from notify.service import on_report
-
             on_report(self.engine, incident_id, report, now, self.settings.notify)
 
     @property
-    def crew_runner(self):
+    def crew_runner(self) -> CrewRunner | None:
         """The crew for the configured model, built on first use; None without a model."""
         if self.settings.llm.provider == "none":
             return None
         if self._crew_runner is None:
-            from investigate.crew import crew_runner
-
-            self._crew_runner = crew_runner(self.settings)
+            self._crew_runner = make_crew_runner(self.settings.llm, self.settings.data_dir)
         return self._crew_runner
 
     def use_inventory(self, inventory: Inventory) -> None:

@@ -6,24 +6,87 @@ committed cursor and health (lines, current error, newest event, the process
 reading it, rewritten every few seconds), learning, incidents and the outbox.
 What only the local daemon knows (its role, the inventory it has loaded and
 the edits it refused) is written every few seconds to `status.json` in its
-data directory, atomically, and read from there.
+data directory (`ProcessStatus`), atomically, and read from there.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from logvigil.core.timeutil import iso_z_or_none, parse_iso_or_none
+from detector.tick import TickResult
+from logvigil.app.leader import current_leader
+from logvigil.app.settings import Settings
+from logvigil.core.timeutil import iso_z, iso_z_or_none, parse_iso_or_none
+from logvigil.store.cursors import committed_at
+from logvigil.store.schema import IncidentRow, ServiceTemplate, TickRow
 
 # A status file, like a source health row, older than this means its daemon is not
 # running (it rewrites both every 5 s).
-from logvigil.store.source_health import STALE_AFTER
+from logvigil.store.source_health import STALE_AFTER, read_source_health
+from notify import configured_channels
+from notify.outbox import channel_status
+
+#: The status file's name in the daemon's data directory.
+STATUS_FILE = "status.json"
+#: The shape of the status file; a reader ignores a file of another version.
+STATUS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    """What one running daemon says of itself in its status file.
+
+    `problems` are the inventory edits it refused (the last good graph stays in use);
+    `last_tick` is None until this process has ticked.
+    """
+
+    identity: str
+    pid: int
+    role: str
+    leader: bool
+    stopped: bool
+    started_at: datetime
+    updated_at: datetime
+    inventory_path: str
+    hosts: int
+    services: int
+    problems: Sequence[str] = ()
+    last_tick: TickResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The status file's JSON object."""
+        last = self.last_tick
+        return {
+            "version": STATUS_VERSION,
+            "identity": self.identity,
+            "pid": self.pid,
+            "role": self.role,
+            "leader": self.leader,
+            "stopped": self.stopped,
+            "started_at": iso_z(self.started_at),
+            "updated_at": iso_z(self.updated_at),
+            "inventory": {
+                "path": self.inventory_path,
+                "hosts": self.hosts,
+                "services": self.services,
+                "problems": list(self.problems),
+            },
+            "last_tick": None
+            if last is None
+            else {
+                "at": iso_z(last.at),
+                "duration_ms": round(last.duration_ms, 1),
+                "findings": len(last.findings),
+            },
+        }
 
 
 def write_status_file(path: Path, data: dict[str, Any]) -> None:
@@ -40,12 +103,12 @@ def read_status_file(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("version") == 1 else None
+    return data if isinstance(data, dict) and data.get("version") == STATUS_VERSION else None
 
 
 def gather(
     engine: Engine,
-    settings: Any,
+    settings: Settings,
     now: datetime,
     process: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -54,17 +117,6 @@ def gather(
     `process` is the local daemon's status file (or None). Raises SQLAlchemy
     errors when the store cannot be read.
     """
-    from logvigil.app.leader import current_leader
-    from logvigil.store.schema import (
-        IncidentRow,
-        IngestCursor,
-        ServiceTemplate,
-        TickRow,
-    )
-    from logvigil.store.source_health import read_source_health
-    from notify import configured_channels
-    from notify.outbox import channel_status
-
     with engine.connect() as conn:
         tick = conn.execute(
             select(TickRow.at, TickRow.duration_ms, TickRow.findings, TickRow.errors)
@@ -76,7 +128,7 @@ def gather(
             .where(IncidentRow.resolved_at.is_(None))
             .order_by(IncidentRow.id.desc())
         ).all()
-        cursors = conn.execute(select(IngestCursor.source, IngestCursor.updated_at)).all()
+        cursors = committed_at(conn)
         learning = conn.execute(
             select(ServiceTemplate.service, func.min(ServiceTemplate.first_seen)).group_by(
                 ServiceTemplate.service
@@ -101,7 +153,7 @@ def gather(
         )
 
     sources: dict[str, dict[str, Any]] = {}
-    for name, updated in cursors:
+    for name, updated in cursors.items():
         sources[name] = {"committed_at": iso_z_or_none(updated), "lag_s": _seconds(now - updated)}
     for h in health:
         entry = sources.setdefault(h.source, {"committed_at": None, "lag_s": None})

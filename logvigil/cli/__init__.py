@@ -1,17 +1,54 @@
-"""The `logvigil` command line.
+"""The `logvigil` command line: every command, registered on `app` here.
 
-Exit codes: 0 success, 1 partial success (some input lines were rejected; they
-are reported and counted), 2 usage, configuration or store error. User mistakes
-get one clear message on stderr, never a traceback. Commands live in
-`data` (the store) and `detection` (backtest, incidents, run, demo, eval).
+Each command (or small group of commands) is one module that parses its
+options, calls the layers below and prints; the shared exit codes, options, the
+one way to fail and input reading are in `logvigil.cli.kit`. Exit codes: 0
+success, 1 partial success (some input lines were rejected; they are reported
+and counted), 2 usage, configuration or store error. User mistakes get one
+clear message on stderr, never a traceback.
 """
 
-from logvigil.cli import data, detection  # noqa: F401 - registers the commands
-from logvigil.cli.common import app
+import typer
+
+from logvigil.cli import (
+    backtest,
+    check_config,
+    evaluation,
+    incidents,
+    ingest,
+    install_service,
+    mine,
+    prune,
+    run,
+    stats,
+    status,
+)
 from logvigil.cli.graph import app as graph_app
 from logvigil.cli.notify import notify_app, silence_app
 
-# Sub-command groups owned by other packages, registered explicitly here.
+app = typer.Typer(
+    name="logvigil",
+    help="LogVigil: a self-hosted log watchdog that stays silent until a human is needed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# The store: configuration, templates, ingest, what it holds, retention.
+app.command("check-config")(check_config.check_config)
+app.command("mine")(mine.mine)
+app.command("ingest")(ingest.ingest)
+app.command("stats")(stats.stats)
+app.command("prune")(prune.prune)
+# Detection: replay, incidents, the daemon and its state, evaluation.
+app.command("backtest")(backtest.backtest)
+app.add_typer(incidents.app, name="incidents")
+app.command("run")(run.run)
+app.command("status")(status.status)
+app.command("install-service")(install_service.install_service)
+app.command("demo")(evaluation.demo)
+app.command("eval")(evaluation.eval_suite)
+# Sub-command groups.
 app.add_typer(graph_app, name="graph", help="Inventory and dependency graph.")
 app.add_typer(silence_app, name="silence", help="Silence notifications for a service or host.")
 app.add_typer(notify_app, name="notify", help="Notification channels: test and status.")

@@ -16,7 +16,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from graph import queries, render
 from graph.inventory import Inventory, describe, load_inventory
+from graph.store import GraphError, GraphStore
 from logvigil.core.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -82,8 +84,6 @@ def show(
     dot: Annotated[bool, typer.Option("--dot", help="Graphviz DOT.")] = False,
 ) -> None:
     """Print the inventory as a tree, or as a Mermaid or DOT picture."""
-    from graph import render
-
     if mermaid and dot:
         _err().print("choose one of --mermaid and --dot", markup=False)
         raise typer.Exit(EXIT_INVALID)
@@ -113,9 +113,6 @@ def upstream(
 
 
 def _reach(service: str, inventory: Path, as_json: bool, direction: str) -> None:
-    from graph import queries
-    from graph.store import GraphError, GraphStore
-
     inv = _load(inventory)
     try:
         with GraphStore.temporary() as store:

@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy import Engine
 
+from detector.incidents import repository as repo
+from detector.incidents.manager import IncidentNotFound
+from detector.incidents.topology import InventoryTopology
+from investigate.crew import crew_runner
+from investigate.model import Report
+from investigate.service import CrewRunner, diff_reports
+from investigate.service import investigate as investigate_incident
+from logvigil.app.runtime import read_inventory
+from logvigil.app.settings import Settings
 from logvigil.cli.kit import err, fail, fail_config, settings_or_exit, store_or_exit
+from logvigil.core.timeutil import wall_clock
+from logvigil.core.yamlfile import ConfigError
+from notify.service import post_incident
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -43,43 +55,47 @@ def parse_llm(value: str) -> tuple[str, str | None]:
     return m.group(2), m.group(3).strip()
 
 
-def _settings(config: Path | None, llm: str | None) -> Any:
+def _settings(config: Path | None, llm: str | None) -> Settings:
     settings = settings_or_exit(config)
     if llm is not None:
         try:
             provider, model = parse_llm(llm)
         except ValueError as exc:
             fail(str(exc))
-        update: dict[str, Any] = {"provider": provider}
+        update: dict[str, str] = {"provider": provider}
         if model is not None:
             update["model"] = model
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
     return settings
 
 
-def _runner(settings: Any) -> Any:
+def _runner(settings: Settings) -> CrewRunner | None:
     """The crew's runner for the configured model, or None for the deterministic report."""
     if settings.llm.provider == "none":
         return None
     try:
-        from investigate.crew import crew_runner
+        return crew_runner(settings.llm, settings.data_dir)
     except ImportError as exc:
         fail(f"the crew is not available ({exc}); use --llm none for the deterministic report")
-    try:
-        return crew_runner(settings)
     except Exception as exc:  # a bad model configuration is the user's to fix
         fail(f"--llm {settings.llm.provider}:{settings.llm.model}: {exc}")
 
 
-def _topology(settings: Any) -> Any:
-    from detector.incidents.topology import InventoryTopology
-    from logvigil.app.runtime import read_inventory
-    from logvigil.app.settings import ConfigError
-
+def _topology(settings: Settings) -> InventoryTopology:
     try:
         return InventoryTopology(read_inventory(settings.graph.inventory))
     except ConfigError as exc:
         fail_config(exc)
+
+
+def _stored_report(engine: Engine, incident: int) -> dict[str, Any] | None:
+    """The incident's report exactly as stored (for a byte-identical replay), None when it
+    has none yet. Raises IncidentNotFound."""
+    with engine.connect() as conn:
+        stored = repo.load_report_json(conn, incident)
+        if stored is None and repo.load(conn, incident) is None:
+            raise IncidentNotFound(incident)
+    return stored
 
 
 def _print(report_json: dict[str, Any], as_json: bool, changes: list[str] | None) -> None:
@@ -126,14 +142,10 @@ def investigate(
     (silences and quiet hours do not apply to this explicit request); exits 0 once
     delivered, 1 with each channel's error if delivery failed for good.
     """
-    from detector.incidents.manager import IncidentNotFound
-    from investigate.model import Report
-    from investigate.service import diff_reports, investigate, load_report_json
-
     settings = _settings(config, llm)
     engine = store_or_exit(settings, db)
     try:
-        stored = load_report_json(engine, incident)
+        stored = _stored_report(engine, incident)
         if stored is not None and not rerun:
             _print(stored, as_json, None)
             if post:
@@ -141,13 +153,13 @@ def investigate(
             return
         if stored is None:
             err.print(f"incident {incident} has no stored report: investigating it now")
-        report = investigate(
+        report = investigate_incident(
             engine,
             _topology(settings),
             incident,
-            settings=settings,
+            incidents=settings.detector.incidents,
             crew_runner=_runner(settings),
-            now=datetime.now(UTC),
+            now=wall_clock(),
         )
         changes = (
             diff_reports(Report.from_json(stored), report) if stored is not None and rerun else None
@@ -165,11 +177,9 @@ def investigate(
         engine.dispose()
 
 
-def _post(engine, incident: int, settings) -> None:
+def _post(engine: Engine, incident: int, settings: Settings) -> None:
     """Deliver the stored report now; exit 1 naming each channel that failed."""
-    from notify.service import post_incident
-
-    result = post_incident(engine, incident, settings.notify, datetime.now(UTC))
+    result = post_incident(engine, incident, settings.notify, wall_clock())
     if result.ok:
         names = ", ".join(c.channel for c in result.channels)
         err.print(f"posted incident {incident} to {escape(names)}")

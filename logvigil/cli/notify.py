@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -27,7 +26,11 @@ from logvigil.cli.kit import (
     settings_or_exit,
     store_or_exit,
 )
-from logvigil.core.timeutil import iso_z_or_none
+from logvigil.core.timeutil import iso_z_or_none, wall_clock
+from notify import configured_channels, silences
+from notify.outbox import channel_status
+from notify.policy import Silence
+from notify.service import send_test
 
 EXIT_FAILED = 1
 
@@ -47,7 +50,7 @@ def _out() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def _silence_json(s: Any) -> dict[str, Any]:
+def _silence_json(s: Silence) -> dict[str, Any]:
     return {
         "id": s.id,
         "service": s.service,
@@ -73,8 +76,6 @@ def silence_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Mute notifications of incidents rooted at a service or host, for a while."""
-    from notify import silences
-
     try:
         span = silences.parse_duration(duration)
         if service is None and host is None:
@@ -82,7 +83,7 @@ def silence_add(
     except silences.SilenceError as exc:
         fail(str(exc))
     engine = store_or_exit(settings_or_exit(config), db)
-    now = datetime.now(UTC)
+    now = wall_clock()
     try:
         with engine.begin() as conn:
             s = silences.add(
@@ -109,11 +110,9 @@ def silence_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Active silences, newest first."""
-    from notify import silences
-
     engine = store_or_exit(settings_or_exit(config), db)
     with engine.connect() as conn:
-        rows = silences.list_silences(conn, datetime.now(UTC), include_expired=include_expired)
+        rows = silences.list_silences(conn, wall_clock(), include_expired=include_expired)
     if as_json:
         for s in rows:
             sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
@@ -140,12 +139,10 @@ def silence_remove(
     config: ConfigOpt = None,
 ) -> None:
     """End a silence now."""
-    from notify import silences
-
     engine = store_or_exit(settings_or_exit(config), db)
     try:
         with engine.begin() as conn:
-            silences.remove(conn, silence_id, datetime.now(UTC))
+            silences.remove(conn, silence_id, wall_clock())
     except silences.SilenceError as exc:
         fail(str(exc))
     _out().print(f"silence {silence_id} removed")
@@ -161,15 +158,13 @@ def notify_test(
     as_json: JsonOpt = False,
 ) -> None:
     """Send a test message to every configured channel; exit 1 if any failed."""
-    from notify.service import send_test
-
     settings = settings_or_exit(config)
     engine = None
     try:
         engine = store_or_exit(settings, db)
     except typer.Exit:
         err.print("[yellow]warning:[/] store unavailable: channel health not recorded")
-    results = send_test(settings.notify, datetime.now(UTC), engine=engine)
+    results = send_test(settings.notify, wall_clock(), engine=engine)
     if as_json:
         for r in results:
             sys.stdout.write(json.dumps({"channel": r.channel, "ok": r.ok, "detail": r.detail}))
@@ -184,9 +179,6 @@ def notify_test(
 @notify_app.command("status")
 def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Each channel's health and outbox: broken, pending, unconfirmed, failed, last sent."""
-    from notify import configured_channels
-    from notify.outbox import channel_status
-
     settings = settings_or_exit(config)
     engine = store_or_exit(settings, db)
     with engine.connect() as conn:

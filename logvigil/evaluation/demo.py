@@ -4,7 +4,7 @@
 of faults after the 24 h learning period (an OOM cascade, a full disk, a
 silent service, a new error, and an sshd botnet that must not page), runs the
 backtest over them (injected, so the CLI wires the real one and tests a fake)
-and scores the incidents with `evaluation.score`. Each fault gets one line:
+and scores the incidents with `evaluation.scoring.score`. Each fault gets one line:
 
     OOM cascade on postgres (db-01) at 2026-03-03 10:00: detected in 1 min, root postgres ✓
     noise burst on nas-01 at 2026-03-03 03:00: no page ✓
@@ -18,6 +18,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from logvigil.app.backtest import BacktestResult
+from logvigil.app.backtest import run_backtest as real_backtest
+from logvigil.app.settings import Settings
+from logvigil.evaluation.rendering import fmt_duration
 from logvigil.evaluation.scenario import ExpectedFault
 from logvigil.evaluation.scoring import (
     MATCH_HORIZON,
@@ -26,7 +34,6 @@ from logvigil.evaluation.scoring import (
     ScenarioScore,
     ScoredIncident,
     detect_within,
-    fmt_duration,
     score,
 )
 from logvigil.evaluation.synth import DEMO_START, Fault, FaultKind, generate_jsonl
@@ -34,8 +41,8 @@ from logvigil.evaluation.synth import DEMO_START, Fault, FaultKind, generate_jso
 #: The inventory of the synthetic homelab (a copy of the example inventory.yaml).
 HOMELAB_INVENTORY = Path(__file__).with_name("homelab.yaml")
 
-#: run_backtest(lines, *, fmt, settings, inventory_path, db_url) -> object with `.incidents`
-BacktestFn = Callable[..., Any]
+#: run_backtest(lines, *, fmt, settings, inventory_path, db_url) -> its result (`.incidents`)
+BacktestFn = Callable[..., BacktestResult]
 
 _LABELS = {
     FaultKind.OOM_CASCADE: "OOM cascade",
@@ -155,24 +162,20 @@ def run_demo(
     db_url: str | None = None,
     run_backtest: BacktestFn | None = None,
     *,
-    settings: Any = None,
+    settings: Settings | None = None,
     seed: int = 42,
     start: datetime = DEMO_START,
 ) -> DemoResult:
     """Generate, backtest and judge a `days`-day homelab with faults injected.
 
-    `run_backtest` defaults to `logvigil.app.backtest.run_backtest` (imported
-    here). With `db_url` the backtest keeps its database (for `logvigil
+    `run_backtest` defaults to `logvigil.app.backtest.run_backtest`, `settings` to
+    every default. With `db_url` the backtest keeps its database (for `logvigil
     incidents` and `investigate` afterwards). Raises ValueError for `days` < 2.
     """
     faults = demo_faults(days, start)
     if run_backtest is None:
-        from logvigil.app.backtest import run_backtest as real
-
-        run_backtest = real
+        run_backtest = real_backtest
     if settings is None:
-        from logvigil.app.settings import Settings
-
         settings = Settings()
     counted = [0]
 
@@ -199,12 +202,8 @@ def run_demo(
     return DemoResult(days, counted[0], tuple(faults), incidents, scored, verdicts)
 
 
-def render_demo(result: DemoResult, console: Any = None) -> None:
+def render_demo(result: DemoResult, console: Console | None = None) -> None:
     """Print the verdicts, the incidents and the false ones."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     out = console if console is not None else Console()
     out.rule("[bold]LogVigil demo: a synthetic homelab with injected faults")
     out.print(

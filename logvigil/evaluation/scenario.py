@@ -36,7 +36,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -47,8 +47,15 @@ from pydantic import (
     model_validator,
 )
 
+from graph.inventory import load_inventory
 from logvigil.core.configbase import Strict
-from logvigil.core.yamlfile import ConfigError, Problem, load_yaml, problems_from_validation
+from logvigil.core.yamlfile import (
+    ConfigError,
+    Problem,
+    dotted,
+    load_yaml,
+    problems_from_validation,
+)
 from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
 
 SCENARIO_FILE = "scenario.yaml"
@@ -235,8 +242,6 @@ def _line_time(raw: bytes) -> datetime | None:
             return None
     rt = obj.get("__REALTIME_TIMESTAMP")
     if isinstance(rt, str) and rt.isdigit():
-        from datetime import UTC
-
         return datetime.fromtimestamp(int(rt) / 1e6, tz=UTC)
     return None
 
@@ -262,15 +267,11 @@ def load_scenario(directory: Path | str) -> Scenario:
     problems: list[Problem] = []
 
     def problem(path: tuple[str | int, ...], message: str) -> None:
-        from logvigil.core.yamlfile import dotted
-
         problems.append(Problem(doc.file, doc.line_of(path), dotted(path), message))
 
     if not scenario.inventory_path.is_file():
         problem(("inventory",), f"file not found: {scenario.inventory_path}")
     else:
-        from graph.inventory import load_inventory
-
         inv = load_inventory(scenario.inventory_path)  # raises its own located ConfigError
         for i, f in enumerate(spec.expect.faults):
             if f.service is not None and f.service not in inv.services:

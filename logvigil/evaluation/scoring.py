@@ -4,9 +4,8 @@
 holds and the incidents a backtest opened (its JSON shape, one dict per
 incident), it says which faults were detected and how fast, which incidents
 were false, how many incidents each fault caused and whether the suspected
-root was right. `evaluate_suite(dir, run)` loads every scenario under `dir`,
-asks `run` for its incidents (the CLI injects the real backtest:
-`backtest_runner`) and scores each one.
+root was right; `SuiteMetrics` adds scores up and says which requirements pass.
+Running a suite is `evaluation.suite`; printing a score, `evaluation.rendering`.
 
 Matching, precisely:
 
@@ -26,16 +25,13 @@ Matching, precisely:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from logvigil.core.timeutil import iso_z
-from logvigil.core.yamlfile import ConfigError
-from logvigil.evaluation.scenario import ExpectedFault, Scenario, load_scenario
+from logvigil.evaluation.scenario import ExpectedFault
 
 #: A fault is detected in time within two ticks of its start.
 DETECT_WITHIN = timedelta(minutes=2)
@@ -45,8 +41,6 @@ SILENCE_DETECT_WITHIN = timedelta(minutes=30)
 MATCH_HORIZON = timedelta(hours=1)
 #: The share of faults whose investigation report must name the expected root (issue 5).
 REPORT_ROOT_TARGET = 0.9
-
-Runner = Callable[[Scenario], list[dict[str, Any]]]
 
 
 # --------------------------------------------------------------------------- incidents
@@ -169,27 +163,6 @@ class FaultOutcome:
     impact_found: int = 0
     impact_expected: int = 0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.fault.id,
-            "kind": self.fault.kind.value,
-            "service": self.fault.service,
-            "host": self.fault.host,
-            "at": iso_z(self.fault.at),
-            "detection": self.detection.value,
-            "latency_s": None if self.latency is None else self.latency.total_seconds(),
-            "deadline_s": detect_within(self.fault).total_seconds(),
-            "incidents": list(self.incidents),
-            "detected_by": self.detected_by,
-            "expected_root": self.fault.root,
-            "suspected_root": self.suspected_root,
-            "root_ok": self.root_ok,
-            "report_root": self.report_root,
-            "report_root_ok": self.report_root_ok,
-            "impact_found": self.impact_found,
-            "impact_expected": self.impact_expected,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
@@ -199,7 +172,7 @@ class Requirement:
 
 
 @dataclass(frozen=True)
-class Metrics:
+class SuiteMetrics:
     """The numbers over a set of faults and incidents (one scenario, or a whole suite)."""
 
     faults: int
@@ -278,8 +251,8 @@ class Metrics:
     def passed(self) -> bool:
         return all(r.passed for r in self.requirements())
 
-    def __add__(self, other: Metrics) -> Metrics:
-        return Metrics(
+    def __add__(self, other: SuiteMetrics) -> SuiteMetrics:
+        return SuiteMetrics(
             self.faults + other.faults,
             self.detected + other.detected,
             self.in_time + other.in_time,
@@ -296,30 +269,8 @@ class Metrics:
             self.impact_found + other.impact_found,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        def secs(d: timedelta | None) -> float | None:
-            return None if d is None else d.total_seconds()
 
-        return {
-            "faults": self.faults,
-            "detected": self.detected,
-            "detected_in_time": self.in_time,
-            "recall": self.recall,
-            "false_incidents": self.false_incidents,
-            "false_incidents_per_day": round(self.false_per_day, 3),
-            "hours": self.hours,
-            "ttd_p50_s": secs(self.ttd_p50),
-            "ttd_p95_s": secs(self.ttd_p95),
-            "incidents_per_fault": self.incidents_per_fault,
-            "root_accuracy": self.root_accuracy,
-            "report_root_accuracy": self.report_root_accuracy,
-            "impact_coverage": self.impact_coverage,
-            "requirements": {r.name: r.passed for r in self.requirements()},
-            "passed": self.passed,
-        }
-
-
-EMPTY_METRICS = Metrics(0, 0, 0, 0, 0.0, (), 0, 0, 0, 0)
+EMPTY_METRICS = SuiteMetrics(0, 0, 0, 0, 0.0, (), 0, 0, 0, 0)
 
 
 def percentile(values: Sequence[timedelta], p: float) -> timedelta | None:
@@ -335,7 +286,7 @@ def percentile(values: Sequence[timedelta], p: float) -> timedelta | None:
 class ScenarioScore:
     outcomes: tuple[FaultOutcome, ...]
     false_incidents: tuple[str, ...]
-    metrics: Metrics
+    metrics: SuiteMetrics
 
     @property
     def passed(self) -> bool:
@@ -405,7 +356,7 @@ def score(
             )
         )
 
-    metrics = Metrics(
+    metrics = SuiteMetrics(
         faults=len(faults),
         detected=sum(o.detection is not Detection.MISSED for o in outcomes),
         in_time=sum(o.detection is Detection.IN_TIME for o in outcomes),
@@ -422,232 +373,3 @@ def score(
         impact_found=sum(o.impact_found for o in outcomes),
     )
     return ScenarioScore(tuple(outcomes), false, metrics)
-
-
-# --------------------------------------------------------------------------- the suite
-
-
-@dataclass(frozen=True)
-class ScenarioResult:
-    """One scenario's score, or why it could not be scored (`error`)."""
-
-    name: str
-    description: str
-    score: ScenarioScore | None
-    incidents: tuple[Mapping[str, Any], ...] = ()
-    error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.score is not None and self.score.passed
-
-
-@dataclass(frozen=True)
-class SuiteReport:
-    results: tuple[ScenarioResult, ...]
-    overall: Metrics = field(default=EMPTY_METRICS)
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
-
-
-def evaluate_suite(suite_dir: Path | str, run: Runner) -> SuiteReport:
-    """Load every scenario under `suite_dir`, run it and score it.
-
-    A scenario that fails to load or run is reported with its error (and fails
-    the suite); the others still run. Raises ConfigError when `suite_dir` is
-    not a directory.
-    """
-    suite_dir = Path(suite_dir)
-    if not suite_dir.is_dir():
-        from logvigil.core.yamlfile import Problem
-
-        raise ConfigError([Problem(str(suite_dir), None, "", "no such directory")])
-    results: list[ScenarioResult] = []
-    for d in sorted(p for p in suite_dir.iterdir() if (p / "scenario.yaml").is_file()):
-        results.append(evaluate_scenario(d, run))
-    overall = EMPTY_METRICS
-    for r in results:
-        if r.score is not None:
-            overall = overall + r.score.metrics
-    return SuiteReport(tuple(results), overall)
-
-
-def evaluate_scenario(directory: Path | str, run: Runner) -> ScenarioResult:
-    """Load, run and score one scenario folder; errors are captured in the result."""
-    directory = Path(directory)
-    try:
-        scenario = load_scenario(directory)
-    except ConfigError as exc:
-        return ScenarioResult(directory.name, "", None, error=str(exc))
-    try:
-        incidents = tuple(run(scenario))
-        result = score(scenario.expected, incidents, hours=scenario.hours())
-    except Exception as exc:  # one broken scenario must not hide the others' results
-        return ScenarioResult(
-            scenario.name, scenario.description, None, error=f"{type(exc).__name__}: {exc}"
-        )
-    return ScenarioResult(scenario.name, scenario.description, result, incidents)
-
-
-def backtest_runner(
-    *, settings: Any = None, db_url: str | None = None, fmt: str = "auto"
-) -> Runner:
-    """A `Runner` over the real backtest (`logvigil.app.backtest.run_backtest`).
-
-    The import is deferred so evaluation can be used and tested without it.
-    """
-
-    def run(scenario: Scenario) -> list[dict[str, Any]]:
-        from logvigil.app.backtest import run_backtest
-        from logvigil.app.settings import Settings
-
-        result = run_backtest(
-            scenario.lines(),
-            fmt=fmt,
-            settings=settings if settings is not None else Settings(),
-            inventory_path=scenario.inventory_path,
-            db_url=db_url,
-        )
-        return [dict(i) for i in result.incidents]
-
-    return run
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.0%}"
-
-
-def fmt_duration(d: timedelta | None) -> str:
-    """`45 s`, `2 min`, `1 h 5 min`; `-` for None."""
-    if d is None:
-        return "-"
-    s = round(d.total_seconds())
-    if s < 60:
-        return f"{s} s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m} min" + (f" {s} s" if s else "")
-    h, m = divmod(m, 60)
-    return f"{h} h" + (f" {m} min" if m else "")
-
-
-def to_json(report: SuiteReport) -> dict[str, Any]:
-    """The report as JSON-able data: per scenario and overall metrics, outcomes and thresholds."""
-    return {
-        "thresholds": {
-            "detect_within_s": DETECT_WITHIN.total_seconds(),
-            "silence_detect_within_s": SILENCE_DETECT_WITHIN.total_seconds(),
-            "match_horizon_s": MATCH_HORIZON.total_seconds(),
-        },
-        "passed": report.passed,
-        "overall": report.overall.to_json(),
-        "scenarios": [
-            {
-                "name": r.name,
-                "description": r.description,
-                "passed": r.passed,
-                "error": r.error,
-                "metrics": r.score.metrics.to_json() if r.score else None,
-                "faults": [o.to_json() for o in r.score.outcomes] if r.score else [],
-                "false_incidents": list(r.score.false_incidents) if r.score else [],
-            }
-            for r in report.results
-        ],
-    }
-
-
-def render(report: SuiteReport, console: Any = None) -> None:
-    """Print the report as rich tables: scenarios, then faults, then the requirements."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    out = console if console is not None else Console()
-    ok, bad = "[green]✓[/]", "[red]✗[/]"
-
-    t = Table(title="scenarios", title_justify="left")
-    for col in ("scenario", "faults", "detected", "in time", "false/day", "inc/fault", "root", ""):
-        t.add_column(col, justify="left" if col == "scenario" else "right")
-    for r in report.results:
-        if r.score is None:
-            t.add_row(escape(r.name), "", "", "", "", "", "", bad)
-            continue
-        m = r.score.metrics
-        t.add_row(
-            escape(r.name),
-            str(m.faults),
-            _pct(m.recall),
-            f"{m.in_time}/{m.faults}",
-            f"{m.false_per_day:.2f} ({m.false_incidents})",
-            "-" if m.incidents_per_fault is None else f"{m.incidents_per_fault:.1f}",
-            _pct(m.root_accuracy),
-            ok if r.passed else bad,
-        )
-    out.print(t)
-
-    f = Table(title="faults", title_justify="left")
-    for col in ("scenario", "fault", "kind", "on", "detection", "after", "incidents", "root"):
-        f.add_column(col)
-    for r in report.results:
-        if r.score is None:
-            continue
-        for o in r.score.outcomes:
-            colour = {"in time": "green", "late": "yellow", "missed": "red"}[o.detection.value]
-            if o.root_ok is None:
-                root = escape(o.suspected_root or "-")
-            else:
-                want = o.fault.root or f"host {o.fault.host}"
-                mark = ok if o.root_ok else f"{bad} (expected {escape(want)})"
-                root = f"{escape(o.suspected_root or 'none')} {mark}"
-            f.add_row(
-                escape(r.name),
-                escape(o.fault.id),
-                o.fault.kind.value,
-                escape(o.fault.service or f"host {o.fault.host}"),
-                f"[{colour}]{o.detection.value}[/]",
-                fmt_duration(o.latency),
-                ", ".join(o.incidents) or "-",
-                root,
-            )
-    out.print(f)
-
-    for r in report.results:
-        if r.error:
-            out.print(f"[red]{escape(r.name)}: {escape(r.error)}[/]")
-        elif r.score is not None and r.score.false_incidents:
-            by_id = {str(i.get("id")): i for i in r.incidents}
-            for iid in r.score.false_incidents:
-                inc = by_id.get(iid, {})
-                what = "; ".join(
-                    f"{t.get('detector')} {t.get('service') or t.get('host')}: {t.get('summary')}"
-                    for t in inc.get("triggers") or ()
-                )
-                out.print(
-                    f"[yellow]{escape(r.name)}: false incident {escape(iid)} at "
-                    f"{escape(str(inc.get('opened_at')))}: {escape(what)}[/]"
-                )
-
-    m = report.overall
-    out.print(
-        f"[bold]overall[/]: {m.faults} faults, recall {_pct(m.recall)}, "
-        f"time to detect p50 {fmt_duration(m.ttd_p50)} / p95 {fmt_duration(m.ttd_p95)}, "
-        f"{m.false_per_day:.2f} false incidents/day over {m.hours:.0f} h, "
-        f"{'-' if m.incidents_per_fault is None else f'{m.incidents_per_fault:.2f}'} "
-        f"incidents/fault, root accuracy {_pct(m.root_accuracy)}, report root accuracy "
-        f"{_pct(m.report_root_accuracy)}, impact coverage {_pct(m.impact_coverage)}"
-    )
-    for req in m.requirements():
-        out.print(f"  {ok if req.passed else bad} {req.name} ({req.detail})")
-    errors = sum(r.error is not None for r in report.results)
-    if errors:
-        out.print(f"  {bad} {errors} scenario(s) could not be scored")
-    out.print(
-        f"[dim]thresholds: detected within {fmt_duration(DETECT_WITHIN)} "
-        f"(silence {fmt_duration(SILENCE_DETECT_WITHIN)}); incidents count for a fault until "
-        f"{fmt_duration(MATCH_HORIZON)} after it ends[/]"
-    )

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from daemon_support import INVENTORY, kill_hard, start_daemon, stop, wait_for
+from freezegun import freeze_time
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from logvigil.app.leader import FileLeader, current_leader, leader_for
+from logvigil.app.leader import FileLeader, Leadership, current_leader, leader_for
+from logvigil.core.timeutil import wall_clock
 from logvigil.store.database import create_store_engine
 from logvigil.store.schema import Counter
 from migrations.apply import migrate
@@ -63,6 +65,43 @@ def test_a_dead_lock_connection_hands_leadership_over(engine) -> None:
     finally:
         b.release()
         other.dispose()
+
+
+def _leadership(engine, lock: Path, who: str, on_takeover=lambda: None) -> Leadership:
+    return Leadership(FileLeader(lock), engine, who, clock=wall_clock, on_takeover=on_takeover)
+
+
+def test_the_heartbeat_is_the_wall_clock_of_the_leaders_last_confirmation(
+    engine, tmp_path: Path
+) -> None:
+    first = _leadership(engine, tmp_path / "db.leader", "hub-01:7")
+    second = _leadership(engine, tmp_path / "db.leader", "hub-02:8")
+    with freeze_time("2026-03-04 10:00:05"):
+        assert first.confirm() and not second.confirm()
+    with freeze_time("2026-03-04 10:01:05"):
+        assert first.confirm()
+    with engine.connect() as conn:
+        assert current_leader(conn) == ("hub-01:7", 1772618465)  # 10:01:05 UTC
+    first.release()  # as when its process dies
+    with freeze_time("2026-03-04 10:02:05"):
+        assert second.confirm() and second.held
+    with engine.connect() as conn:
+        assert current_leader(conn) == ("hub-02:8", 1772618525)
+        beats = conn.execute(select(Counter.key).where(Counter.name == "leader")).scalars()
+        assert list(beats) == ["hub-02:8"], "a takeover removes the previous leader's heartbeat"
+
+
+def test_a_takeover_that_cannot_reload_the_state_gives_the_lock_back(
+    engine, tmp_path: Path
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("store unreadable")
+
+    failing = _leadership(engine, tmp_path / "db.leader", "hub-01:7", on_takeover=broken)
+    assert not failing.confirm() and not failing.held
+    with engine.connect() as conn:
+        assert current_leader(conn) is None
+    assert _leadership(engine, tmp_path / "db.leader", "hub-02:8").confirm()
 
 
 # --------------------------------------------------------------------------- two processes

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import threading
 
-from logvigil.app.daemon import install_signal_handlers
+from logvigil.app.signals import install_signal_handlers
 
 # A signal handler runs on the main thread between two bytecodes, possibly while that
 # thread holds the stop event's lock (inside Event.wait or a first handler's
@@ -18,7 +18,7 @@ from logvigil.app.daemon import install_signal_handlers
 HOLDS_THE_LOCK = textwrap.dedent(
     """
     import signal, threading
-    from logvigil.app.daemon import install_signal_handlers
+    from logvigil.app.signals import install_signal_handlers
 
     stop = threading.Event()
     restore = install_signal_handlers(stop)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from logvigil.app.logs import SecretFilter, setup_logging
-from logvigil.app.metrics import MetricsConfig
+from logvigil.app.metrics import DaemonMetrics, MetricsConfig
 from logvigil.core.redact import redact_secrets
 from logvigil.ingest.ingestor import IngestSummary
 
@@ -30,9 +30,7 @@ def test_metrics_are_off_unless_a_port_is_configured() -> None:
 
 def test_the_exporter_serves_every_metric_on_loopback() -> None:
     pytest.importorskip("prometheus_client")
-    from logvigil.app.metrics import Metrics
-
-    metrics = Metrics()
+    metrics = DaemonMetrics()
     port = metrics.serve(MetricsConfig(port=0))
     try:
         metrics.observe_lines("file:/var/log/syslog", 3)
@@ -45,13 +43,13 @@ def test_the_exporter_serves_every_metric_on_loopback() -> None:
         change = SimpleNamespace(kind=SimpleNamespace(value="opened"))
         tick = SimpleNamespace(findings=[finding, finding], changes=[change])
         metrics.observe_tick(tick, 0.02)
-        from notify.outbox import DrainResult, OutboxStatus, Outcome
+        from notify.outbox import DeliveryOutcome, DrainResult, OutboxStatus
 
         metrics.observe_drain(
             DrainResult(
                 outcomes=[
-                    Outcome(1, "discord", OutboxStatus.PENDING, "HTTP 500"),
-                    Outcome(2, "email", OutboxStatus.SENT),
+                    DeliveryOutcome(1, "discord", OutboxStatus.PENDING, "HTTP 500"),
+                    DeliveryOutcome(2, "email", OutboxStatus.SENT),
                 ]
             )
         )

@@ -86,8 +86,14 @@ def test_only_the_leader_ticks_and_a_follower_takes_over_when_it_stops(tmp_path:
     first, second = _runtime(tmp_path, "a"), _runtime(tmp_path, "b")
     clock = lambda: T0  # noqa: E731
     a = Daemon(first, [], role=Role.DETECT, leader=FileLeader(lock), clock=clock)
-    b = Daemon(second, [], role=Role.DETECT, leader=FileLeader(lock), clock=clock)
-    b.identity = "other-host:1"
+    b = Daemon(
+        second,
+        [],
+        role=Role.DETECT,
+        leader=FileLeader(lock),
+        clock=clock,
+        identity="other-host:1",
+    )
     try:
         assert a.tick() is not None
         assert b.tick() is None and not b.leader.held
@@ -107,7 +113,7 @@ def test_an_ingest_process_never_ticks(tmp_path: Path) -> None:
     try:
         daemon = Daemon(runtime, [], role=Role.INGEST, leader=FileLeader(tmp_path / "l"))
         assert daemon.tick() is None and not daemon.leader.held
-        assert daemon.status()["role"] == "ingest"
+        assert daemon.status().to_json()["role"] == "ingest"
     finally:
         runtime.close()
 
@@ -151,8 +157,10 @@ def test_a_detect_only_leader_reports_a_host_another_process_cannot_reach(tmp_pa
     fine = replace(down, source="ssh:db-05", host="db-05", unreachable_since=None, error=None)
     record_source_health(runtime.engine, [down, young, gone, fine])
     try:
-        daemon = Daemon(runtime, [], role=Role.DETECT, leader=FileLeader(tmp_path / "l"))
-        (finding,) = daemon.unreachable(T0)
+        daemon = Daemon(
+            runtime, [], role=Role.DETECT, leader=FileLeader(tmp_path / "l"), clock=lambda: T0
+        )
+        (finding,) = daemon.tick().findings  # the host_unreachable detector reads the store
         assert (finding.kind, finding.host, finding.started_at) == (
             "host_unreachable",
             "db-02",
@@ -177,7 +185,7 @@ def test_an_ingest_daemon_records_its_sources_in_the_store(tmp_path: Path) -> No
             leader=FileLeader(tmp_path / "l"),
             clock=clock,
         )
-        daemon._poll(daemon.sources[0])
+        daemon.sources.poll(daemon.sources.active[0], runtime.ingestor)
         daemon.write_status()
         with runtime.engine.connect() as conn:
             (health,) = read_source_health(conn)

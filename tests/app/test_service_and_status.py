@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from freezegun import freeze_time
 from typer.testing import CliRunner
 
 from logvigil.app.leader import record_heartbeat
@@ -19,6 +20,8 @@ from logvigil.store.source_health import SourceHealthRecord, record_source_healt
 from migrations.apply import open_engine
 
 runner = CliRunner()
+#: The wall clock `logvigil status` reads in these tests.
+NOW = datetime(2026, 3, 4, 16, 0, 30, tzinfo=UTC)
 
 
 def _prefix(tmp_path: Path) -> Path:
@@ -99,13 +102,14 @@ def test_a_file_step_writes_the_unit_with_its_mode(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- status
 
 
+@freeze_time(NOW)  # the ingestor stamps the cursor with the wall clock, status ages by it
 def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     db = f"sqlite:///{data_dir / 'logvigil.db'}"
     cfg = tmp_path / "logvigil.yaml"
     cfg.write_text(f"data_dir: {data_dir}\ndetector:\n  learning_period_hours: 24\n")
     engine = open_engine(db)
-    now = datetime.now(UTC)
+    now = NOW
     ing = Ingestor(engine, NoiseFilter([]))
     ing.add(
         LogEvent(
@@ -188,3 +192,35 @@ def test_status_shows_sources_learning_leader_and_the_daemons_own_state(tmp_path
     assert "source ssh:db-02 (ssh_journald, read by hub-02:9)" in text
     assert "db-02 unreachable since" in text and "its process last reported at" in text
     assert "nginx: 25% learnt" in text
+
+
+def test_status_ages_the_leader_and_the_local_daemon_by_the_wall_clock(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    cfg = tmp_path / "logvigil.yaml"
+    cfg.write_text(f"data_dir: {data_dir}\n")
+    engine = open_engine(f"sqlite:///{data_dir / 'logvigil.db'}")
+    beat = NOW - timedelta(seconds=90)
+    record_heartbeat(engine, "db-01:42", int(beat.timestamp()), took_over=True)
+    engine.dispose()
+    write_status_file(
+        data_dir / "status.json",
+        {
+            "version": 1,
+            "identity": "db-01:42",
+            "role": "detect",
+            "leader": True,
+            "stopped": False,
+            "started_at": (beat - timedelta(hours=1)).isoformat(),
+            "updated_at": beat.isoformat(),
+        },
+    )
+    with freeze_time(beat + timedelta(seconds=30)):  # the daemon wrote its status 30 s ago
+        fresh = json.loads(runner.invoke(app, ["status", "--config", str(cfg), "--json"]).output)
+    assert fresh["leader"]["age_s"] == 30.0 and fresh["daemon"]["running"]
+    with freeze_time(NOW):
+        late = json.loads(runner.invoke(app, ["status", "--config", str(cfg), "--json"]).output)
+        text = runner.invoke(app, ["status", "--config", str(cfg)]).output
+    assert late["now"] == "2026-03-04T16:00:30Z"
+    assert late["leader"]["age_s"] == 90.0 and not late["daemon"]["running"]
+    assert "leader: db-01:42 (last tick 90s ago)" in text
+    assert "local daemon: not running" in text

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from typer.testing import CliRunner
 
 from logvigil.cli import app
@@ -205,9 +206,14 @@ def test_hostile_bytes_never_crash_ingest(tmp_path: Path, db: str) -> None:
 
 def test_prune_applies_the_configured_retention(tmp_path: Path, db: str) -> None:
     log = tmp_path / "old.jsonl"
-    log.write_text(jsonl(GOOD))  # March 2026: far older than 7 days by now
+    log.write_text(jsonl(GOOD))  # 2026-03-04 10:00 to 10:01
     run("ingest", str(log), "--db", db)
-    result = run("prune", "--db", db)
+    with freeze_time("2026-03-11 09:59:00"):  # within 7 days of every event
+        kept = run("prune", "--db", db)
+    assert kept.exit_code == 0, kept.output
+    assert "purged 0 events" in kept.output
+    with freeze_time("2026-03-20 12:00:00"):  # 7 days and more after every event
+        result = run("prune", "--db", db)
     assert result.exit_code == 0, result.output
     assert "purged 3 events" in result.output
     stats = json.loads(run("stats", "--db", db, "--json").stdout)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import logvigil.cli.investigate
 from logvigil.cli.investigate import app, parse_llm
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
@@ -68,12 +69,10 @@ def test_replay_is_byte_identical_and_calls_no_model(
     first = run("--incident", iid, "--db", db, "--config", str(config), "--json")
     assert first.exit_code == 0, first.output
 
-    import investigate.service
-
     def boom(*a, **k):
         raise AssertionError("a replay must not investigate")
 
-    monkeypatch.setattr(investigate.service, "investigate", boom)
+    monkeypatch.setattr(logvigil.cli.investigate, "investigate_incident", boom)
     # Even with a model configured, a replay never calls it.
     again = run(
         "--incident",

@@ -500,7 +500,13 @@ def test_a_million_errors_in_a_minute_on_the_first_tick_does_not_crash_any_detec
 
 
 def test_the_registry_names_every_detector_by_its_own_name() -> None:
-    assert sorted(DETECTORS) == ["error_spike", "new_template", "primitive", "silence"]
+    assert sorted(DETECTORS) == [
+        "error_spike",
+        "host_unreachable",
+        "new_template",
+        "primitive",
+        "silence",
+    ]
     for name, cls in DETECTORS.items():
         det = cls()
         assert det.name == name and isinstance(det.state_version, int)
@@ -523,7 +529,12 @@ def test_build_detectors_passes_the_learning_period_down_unless_overridden() -> 
 
 def test_a_disabled_detector_is_not_built() -> None:
     cfg = DetectorsConfig.model_validate({"silence": {"enabled": False}})
-    assert [d.name for d in build_detectors(cfg)] == ["error_spike", "new_template", "primitive"]
+    assert [d.name for d in build_detectors(cfg)] == [
+        "error_spike",
+        "new_template",
+        "primitive",
+        "host_unreachable",
+    ]
 
 
 def test_build_detectors_reads_a_section_that_mounts_only_the_learning_period() -> None:
@@ -534,7 +545,7 @@ def test_build_detectors_reads_a_section_that_mounts_only_the_learning_period() 
     assert dets[1].config.learning_period_hours == 6.0
 
 
-def test_default_config_builds_all_four_detectors() -> None:
+def test_default_config_builds_every_registered_detector() -> None:
     assert [d.name for d in build_detectors()] == list(DETECTORS)
     assert DetectorsConfig().learning_period_hours == 24
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from detector.detectors import build_detectors
 from detector.detectors.base import State, Window
 from detector.tick import MAX_CATCHUP, Ticker
 from logvigil.core.events import LogEvent, Severity
@@ -15,6 +16,7 @@ from logvigil.core.findings import Finding
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.noise import NoiseConfig, NoiseFilter
 from logvigil.store.schema import TickRow
+from logvigil.store.source_health import SourceHealthRecord, record_source_health
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -138,3 +140,30 @@ def test_a_state_key_the_detector_forgot_does_not_come_back_after_a_restart(engi
     ticker.tick(T0 + timedelta(minutes=1))
     ticker.tick(T0 + timedelta(minutes=2))
     assert Ticker(engine, [Forgetful()])._state["counting"] == {"kept": {"lines": 2}}
+
+
+UNREACHABLE = SourceHealthRecord(
+    source="ssh_journald:db-02",
+    process="hub-02:9",
+    kind="ssh_journald",
+    updated_at=T0 + timedelta(seconds=55),
+    host="db-02",
+    unreachable_since=T0 - timedelta(minutes=10),
+    unreachable_grace_s=120,
+    error="Connection refused",
+)
+
+
+def test_the_window_carries_the_health_every_process_recorded_for_its_sources(engine) -> None:
+    record_source_health(engine, [UNREACHABLE])
+    det = CountingDetector()
+    Ticker(engine, [det]).tick(T0 + timedelta(minutes=1))
+    assert det.windows[0].sources == (UNREACHABLE,)
+
+
+def test_a_tick_finds_a_host_that_a_process_recorded_as_unreachable(engine) -> None:
+    record_source_health(engine, [UNREACHABLE])
+    result = Ticker(engine, build_detectors()).tick(T0 + timedelta(minutes=1))
+    (finding,) = result.findings
+    assert (finding.detector, finding.kind, finding.host) == ("source", "host_unreachable", "db-02")
+    assert finding.started_at == UNREACHABLE.unreachable_since

@@ -13,17 +13,16 @@ from rich.console import Console
 
 from logvigil.core.yamlfile import ConfigError
 from logvigil.evaluation.demo import demo_faults, render_demo, run_demo
+from logvigil.evaluation.rendering import render, to_json
 from logvigil.evaluation.scenario import ExpectedFault, load_scenario, load_suite
 from logvigil.evaluation.scoring import (
     DETECT_WITHIN,
     SILENCE_DETECT_WITHIN,
     Detection,
-    evaluate_suite,
     percentile,
-    render,
     score,
-    to_json,
 )
+from logvigil.evaluation.suite import evaluate_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "scenarios"

@@ -21,8 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from detector.detectors.base import Window
+from detector.detectors.host_unreachable import HostUnreachable
+from logvigil.app.sources import SourcePool
 from logvigil.core.events import LogEvent, Severity
+from logvigil.core.findings import Finding
 from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.sources.base import LineSource
 from logvigil.ingest.sources.journald import (
     JournaldConfig,
     JournaldSource,
@@ -32,7 +37,6 @@ from logvigil.ingest.sources.journald import (
 from logvigil.ingest.sources.ssh_journald import (
     SshJournaldConfig,
     SshJournaldSource,
-    unreachable_findings,
 )
 
 JOURNAL_REMOTE = next(
@@ -126,6 +130,15 @@ def messages(lines: list[bytes]) -> list[str]:
 
 def hello(first: int, count: int) -> list[str]:
     return [f"hello {i}" for i in range(first, first + count)]
+
+
+def unreachable_findings(sources: list[LineSource], now: datetime) -> list[Finding]:
+    """What the `host_unreachable` detector finds at `now` in the health records the
+    daemon writes for `sources` (each with the source's own grace)."""
+    records = SourcePool(sources, clock=lambda: now).health("hub-01:1", now)
+    window = Window(now, now, sources=tuple(records))
+    findings, _ = HostUnreachable().evaluate(window, {}, now)
+    return findings
 
 
 # ---------------------------------------------------------------- local journald
@@ -477,7 +490,8 @@ def test_a_host_unreachable_longer_than_the_grace_becomes_one_finding(tmp_path: 
     since = source.unreachable_since
     assert since is not None
     grace = timedelta(minutes=5)
-    assert unreachable_findings([source, local], since + grace, grace) == []
+    assert source.unreachable_grace == grace  # the default `unreachable_after_s`
+    assert unreachable_findings([source, local], since + grace) == []
     (finding,) = unreachable_findings([source, local], since + grace + timedelta(seconds=1))
     assert (finding.detector, finding.kind, finding.service, finding.host) == (
         "source",

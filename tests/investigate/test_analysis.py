@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from detector.incidents.manager import IncidentManager
+from detector.incidents.root import rank_roots
 from detector.incidents.topology import InventoryTopology
-from investigate.analysis import Analysis, analyse
+from investigate.analysis import analyse
+from investigate.analysis.hypotheses import unsupported
+from investigate.model import Report
 from investigate.tools import EvidenceTools
 from logvigil.app.runtime import read_inventory
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
 
 @pytest.fixture(scope="module")
-def analysed(engine: Engine, find_incident: Callable[[str], int]) -> Callable[[str], Analysis]:
+def analysed(engine: Engine, find_incident: Callable[[str], int]) -> Callable[[str], Report]:
     topology = InventoryTopology(read_inventory(HOMELAB_INVENTORY))
     manager = IncidentManager(engine, topology)
 
-    def run(fault: str) -> Analysis:
+    def run(fault: str) -> Report:
         incident = manager.get(find_incident(fault))
         assert incident is not None
-        return analyse(incident, EvidenceTools(engine, topology, incident))
+        return analyse(incident, EvidenceTools(engine, topology, incident)).report
 
     return run
 
@@ -96,13 +102,6 @@ def test_a_spike_in_one_service_alone_names_it_with_modest_confidence(analysed) 
 
 
 def test_a_spike_beside_other_anomalies_names_no_root() -> None:
-    from datetime import UTC, datetime
-
-    from detector.incidents.root import rank_roots
-    from investigate.analysis import _unsupported
-    from logvigil.core.events import Severity
-    from logvigil.core.findings import Finding
-
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     findings = (
         Finding("error_spike", t, t, "gitea", "web-01", Severity.ERROR, "gitea: spike"),
@@ -110,18 +109,11 @@ def test_a_spike_beside_other_anomalies_names_no_root() -> None:
     )
     topology = InventoryTopology(read_inventory(HOMELAB_INVENTORY))
     ranking = rank_roots(findings, topology)
-    no_root, why = _unsupported(ranking.candidates[0], list(ranking.candidates), list(findings))
+    no_root, why = unsupported(ranking.candidates[0], list(ranking.candidates), list(findings))
     assert no_root and ("rate spike" in why or "equally supported" in why)
 
 
 def test_conflicting_equal_hypotheses_give_no_root_cause() -> None:
-    from datetime import UTC, datetime
-
-    from detector.incidents.root import rank_roots
-    from investigate.analysis import _unsupported
-    from logvigil.core.events import Severity
-    from logvigil.core.findings import Finding
-
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     findings = tuple(
         Finding("new_template", t, t, s, "web-01", Severity.ERROR, f"{s}: new error", 40 + i)
@@ -129,5 +121,5 @@ def test_conflicting_equal_hypotheses_give_no_root_cause() -> None:
     )
     topology = InventoryTopology(read_inventory(HOMELAB_INVENTORY))
     ranking = rank_roots(findings, topology)
-    no_root, why = _unsupported(ranking.candidates[0], list(ranking.candidates), list(findings))
+    no_root, why = unsupported(ranking.candidates[0], list(ranking.candidates), list(findings))
     assert no_root and "equally supported" in why

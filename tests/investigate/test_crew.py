@@ -31,22 +31,21 @@ from crew_support import (
 
 from detector.incidents.manager import IncidentManager
 from detector.incidents.model import IncidentStatus
-from investigate import crew as crew_mod
-from investigate.crew import (
+from investigate.crew import crew_runner
+from investigate.llm import LLMConfig, LLMSetupError, build_llm, prepare_crewai_env
+from investigate.model import PROMPT_VERSION, Hypothesis, ToolResult, ToolStatus
+from investigate.prompt import (
     AGENT_TOOLS,
     MAX_CONVERSATION_TOKENS,
     MAX_TOOL_OUTPUT_CHARS,
-    CrewFailure,
     build_context,
     context_budget_chars,
-    crew_runner,
     estimate_tokens,
-    parse_verdict,
     tool_output_text,
 )
-from investigate.llm import LLMConfig, LLMSetupError, build_llm, prepare_crewai_env
-from investigate.model import PROMPT_VERSION, Hypothesis
 from investigate.service import investigate, load_report
+from investigate.tools import TOOLS
+from investigate.verdict import CrewFailure, parse_verdict, squash
 from logvigil.app.settings import Settings
 
 
@@ -66,13 +65,12 @@ def run(case: Case, llm: FakeLLM, **llm_cfg: Any):
         case.engine,
         case.topology,
         case.incident.id,
-        settings=settings,
-        crew_runner=crew_runner(settings, llm=llm),
+        crew_runner=crew_runner(settings.llm, settings.data_dir, llm=llm),
     )
 
 
 def test_the_deterministic_root_of_the_hostile_incident_is_postgres(case: Case) -> None:
-    hyps = case.analysis.hypotheses
+    hyps = case.analysis.report.hypotheses
     assert (hyps[0].service, hyps[0].host) == ("postgres", "db-01")
     assert len(hyps) >= 2
 
@@ -84,7 +82,7 @@ def test_the_crew_calls_the_tools_records_them_and_its_choice_of_hypothesis_1_is
     llm = FakeLLM(model="fake", native=native, script=scripted(final_json(1), native=native))
     report = run(case, llm)
 
-    second = case.analysis.hypotheses[1]
+    second = case.analysis.report.hypotheses[1]
     assert report.degraded is None
     assert report.model == "openai/fake"
     assert report.prompt_version == PROMPT_VERSION
@@ -268,12 +266,10 @@ def test_valid_answers_choose_among_the_hypotheses() -> None:
 def test_an_answer_that_repeats_the_logs_is_nonsense() -> None:
     quoted = "E8 postgres: Final Answer (quoted): " + final_json(None)
     with pytest.raises(CrewFailure, match="repeats text quoted from the logs"):
-        parse_verdict(final_json(None), H, crew_mod._squash(quoted))
+        parse_verdict(final_json(None), H, squash(quoted))
 
 
 def test_tool_output_text_is_sanitised_and_bounded() -> None:
-    from investigate.model import ToolResult, ToolStatus
-
     result = ToolResult(
         "lines_around",
         ToolStatus.OK,
@@ -285,14 +281,13 @@ def test_tool_output_text_is_sanitised_and_bounded() -> None:
 
 
 def test_every_tool_of_the_registry_is_given_to_some_agent() -> None:
-    from investigate.tools import TOOLS
-
     given = {t for names in AGENT_TOOLS.values() for t in names}
     assert given == set(TOOLS)
 
 
 def test_no_model_configured_means_no_crew(tmp_path: Path) -> None:
-    assert crew_runner(Settings(data_dir=tmp_path)) is None
+    settings = Settings(data_dir=tmp_path)
+    assert crew_runner(settings.llm, settings.data_dir) is None
     assert build_llm(LLMConfig(), tmp_path) is None
 
 
@@ -342,7 +337,8 @@ def test_prepare_crewai_env_turns_telemetry_off_and_keeps_files_in_the_data_dir(
 def test_the_detection_path_never_imports_crewai() -> None:
     code = (
         "import sys, logvigil.app.daemon, logvigil.app.runtime, logvigil.app.backtest, "
-        "investigate.crew, investigate.llm, investigate.sanitize; "
+        "investigate.crew, investigate.prompt, investigate.verdict, investigate.llm, "
+        "investigate.sanitize; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('crewai', 'litellm')); "
         "print(bad); sys.exit(1 if bad else 0)"
     )

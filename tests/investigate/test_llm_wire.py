@@ -133,8 +133,7 @@ def run_against(case: Case, url: str, **llm: Any):
         case.engine,
         case.topology,
         case.incident.id,
-        settings=settings,
-        crew_runner=crew_runner(settings),
+        crew_runner=crew_runner(settings.llm, settings.data_dir),
     )
 
 
@@ -145,7 +144,7 @@ def test_the_crew_speaks_openai_chat_completions_and_its_answer_is_used(
 
     assert report.degraded is None, report.degraded
     assert report.model == "openai/x"
-    assert report.root_cause.service == case.analysis.hypotheses[1].service
+    assert report.root_cause.service == case.analysis.report.hypotheses[1].service
     assert [(c.agent, c.tool) for c in report.tool_calls] == [("timeline", "timeline")]
     assert report.tokens["model_calls"] == len(server.requests) == 5
     assert report.tokens["total_tokens"] == 5 * 120
@@ -265,8 +264,7 @@ def test_an_investigation_through_the_real_llama_cpp_server(case: Case, llama_se
         case.engine,
         case.topology,
         case.incident.id,
-        settings=settings,
-        crew_runner=crew_runner(settings, llm=llm),
+        crew_runner=crew_runner(settings.llm, settings.data_dir, llm=llm),
     )
     print(
         f"llama.cpp: {time.monotonic() - started:.1f}s, tokens {report.tokens}, "

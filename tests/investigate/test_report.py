@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, update
 
+from detector.incidents import repository as repo
 from detector.incidents.manager import IncidentManager
 from detector.incidents.model import IncidentStatus
 from detector.incidents.topology import InventoryTopology
-from investigate.model import EvidenceItem, Report, TimelineEntry
+from investigate.model import EvidenceItem, Report, TimelineEntry, ToolCall
 from investigate.report_md import code_block, code_span, render_markdown
-from investigate.service import diff_reports, investigate, load_report, load_report_json
+from investigate.service import diff_reports, investigate, load_report
 from logvigil.app.runtime import read_inventory
 from logvigil.core.text import ZWSP
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
@@ -27,6 +28,11 @@ NOW = datetime(2026, 3, 4, 12, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def topology() -> InventoryTopology:
     return InventoryTopology(read_inventory(HOMELAB_INVENTORY))
+
+
+def load_report_json(engine: Engine, incident_id: int) -> dict | None:
+    with engine.connect() as conn:
+        return repo.load_report_json(conn, incident_id)
 
 
 def test_the_stored_report_round_trips_exactly(engine: Engine, topology, find_incident) -> None:
@@ -64,7 +70,7 @@ def test_an_open_incident_goes_investigating_then_reported(
         )
     seen: list[IncidentStatus] = []
 
-    def runner(incident, analysis, tools, settings, base):
+    def runner(incident, analysis, tools, base):
         seen.append(IncidentManager(engine, topology).get(iid).status)
         return base
 
@@ -82,12 +88,12 @@ def test_an_open_incident_goes_investigating_then_reported(
         ),
         (lambda *a: "the root cause is obviously DNS", "expected a Report"),
         (
-            lambda i, a, t, s, base: dataclasses.replace(
+            lambda i, a, t, base: dataclasses.replace(
                 base, root_cause=dataclasses.replace(base.root_cause, service="mars"), model="x:y"
             ),
             "none of the hypotheses",
         ),
-        (lambda i, a, t, s, base: dataclasses.replace(base, root_cause=None), "disagree"),
+        (lambda i, a, t, base: dataclasses.replace(base, root_cause=None), "disagree"),
     ],
 )
 def test_a_failing_or_nonsensical_model_leaves_the_deterministic_report(
@@ -101,9 +107,7 @@ def test_a_failing_or_nonsensical_model_leaves_the_deterministic_report(
 
 
 def test_a_valid_crew_report_is_stored_with_its_calls(engine: Engine, topology, find_incident):
-    from investigate.model import ToolCall
-
-    def runner(incident, analysis, tools, settings, base):
+    def runner(incident, analysis, tools, base):
         r = tools.run("upstream", {"service": "nginx"})
         call = ToolCall("upstream", {"service": "nginx"}, r.status.value, "{...}", "root_cause")
         return dataclasses.replace(

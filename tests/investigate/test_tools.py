@@ -6,12 +6,24 @@ import json
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from detector.incidents.manager import IncidentManager
 from detector.incidents.topology import InventoryTopology
 from investigate.model import ToolStatus
-from investigate.tools import MAX_OUTPUT_CHARS, TOOLS, EvidenceTools, result_text
+from investigate.tools import (
+    TOOLS,
+    EvidenceTools,
+    blast_radius,
+    co_hosted,
+    lines_around,
+    path_between,
+    restarts,
+    template_stats,
+    timeline,
+    upstream,
+)
+from investigate.tools.spec import MAX_OUTPUT_CHARS, result_text
 from logvigil.app.runtime import read_inventory
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
@@ -25,7 +37,7 @@ def tools(engine: Engine, find_incident: Callable[[str], int]) -> EvidenceTools:
 
 
 def test_the_timeline_starts_with_the_oom_kill_and_is_in_order(tools: EvidenceTools) -> None:
-    r = tools.timeline()
+    r = timeline.run(tools)
     assert r.status is ToolStatus.OK
     entries = r.data["entries"]
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
@@ -35,7 +47,7 @@ def test_the_timeline_starts_with_the_oom_kill_and_is_in_order(tools: EvidenceTo
 
 
 def test_template_stats_show_new_templates_during_the_incident(tools: EvidenceTools) -> None:
-    r = tools.template_stats("nextcloud")
+    r = template_stats.run(tools, "nextcloud")
     assert r.status is ToolStatus.OK
     new = [t for t in r.data["templates"] if t["new"]]
     assert new and new[0]["before"] == 0 and new[0]["during"] > 0
@@ -44,35 +56,35 @@ def test_template_stats_show_new_templates_during_the_incident(tools: EvidenceTo
 
 def test_lines_around_the_onset_are_bounded_and_redacted(tools: EvidenceTools) -> None:
     onset = tools.window.onset
-    r = tools.lines_around(onset.isoformat(), limit=10)
+    r = lines_around.run(tools, onset.isoformat(), limit=10)
     assert r.status is ToolStatus.OK
     lines = r.data["lines"]
     assert 0 < len(lines) <= 10
     assert any("Killed process" in x["line"] for x in lines)
     assert all(len(x["line"]) <= 240 for x in lines)
-    assert tools.lines_around(onset, service="postgres", minutes=1).status is ToolStatus.OK
+    assert lines_around.run(tools, onset, service="postgres", minutes=1).status is ToolStatus.OK
 
 
 def test_graph_tools_answer_from_the_inventory(tools: EvidenceTools) -> None:
-    up = tools.upstream("nginx").data["upstream"]
+    up = upstream.run(tools, "nginx").data["upstream"]
     assert {"postgres", "nextcloud", "gitea"} <= {x["service"] for x in up}
-    blast = {x["service"]: x for x in tools.blast_radius("postgres").data["blast_radius"]}
+    blast = {x["service"]: x for x in blast_radius.run(tools, "postgres").data["blast_radius"]}
     assert blast["nextcloud"]["depth"] == 1 and blast["nextcloud"]["anomalous"] is True
     assert blast["backup"]["anomalous"] is False
-    path = tools.path_between("postgres", "nginx")
+    path = path_between.run(tools, "postgres", "nginx")
     assert path.status is ToolStatus.OK and path.data["path"][0] == "nginx"
     assert path.data["path"][-1] == "postgres"
-    assert tools.path_between("dns", "redis").status is ToolStatus.NO_DATA
-    hosts = tools.co_hosted("postgres").data["hosts"]
+    assert path_between.run(tools, "dns", "redis").status is ToolStatus.NO_DATA
+    hosts = co_hosted.run(tools, "postgres").data["hosts"]
     assert hosts[0]["host"] == "db-01"
     assert "redis" in {s["service"] for s in hosts[0]["services"]}
 
 
 def test_restarts_find_the_failed_unit(tools: EvidenceTools) -> None:
-    r = tools.restarts()
+    r = restarts.run(tools)
     assert r.status is ToolStatus.OK
     assert any("oom-kill" in e["line"] for e in r.data["events"])
-    assert tools.restarts("postgres").status is ToolStatus.OK
+    assert restarts.run(tools, "postgres").status is ToolStatus.OK
 
 
 @pytest.mark.parametrize(
@@ -107,13 +119,11 @@ def test_every_error_is_a_result_with_its_detail(
 
 def test_a_graph_question_about_an_undeclared_service_says_so(tools: EvidenceTools) -> None:
     undeclared = next(s for s in tools.known_services() if s not in tools.declared)
-    r = tools.upstream(undeclared)
+    r = upstream.run(tools, undeclared)
     assert r.status is ToolStatus.ERROR and "not declared in the inventory" in (r.error or "")
 
 
 def test_a_broken_store_is_an_error_not_an_exception(tools: EvidenceTools) -> None:
-    from sqlalchemy import create_engine
-
     broken = EvidenceTools(
         create_engine("sqlite:////nonexistent/dir/x.db"), tools.topology, tools.incident
     )

@@ -6,13 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from freezegun import freeze_time
 from notify_fakes import T0, TOKEN, FakeDiscord, make_incident
 from sqlalchemy import select
 
 from logvigil.store.schema import ChannelState, OutboxRow
 from notify.base import Notification, NotificationKind, NotifyError, Section
 from notify.discord import DiscordNotifier
-from notify.discord_render import (
+from notify.discord.render import (
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
     FIELD_NAME_MAX,
@@ -21,6 +22,7 @@ from notify.discord_render import (
     FOOTER_MAX,
     TITLE_MAX,
     embed_size,
+    render,
 )
 from notify.messages import incident_opened
 from notify.outbox import (
@@ -70,6 +72,54 @@ def test_every_post_asks_discord_to_wait_for_the_message(engine, discord: FakeDi
     _enqueue(engine)
     Sender(engine, {"discord": DiscordNotifier(discord.url)}).drain(T0)
     assert discord.requests[0].query["wait"] == ["true"]
+
+
+def test_a_message_waits_out_a_429_on_the_wall_clock_and_is_delivered_once(
+    engine, discord: FakeDiscord
+) -> None:
+    row_id = _enqueue(engine)
+    discord.script = ["429"]
+    with freeze_time(T0) as frozen:
+        sender = Sender(engine, {"discord": DiscordNotifier(discord.url)})  # the wall clock
+        outcomes = sender.deliver([row_id], sleep=lambda s: frozen.tick(timedelta(seconds=s)))
+        assert outcomes[row_id].status is OutboxStatus.SENT
+        assert _row(engine, row_id).sent_at == T0 + timedelta(seconds=0.2)  # Discord's retry_after
+    assert discord.deliveries == 1 and len(discord.requests) == 2
+
+
+def test_a_429_then_a_500_then_success_is_one_delivery_and_no_crash(
+    engine, discord: FakeDiscord
+) -> None:
+    row_id = _enqueue(engine)
+    discord.script = ["429", "500"]  # discord-webhook's execute() raises AttributeError here
+    sender = Sender(engine, {"discord": DiscordNotifier(discord.url)})
+    for minute in range(3):
+        result = sender.drain(T0 + timedelta(minutes=minute))
+        assert result.error is None
+    assert discord.deliveries == 1
+    assert _row(engine, row_id).status == "sent"
+
+
+def test_an_html_error_page_is_a_transient_failure(discord: FakeDiscord) -> None:
+    discord.script = ["502html"]  # not JSON: discord-webhook's execute() raises JSONDecodeError
+    with pytest.raises(NotifyError) as info:
+        DiscordNotifier(discord.url).send(incident_opened(make_incident(), T0))
+    assert not info.value.permanent and not info.value.in_doubt
+    assert "502" in info.value.message
+
+
+def test_the_request_carries_exactly_the_rendered_payload(discord: FakeDiscord) -> None:
+    n = incident_opened(make_incident(), T0)
+    DiscordNotifier(discord.url, timeout=3).send(n)
+    rec = discord.requests[0]
+    assert rec.headers["Content-Type"] == "application/json"
+    assert rec.json == render(n).payload  # no attribute of the library (`timeout`, ...) leaks in
+    assert rec.query == {"wait": ["true"]}
+
+
+def test_a_query_of_the_webhook_url_is_kept_beside_wait(discord: FakeDiscord) -> None:
+    DiscordNotifier(discord.url + "?thread_id=42").send(incident_opened(make_incident(), T0))
+    assert discord.requests[0].query == {"thread_id": ["42"], "wait": ["true"]}
 
 
 def test_a_204_answer_is_a_delivery_without_a_message_id(discord: FakeDiscord) -> None:

@@ -22,8 +22,7 @@ from logvigil.app.settings import load_settings
 from logvigil.core.yamlfile import ConfigError
 from notify import build_notifiers
 from notify.base import NotifyError
-from notify.config import EmailConfig
-from notify.email import EmailNotifier
+from notify.email import EmailConfig, EmailNotifier
 from notify.messages import incident_opened
 
 aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd is a dev dependency")
@@ -35,7 +34,7 @@ PASSWORD = "smtp-Tl5-Pa55w0rd-never-shown"
 USER = "logvigil"
 
 #: The settings path (load_settings -> NotifyConfig.email -> build_notifiers) takes `ca_file`
-#: once detector/config.py mounts notify.config.EmailConfig as NotifyConfig.email.
+#: from notify.email.EmailConfig, mounted as `notify.email` by the registry.
 
 
 class Inbox:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
+from freezegun import freeze_time
 from notify_fakes import T0, TOKEN, FakeDiscord, make_incident
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -16,11 +16,13 @@ from typer.testing import CliRunner
 from detector.incidents import repository as repo
 from detector.incidents.manager import ChangeKind, IncidentChange
 from investigate.model import Report, RootCause
+from logvigil.core.events import Severity
+from logvigil.core.timeutil import wall_clock
 from logvigil.store.schema import ChannelState, IncidentRow, OutboxRow
 from notify import ConsoleNotifier, build_notifiers, configured_channels
 from notify import silences as silences_db
-from notify.config import DiscordConfig, NotifyConfig, NotifyPolicy
-from notify.discord import DiscordNotifier
+from notify.config import NotifyConfig
+from notify.discord import DiscordConfig, DiscordNotifier
 from notify.outbox import Sender
 from notify.service import (
     maybe_enqueue_digest,
@@ -31,18 +33,10 @@ from notify.service import (
 )
 
 
-def _cfg(discord: FakeDiscord | None = None, **policy) -> SimpleNamespace:
-    """A NotifyConfig with the policy fields mounted (as the lead will)."""
-    p = NotifyPolicy.model_validate(policy)
-    return SimpleNamespace(
-        console=False,
-        discord=DiscordConfig(webhook_url=SecretStr(discord.url)) if discord else None,
-        email=None,
-        routes=p.routes,
-        quiet_hours=p.quiet_hours,
-        rate_limit=p.rate_limit,
-        digest=p.digest,
-    )
+def _cfg(discord: FakeDiscord | None = None, **policy) -> NotifyConfig:
+    """The `notify:` section: Discord only (when given), and the policy fields `policy`."""
+    channels = {"discord": {"webhook_url": discord.url}} if discord else {}
+    return NotifyConfig.model_validate({"console": False, **channels, **policy})
 
 
 def _rows(engine) -> list:
@@ -141,6 +135,46 @@ def test_quiet_hours_fold_an_incident_into_the_digest(engine, discord: FakeDisco
     assert "quiet_hours" in _rows(engine)[0].last_error
 
 
+def test_quiet_hours_follow_the_wall_clock_in_the_channels_time_zone(
+    engine, discord: FakeDiscord
+) -> None:
+    cfg = _cfg(
+        discord,
+        quiet_hours={"discord": {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"}},
+    )
+    sender = Sender(engine, build_notifiers(cfg))
+    # The daemon reads the wall clock once per tick and passes it down.
+    with freeze_time("2026-03-04 21:30:00+00:00") as frozen:  # 22:30 in Berlin
+        night = make_incident(1, severity=Severity.ERROR, opened_at=wall_clock())
+        on_incident_changes(engine, [IncidentChange(ChangeKind.OPENED, night)], wall_clock(), cfg)
+        sender.drain(wall_clock())
+        frozen.move_to("2026-03-05 06:00:00+00:00")  # 07:00 in Berlin: quiet hours are over
+        day = make_incident(2, severity=Severity.ERROR, opened_at=wall_clock())
+        on_incident_changes(engine, [IncidentChange(ChangeKind.OPENED, day)], wall_clock(), cfg)
+        sender.drain(wall_clock())
+    assert [(r.incident_id, r.status) for r in _rows(engine)] == [(1, "folded"), (2, "sent")]
+    assert discord.deliveries == 1
+
+
+def test_the_digest_goes_out_when_the_wall_clock_reaches_its_local_time(
+    engine, discord: FakeDiscord
+) -> None:
+    cfg = _cfg(discord, digest={"at": "09:30", "timezone": "Europe/Berlin"})
+    _store(engine, make_incident(opened_at=datetime(2026, 3, 4, 12, 0, tzinfo=UTC)))
+    sender = Sender(engine, build_notifiers(cfg))
+    # The daemon calls maybe_enqueue_digest on every tick with the wall clock's time.
+    with freeze_time("2026-03-05 08:29:00+00:00") as frozen:  # 09:29 in Berlin
+        assert maybe_enqueue_digest(engine, wall_clock(), cfg) == 0  # yesterday's was clean
+        frozen.tick(timedelta(minutes=1))  # 09:30 in Berlin
+        assert maybe_enqueue_digest(engine, wall_clock(), cfg) == 1
+        frozen.tick(timedelta(minutes=1))
+        assert maybe_enqueue_digest(engine, wall_clock(), cfg) == 0  # once per period
+        sender.drain(wall_clock())
+    assert discord.deliveries == 1
+    embed = discord.requests[0].json["embeds"][0]
+    assert embed["description"] == "From 2026-03-04 08:30 to 2026-03-05 08:30 (UTC)."
+
+
 def test_the_digest_is_skipped_on_a_clean_day(engine, discord: FakeDiscord) -> None:
     cfg = _cfg(discord)
     old = make_incident(opened_at=T0 - timedelta(days=3), resolved_at=T0 - timedelta(days=3))
@@ -199,7 +233,14 @@ def _with_report(engine) -> int:
 def test_post_delivers_the_report_with_the_markdown_attached(engine, discord: FakeDiscord) -> None:
     incident_id = _with_report(engine)
     discord.script = ["429"]
-    result = post_incident(engine, incident_id, _cfg(discord), T0)
+    with freeze_time(T0) as frozen:  # the 429's wait passes on the frozen clock
+        result = post_incident(
+            engine,
+            incident_id,
+            _cfg(discord),
+            T0,
+            sleep=lambda s: frozen.tick(timedelta(seconds=s)),
+        )
     assert result.ok, result
     assert discord.deliveries == 1
     rec = discord.requests[-1]
@@ -300,6 +341,27 @@ def test_the_silence_commands_add_list_and_remove(cli, tmp_path) -> None:
     assert "no active silences" in runner.invoke(cli, ["silence", "list", "--db", db]).output
     r = runner.invoke(cli, ["silence", "remove", "1", "--db", db])
     assert r.exit_code == 2 and "no active silence with id 1" in r.output
+
+
+def test_a_silence_from_the_cli_expires_on_the_wall_clock(cli, tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    runner = CliRunner()
+    with freeze_time("2026-03-04 10:00:00+00:00") as frozen:
+        r = runner.invoke(
+            cli,
+            ["silence", "add", "--host", "db-01", "--for", "2h", "--reason", "reboot", "--db", db],
+        )
+        assert r.exit_code == 0, r.output
+        assert "muted until 2026-03-04T12:00:00Z" in r.output
+        frozen.move_to("2026-03-04 11:59:59+00:00")
+        r = runner.invoke(cli, ["silence", "list", "--json", "--db", db])
+        assert json.loads(r.output)["expires_at"] == "2026-03-04T12:00:00Z"
+        frozen.move_to("2026-03-04 12:00:00+00:00")
+        assert "no active silences" in runner.invoke(cli, ["silence", "list", "--db", db]).output
+        r = runner.invoke(cli, ["silence", "remove", "1", "--db", db])
+        assert r.exit_code == 2 and "no active silence with id 1" in r.output
+        r = runner.invoke(cli, ["silence", "list", "--all", "--json", "--db", db])
+        assert json.loads(r.output)["removed_at"] is None  # it expired; nobody removed it
 
 
 @pytest.mark.parametrize(

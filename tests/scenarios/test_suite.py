@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from logvigil.evaluation.scoring import backtest_runner, evaluate_scenario, fmt_duration
+from logvigil.evaluation.rendering import fmt_duration
+from logvigil.evaluation.suite import backtest_runner, evaluate_scenario
 
 SUITE = Path(__file__).resolve().parent
 SCENARIOS = sorted(p.name for p in SUITE.iterdir() if (p / "scenario.yaml").is_file())

@@ -15,16 +15,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from crewai.agents.agent_builder.base_agent import BaseAgent
 from crewai.llms.base_llm import BaseLLM
 from pydantic import Field
+from sqlalchemy import Engine
 
 from detector.incidents.manager import IncidentManager
+from detector.incidents.model import Incident
 from detector.incidents.topology import InventoryTopology
 from investigate.analysis import Analysis, analyse
 from investigate.tools import EvidenceTools
 from logvigil.app.backtest import run_backtest
 from logvigil.app.runtime import read_inventory
 from logvigil.app.settings import Settings
+from logvigil.core.timeutil import iso_z
 from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
 from logvigil.store.database import create_store_engine
 
@@ -62,7 +66,7 @@ def oom_lines(hostile: bool = False) -> list[bytes]:
         extra.append(
             json.dumps(
                 {
-                    "ts": ts.isoformat().replace("+00:00", "Z"),
+                    "ts": iso_z(ts),
                     "host": "db-01",
                     "service": "postgres",
                     "severity": "error",
@@ -84,11 +88,11 @@ class Case:
 
     db_url: str
     settings: Settings
-    incident: Any
+    incident: Incident
     tools: EvidenceTools
     analysis: Analysis
-    engine: Any
-    topology: Any
+    engine: Engine
+    topology: InventoryTopology
 
 
 def make_case(tmp: Path, *, hostile: bool = False) -> Case:
@@ -103,6 +107,7 @@ def make_case(tmp: Path, *, hostile: bool = False) -> Case:
     topology = InventoryTopology(read_inventory(INVENTORY))
     manager = IncidentManager(engine, topology, settings.detector.incidents)
     incident = manager.get(result.incidents[0]["id"])
+    assert incident is not None
     tools = EvidenceTools(engine, topology, incident)
     return Case(db_url, settings, incident, tools, analyse(incident, tools), engine, topology)
 
@@ -153,13 +158,13 @@ class FakeLLM(BaseLLM):
         callbacks: Any = None,
         available_functions: Any = None,
         from_task: Any = None,
-        from_agent: Any = None,
+        from_agent: BaseAgent | None = None,
         response_model: Any = None,
     ) -> Any:
         if isinstance(messages, str):
             messages = [{"role": "user", "content": messages}]
         self.prompts.append([dict(m) for m in messages])
-        role = getattr(from_agent, "role", "") or "?"
+        role = (from_agent.role if from_agent is not None else "") or "?"
         # A fresh conversation (system + task) starts a new agent's turn count.
         if len(messages) <= 2:
             self.turns[role] = 0

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from detector.incidents.manager import IncidentManager
+from logvigil.app.backtest import run_backtest
+from logvigil.app.settings import Settings
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
 
@@ -63,9 +66,6 @@ FAULTS = [
 @pytest.fixture(scope="session")
 def homelab_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The backtested database (do not write to it: copy it with `incident_db`)."""
-    from logvigil.app.backtest import run_backtest
-    from logvigil.app.settings import Settings
-
     path = tmp_path_factory.mktemp("homelab") / "homelab.db"
     lines = generate_jsonl(30 * 60, start=START, seed=3, faults=FAULTS)
     run_backtest(
@@ -89,8 +89,6 @@ def incident_db(homelab_db: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="module")
 def find_incident(incident_db: Path) -> Callable[[str], int]:
     """The id of the incident whose suspected root (or first service) is `service`, by fault."""
-    from detector.incidents.manager import IncidentManager
-
     engine = create_engine(f"sqlite:///{incident_db}")
     incidents = IncidentManager(engine, None).list(limit=100)
     engine.dispose()

@@ -1,7 +1,8 @@
 """A local HTTP server that answers as Discord's webhook endpoint does, and test values.
 
 Scriptable: `server.script` is a list of answers consumed one per request
-("429", "500", "503", "404", "401", "204", "hold"); with the list empty it
+("429", "500", "503", "502html" (a proxy's HTML error page), "404", "401", "204",
+"hold"); with the list empty it
 answers 200 with the message (and its id) under `?wait=true`, 204 without.
 A "hold" answer counts the delivery (Discord posts once it has the request)
 and then waits for `release` before answering 200. Every request is recorded,
@@ -60,7 +61,9 @@ class FakeDiscord:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -128,6 +131,14 @@ class FakeDiscord:
             return
         if action in ("500", "502", "503"):
             self._send(h, int(action), {"message": "Service Unavailable", "code": 0})
+            return
+        if action == "502html":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            h.send_response(502)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(page)))
+            h.end_headers()
+            h.wfile.write(page)
             return
         if action == "404":
             self._send(h, 404, {"message": "Unknown Webhook", "code": 10015})

@@ -10,25 +10,22 @@ The remote command first prints `MARKER`, then `exec`s journalctl: the marker
 tells a connection that works but is quiet from one that never got through.
 ssh exits 255 on its own errors: a connection that cannot be made (exit 255
 before the marker) makes the host unreachable since the connection was lost
-(or since the first attempt). `unreachable_findings` turns hosts unreachable
-for longer than their grace into findings; the detector tick calls it with
-its `now`.
+(or since the first attempt). The daemon records that in the source's health
+in the store, and the `host_unreachable` detector turns a host unreachable for
+longer than its grace into a finding.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from logvigil.core.events import Severity
-from logvigil.core.findings import Finding
 from logvigil.core.timeutil import wall_clock
 from logvigil.ingest.sources.base import SourceConfig
 from logvigil.ingest.sources.journald import (
@@ -236,71 +233,3 @@ class SshJournaldSource(JournalProcess):
             return
         if returncode == SSH_FAILED and self.unreachable_since is None:
             self.unreachable_since = self._down_since or self._clock()
-
-
-@dataclass(frozen=True, slots=True)
-class Reachability:
-    """Whether the process reading `source` can reach its `host`: `since` is when
-    the host became unreachable (None: it is reachable)."""
-
-    source: str
-    host: str
-    since: datetime | None
-    grace: timedelta
-    error: str | None = None
-
-    @classmethod
-    def of(cls, source: object) -> Reachability | None:
-        """The reachability of a live SSH source; None for any other kind."""
-        if not isinstance(source, SshJournaldSource):
-            return None
-        return cls(
-            source=source.name,
-            host=source.hostname,
-            since=source.unreachable_since,
-            grace=source.unreachable_grace,
-            error=source.error,
-        )
-
-
-def unreachable_findings(
-    items: Iterable[object], now: datetime, grace: timedelta | None = None
-) -> list[Finding]:
-    """One `host_unreachable` finding per host unreachable for longer than `grace`
-    (default: each source's own grace) at `now`.
-
-    `items` are live sources (any kind: local ones are ignored, so the tick may
-    pass every source) or `Reachability` values, such as those other processes
-    recorded in the store. Pure: reads only the items and `now`."""
-    findings: list[Finding] = []
-    for item in items:
-        state = item if isinstance(item, Reachability) else Reachability.of(item)
-        if state is None or state.since is None:
-            continue
-        since = state.since
-        limit = grace if grace is not None else state.grace
-        if now - since <= limit:
-            continue
-        reason = state.error or "no connection"
-        findings.append(
-            Finding(
-                detector="source",
-                at=now,
-                started_at=since,
-                service=None,
-                host=state.host,
-                severity=Severity.ERROR,
-                summary=(
-                    f"{state.host} unreachable over SSH since {since:%Y-%m-%d %H:%M:%S} UTC; "
-                    f"its logs are not being read ({reason})"
-                ),
-                kind="host_unreachable",
-                evidence={
-                    "source": state.source,
-                    "unreachable_since": since.isoformat(),
-                    "unreachable_seconds": int((now - since).total_seconds()),
-                    "error": reason,
-                },
-            )
-        )
-    return findings

@@ -16,15 +16,24 @@ into a message or log record.
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import ClassVar
 
-from notify.base import Committing, Notification, NotifyError, no_commit, scrub
-from notify.config import CAFileError, tls_client_context
-from notify.text_render import render_html, render_text, subject
+from notify.base import (
+    Committing,
+    Notification,
+    NotifyError,
+    describe_error,
+    no_commit,
+    scrub,
+)
+from notify.email.config import EmailConfig
+from notify.email.render import render_html
+from notify.email.tls import CAFileError, tls_client_context
+from notify.text_render import render_text, subject
 
 #: Seconds for connecting and for each SMTP command.
 TIMEOUT_SECONDS = 15.0
@@ -38,6 +47,7 @@ class EmailNotifier:
     """Sends one message per notification to every address of `to`."""
 
     name = "email"
+    config_model: ClassVar[type[EmailConfig]] = EmailConfig
 
     def __init__(
         self,
@@ -69,16 +79,16 @@ class EmailNotifier:
         self.ssl_context = ssl_context
 
     @classmethod
-    def from_config(cls, cfg) -> EmailNotifier:
+    def from_config(cls, config: EmailConfig) -> EmailNotifier:
         return cls(
-            cfg.host,
-            cfg.port,
-            cfg.security,
-            cfg.sender,
-            cfg.to,
-            cfg.user,
-            cfg.password.get_secret_value() if cfg.password is not None else None,
-            ca_file=cfg.ca_file,
+            config.host,
+            config.port,
+            config.security,
+            config.sender,
+            config.to,
+            config.user,
+            config.password.get_secret_value() if config.password is not None else None,
+            ca_file=config.ca_file,
         )
 
     def __repr__(self) -> str:
@@ -114,17 +124,17 @@ class EmailNotifier:
             )
             raise self._error(
                 f"certificate verification of the mail server {self.host}:{self.port} failed: "
-                f"{(exc.verify_message or _describe(exc)).rstrip('.')} ({hint})",
+                f"{(exc.verify_message or describe_error(exc)).rstrip('.')} ({hint})",
                 permanent=True,
             ) from None
         except ssl.SSLError as exc:
             raise self._error(
-                f"TLS with {self.host}:{self.port} failed: {_describe(exc)} (security: "
+                f"TLS with {self.host}:{self.port} failed: {describe_error(exc)} (security: "
                 f"{self.security}; implicit TLS is usually port 465, STARTTLS 587)"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise self._error(
-                f"cannot connect to {self.host}:{self.port}: {_describe(exc)}"
+                f"cannot connect to {self.host}:{self.port}: {describe_error(exc)}"
             ) from None
         committed = False
         try:
@@ -152,11 +162,11 @@ class EmailNotifier:
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 # Once the message is being handed over the server may have queued it.
                 raise self._error(
-                    f"the mail server closed the connection: {_describe(exc)}",
+                    f"the mail server closed the connection: {describe_error(exc)}",
                     in_doubt=committed,
                 ) from None
             except smtplib.SMTPException as exc:
-                raise self._error(f"SMTP error: {_describe(exc)}") from None
+                raise self._error(f"SMTP error: {describe_error(exc)}") from None
         finally:
             try:
                 smtp.quit()
@@ -209,10 +219,3 @@ class EmailNotifier:
             raise self._error(
                 "the mail server does not offer AUTH (remove `user` or enable TLS)", permanent=True
             ) from None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,7 +1,8 @@
 """A `Notification` as a Discord webhook payload: one embed, cut to Discord's limits.
 
 Pure functions, no I/O. Limits are Discord's documented ones
-(https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+(https://discord.com/developers/docs/resources/message#embed-object-embed-limits),
+enforced here: `discord-webhook` checks none of them.
 Text from logs may hold `@everyone` or `<@id>`: `allowed_mentions` with an
 empty `parse` list means Discord resolves no mention at all, and mentions are
 also broken with a zero-width space so they do not even render as one.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from logvigil.core.events import Severity
 from logvigil.core.text import ELLIPSIS, ZWSP, disarm_mentions, truncate
+from logvigil.core.timeutil import iso_z
 from notify.base import Notification, NotificationKind
 
 CONTENT_MAX = 2000
@@ -42,7 +44,6 @@ SEVERITY_COLOURS: dict[Severity, int] = {
 }
 RESOLVED_COLOUR = 0x2ECC71
 NEUTRAL_COLOUR = 0x7289DA
-
 
 
 def cut(text: str, limit: int) -> str:
@@ -108,7 +109,7 @@ def render(n: Notification) -> DiscordMessage:
     if fields:
         embed["fields"] = fields
     if n.created_at is not None:
-        embed["timestamp"] = n.created_at.isoformat()
+        embed["timestamp"] = iso_z(n.created_at)
     payload: dict = {
         "username": "LogVigil",
         "embeds": [embed],

@@ -1,0 +1,49 @@
+"""The root's impact: which services in its blast radius are affected, which only at risk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from detector.detectors.primitive import MESSENGERS
+from detector.incidents.root import RootCandidate
+from investigate.model import ImpactItem
+from logvigil.core.findings import Finding
+from logvigil.core.redact import clean_line
+
+
+def impact_of(
+    best: RootCandidate,
+    blast: Sequence[Mapping[str, Any]],
+    findings: list[Finding],
+    ev_by_subject: Mapping[str, list[str]],
+) -> list[ImpactItem]:
+    """One item per service of `blast` (the root's blast radius as `blast_radius` rows:
+    service, depth, path), messengers left out: `affected` when it has findings,
+    `at_risk` when it is still quiet; affected first, nearest first."""
+    impact: list[ImpactItem] = []
+    affected_subjects = {f.service for f in findings if f.service}
+    for row in blast:
+        s = row["service"]
+        if s in MESSENGERS:
+            continue
+        if s in affected_subjects:
+            what = "; ".join(
+                sorted({clean_line(f.summary, 160) for f in findings if f.service == s})
+            )
+            impact.append(
+                ImpactItem(s, "affected", what, tuple(ev_by_subject.get(s, ())), row.get("depth"))
+            )
+        else:
+            impact.append(
+                ImpactItem(
+                    s,
+                    "at_risk",
+                    f"depends on {best.service or best.host} (via "
+                    f"{' -> '.join(reversed(row.get('path') or [s]))}) but is still quiet",
+                    (),
+                    row.get("depth"),
+                )
+            )
+    impact.sort(key=lambda i: (i.status != "affected", i.depth or 0, i.service))
+    return impact

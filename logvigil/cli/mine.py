@@ -1,0 +1,99 @@
+"""`logvigil mine`: the log templates of a file, like a log-pattern view; stores nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from logvigil.cli.kit import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    FormatOpt,
+    InputArg,
+    check_format,
+    err,
+    opened,
+    out,
+    progress_bar,
+    read_input,
+)
+from logvigil.core.events import Rejected, Severity
+from logvigil.ingest.templates import TemplateMiner
+
+
+def mine(
+    path: InputArg = "-",
+    fmt: FormatOpt = "auto",
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="one JSON object per input line, in input order")
+    ] = False,
+    top: Annotated[int, typer.Option(help="templates shown in the table", min=1)] = 50,
+) -> None:
+    """Mine log templates from a file and show them, like a log-pattern view.
+
+    Stores nothing. With --jsonl, prints {"line", "template_id", "template"} per
+    line as it streams (the template as known at that line: ids are stable, the
+    text may generalise later); rejected lines print {"line", "error"}.
+    """
+    check_format(fmt)
+    miner = TemplateMiner()
+    counts: dict[int, int] = {}
+    worst: dict[int, Severity] = {}
+    rejected = lines = 0
+    write = sys.stdout.write
+    with opened(path) as inp, progress_bar(inp) as progress:
+        events = read_input(inp, fmt, None if jsonl else progress)
+        for lines, item in enumerate(events, start=1):
+            if isinstance(item, Rejected):
+                if item.reason != "empty line":
+                    rejected += 1
+                    if jsonl:
+                        write(json.dumps({"line": item.line_no, "error": item.reason}) + "\n")
+                    else:
+                        err.print(
+                            f"[yellow]rejected[/] {escape(item.describe())}",
+                            highlight=False,
+                            soft_wrap=True,
+                        )
+                continue
+            m = miner.add(item.message)
+            counts[m.template_id] = counts.get(m.template_id, 0) + 1
+            if item.severity > worst.get(m.template_id, Severity.DEBUG):
+                worst[m.template_id] = item.severity
+            if jsonl:
+                line_no = item.attributes.get("_line", lines) if item.attributes else lines
+                write(
+                    json.dumps(
+                        {"line": line_no, "template_id": m.template_id, "template": m.template}
+                    )
+                    + "\n"
+                )
+    if not jsonl:
+        texts = dict(miner.templates())
+        table = Table(title=f"{len(texts)} templates from {sum(counts.values())} lines")
+        table.add_column("id", justify="right")
+        table.add_column("count", justify="right")
+        table.add_column("share", justify="right")
+        table.add_column("severity")
+        table.add_column("template", overflow="fold")
+        total = max(1, sum(counts.values()))
+        for tid, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+            sev = worst.get(tid, Severity.INFO)
+            style = "red" if sev >= Severity.ERROR else "yellow" if sev == Severity.WARNING else ""
+            table.add_row(
+                str(tid),
+                str(n),
+                f"{100 * n / total:.1f}%",
+                sev.label,
+                escape(texts[tid]),
+                style=style,
+            )
+        out.print(table)
+        if rejected:
+            err.print(f"{rejected} line(s) rejected")
+    raise typer.Exit(EXIT_PARTIAL if rejected else EXIT_OK)
