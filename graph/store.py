@@ -39,10 +39,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
-
-import redis
 
 from graph.inventory import IMPACT_EDGES, Inventory
 from logvigil.core.redact import hide_url_password
@@ -159,9 +158,9 @@ class GraphStore:
             )
             db.connection.ping()
             db.connection.execute_command("GRAPH.LIST")
-        except redis.ResponseError as exc:
+        except _redis().ResponseError as exc:
             raise GraphError(f"{shown} is not a FalkorDB server: {exc}") from None
-        except (redis.RedisError, OSError, ValueError) as exc:
+        except (_redis().RedisError, OSError, ValueError) as exc:
             raise GraphError(f"cannot reach FalkorDB at {shown}: {exc}") from None
         return cls(db, backend="server", location=shown, graph_name=graph_name)
 
@@ -175,7 +174,7 @@ class GraphStore:
         graph = self._db.select_graph(self.graph_name)
         try:
             return graph.ro_query(cypher, params).result_set
-        except redis.RedisError as exc:
+        except _redis().RedisError as exc:
             raise GraphError(f"graph query failed: {exc}") from exc
 
     def loaded_fingerprint(self) -> str | None:
@@ -220,7 +219,7 @@ class GraphStore:
             self._build(self._db.select_graph(tmp), inventory, fingerprint)
             self._command("RENAME", tmp, self.graph_name)
         except BaseException:
-            with contextlib.suppress(redis.RedisError):
+            with contextlib.suppress(_redis().RedisError):
                 self._command("DEL", tmp)
             raise
         return LoadResult(
@@ -236,7 +235,7 @@ class GraphStore:
         def run(cypher: str, params: dict[str, Any] | None = None) -> None:
             try:
                 graph.query(cypher, params)
-            except redis.RedisError as exc:
+            except _redis().RedisError as exc:
                 raise GraphError(f"loading the graph failed: {exc}") from exc
 
         run("CREATE INDEX FOR (h:Host) ON (h.name)")
@@ -304,7 +303,7 @@ class GraphStore:
         prefix = f"{self.graph_name}:loading:"
         for name in self.graph_names():
             if name.startswith(prefix):
-                with contextlib.suppress(redis.RedisError):
+                with contextlib.suppress(_redis().RedisError):
                     self._command("DEL", name)
 
     def drop(self) -> None:
@@ -317,7 +316,7 @@ class GraphStore:
     def _command(self, *args: Any) -> Any:
         try:
             return self._db.connection.execute_command(*args)
-        except redis.RedisError as exc:
+        except _redis().RedisError as exc:
             raise GraphError(f"graph backend failed: {exc}") from exc
 
     # -- closing -------------------------------------------------------------------------
@@ -369,6 +368,13 @@ def open_store(
     return GraphStore.embedded(data_dir, graph_name=graph_name)
 
 
+
+
+def _redis() -> ModuleType:
+    """The redis client library (FalkorDB speaks its protocol), imported on first use."""
+    import redis  # deferred: heavy (~0.15 s), and only the commands that open a graph need it
+
+    return redis
 
 
 def _redis_url(url: str) -> str:
@@ -443,9 +449,9 @@ class _EmbeddedServer:
         pid = _read_pid(client.pidfile)
         try:
             client.execute_command("SHUTDOWN", "SAVE" if self._persistent else "NOSAVE")
-        except redis.ConnectionError:
+        except _redis().ConnectionError:
             pass  # expected: the server closes the connection as it exits
-        except redis.RedisError as exc:
+        except _redis().RedisError as exc:
             log.warning("embedded FalkorDB refused SHUTDOWN (%s); killing it", exc)
             if pid:
                 _kill(pid)

@@ -7,26 +7,34 @@ and upgrades the schema to head (Alembic, on SQLite, PostgreSQL and MariaDB alik
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from logvigil.store.database import StoreError, create_store_engine, describe_db_error
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: This package's folder: env.py and versions/.
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
 def alembic_config() -> Config:
+    """Alembic's configuration for this folder's scripts."""
+    # deferred: alembic is heavy (~0.3 s with mako); commands that open no store skip it
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str | None:
+    """The newest revision of the scripts."""
+    from alembic.script import ScriptDirectory  # deferred: heavy, see alembic_config
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -35,6 +43,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     Raises StoreError when the database cannot be reached or written.
     """
+    from alembic import command  # deferred: heavy, see alembic_config
+
     cfg = alembic_config()
     url = engine.url.render_as_string(hide_password=False)
     try:
@@ -46,6 +56,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the schema to `revision` (tests and repairs)."""
+    from alembic import command  # deferred: heavy, see alembic_config
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

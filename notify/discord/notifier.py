@@ -24,23 +24,14 @@ retries a 429 by itself without a cap: retries are the outbox's job
 from __future__ import annotations
 
 import json
-import logging
-import ssl
 from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import requests
-from discord_webhook import DiscordWebhook
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from notify.base import (
     Committing,
     Notification,
     NotifyError,
-    describe_error,
     no_commit,
     scrub,
 )
@@ -53,63 +44,7 @@ TIMEOUT_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 300.0
 #: Permanent answers: the webhook's token is wrong or the webhook was deleted.
 PERMANENT_STATUSES = frozenset({401, 403, 404})
-#: Content type of the attached report.
-ATTACHMENT_TYPE = "text/markdown; charset=utf-8"
 _INVALID_URL = "the Discord webhook URL is not a valid URL"
-#: Loggers of urllib3 that quote a request's path (the webhook's token) in their records.
-URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
-
-
-class _ScrubWebhookPaths(logging.Filter):
-    """Replaces the path of every webhook a notifier posted to by `***` in a record.
-
-    urllib3 logs each request's path at DEBUG and a retried URL at WARNING; the
-    path of a webhook URL holds its token.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        #: Replaced whole, never mutated: `filter` runs in whichever thread logs.
-        self.secrets: frozenset[str] = frozenset()
-
-    def add(self, url: str, path: str) -> None:
-        """Scrub `path` from now on; the whole `url` when the path is too short to be
-        a secret (a Discord webhook's path is id and token)."""
-        secret = path if len(path) >= 16 else url
-        if secret not in self.secrets:
-            self.secrets = self.secrets | {secret}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = self.secrets
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's to report
-            return True
-        if any(s in message for s in secrets):
-            record.msg, record.args = scrub(message, secrets), None
-        return True
-
-
-_SCRUB = _ScrubWebhookPaths()
-for _name in URLLIB3_LOGGERS:
-    logging.getLogger(_name).addFilter(_SCRUB)
-
-
-class _Webhook(DiscordWebhook):
-    """A `DiscordWebhook` that posts exactly `message.payload` (see the module's docstring),
-    with the attachment as Discord's `files[0]`. `wait` is on the URL already."""
-
-    def __init__(self, url: str, message: DiscordMessage, timeout: float) -> None:
-        files = {}
-        if message.attachment is not None:
-            name, data = message.attachment
-            files["files[0]"] = (name, data, ATTACHMENT_TYPE)
-        super().__init__(url, files=files, timeout=timeout, wait=False, rate_limit_retry=False)
-        self._payload = message.payload
-
-    @property
-    def json(self) -> dict:
-        return self._payload
 
 
 def _webhook_url(url: str) -> tuple[str, str]:
@@ -157,23 +92,24 @@ class DiscordNotifier:
 
     def post(self, message: DiscordMessage, committing: Committing = no_commit) -> str | None:
         """Post a rendered message; see `send`."""
+        # deferred: requests and discord-webhook are heavy (~0.2 s), needed only to post
+        from notify.discord import transport
+
         url, path = _webhook_url(self._url)
-        _SCRUB.add(self._url, path)
-        webhook = _Webhook(url, message, self.timeout)
         committing()
         try:
-            response = webhook.api_post_request()
-        except requests.exceptions.InvalidURL:  # refused before connecting (e.g. the host)
-            raise NotifyError(_INVALID_URL, permanent=True) from None
-        except Exception as exc:  # requests, urllib3 or the library: never let one escape
-            if _never_left(exc):
-                raise self._error(f"cannot connect to Discord: {_describe(exc)}") from None
+            answer = transport.post(url, path, self._url, message, self.timeout)
+        except transport.PostFailed as failed:
+            if failed.invalid_url:
+                raise NotifyError(_INVALID_URL, permanent=True) from None
+            if failed.never_left:
+                raise self._error(f"cannot connect to Discord: {failed.reason}") from None
             raise self._error(
                 "no answer from Discord after the message left (it may have been "
-                f"delivered): {_describe(exc)}",
+                f"delivered): {failed.reason}",
                 in_doubt=True,
             ) from None
-        return self._answer(response.status_code, response.content, response.headers)
+        return self._answer(answer.status, answer.body, answer.headers)
 
     def _answer(self, status: int, raw: bytes, headers: Mapping[str, str]) -> str | None:
         """The receipt of a 2xx answer; raises NotifyError for any other."""
@@ -201,53 +137,6 @@ class DiscordNotifier:
         raise self._error(
             f"Discord refused the message: {status} {detail}".rstrip(), permanent=True
         )
-
-
-def _never_left(exc: Exception) -> bool:
-    """True when the request failed before any of it left: no connection could be made.
-
-    A refused or timed-out connection, a proxy that could not be reached and a
-    certificate refused in the TLS handshake are certain to have sent nothing
-    (requests wraps them in a `MaxRetryError` whose `reason` says which). Every
-    other failure, including other TLS errors, may have come after the request left.
-    """
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.ProxyError):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError) or not exc.args:
-        return False
-    inner = exc.args[0]
-    if not isinstance(inner, MaxRetryError):
-        return False
-    reason = inner.reason
-    if isinstance(reason, NewConnectionError | ConnectTimeoutError):
-        return True
-    return isinstance(reason, Urllib3SSLError) and any(
-        isinstance(a, ssl.SSLCertVerificationError) for a in reason.args
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    """The innermost error under the wrappers of requests and urllib3, in a few words.
-
-    The wrappers quote the request path (the webhook's token): only the socket's or
-    TLS's own error is described, and a wrapper by its type alone.
-    """
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timed out"
-    seen: set[int] = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, MaxRetryError) and exc.reason is not None:
-            exc = exc.reason
-            continue
-        inner = [a for a in exc.args if isinstance(a, BaseException)]
-        if inner:
-            exc = inner[-1]
-        elif exc.__cause__ is not None:
-            exc = exc.__cause__
-    if isinstance(exc, requests.exceptions.RequestException | Urllib3Error):
-        return type(exc).__name__
-    return describe_error(exc)
 
 
 def _detail(raw: bytes) -> str:
