@@ -368,8 +368,6 @@ def open_store(
     return GraphStore.embedded(data_dir, graph_name=graph_name)
 
 
-
-
 def _redis() -> ModuleType:
     """The redis client library (FalkorDB speaks its protocol), imported on first use."""
     import redis  # deferred: heavy (~0.15 s), and only the commands that open a graph need it

@@ -159,8 +159,6 @@ class Incident:
         }
 
 
-
-
 class BundleConfig(Strict):
     """Limits of the context bundle stored with each incident (`detector.incidents.bundle`)."""
 

@@ -105,7 +105,7 @@ class Runtime:
         )
         self.topology = GraphTopology(self.graph, self.inventory)
         self.incidents = IncidentManager(self.engine, self.topology, settings.detector.incidents)
-        self._crew_runner = None
+        self._crew_runner: CrewRunner | None = None
         self.ticker = self._new_ticker()
 
     def _new_ticker(self) -> Ticker:

@@ -94,7 +94,6 @@ _NAMES: dict[str, Severity] = {
 }
 
 
-
 @dataclass(frozen=True, slots=True)
 class LogEvent:
     """One log record, normalised.

@@ -81,8 +81,6 @@ class IngestSummary:
         return sum(self.dropped.values())
 
 
-
-
 class _Batch:
     """Accumulated rows of one transaction."""
 

@@ -17,6 +17,7 @@ from logvigil.core.redact import hide_url_password
 
 log = logging.getLogger(__name__)
 
+
 class StoreError(Exception):
     """The store cannot be opened or written. The message is fit for an operator."""
 

@@ -21,7 +21,10 @@ HOOK = "https://discord.com/api/webhooks/1234567890/AbCdEf_token-XYZ"
     [
         ("redis://user:s3cret@db:6379/0", "redis://user:***@db:6379/0"),
         ("falkordb://:s3cret@db:6379", "falkordb://***@db:6379"),
-        ("postgresql+psycopg://logvigil:hunter2@db-01/logvigil", "postgresql+psycopg://logvigil:***@db-01/logvigil"),
+        (
+            "postgresql+psycopg://logvigil:hunter2@db-01/logvigil",
+            "postgresql+psycopg://logvigil:***@db-01/logvigil",
+        ),
         ("mysql+pymysql://root@127.0.0.1:3306/test", "mysql+pymysql://root@127.0.0.1:3306/test"),
         ("sqlite:////var/lib/logvigil/logvigil.db", "sqlite:////var/lib/logvigil/logvigil.db"),
         ("redis://u:p@[::1]:6379", "redis://u:***@[::1]:6379"),
@@ -36,7 +39,10 @@ def test_an_unparsable_url_is_not_echoed() -> None:
 
 
 def test_display_url_shortens_without_user_query_or_fragment() -> None:
-    assert display_url("https://bob:pw@loki.example:3100/x/?token=abc#f") == "https://loki.example:3100/x/"
+    assert (
+        display_url("https://bob:pw@loki.example:3100/x/?token=abc#f")
+        == "https://loki.example:3100/x/"
+    )
     assert display_url("http://[::1]:3100") == "http://[::1]:3100"
 
 

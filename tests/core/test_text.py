@@ -49,7 +49,9 @@ def test_truncate_says_it_cut_and_never_exceeds_the_limit() -> None:
     assert truncate("anything", 0) == ""
 
 
-@pytest.mark.parametrize("mention", ["@everyone", "@here", "@EVERYONE", "<@123>", "<@!123>", "<@&7>", "<#9>"])
+@pytest.mark.parametrize(
+    "mention", ["@everyone", "@here", "@EVERYONE", "<@123>", "<@!123>", "<@&7>", "<#9>"]
+)
 def test_disarmed_mentions_still_read_the_same_but_cannot_ping(mention: str) -> None:
     shown = disarm_mentions(f"hi {mention} there")
     assert ZWSP in shown
@@ -67,7 +69,9 @@ def test_disarmed_mentions_still_read_the_same_but_cannot_ping(mention: str) -> 
         ("<#9>", "(channel 9)"),
     ],
 )
-def test_mentions_become_words_for_a_prompt_without_hidden_characters(mention: str, words: str) -> None:
+def test_mentions_become_words_for_a_prompt_without_hidden_characters(
+    mention: str, words: str
+) -> None:
     out = mentions_as_words(f"ping {mention}")
     assert out == f"ping {words}"
     assert ZWSP not in out

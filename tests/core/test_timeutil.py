@@ -26,7 +26,11 @@ CEST = timezone(timedelta(hours=2))
         (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), "auto", "2026-03-04T10:00:00Z"),
         (datetime(2026, 3, 4, 10, 0, 0, 120000, tzinfo=UTC), "auto", "2026-03-04T10:00:00.120000Z"),
         (datetime(2026, 3, 4, 10, 0, 0, 120000, tzinfo=UTC), "seconds", "2026-03-04T10:00:00Z"),
-        (datetime(2026, 3, 4, 10, 0, 0, 120000, tzinfo=UTC), "milliseconds", "2026-03-04T10:00:00.120Z"),
+        (
+            datetime(2026, 3, 4, 10, 0, 0, 120000, tzinfo=UTC),
+            "milliseconds",
+            "2026-03-04T10:00:00.120Z",
+        ),
         (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), "microseconds", "2026-03-04T10:00:00.000000Z"),
         (datetime(2026, 3, 4, 12, 0, tzinfo=CEST), "auto", "2026-03-04T10:00:00Z"),
         (datetime(2026, 3, 4, 10, 0), "auto", "2026-03-04T10:00:00Z"),  # naive is UTC
@@ -43,7 +47,12 @@ def test_iso_z_or_none_passes_none_through() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-03-04T10:00:00Z", "2026-03-04T12:00:00+02:00", "2026-03-04T10:00:00", " 2026-03-04T10:00:00Z "],
+    [
+        "2026-03-04T10:00:00Z",
+        "2026-03-04T12:00:00+02:00",
+        "2026-03-04T10:00:00",
+        " 2026-03-04T10:00:00Z ",
+    ],
 )
 def test_parse_iso_reads_z_offsets_and_naive_text_as_utc(text: str) -> None:
     assert parse_iso(text) == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

@@ -312,7 +312,6 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-
 class JournaldConfig(SourceConfig):
     """`type: journald`: this machine's journal (or a journal directory or file)."""
 

@@ -87,14 +87,8 @@ def _iso(ns: int) -> str:
     return iso_z(moment, "microseconds")
 
 
-
-
-
-
-
 class LokiSourceConfig(SourceConfig):
     """`type: loki`: pull entries from a Loki server's query_range API."""
-
 
     type: Literal["loki"]
     url: str = Field(description="Loki's base URL, e.g. http://loki:3100")

@@ -47,9 +47,6 @@ CONNECT_TIMEOUT_S = 10
 _HOST = re.compile(r"[A-Za-z0-9_.:\[\]%-]+")
 
 
-
-
-
 class SshJournaldConfig(SourceConfig):
     """`type: ssh_journald`: a remote machine's journal, pulled with the system's ssh."""
 

@@ -290,10 +290,8 @@ class _Buffer:
             return out
 
 
-
 class SyslogReceiverConfig(SourceConfig):
     """`type: syslog`: a syslog server. Binds loopback unless `bind` says otherwise."""
-
 
     type: Literal["syslog"]
     name: str | None = Field(default=None, description='cursor/metrics name; default "syslog"')
