@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 
 #: Hours of observation before a service's spikes and new templates count.
 DEFAULT_LEARNING_HOURS = 24.0
@@ -45,6 +47,8 @@ def powers(base: float, exponents: npt.NDArray[np.int64]) -> npt.NDArray[np.floa
     few distinct exponents (gaps in minutes), so each distinct one goes through Python
     once.
     """
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a tick needs it, commands do not
+
     distinct, where = np.unique(exponents, return_inverse=True)
     table = np.array([base**e for e in distinct.tolist()], dtype=np.float64)
     return table[where]

@@ -38,10 +38,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import Field
 
 from detector.detectors._common import (
@@ -59,6 +57,10 @@ from detector.detectors.base import State, Window
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 class ErrorSpikeConfig(Strict):
@@ -141,6 +143,8 @@ class ErrorSpike:
         self, mean: npt.NDArray[np.float64], var: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
         """Return, per series, the error count at or above which a minute is a spike."""
+        import numpy as np  # deferred: heavy (~15 MB, 80 ms); a tick needs it, commands do not
+
         k = self.config.k_sigma
         learned = mean + k * np.sqrt(var)
         poisson = mean + k * np.sqrt(mean + 0.375) + k * k / 4
@@ -203,6 +207,8 @@ class ErrorSpike:
         """Fold each service's minutes with errors into its baseline, every service at once,
         one minute of each per step; complete `folds.out`; return the spikes that start,
         in the order of `folds`, then of minutes."""
+        import numpy as np  # deferred: heavy (~15 MB, 80 ms); a tick needs it, commands do not
+
         if not folds.svc:
             return []
         alpha, keep = self._alpha, 1.0 - self._alpha

@@ -22,7 +22,6 @@ from logvigil.core.events import LogEvent
 from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.sources import SOURCES, LineSource, SourceConfig, build_source
-from logvigil.ingest.sources.ssh_journald import SshJournaldSource
 from logvigil.store.source_health import SourceHealthRecord
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ class SourcePool:
 
     def _record(self, source: LineSource, process: str, now: datetime) -> SourceHealthRecord:
         state = self.states.get(source.name) or SourceState()
-        remote = source if isinstance(source, SshJournaldSource) else None
+        remote = source.reach()
         # A poll that raised says why; otherwise the source's own current error (a file
         # that cannot be read, an ssh that cannot connect) is the one to show.
         error = state.error if state.error is not None else source.error
@@ -163,16 +162,14 @@ class SourcePool:
             process=process,
             kind=SOURCE_KINDS.get(type(source), type(source).__name__),
             updated_at=now,
-            host=remote.hostname if remote is not None else None,
+            host=remote.host if remote is not None else None,
             lines=state.lines,
             failures=state.failures,
             error=error,
             last_lines_at=state.last_lines_at,
             last_event_at=state.last_event_at,
-            unreachable_since=remote.unreachable_since if remote is not None else None,
-            unreachable_grace_s=int(remote.unreachable_grace.total_seconds())
-            if remote is not None
-            else None,
+            unreachable_since=remote.since if remote is not None else None,
+            unreachable_grace_s=int(remote.grace.total_seconds()) if remote is not None else None,
         )
 
     def close(self) -> None:

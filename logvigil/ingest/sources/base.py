@@ -8,6 +8,7 @@ built with `from_config(spec, cursor)` and resumes at that cursor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import ClassVar, Protocol, Self
 
 from logvigil.core.configbase import Strict
@@ -20,6 +21,17 @@ class SourceBatch:
     lines: list[bytes]
     cursor: str | None
     finished: bool = False  # the source will never yield more (stdin closed)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteReach:
+    """Whether a source that pulls logs from another machine can reach it: `since` is
+    when it stopped connecting (None: it connects), `grace` how long that may last
+    before the `host_unreachable` detector reports it."""
+
+    host: str
+    since: datetime | None
+    grace: timedelta
 
 
 class SourceConfig(Strict):
@@ -53,5 +65,10 @@ class LineSource(Protocol):
 
     @property
     def error(self) -> str | None: ...
+
+    def reach(self) -> RemoteReach | None:
+        """Whether the remote machine the source reads can be reached; None for a
+        source that reads this machine (a file, stdin, a local journal, a listener)."""
+        ...
 
     def close(self) -> None: ...

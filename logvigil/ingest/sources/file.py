@@ -68,6 +68,10 @@ class FileTail:
     def from_config(cls, spec: FileSourceConfig, cursor: str | None) -> FileTail:
         return cls(spec.path, spec.format, cursor=cursor, name=spec.source_name)
 
+    def reach(self) -> None:
+        """A local source: nothing remote to reach."""
+        return None
+
     @property
     def cursor(self) -> str | None:
         if self._inode is None:

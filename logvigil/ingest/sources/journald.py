@@ -98,6 +98,10 @@ class JournalProcess:
 
     format = "journal"
 
+    def reach(self) -> None:
+        """A local source: nothing remote to reach."""
+        return None
+
     def __init__(
         self,
         name: str,

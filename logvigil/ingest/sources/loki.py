@@ -148,6 +148,11 @@ class LokiSource:
 
     format = "jsonl"
 
+    def reach(self) -> None:
+        """Loki is a service, not a host of the inventory: a Loki that cannot be reached
+        shows as the source's error (`logvigil status`), not as a silent host."""
+        return None
+
     def __init__(
         self,
         url: str,

@@ -27,7 +27,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from logvigil.core.timeutil import wall_clock
-from logvigil.ingest.sources.base import SourceConfig
+from logvigil.ingest.sources.base import RemoteReach, SourceConfig
 from logvigil.ingest.sources.journald import (
     MAX_BACKOFF_S,
     QUEUE_LINES,
@@ -166,6 +166,10 @@ class SshJournaldSource(JournalProcess):
             connect_timeout_s=spec.connect_timeout_s,
             unreachable_grace=timedelta(seconds=spec.unreachable_after_s),
         )
+
+    def reach(self) -> RemoteReach:
+        """The remote host (its inventory name) and since when ssh cannot reach it."""
+        return RemoteReach(self.hostname, self.unreachable_since, self.unreachable_grace)
 
     @property
     def connected(self) -> bool:

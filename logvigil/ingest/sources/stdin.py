@@ -47,6 +47,10 @@ class StdinLines:
         """Standard input has no cursor: what was piped before a restart is gone."""
         return cls(spec.format, name=spec.source_name)
 
+    def reach(self) -> None:
+        """A local source: nothing remote to reach."""
+        return None
+
     def _read(self) -> None:
         try:
             for line in iter_lines(self._stream):

@@ -326,6 +326,10 @@ class SyslogReceiver:
 
     format = "syslog"
 
+    def reach(self) -> None:
+        """A local source: nothing remote to reach."""
+        return None
+
     def __init__(
         self,
         bind: str = "127.0.0.1",
