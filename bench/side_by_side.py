@@ -106,17 +106,20 @@ def main() -> None:
                     if value is not None:
                         values[side].setdefault(f.name, []).append(value)
             print(f"{bench}: round {r + 1}/{args.rounds} done", file=sys.stderr)
-        print(f"{bench} ({args.rounds} rounds each, alternating; median)")
+        print(f"{bench} ({args.rounds} rounds each, alternating)")
         for f in figures:
             old, new = values["old"].get(f.name), values["new"].get(f.name)
             if not old or not new:
                 print(f"  {f.name}: not printed by one side")
                 continue
-            o, n = statistics.median(old), statistics.median(new)
-            ratio = n / o if o else float("inf")
-            better = (ratio >= 1) if f.higher_is_better else (ratio <= 1)
-            verdict = "not worse" if better else "worse"
-            print(f"  {f.name}: old {o:,.1f}, new {n:,.1f}, new/old {ratio:.2f} ({verdict})")
+            # The best run is the one the machine disturbed least; the median shows the rest.
+            best = max if f.higher_is_better else min
+            ob, nb = best(old), best(new)
+            om, nm = statistics.median(old), statistics.median(new)
+            print(
+                f"  {f.name}: best old {ob:,.1f} new {nb:,.1f} (new/old {nb / ob:.3f}); "
+                f"median old {om:,.1f} new {nm:,.1f} (new/old {nm / om:.3f})"
+            )
 
 
 if __name__ == "__main__":
