@@ -10,12 +10,17 @@ and prints the median of each figure and the ratio new / old.
     uv run python bench/side_by_side.py --old /tmp/old --rounds 3
 
 Each benchmark script prints its figures as text; the patterns below pick them out.
+Both checkouts are byte-compiled first, as an installed package is: where
+PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines) every process
+would otherwise compile the project's modules again, and a checkout that loads
+more modules would pay for that rather than for its code.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,8 +70,21 @@ BENCHES: dict[str, tuple[list[str], list[Figure]]] = {
 }
 
 
-def run_once(checkout: Path, bench: str, args: list[str]) -> str:
-    """The benchmark's output (stdout and stderr) when run in `checkout`'s environment."""
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of every waited-for descendant so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+#: The CPU seconds of a whole benchmark run (its data generation included, the same code
+#: on both sides), measured around it rather than printed by it.
+CPU = Figure("CPU of the whole run (s)", "", False)
+
+
+def run_once(checkout: Path, bench: str, args: list[str]) -> tuple[str, float]:
+    """The benchmark's output (stdout and stderr) when run in `checkout`'s environment,
+    and the CPU seconds the whole run took (its processes and their children)."""
+    before = children_cpu_s()
     proc = subprocess.run(
         ["uv", "run", "--quiet", "python", f"bench/{bench}.py", *args],
         cwd=checkout,
@@ -76,7 +94,28 @@ def run_once(checkout: Path, bench: str, args: list[str]) -> str:
     )
     if proc.returncode != 0:
         raise SystemExit(f"{bench} failed in {checkout}:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr, children_cpu_s() - before
+
+
+def compile_checkout(checkout: Path) -> None:
+    """Byte-compile `checkout`'s Python files (its virtual environment excluded)."""
+    subprocess.run(
+        [
+            "uv",
+            "run",
+            "--quiet",
+            "python",
+            "-m",
+            "compileall",
+            "-q",
+            "-x",
+            r"[/\\]\.venv[/\\]",
+            ".",
+        ],
+        cwd=checkout,
+        capture_output=True,
+        check=False,
+    )
 
 
 def pick(figure: Figure, output: str) -> float | None:
@@ -93,6 +132,8 @@ def main() -> None:
     unknown = [b for b in args.benches if b not in BENCHES]
     if unknown:
         raise SystemExit(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHES)}")
+    for checkout in (args.old, HERE):
+        compile_checkout(checkout)
     for bench in args.benches:
         extra, figures = BENCHES[bench]
         values: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
@@ -100,14 +141,16 @@ def main() -> None:
             # Alternate which side goes first, so a drift of the machine hits both.
             order = [("old", args.old), ("new", HERE)]
             for side, checkout in order if r % 2 == 0 else reversed(order):
-                output = run_once(checkout, bench, extra)
+                output, cpu = run_once(checkout, bench, extra)
+                # CPU time counts what the code did, whatever else the machine was doing.
+                values[side].setdefault(CPU.name, []).append(cpu)
                 for f in figures:
                     value = pick(f, output)
                     if value is not None:
                         values[side].setdefault(f.name, []).append(value)
             print(f"{bench}: round {r + 1}/{args.rounds} done", file=sys.stderr)
         print(f"{bench} ({args.rounds} rounds each, alternating)")
-        for f in figures:
+        for f in [*figures, CPU]:
             old, new = values["old"].get(f.name), values["new"].get(f.name)
             if not old or not new:
                 print(f"  {f.name}: not printed by one side")
