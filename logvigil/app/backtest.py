@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.tick import TickResult
+from graph.inventory import Inventory
 from investigate.service import load_report
 from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
@@ -40,6 +41,8 @@ class BacktestResult:
     last_event: datetime | None = None
     incidents: list[dict[str, Any]] = field(default_factory=list)
     detector_errors: dict[str, str] = field(default_factory=dict)
+    #: Every host the events came from (what "per host-day" counts).
+    hosts: set[str] = field(default_factory=set)
 
     @property
     def hours(self) -> float:
@@ -86,6 +89,7 @@ def replay(
                 run_due()
             if result.last_event is None or ts > result.last_event:
                 result.last_event = ts
+            result.hosts.add(item.host)
         ingestor.add(item)
         ingestor.maybe_flush()
     if next_tick is not None and result.last_event is not None:
@@ -122,22 +126,29 @@ def run_backtest(
     fmt: str = "auto",
     settings: Settings | None = None,
     inventory_path: Path | str | None = None,
+    inventory: Inventory | None = None,
     db_url: str | None = None,
     source: str = "backtest",
+    read_options: ReadOptions | None = None,
     on_tick: Callable[[TickResult], None] | None = None,
 ) -> BacktestResult:
     """Replay raw log lines (bytes) through a fresh runtime; returns what it found.
 
     With `db_url` everything stays in that database (for `incidents` and
     `investigate`); without it a temporary SQLite file is used and removed.
+    `read_options` says what the lines do not (their zone, the year they were
+    written in); its `source` defaults to `source`.
     """
     settings = settings or Settings()
-    inventory = read_inventory(Path(inventory_path) if inventory_path else settings.graph.inventory)
+    if inventory is None:
+        path = Path(inventory_path) if inventory_path else settings.graph.inventory
+        inventory = read_inventory(path)
     with tempfile.TemporaryDirectory(prefix="logvigil-backtest-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'backtest.db'}"
         runtime = Runtime(settings, db_url=url, inventory=inventory)
         try:
-            items = read_events(lines, fmt, ReadOptions(source=source))
+            options = read_options or ReadOptions(source=source)
+            items = read_events(lines, fmt, options)
             return replay(runtime, items, on_tick=on_tick)
         finally:
             runtime.close()

@@ -14,7 +14,6 @@ a traceback.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +36,7 @@ from sqlalchemy import Engine
 from logvigil.app.settings import Settings, load_settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
-from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.formats import input_options, read_events
 from logvigil.ingest.inputs import Input, InputError, iter_lines, open_input
 from logvigil.store.database import StoreError
 from migrations.apply import open_engine
@@ -141,10 +140,7 @@ def read_input(
     inp: Input, fmt: str, progress: Progress | None = None
 ) -> Iterator[LogEvent | Rejected]:
     """Read `inp` in `fmt`, advancing `progress` by bytes (files) or lines (pipes)."""
-    stem = Path(inp.name).stem if inp.name != "-" else "stdin"
-    options = ReadOptions(
-        source=inp.name, default_host=socket.gethostname(), default_service=stem or "unknown"
-    )
+    options = input_options(inp.name)
     lines: Iterable[bytes] = iter_lines(inp.stream)
     if progress is not None:
         lines = _counted(lines, progress, inp)

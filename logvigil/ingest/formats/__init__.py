@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
-from typing import Literal
+from pathlib import PurePath
+from typing import Any, Literal
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import utc
@@ -30,6 +31,8 @@ __all__ = [
     "ReadOptions",
     "Reader",
     "detect_format",
+    "input_host",
+    "input_options",
     "read_events",
 ]
 
@@ -65,6 +68,24 @@ class ReadOptions:
     default_service: str = "unknown"
     default_time: datetime | None = None
     naive_tz: tzinfo = UTC
+
+
+def input_host(name: str) -> str:
+    """The host a line read from input `name` belongs to when it names none: the input's
+    own name (`app` for `/var/log/app.jsonl`, `stdin` for `-`), never the machine
+    LogVigil runs on, which is rarely the one that wrote a file someone hands it."""
+    if name == "-":
+        return "stdin"
+    return PurePath(name).stem or "unknown"
+
+
+def input_options(name: str, **overrides: Any) -> ReadOptions:
+    """Options for reading input `name` (a path, or `-`): lines without a host are the
+    input's (`input_host`), lines without a program are `unknown`. `overrides` set
+    any other field (the zone, the time reference)."""
+    values: dict[str, Any] = {"source": name, "default_host": input_host(name)}
+    values.update(overrides)
+    return ReadOptions(**values)
 
 
 _DEFAULT_OPTIONS = ReadOptions()
