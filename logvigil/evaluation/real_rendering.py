@@ -28,6 +28,7 @@ def event_json(e: EventOutcome) -> dict[str, Any]:
         "kind": e.event.kind,
         "start": iso_z(e.start),
         "found": e.found,
+        "named": e.named,
         "detect_minutes": None
         if e.detected_after is None
         else round(e.detected_after.total_seconds() / 60, 1),
@@ -45,6 +46,7 @@ def file_json(s: FileScore) -> dict[str, Any]:
         "incidents": s.incidents,
         "must_page": len(s.must),
         "found": s.found,
+        "named": s.named,
         "false_pages": len(s.false_pages),
         "false_per_host_day": round(s.false_per_host_day, 3),
         "max_incidents_per_event": s.max_incidents_per_event,
@@ -66,6 +68,7 @@ def to_json(report: RealReport) -> dict[str, Any]:
         "total": {
             "must_page": s.must,
             "found": s.found,
+            "named": s.named,
             "false_pages": s.false_pages,
             "host_days": round(s.host_days, 2),
             "false_per_host_day": round(s.false_per_host_day, 3),
@@ -117,9 +120,12 @@ def render(report: RealReport, console: Console | None = None) -> None:
         s = r.score
         assert s is not None
         for e in s.must:
+            what = f"{escape(e.event.id)} ({escape(e.event.kind)})"
             if not e.found:
-                what = f"{escape(e.event.id)} ({escape(e.event.kind)})"
                 out.print(f"[yellow]missed[/] {escape(s.file)}: {what}")
+            elif not e.named:
+                note = "(its incident names another host or culprit)"
+                out.print(f"[yellow]misnamed[/] {escape(s.file)}: {what} {note}")
         for inc in s.false_pages[:SHOWN_FALSE_PAGES]:
             out.print(
                 f"[yellow]false page[/] {escape(s.file)} #{inc.id} "

@@ -12,7 +12,11 @@ The rules (docs/evaluation.md), for each labelled event with its window
 - every incident about no must-page and no may-page event is a *false page*;
   false pages are counted per host-day (the file's hosts times its days);
 - incidents per event counts the incidents about each must-page event: a storm
-  paged once per killed process is a fault of its own.
+  paged once per killed process is a fault of its own;
+- a found must-page event is *named* right when the incident that found it is about
+  the event's host and its root (the report's root cause when there is a report,
+  else the suspected root) is one of the event's `services`, or the host itself for
+  a problem of the whole machine (`HOST_KINDS`: an unclean reboot, a crash).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ DETECT_WITHIN = timedelta(minutes=10)
 #: Requirements over a whole set of files (issue 11).
 MAX_FALSE_PER_HOST_DAY = 0.1
 MAX_INCIDENTS_PER_EVENT = 3
+#: Label kinds about a whole machine: an incident rooted at the host names them right.
+HOST_KINDS = frozenset({"unclean_reboot", "crash", "host_silent", "host_down"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,13 @@ class PagedIncident:
     hosts: tuple[str, ...]
     services: tuple[str, ...]
     root: str | None
+    #: The investigation report's root cause service, when a report was written.
+    report_root: str | None = None
+
+    @property
+    def named(self) -> str | None:
+        """What the incident names as the culprit: the report's root, else the suspected one."""
+        return self.report_root or self.root
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> PagedIncident:
@@ -54,6 +67,7 @@ class PagedIncident:
         triggers = obj.get("triggers") or []
         root = obj.get("suspected_root") or {}
         first = triggers[0].get("summary", "") if triggers else ""
+        report = obj.get("report") or {}
         return cls(
             id=int(obj["id"]),
             opened_at=opened,
@@ -62,7 +76,15 @@ class PagedIncident:
             hosts=tuple(obj.get("hosts") or ()),
             services=tuple(obj.get("services") or ()),
             root=root.get("service") or (f"host:{root['host']}" if root.get("host") else None),
+            report_root=(report.get("root_cause") or {}).get("service"),
         )
+
+    def names(self, event: LabelEvent) -> bool:
+        """Whether this incident names `event`'s host and the service or subsystem at fault."""
+        culprit = self.named
+        if culprit == f"host:{event.host}":
+            return event.kind in HOST_KINDS
+        return event.host in self.hosts and culprit in event.services
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +96,8 @@ class EventOutcome:
     start: datetime
     incidents: tuple[int, ...]  # ids of the incidents about it
     detected_after: timedelta | None  # None: not paged within DETECT_WITHIN
+    #: Whether the incident that found it names the right host and culprit (None: not found).
+    named: bool | None = None
 
     @property
     def found(self) -> bool:
@@ -99,6 +123,10 @@ class FileScore:
     @property
     def found(self) -> int:
         return sum(e.found for e in self.must)
+
+    @property
+    def named(self) -> int:
+        return sum(bool(e.named) for e in self.must)
 
     @property
     def host_days(self) -> float:
@@ -135,19 +163,19 @@ def score_file(
         for event in events:
             start, end = labels.utc(event.start), labels.utc(event.end)
             lo, hi = start - LEAD, max(start, end) + TRAIL
-            about: list[tuple[datetime, int]] = []
+            about: list[tuple[datetime, int, PagedIncident]] = []
             for inc in paged:
                 moment = _about(inc, lo, hi)
                 if moment is not None:
-                    about.append((moment, inc.id))
+                    about.append((moment, inc.id, inc))
                     explained.add(inc.id)
-            first = min((m for m, _ in about), default=None)
-            detected = None
-            if first is not None and first - start <= DETECT_WITHIN:
-                detected = max(first - start, timedelta(0))
-            outcomes.append(
-                EventOutcome(event, must, start, tuple(sorted(i for _, i in about)), detected)
-            )
+            first = min(about, default=None, key=lambda a: (a[0], a[1]))
+            detected, named = None, None
+            if first is not None and first[0] - start <= DETECT_WITHIN:
+                detected = max(first[0] - start, timedelta(0))
+                named = first[2].names(event)
+            ids = tuple(sorted(i for _, i, _ in about))
+            outcomes.append(EventOutcome(event, must, start, ids, detected, named))
     return FileScore(
         file=labels.file,
         days=labels.days,
@@ -174,6 +202,10 @@ class RealSummary:
         return sum(f.found for f in self.files)
 
     @property
+    def named(self) -> int:
+        return sum(f.named for f in self.files)
+
+    @property
     def false_pages(self) -> int:
         return sum(len(f.false_pages) for f in self.files)
 
@@ -195,6 +227,8 @@ class RealSummary:
         return [
             (f"every must-page event paged within {DETECT_WITHIN.seconds // 60} min",
              self.found == self.must),
+            ("every must-page incident names the right host and culprit",
+             self.named == self.must),
             (f"at most {MAX_FALSE_PER_HOST_DAY} false pages per host-day",
              self.false_per_host_day <= MAX_FALSE_PER_HOST_DAY),
             (f"no must-page event in more than {MAX_INCIDENTS_PER_EVENT} incidents",

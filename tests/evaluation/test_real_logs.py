@@ -31,6 +31,7 @@ must_page:
     end:   "01-01 09:00:00"
     kind: oom
     host: combo
+    services: [kernel, httpd]
     kills: 56
 may_page:
   - id: warn
@@ -49,15 +50,26 @@ def write(tmp_path: Path, text: str, name: str = "app.log.labels.yaml") -> Path:
     return path
 
 
-def incident(iid: int, opened: datetime, *triggers: datetime, title: str = "x") -> dict:
-    return {
+def incident(
+    iid: int,
+    opened: datetime,
+    *triggers: datetime,
+    title: str = "x",
+    root: dict | None = None,
+    host: str = "combo",
+    report_root: str | None = None,
+) -> dict:
+    obj = {
         "id": iid,
         "opened_at": opened.isoformat(),
-        "hosts": ["combo"],
+        "hosts": [host],
         "services": ["kernel"],
-        "suspected_root": {"service": "kernel", "host": "combo"},
+        "suspected_root": root if root is not None else {"service": "kernel", "host": host},
         "triggers": [{"at": t.isoformat(), "summary": title} for t in (opened, *triggers)],
     }
+    if report_root is not None:
+        obj["report"] = {"root_cause": {"service": report_root}}
+    return obj
 
 
 def test_label_times_are_read_in_the_files_zone_and_cross_new_year(tmp_path: Path) -> None:
@@ -190,3 +202,28 @@ def test_false_pages_are_counted_per_host_day(tmp_path: Path) -> None:
     assert s.false_per_host_day == pytest.approx(2 / (2 * lf.days))
     summary = RealSummary((s,))
     assert summary.false_pages == 2 and not summary.passed
+
+
+def test_a_found_event_is_named_right_only_with_its_host_and_culprit(tmp_path: Path) -> None:
+    lf = labels(tmp_path)
+    crash, storm = lf.utc("12-31 23:30:00"), lf.utc("01-01 04:00:00")
+    host_root = {"host": "combo"}
+    right = [incident(1, crash, root=host_root), incident(2, storm, report_root="httpd")]
+    s = score_file(lf, right, hosts=1, lines=10)
+    assert [e.named for e in s.must] == [True, True] and s.named == 2
+    # A host root does not name an OOM storm; a culprit on another host names nothing.
+    wrong = [incident(1, crash, host="other"), incident(2, storm, root=host_root)]
+    s = score_file(lf, wrong, hosts=2, lines=10)
+    assert [e.named for e in s.must] == [False, False]
+    requirement = "every must-page incident names the right host and culprit"
+    assert dict(RealSummary((s,)).requirements)[requirement] is False
+
+
+def test_the_report_root_wins_over_the_suspected_root(tmp_path: Path) -> None:
+    lf = labels(tmp_path)
+    storm = lf.utc("01-01 04:00:00")
+    # The suspected root is the messenger (kernel, in the event's services too), the
+    # report says sshd, which is not: the report is what the operator reads.
+    s = score_file(lf, [incident(1, storm, report_root="sshd")], hosts=1, lines=10)
+    assert s.must[1].found and s.must[1].named is False
+    assert s.must[0].named is None  # the crash was not found: nothing to name
