@@ -68,24 +68,44 @@ _SCANNER_AGENTS = (
     r"internetmeasurement|paloaltonetworks|shodan|dirbuster|gobuster|wpscan|python-requests"
 )
 
+# What OpenSSH's sshd writes for every connection of an internet scanner or a
+# password guesser: failed logins and the pre-authentication chatter around them.
+# sshd prefixes lines logged at LOG_ERR/LOG_CRIT with "error: "/"fatal: " (log.c),
+# and the wording moved between versions (both forms are listed). Anchored at the
+# start of the message, so a real failure of sshd itself ("error: Bind to port 22
+# ... failed", "fatal: Cannot bind any address.", "no hostkeys available -- exiting",
+# a config error) is never matched.
+_SSHD_NOISE = (
+    r"^(?:(?:error|fatal): )?(?:"
+    # failed logins
+    r"Failed (?:password|publickey|none|keyboard-interactive(?:/pam)?|hostbased) |"
+    r"Invalid user |input_userauth_request: invalid user |"
+    # PAM: "pam_unix(sshd:auth): ..." and, before Linux-PAM 0.99, the ident
+    # "sshd(pam_unix)" (read as service sshd) with the bare text
+    r"(?:pam_unix\(sshd:auth\): )?(?:authentication failure; |check pass; user unknown)|"
+    r"(?:PAM )?\d+ more authentication failures?; |(?:PAM )?service\(sshd\) ignoring max retries|"
+    r"PAM: (?:Authentication failure|User not known to the underlying authentication module) |"
+    r"maximum authentication attempts exceeded |Disconnecting: Too many authentication failures|"
+    r"Disconnecting (?:invalid|authenticating) user |"
+    r"Disconnected from (?:invalid|authenticating) user |"
+    r"Connection (?:closed|reset) by (?:invalid|authenticating) user |"
+    # chatter of every connection before authentication: a missing HostKey file
+    # is reported once per connection; scanners that speak no SSH; DNS checks
+    r"Could not load host key: |Did not receive identification string|"
+    r"Bad protocol version identification|Protocol major versions differ|"
+    r"banner exchange: |kex_exchange_identification: |kex_protocol_error|Unable to negotiate|"
+    r"Timeout before authentication |"
+    r"reverse mapping checking getaddrinfo for .* POSSIBLE BREAK-IN ATTEMPT|"
+    r"Address \S+ maps to \S+, but this does not map back to the address|Nasty PTR record |"
+    # disconnects of a connection that never authenticated, which sshd tags [preauth]
+    r"(?:(?:Connection (?:closed|reset)|Received disconnect|Disconnected) (?:by|from) |"
+    r"Read from socket failed: |ssh_dispatch_run_fatal: ).*\[preauth\]"
+    r")"
+)
+
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
-    NoiseRuleConfig(
-        name="sshd-auth-failures",
-        service="sshd*",
-        match=(
-            r"^(?:Failed (?:password|publickey|none|keyboard-interactive)|Invalid user|"
-            r"input_userauth_request: invalid user|pam_unix\(sshd:auth\): "
-            r"(?:authentication failure|check pass)|PAM \d+ more authentication failures?|"
-            r"error: maximum authentication attempts exceeded|Disconnecting (?:invalid|"
-            r"authenticating) user|Disconnected from (?:invalid|authenticating) user|"
-            r"Connection (?:closed|reset) by (?:invalid|authenticating) user|"
-            r"(?:Connection (?:closed|reset)|Received disconnect|Disconnected) (?:by|from) .*"
-            r"\[preauth\]|banner exchange: |kex_exchange_identification: |Unable to negotiate|"
-            r"Did not receive identification string|Bad protocol version identification|"
-            r"error: kex_protocol_error|ssh_dispatch_run_fatal: .*\[preauth\])"
-        ),
-    ),
+    NoiseRuleConfig(name="sshd-auth-failures", service="sshd*", match=_SSHD_NOISE),
     NoiseRuleConfig(
         name="web-scanner-4xx",
         match=(

@@ -9,7 +9,13 @@ explicit level token in the head of the message.
 Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 `ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
-`Traceback (most recent call last)`, `Exception in thread "...`.
+`Traceback (most recent call last)`, `Exception in thread "...`, and the
+fixed wording of a few programs that write no level at all into a plain
+syslog file: the kernel's `Kernel panic - not syncing:` (printed at
+KERN_EMERG), its report of a process killed by a fault (`nginx[812]: segfault
+at 0 ip ...`, `traps: php[77] general protection fault ip:...`), and systemd's
+`x.service: Failed with result 'exit-code'.` (the unit is now in the failed
+state; older systemd: `Unit x.service entered failed state.`).
 "0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
 "ErrorDocument", "on-error" and "battery level: critical" do not count.
 
@@ -73,11 +79,28 @@ _PINO: dict[str, Severity] = {
     "60": Severity.CRITICAL,
 }
 
+# What a fixed wording (a crash marker, the kernel's, systemd's) means.
+_MARKERS: dict[str, Severity] = {
+    "traceback": Severity.ERROR,
+    "exception": Severity.ERROR,
+    "kpanic": Severity.EMERGENCY,
+    "fault": Severity.ERROR,
+    # systemd logs it at LOG_WARNING, but the unit is now failed (`systemctl --failed`):
+    # what stopped is a service the operator runs.
+    "unit_failed": Severity.ERROR,
+}
+
 _WORDS = "|".join(sorted(_TOKENS, key=len, reverse=True))
 _UPPER_WORDS = (
-    "ERROR|ERR|WARNING|WARN|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|INFO|NOTICE|DEBUG|TRACE"
+    "ERROR|ERR|WARNING|WARN|FATAL|CRITICAL|CRIT|SEVERE|PANIC|ALERT|EMERGENCY|EMERG"
+    "|INFO|NOTICE|DEBUG|TRACE"
 )
 _KEYS = r"(?:log[._]?level|level|lvl|severity)"
+# printk's "[ 1234.567890] " when a reader could not move it to the `uptime` attribute
+# (a dmesg file read as raw lines).
+_UPTIME = r"(?:\[\s*\d+\.\d+\][ ]?)?"
+# systemd unit suffixes (systemd.unit(5)).
+_UNIT = r"[^\s:]+\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)"
 
 # One pattern; the leftmost match is the logger's level token. Each alternative
 # names the group that carries the level.
@@ -100,6 +123,16 @@ _TOKEN_RE = re.compile(
     # crash markers
     | (?P<traceback>Traceback[ ]\(most[ ]recent[ ]call[ ]last\))
     | (?P<exception>Exception[ ]in[ ]thread[ ]")
+    # the kernel's panic (KERN_EMERG), also its closing "---[ end Kernel panic - ..."
+    | ^{_UPTIME}(?P<kpanic>(?:---\[[ ]end[ ])?Kernel[ ]panic(?:[ ]-[ ]not[ ]syncing)?:)
+    # the kernel's report of a process killed by a fault (TASK_COMM_LEN is 16):
+    # "php-fpm[812]: segfault at 0 ip ...", "traps: php[77] general protection fault ip:..."
+    | ^{_UPTIME}(?P<fault>.{{1,16}}?\[\d+\]:[ ]segfault[ ]at[ ][0-9a-fA-F]+[ ]
+        | traps:[ ].{{1,16}}?\[\d+\][ ]
+          (?:general[ ]protection[ ]fault|trap[ ][a-z0-9 ]{{1,24}}?)[ ]ip:)
+    # systemd: a unit entered the failed state
+    | ^(?P<unit_failed>(?:{_UNIT}:[ ])?Failed[ ]with[ ]result[ ]'[a-z-]+'
+        | (?:Unit[ ]{_UNIT}[ ]|{_UNIT}:[ ]Unit[ ])entered[ ]failed[ ]state)
     """,
     re.VERBOSE,
 )
@@ -131,6 +164,10 @@ def _token_severity(message: str) -> Severity | None:
             or "traceback" in low
             or "exception in" in low
             or '"level"' in low
+            or "segfault" in low
+            or "traps:" in low
+            or "with result" in low
+            or "failed state" in low
         ):
             return None
     for match in _TOKEN_RE.finditer(head):
@@ -140,8 +177,8 @@ def _token_severity(message: str) -> Severity | None:
             return _LETTERS[value]  # type: ignore[index]
         if kind == "pino":
             return _PINO[value]  # type: ignore[index]
-        if kind == "traceback" or kind == "exception":
-            return Severity.ERROR
+        if kind in _MARKERS:
+            return _MARKERS[kind]
         severity = _TOKENS.get(value.lower()) if value else None
         if severity is not None:
             return severity

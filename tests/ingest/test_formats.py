@@ -376,7 +376,7 @@ def test_an_rfc3164_line_with_priority_maps_facility_pid_and_severity() -> None:
     [
         (
             "Mar  4 10:00:00 db-01 kernel: [12345.678] Out of memory: Killed process 1234 (postgres)",
-            (datetime(2026, 3, 4, 10, tzinfo=UTC), "db-01", "kernel", Severity.INFO, "[12345.678] Out of memory: Killed process 1234 (postgres)", {}),
+            (datetime(2026, 3, 4, 10, tzinfo=UTC), "db-01", "kernel", Severity.INFO, "Out of memory: Killed process 1234 (postgres)", {"uptime": 12345.678}),
         ),
         (
             "Mar 04 10:00:00 db-01 postfix/smtpd[2201]: warning: hostname does not resolve",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
 from logvigil.core.events import LogEvent, Severity
+from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.noise import NoiseAction, NoiseConfig, NoiseFilter, NoiseRuleConfig
 
 T = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -145,3 +147,113 @@ def test_another_missing_file_is_kept_as_a_notice() -> None:
 def test_a_permission_error_is_not_noise() -> None:
     line = 'open() "/var/www/html/index.html" failed (13: Permission denied), client: 192.168.1.5'
     assert DEFAULTS.apply(ev("nginx", line, Severity.ERROR)).action is NoiseAction.KEEP
+
+
+# ------------------------------------------ sshd's pre-authentication chatter, real lines
+# Read with the syslog reader as a backtest reads them (so `sshd(pam_unix)` is sshd and
+# rsyslog's "message repeated" is the line it repeats). Real lines of
+# serverlog_auth.log / loghub_Linux_full.log, and OpenSSH's wording for the rest.
+SSHD_CHATTER = [
+    "Mar  6 07:15:08 capstonealzheimer sshd[6382]: error: Could not load host key: "
+    "/etc/ssh/ssh_host_ed25519_key",
+    "Mar  6 09:55:21 capstonealzheimer sshd[15623]: fatal: Read from socket failed: "
+    "Connection reset by peer [preauth]",
+    "Mar  6 09:55:48 capstonealzheimer sshd[15678]: Did not receive identification string "
+    "from 193.36.35.241",
+    "Mar  6 07:16:23 capstonealzheimer sshd[6736]: Received disconnect from 166.62.103.147: "
+    "11: Bye Bye [preauth]",
+    "Mar  6 07:22:36 capstonealzheimer sshd[7047]: Connection closed by 166.62.103.147 [preauth]",
+    "Mar  6 10:03:00 capstonealzheimer sshd[16090]: reverse mapping checking getaddrinfo for "
+    "dynamicip-176-215-4-171.pppoe.ekat.ertelecom.ru [176.215.4.171] failed - POSSIBLE "
+    "BREAK-IN ATTEMPT!",
+    "Mar  8 19:40:40 capstonealzheimer sshd[31979]: Address 84.17.2.152 maps to "
+    "www.compumir.ru, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!",
+    "Mar  6 14:20:11 capstonealzheimer sshd[1736]: Disconnecting: Too many authentication "
+    "failures for root [preauth]",
+    "Mar  6 09:55:21 capstonealzheimer sshd[15623]: PAM service(sshd) ignoring max retries; 5 > 3",
+    "Mar  6 09:55:21 capstonealzheimer sshd[15623]: PAM 4 more authentication failures; "
+    "logname= uid=0 euid=0 tty=ssh ruser= rhost=222.186.56.75  user=root",
+    "Mar  6 07:23:46 capstonealzheimer sshd[7098]: Invalid user git from 166.62.103.147",
+    "Mar  6 07:23:46 capstonealzheimer sshd[7098]: input_userauth_request: invalid user git "
+    "[preauth]",
+    "Mar 12 20:45:29 capstonealzheimer sshd[1353]: Protocol major versions differ for "
+    "195.154.52.139: SSH-2.0-OpenSSH_6.6.1p1 Ubuntu-2ubuntu2 vs. SSH-1.5-NmapNSE_1.0",
+    "Mar  6 09:55:21 capstonealzheimer sshd[15623]: message repeated 4 times: [ Failed "
+    "password for root from 222.186.56.75 port 2007 ssh2]",
+    "Jun 10 17:16:34 combo sshd(pam_unix)[3353]: check pass; user unknown",
+    "Jun 11 09:45:45 combo sshd(pam_unix)[6472]: authentication failure; logname= uid=0 euid=0 "
+    "tty=NODEVssh ruser= rhost=unknown.sagonet.net  user=root",
+    "Aug  7 08:58:56 combo sshd(pam_unix)[16455]: 7 more authentication failures; logname= "
+    "uid=0 euid=0 tty=NODEVssh ruser= rhost=ned.gcdtech.com  user=root",
+    "Aug  7 08:58:56 combo sshd(pam_unix)[16455]: service(sshd) ignoring max retries; 8 > 3",
+    # OpenSSH's wording, other versions
+    "Mar  4 10:00:00 gw sshd[1]: Bad protocol version identification 'GET / HTTP/1.1' from "
+    "203.0.113.7 port 40112",
+    "Mar  4 10:00:00 gw sshd[1]: error: maximum authentication attempts exceeded for root "
+    "from 203.0.113.7 port 40112 ssh2 [preauth]",
+    "Mar  4 10:00:00 gw sshd[1]: Unable to negotiate with 203.0.113.7 port 40112: no matching "
+    "key exchange method found. Their offer: diffie-hellman-group1-sha1 [preauth]",
+    "Mar  4 10:00:00 gw sshd[1]: fatal: Unable to negotiate a key exchange method [preauth]",
+    "Mar  4 10:00:00 gw sshd[1]: error: kex_exchange_identification: Connection closed by "
+    "remote host",
+    "Mar  4 10:00:00 gw sshd[1]: error: PAM: Authentication failure for root from 203.0.113.7",
+    "Mar  4 10:00:00 gw sshd-session[1]: Connection reset by 203.0.113.7 port 40112 [preauth]",
+    "Mar  4 10:00:00 gw sshd[1]: fatal: Timeout before authentication for 203.0.113.7 port 4",
+]
+
+# A real failure of sshd, and what a person does: kept, and the failures are errors.
+SSHD_FAILURES = [
+    ("Mar  4 10:00:00 gw sshd[1]: error: Bind to port 22 on 0.0.0.0 failed: Address already "
+     "in use.", Severity.ERROR),
+    ("Mar  4 10:00:00 gw sshd[1]: fatal: Cannot bind any address.", Severity.CRITICAL),
+    ("Mar  4 10:00:00 gw sshd[1]: fatal: No supported key exchange algorithms [preauth]",
+     Severity.CRITICAL),
+    ("Mar  4 10:00:00 gw sshd[1]: sshd: no hostkeys available -- exiting.", Severity.INFO),
+    ("Mar  4 10:00:00 gw sshd[1]: /etc/ssh/sshd_config line 12: Bad configuration option: "
+     "Foo", Severity.INFO),
+    ("Mar  4 10:00:00 gw sshd[1]: /etc/ssh/sshd_config: terminating, 1 bad configuration "
+     "options", Severity.INFO),
+    ("Mar  4 10:00:00 gw sshd[1]: fatal: Read from socket failed: Connection reset by peer",
+     Severity.CRITICAL),
+    ("Mar  6 07:15:09 capstonealzheimer sshd[6382]: Accepted password for root from "
+     "73.231.246.27 port 60466 ssh2", Severity.INFO),
+    ("Mar  6 07:15:09 capstonealzheimer sshd[6382]: pam_unix(sshd:session): session opened "
+     "for user root by (uid=0)", Severity.INFO),
+]  # fmt: skip
+
+READ = ReadOptions(source="auth.log", default_time=T)
+
+
+def syslog_event(line: str) -> LogEvent:
+    (item,) = read_events([line.encode()], "syslog", READ)
+    assert isinstance(item, LogEvent), item
+    return item
+
+
+@pytest.mark.parametrize("line", SSHD_CHATTER)
+def test_sshd_preauthentication_chatter_is_dropped_and_counted_with_failed_logins(
+    line: str,
+) -> None:
+    decision = DEFAULTS.apply(syslog_event(line))
+    assert (decision.action, decision.rule) == (NoiseAction.DROP, "sshd-auth-failures")
+
+
+@pytest.mark.parametrize(("line", "severity"), SSHD_FAILURES)
+def test_a_real_sshd_failure_is_kept_at_its_severity(line: str, severity: Severity) -> None:
+    event = syslog_event(line)
+    assert DEFAULTS.apply(event).action is NoiseAction.KEEP
+    assert event.severity is severity
+
+
+@pytest.mark.parametrize("line", SSHD_CHATTER[:3])
+def test_sshd_wording_from_another_program_is_not_sshd_noise(line: str) -> None:
+    event = syslog_event(line)
+    assert DEFAULTS.apply(dataclasses.replace(event, service="myapp")).action is NoiseAction.KEEP
+
+
+def test_a_failed_sshd_unit_is_kept_even_when_attributed_to_sshd() -> None:
+    event = syslog_event(
+        "Mar  4 10:00:00 gw systemd[1]: ssh.service: Failed with result 'exit-code'."
+    )
+    assert event.severity is Severity.ERROR
+    assert DEFAULTS.apply(dataclasses.replace(event, service="sshd")).action is NoiseAction.KEEP

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from logvigil.core.events import Severity
+from logvigil.core.events import LogEvent, Severity
+from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.severity import HEAD_CHARS, infer_severity
 
 LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub_2k"
 
 E, W, C = Severity.ERROR, Severity.WARNING, Severity.CRITICAL
+READ = ReadOptions(source="test.log", default_time=datetime(2026, 3, 5, tzinfo=UTC))
 
 # (message, severity named by its explicit token)
 RAISING = [
@@ -180,3 +183,115 @@ def test_real_log_headers_give_the_labelled_level_on_every_line(dataset: str) ->
         if infer_severity(None, line) is not expected[level]
     ]
     assert wrong == []
+
+
+# ------------------------------------------------- fixed wordings of plain syslog files
+# Plain syslog files (RFC 3164 without <PRI>) carry no level: these lines are read
+# with the syslog reader, as a backtest reads them. Real lines from the files in
+# ../shared/data/real_logs, and the kernel's and systemd's well-known wording.
+PLAIN_SYSLOG = [
+    # logrotate's cron.daily script: logger -t logrotate "ALERT exited abnormally with [$?]"
+    ("Jun 10 04:03:02 combo logrotate: ALERT exited abnormally with [1]", Severity.ALERT),
+    # OpenSSH's log.c prefixes error()/fatal() lines on syslog with "error: "/"fatal: "
+    (
+        "Mar  6 07:15:08 capstonealzheimer sshd[6382]: error: Could not load host key: "
+        "/etc/ssh/ssh_host_ed25519_key",
+        E,
+    ),
+    (
+        "Mar  6 09:55:21 capstonealzheimer sshd[15623]: fatal: Read from socket failed: "
+        "Connection reset by peer [preauth]",
+        C,
+    ),
+    ("Mar  4 10:00:00 db-01 sshd[812]: fatal: Cannot bind any address.", C),
+    # systemd: the unit is failed (systemd >= 230; and the older wording)
+    ("May 22 22:53:42 vultr systemd[1]: cyrus-imapd.service: Failed with result 'exit-code'.", E),
+    ("Mar  4 10:00:00 db-01 systemd[1]: Unit nginx.service entered failed state.", E),
+    ("Mar  4 10:00:00 db-01 systemd[1]: nginx.service: Unit entered failed state.", E),
+    ("Mar  4 10:00:00 db-01 systemd[1]: user@1000.service: Failed with result 'timeout'.", E),
+    # the kernel: a panic (KERN_EMERG) and a process killed by a fault
+    (
+        "Mar  4 10:00:00 db-01 kernel: [ 8123.456789] Kernel panic - not syncing: "
+        "Fatal exception in interrupt",
+        Severity.EMERGENCY,
+    ),
+    (
+        "Mar  4 10:00:00 db-01 kernel: [ 8123.456790] ---[ end Kernel panic - not syncing: "
+        "Fatal exception in interrupt ]---",
+        Severity.EMERGENCY,
+    ),
+    (
+        "Mar  4 10:00:00 web-01 kernel: [123456.789012] php-fpm7.4[2345]: segfault at 0 ip "
+        "00007f8a1c2b3d4e sp 00007ffd2e3f4a50 error 4 in libc-2.31.so[7f8a1c200000+178000]",
+        E,
+    ),
+    (
+        "Mar  4 10:00:00 pc kernel: [ 5012.000001] Web Content[3199]: segfault at 8 ip "
+        "00007f3c sp 00007ffc error 4 in libxul.so[7f3c+5000]",
+        E,
+    ),
+    (
+        "Mar  4 10:00:00 web-01 kernel: [ 77.000001] traps: php[77] general protection fault "
+        "ip:7f2b sp:7ffd error:0 in libc-2.31.so[7f2b+178000]",
+        E,
+    ),
+    (
+        "Mar  4 10:00:00 web-01 kernel: [ 77.000001] traps: a.out[9] trap divide error "
+        "ip:400536 sp:7ffd error:0 in a.out[400000+1000]",
+        E,
+    ),
+    (
+        "Jan  7 17:21:25 elemoine kernel: [    4.252903] WARNING: CPU: 7 PID: 1116 at "
+        "/build/linux-lts-vivid-whAhIw/linux-lts-vivid-3.19.0/drivers/gpu/drm/i915/"
+        "intel_display.c:11379 intel_crtc_set_config+0xa6d/0xf60 [i915]()",
+        W,
+    ),
+]
+
+# Near misses: real benign lines, and prose that only resembles the wordings above.
+PLAIN_SYSLOG_INFO = [
+    "May 22 22:53:41 vultr ntpd[456]: kernel reports TIME_ERROR: 0x41: Clock Unsynchronized",
+    "Jan  4 18:44:31 elemoine kernel: [    2.619797] i915 0000:00:02.0: registered panic notifier",
+    "Jan  4 18:44:31 elemoine kernel: [    1.383372] Error parsing PCC subspaces from PCCT",
+    "Jan  4 08:25:20 elemoine kernel: [39495.454966] usb 1-10: device not accepting address 10, "
+    "error -71",
+    "May 22 22:53:42 vultr systemd[1]: cyrus-imapd.service: Main process exited, code=exited, "
+    "status=78/CONFIG",
+    "Mar  4 10:00:00 db-01 monit[9]: 2 ALERTS sent, ALERT_LEVEL=3",
+    "Mar  4 10:00:00 db-01 app[9]: the last job Failed with result 'exit-code' yesterday",
+    "Mar  4 10:00:00 db-01 app[9]: check failed with result 3",
+    "Mar  4 10:00:00 db-01 kernel: [    0.100000] Kernel panic notifier registered",
+    "Mar  4 10:00:00 db-01 app[9]: a segfault at 0x0 was reported by the test suite",
+    "Mar  4 10:00:00 db-01 app[9]: SegFault handler installed; libSegFault.so loaded",
+    "Mar  4 10:00:00 db-01 app[9]: nginx.service entered failed state earlier, see above",
+]
+
+
+def _syslog_severity(line: str) -> Severity:
+    (item,) = read_events([line.encode()], "syslog", READ)
+    assert isinstance(item, LogEvent), item
+    return item.severity
+
+
+@pytest.mark.parametrize(("line", "expected"), PLAIN_SYSLOG)
+def test_plain_syslog_lines_get_the_severity_their_wording_states(
+    line: str, expected: Severity
+) -> None:
+    assert _syslog_severity(line) is expected
+
+
+@pytest.mark.parametrize("line", PLAIN_SYSLOG_INFO)
+def test_plain_syslog_lines_that_only_resemble_those_wordings_stay_info(line: str) -> None:
+    assert _syslog_severity(line) is Severity.INFO
+
+
+def test_alert_in_capitals_is_recognised_as_the_docs_promise() -> None:
+    assert infer_severity(None, "ALERT exited abnormally with [1]") is Severity.ALERT
+    assert infer_severity(None, "EMERGENCY: power lost, shutting down") is Severity.EMERGENCY
+    assert infer_severity(None, "Alert: raid degraded") is Severity.ALERT
+
+
+def test_a_dmesg_line_keeps_its_wording_when_the_stamp_is_still_there() -> None:
+    """Read as raw lines (service unknown), a dmesg file keeps printk's stamp."""
+    assert infer_severity(None, "[  12.3] Kernel panic - not syncing: x") is Severity.EMERGENCY
+    assert infer_severity(None, "[  12.3] sh[1]: segfault at 0 ip 1 sp 2 error 4") is E

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -31,6 +32,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _END = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)
 _MAX_EPOCH_SECONDS = (_END - EPOCH).total_seconds()
 MAX_EPOCH_MICROSECONDS = (_END - EPOCH) // timedelta(microseconds=1)
+
+#: The attribute that keeps a syslog tag that was normalised to a program name.
+TAG = "tag"
+#: The attribute that holds a kernel line's uptime, in seconds since boot.
+UPTIME = "uptime"
 
 # Flags a reader may set in LogEvent.attributes.
 INVALID_UTF8 = "_invalid_utf8"
@@ -144,6 +150,54 @@ def attribute(value: Any) -> tuple[Any, bool]:
     if len(value) > MAX_ATTRIBUTE_CHARS:
         return value[:MAX_ATTRIBUTE_CHARS], True
     return value, False
+
+
+# ---------------------------------------------------------------- programs and kernel lines
+
+# `prog(module)`: Linux-PAM's pam_unix before 0.99 opened syslog with the ident
+# "<service>(pam_unix)", so its lines say `sshd(pam_unix)[123]:`; the program is sshd.
+_IDENT_MODULE = re.compile(r"([^\s()/]+)\([^\s()]+\)")
+
+
+def program_name(tag: str) -> str:
+    """Return the program a syslog tag (or journald SYSLOG_IDENTIFIER) names.
+
+    `sshd(pam_unix)` -> `sshd` (old pam_unix's ident); an absolute path used as
+    the ident by scripts and some daemons (`/etc/mysql/debian-start`,
+    `/usr/sbin/cron`) -> its base name. Relative names such as `postfix/smtp`
+    or `cyrus/master` are each program's own syslog name and stay as they are.
+    """
+    if tag.endswith(")"):
+        m = _IDENT_MODULE.fullmatch(tag)
+        if m is not None:
+            return m.group(1)
+    elif tag.startswith("/"):
+        base = tag.rstrip("/").rpartition("/")[2]
+        if base:
+            return base
+    return tag
+
+
+# printk's time stamp, "[%5lu.%06lu] " (CONFIG_PRINTK_TIME), optionally followed by
+# the caller id "[T123] " / "[C1] " (CONFIG_PRINTK_CALLER).
+_UPTIME = re.compile(r"\[\s*(\d{1,10}\.\d{1,9})\](?:\[\s*[TC]\d{1,10}\])? ?")
+
+
+def split_uptime(message: str) -> tuple[float | None, str]:
+    """Return (seconds since boot, text) of a kernel message that starts with
+    printk's `[ 1234.567890] ` stamp; (None, message) when it has none.
+
+    The stamp is a field, not part of the text: `[    4.25]` and `[12345.67]`
+    would otherwise make one kernel message several templates (the masks see
+    one token or two), and a rule anchored at the start (`Linux version`) would
+    miss it. A message that is nothing but a stamp keeps it.
+    """
+    if not message.startswith("["):
+        return None, message
+    m = _UPTIME.match(message)
+    if m is None or m.end() == len(message):
+        return None, message
+    return float(m.group(1)), message[m.end() :]
 
 
 # ---------------------------------------------------------------- JSON
@@ -312,8 +366,14 @@ def event(
     attributes: dict[str, Any],
     truncated: bool = False,
 ) -> LogEvent:
-    """Build the LogEvent: severity inferred from the raw message, then the
-    message made printable and cut to MAX_LINE_BYTES."""
+    """Build the LogEvent: a kernel line's uptime stamp moved to the `uptime`
+    attribute, the severity inferred from the raw message, then the message
+    made printable and cut to MAX_LINE_BYTES. `attributes` is the line's own
+    dict and may be extended."""
+    if service == "kernel" and message[:1] == "[":
+        uptime, message = split_uptime(message)
+        if uptime is not None:
+            attributes[UPTIME] = uptime
     severity = infer_severity(declared, message)
     text = escape_controls(message)
     text, cut = fit(text)

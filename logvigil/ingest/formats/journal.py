@@ -3,7 +3,9 @@
 Mapping: ts = `__REALTIME_TIMESTAMP` (microseconds since the epoch, a string;
 `_SOURCE_REALTIME_TIMESTAMP` if it is missing), host = `_HOSTNAME`, severity =
 `PRIORITY` (syslog 0..7), message = `MESSAGE`, service = `CONTAINER_NAME`, else
-`SYSLOG_IDENTIFIER`, else `_SYSTEMD_UNIT` without `.service`, else `_COMM`.
+`SYSLOG_IDENTIFIER` (as `c.program_name` reads a syslog tag: `sshd(pam_unix)` ->
+`sshd`, `/usr/sbin/cron` -> `cron`), else `_SYSTEMD_UNIT` without `.service`, else
+`_COMM`.
 The fields in KEPT_FIELDS are kept as attributes (`__CURSOR` is what a
 resumable source stores); the rest of the ~30 journal fields are dropped.
 
@@ -121,6 +123,8 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         if found and (service := c.name(found)) is not None:
             if key == "_SYSTEMD_UNIT":
                 service = service.removesuffix(".service")
+            elif key == "SYSLOG_IDENTIFIER":
+                service = c.program_name(service)
             break
     host = c.name(obj.get("_HOSTNAME")) or ctx.host
 

@@ -11,6 +11,12 @@ own level token decides, INFO otherwise). The facility name, the pid and the
 RFC 5424 MSGID are attributes; each structured-data parameter is an attribute
 named `<SD-ID>.<param>`. RFC 3164 has no year and no zone: see `bsd_year`; the
 zone is ReadOptions.naive_tz (UTC by default).
+
+The service is the program the tag names (`c.program_name`: `sshd(pam_unix)` ->
+`sshd`, `/usr/sbin/cron` -> `cron`; the tag as written is the `tag` attribute).
+rsyslog's `message repeated N times: [ msg]` is the event `msg` with the
+attribute `repeated = N`, so it is the same template, severity and noise as
+the line it repeats.
 """
 
 from __future__ import annotations
@@ -56,6 +62,11 @@ _SD_ELEMENT = re.compile(
 )
 _SD_PARAM = re.compile(r' +([^\s\]="]+)="((?:[^"\\]|\\.)*)"', re.S)
 _SD_UNESCAPE = re.compile(r'\\(["\\\]])')
+# rsyslog's repeated-message reduction ($RepeatedMsgReduction, on in Debian's and
+# Ubuntu's rsyslog.conf): "message repeated %d times: [%.800s]"; the inner message
+# keeps the space that followed the tag's colon.
+_REPEATED = re.compile(r"message repeated (\d{1,9}) times: \[ ?(.+)\]", re.S)
+REPEATED = "repeated"
 
 
 def bsd_year(month: int, day: int, reference: datetime) -> int | None:
@@ -103,6 +114,9 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     message = message.rstrip()
     if not message:
         return c.reject(ctx, line_no, "empty message", raw)
+    if message.startswith("message repeated ") and (repeated := _REPEATED.fullmatch(message)):
+        attributes[REPEATED] = int(repeated.group(1))
+        message = repeated.group(2).rstrip()
     if invalid_utf8:
         attributes[c.INVALID_UTF8] = True
     return c.event(
@@ -133,6 +147,7 @@ def _rfc5424(
     host, app, procid, msgid = (
         "" if v == "-" else v for v in m.group("host", "app", "procid", "msgid")
     )
+    app = _program(app, attributes)
     if procid:
         attributes["pid"] = c.escape_controls(procid)
     if msgid:
@@ -190,11 +205,19 @@ def _rfc3164(
         tag = TAG.match(rest)
     service = ""
     if tag is not None:
-        service = tag.group("tag")
+        service = _program(tag.group("tag"), attributes)
         if tag.group("pid"):
             attributes["pid"] = c.escape_controls(tag.group("pid"))
         rest = rest[tag.end() :]
     return ts, host, service, rest
+
+
+def _program(tag: str, attributes: dict[str, Any]) -> str:
+    """The program named by `tag`; a normalised tag is kept as the `tag` attribute."""
+    program = c.program_name(tag)
+    if program != tag:
+        attributes[c.TAG] = c.escape_controls(tag)
+    return program
 
 
 def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:

@@ -19,6 +19,10 @@ boundary (not a letter or digit on either side):
 - the variable tail of an absolute path: the leading directories without
   digits are kept, up to two of them (`/var/lib/docker/x` -> `/var/lib/<*>`).
 
+A packet logged by the kernel's netfilter LOG target (iptables `-j LOG`,
+nftables `log`, ufw) is one event per rule whatever the packet: see
+`netfilter_tokens`.
+
 A digit glued to letters is not a variable (`jk2_init()`, `log4j`, `ipv6`,
 `x86_64` keeps `x86`): it is far more often part of a name. A variable that
 a mask misses is still found later by the miner, which generalises the
@@ -117,6 +121,42 @@ def mask_token(token: str) -> str:
     if "/" in masked:
         masked = mask_path(masked)
     return masked
+
+
+# The kernel's packet log (net/netfilter/nf_log_syslog.c; ipt_LOG.c before 5.12):
+# printk("%sIN=%s OUT=%s ", prefix, in, out), then PHYSIN=/PHYSOUT= on a bridge,
+# MAC= or MACSRC= (input side), then SRC= for IPv4/IPv6 or "ARP " for ARP. The
+# prefix is the rule's --log-prefix (at most 29 characters for iptables, 127 for
+# nftables), which is where a firewall names its action and chain ("[UFW BLOCK] ").
+_NETFILTER = re.compile(
+    r"(?P<prefix>[^\n]{0,128}?)IN=\S* OUT=\S* (?=PHYSIN=|PHYSOUT=|MACSRC=|MAC=|SRC=|ARP )"
+)
+#: What follows the prefix in every netfilter template.
+NETFILTER_FIELDS = ("IN=" + WILDCARD, "OUT=" + WILDCARD, WILDCARD)
+
+
+def netfilter_tokens(message: str, mask: TokenMasker) -> tuple[str, ...] | None:
+    """Return the template tokens of a netfilter packet log line, or None if
+    `message` is not one.
+
+    The packet's fields vary from line to line in which keys are present, not
+    only in values (`DF`, TCP flags `SYN ACK`, `WINDOW=` for TCP but `TYPE= CODE=`
+    for ICMP, `LEN=` twice for UDP, `OUT=` empty on input): masking them token by
+    token spreads one firewall rule over many templates. The kernel writes the
+    rule's log prefix first, so one template per prefix is one per action and
+    chain: `[UFW BLOCK] IN=<*> OUT=<*> <*>`. The prefix's own tokens are masked
+    as usual (`mask`); a prefix written without a trailing space (`DROP:IN=eth0`)
+    is a token of its own (`DROP: IN=<*> ...`), so that it anchors its template.
+    """
+    m = _NETFILTER.match(message)
+    if m is None:
+        return None
+    return (*(mask[t] for t in m.group("prefix").split()), *NETFILTER_FIELDS)
+
+
+def is_netfilter(message: str) -> bool:
+    """Return whether `message` is a netfilter packet log line (see `netfilter_tokens`)."""
+    return _NETFILTER.match(message) is not None
 
 
 _MONTHS = "January February March April May June July August September October November December"

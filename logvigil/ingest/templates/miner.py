@@ -5,7 +5,10 @@ template lives and which template a message gets depend on the templates'
 text alone:
 
 1. The message is split on whitespace and every token is masked
-   (`masking.py`), so `took 12ms` and `took 7ms` are both `took <*>`.
+   (`masking.py`), so `took 12ms` and `took 7ms` are both `took <*>`. A
+   netfilter packet log line is masked whole to its prefix and
+   `IN=<*> OUT=<*> <*>` (`masking.netfilter_tokens`); it only ever joins a
+   template it equals, so each log prefix keeps a template of its own.
 2. Templates are grouped by token count and *anchor*: the first token that
    holds no wildcard, with its position. Logs often open with a variable (an
    address, an id) and then name the event, so the first constant token is
@@ -38,7 +41,14 @@ from typing import Annotated
 from pydantic import Field
 
 from logvigil.core.configbase import Strict
-from logvigil.ingest.templates.masking import WILDCARD, TokenMasker, mask_calendar
+from logvigil.ingest.templates.masking import (
+    NETFILTER_FIELDS,
+    WILDCARD,
+    TokenMasker,
+    is_netfilter,
+    mask_calendar,
+    netfilter_tokens,
+)
 
 _GroupKey = tuple[int, int, str]
 
@@ -173,7 +183,7 @@ class TemplateMiner:
             self._remember(message, masked, best)
             return best.matched
         n = len(masked)
-        if best is None or same < self._threshold * n:
+        if best is None or same < self._threshold * n or self._exact_only(message, masked):
             room = (
                 len(group) < self.config.max_templates_per_group
                 and len(self._by_id) < self.config.max_templates
@@ -240,8 +250,17 @@ class TemplateMiner:
         return tokens
 
     def _mask(self, message: str) -> tuple[str, ...]:
+        if "OUT=" in message and (packet := netfilter_tokens(message, self._masker)):
+            return packet
         masked = list(map(self._masker.__getitem__, self._fold(message.split())))
         return tuple(mask_calendar(masked))
+
+    @staticmethod
+    def _exact_only(message: str, masked: tuple[str, ...]) -> bool:
+        """A packet log line never generalises a template: its prefix is the firewall
+        rule's action and chain, and `[UFW AUDIT]` is not `[UFW BLOCK]` though
+        four of their five tokens are equal."""
+        return masked[-3:] == NETFILTER_FIELDS and is_netfilter(message)
 
     def _group(self, masked: tuple[str, ...]) -> tuple[_GroupKey, list[_Template]]:
         """Return the key and templates of the group `masked` is compared with."""
