@@ -24,7 +24,7 @@ from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import floor_minute
-from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
 
 #: Ticks run after one flush of the ingested events (15 minutes of log time).
@@ -137,7 +137,8 @@ def run_backtest(
     With `db_url` everything stays in that database (for `incidents` and
     `investigate`); without it a temporary SQLite file is used and removed.
     `read_options` says what the lines do not (their zone, the year they were
-    written in); its `source` defaults to `source`.
+    written in); by default they are `input_options(source)`: a line without a host
+    belongs to the input (`source`), never to the machine running the replay.
     """
     settings = settings or Settings()
     if inventory is None:
@@ -147,7 +148,7 @@ def run_backtest(
         url = db_url or f"sqlite:///{Path(tmp) / 'backtest.db'}"
         runtime = Runtime(settings, db_url=url, inventory=inventory)
         try:
-            options = read_options or ReadOptions(source=source)
+            options = read_options or input_options(source)
             items = read_events(lines, fmt, options)
             return replay(runtime, items, on_tick=on_tick)
         finally:

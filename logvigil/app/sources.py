@@ -19,7 +19,7 @@ from datetime import datetime
 
 from logvigil.app.metrics import DaemonMetrics
 from logvigil.core.events import LogEvent
-from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.formats import ReadOptions, input_host, read_events
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.sources import SOURCES, LineSource, SourceConfig, build_source
 from logvigil.store.source_health import SourceHealthRecord
@@ -65,6 +65,14 @@ class SourceState:
         self.retry_at = at + delay
         self.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
         return delay
+
+
+def default_host(source_name: str) -> str:
+    """The host of a line that names none: the source's configured name, or for an
+    unnamed file source (`file:/var/log/app.jsonl`) the file's name (`app`), like
+    `backtest` and `ingest` do; never the machine the daemon runs on."""
+    kind, _, target = source_name.partition(":")
+    return input_host(target) if kind == "file" and target else source_name
 
 
 class SourcePool:
@@ -128,7 +136,10 @@ class SourcePool:
             # The batch's events and its cursor go into the same flush: added first, the
             # cursor set, and only then may the ingestor flush.
             latest: datetime | None = None
-            for item in read_events(batch.lines, source.format, ReadOptions(source=source.name)):
+            # A line that names no host is the source's (its configured name), never
+            # the machine the daemon runs on.
+            options = ReadOptions(source=source.name, default_host=default_host(source.name))
+            for item in read_events(batch.lines, source.format, options):
                 ingestor.add(item)
                 if isinstance(item, LogEvent) and (latest is None or item.ts > latest):
                     latest = item.ts
