@@ -6,9 +6,19 @@ first), among the services that run on the event's host. An event that matches
 nothing keeps the reader's guess (`event.service`, usually the identifier).
 
 A kernel OOM-killer line is about its victim, not about the kernel:
-`Out of memory: Killed process 2811 (postgres)` goes to the service that runs
-`postgres` on that host. A victim that no service claims is attributed to its
-process name, like any unmatched event.
+`Out of memory: Killed process 2811 (postgres)` (and the older wording `Out of
+memory: Kill process 2811 (postgres) score 954 or sacrifice child`) goes to the
+service that runs `postgres` on that host. A victim that no service claims is
+attributed to its process name, like any unmatched event.
+
+Likewise a line in which systemd reports a unit failing is about that unit, not
+about systemd: `cyrus-imapd.service: Failed with result 'exit-code'.`, `Start
+request repeated too quickly`, `Main process exited, code=exited, status=78`,
+the older `Unit cyrus-imapd.service entered failed state.`, or journald's
+`Failed to start ...` whose `UNIT=` field names it, go to the service that
+declares the unit, else to the unit's name (`cyrus-imapd`): with or without an
+inventory, the unit that failed is the subject. systemd's other lines stay with
+systemd.
 
 The rules are compiled once per inventory into dictionaries (globs are tried
 after exact names) because this runs on every event.
@@ -31,7 +41,9 @@ COMM_LEN = 15
 # "Out of memory: Killed process 2811 (postgres) total-vm:..." and the cgroup variant
 # "Memory cgroup out of memory: Killed process 2811 (postgres) ...";
 # "oom_reaper: reaped process 2811 (postgres), now anon-rss:0kB, ..."
-_OOM_KILLED = re.compile(r"(?:Killed|reaped) process (\d+) \((.+?)\)")
+# The kernels before 4.19 (oom_kill.c) first wrote
+# "Out of memory: Kill process 2811 (postgres) score 954 or sacrifice child".
+_OOM_KILLED = re.compile(r"(?:Killed|Kill|reaped) process (\d+) \((.+?)\)")
 # "oom-kill:constraint=...,task_memcg=/system.slice/postgresql@15-main.service,
 #  task=postgres,pid=2811,uid=113" (one line)
 _OOM_KILL_SUMMARY = re.compile(r"oom-kill:.*?\btask=(?P<task>[^,]+),pid=(?P<pid>\d+)")
@@ -43,6 +55,27 @@ _UNIT_FIELDS = ("_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT")
 # (`_SYSTEMD_UNIT` is then init.scope); tried after the identifier.
 _ABOUT_UNIT_FIELDS = ("UNIT", "USER_UNIT")
 _CONTAINER_FIELDS = ("CONTAINER_NAME", "container_name", "container")
+
+# systemd (src/core/unit.c, service.c) about a unit that failed, the unit first:
+# "cyrus-imapd.service: Failed with result 'exit-code'." (since v236), "...: Failed to
+# execute command", "...: Start request repeated too quickly.", "...: Main process
+# exited, code=exited, status=78/CONFIG", "...: Scheduled restart job, restart counter
+# is at 5."; and the older "Unit cyrus-imapd.service entered failed state.",
+# "cyrus-imapd.service failed.", "cyrus-imapd.service holdoff time over, scheduling
+# restart.". An exit with status 0 is not a failure.
+_UNIT = r"[^\s/:'\"]+\.(?:service|socket|mount|automount|swap|timer|path)"
+_FAILURE = (
+    r"Failed (?:with result|at step|to (?:start|execute|run|spawn))"
+    r"|Start request repeated too quickly|Scheduled restart job"
+    r"|(?:Main|Control) process exited, code=(?:killed|dumped|exited, status=(?!0\b))"
+)
+_UNIT_FAILURE = re.compile(
+    rf"^(?:(?P<a>{_UNIT}): (?:{_FAILURE})|Unit (?P<b>{_UNIT}) entered failed state"
+    rf"|(?P<c>{_UNIT}) (?:failed\.|holdoff time over))"
+)
+# journald names the unit in UNIT= for "Failed to start Cyrus IMAP/POP3 daemon."
+_FAILURE_WORDS = re.compile(rf"^(?:{_FAILURE})|\bentered failed state\b")
+_SYSTEMD = frozenset({"systemd"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +100,28 @@ def oom_victim(event: LogEvent) -> OomVictim | None:
         unit = cg.group("cg").rstrip("/").rsplit("/", 1)[-1] if cg else None
         return OomVictim(int(m.group("pid")), m.group("task"), unit or None)
     return None
+
+
+def failed_unit(event: LogEvent) -> str | None:
+    """The unit a systemd line reports failing (`cyrus-imapd.service`), or None."""
+    attrs = event.attributes
+    if event.service not in _SYSTEMD and attrs.get("SYSLOG_IDENTIFIER") not in _SYSTEMD:
+        return None
+    m = _UNIT_FAILURE.match(event.message)
+    if m:
+        return m.group("a") or m.group("b") or m.group("c")
+    if _FAILURE_WORDS.search(event.message):
+        for f in _ABOUT_UNIT_FIELDS:
+            value = attrs.get(f)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def unit_name(unit: str) -> str:
+    """The service name a unit stands for without an inventory: `cyrus-imapd` for
+    `cyrus-imapd.service` (other unit types keep their suffix: `mnt-data.mount`)."""
+    return unit.removesuffix(".service") or unit
 
 
 def _is_kernel(event: LogEvent) -> bool:
@@ -136,10 +191,15 @@ class Attributor:
 
     def attribute(self, event: LogEvent) -> str:
         """The service of `event`; memoised on the fields the rules read (not the
-        message, except for kernel lines, which may name an OOM victim)."""
+        message, except for kernel lines, which may name an OOM victim, and systemd's,
+        which may name a failed unit)."""
         attrs = event.attributes
         if _is_kernel(event):
             return self._attribute(event)
+        unit = failed_unit(event)
+        if unit is not None:
+            found = self.units.lookup(unit, self._allowed(event.host))
+            return found or unit_name(unit)
         key = (
             (event.host, event.service, *(attrs.get(f) for f in _KEY_FIELDS))
             if attrs

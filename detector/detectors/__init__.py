@@ -19,6 +19,7 @@ from detector.detectors.error_spike import ErrorSpike
 from detector.detectors.host_unreachable import HostUnreachable
 from detector.detectors.new_template import NewTemplate
 from detector.detectors.primitive import PrimitiveDetector
+from detector.detectors.reboot import UncleanRebootDetector
 from detector.detectors.silence import SilenceDetector
 from logvigil.core.configbase import Strict
 
@@ -28,6 +29,7 @@ DETECTORS: dict[str, type[Detector]] = {
     NewTemplate.name: NewTemplate,
     SilenceDetector.name: SilenceDetector,
     PrimitiveDetector.name: PrimitiveDetector,
+    UncleanRebootDetector.name: UncleanRebootDetector,
     HostUnreachable.name: HostUnreachable,
 }
 

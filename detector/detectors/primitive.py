@@ -2,10 +2,18 @@
 
 A primitive is a regular expression matched (case-insensitively, `search`)
 against the *template text* of a row (variables already masked to `<*>`), so
-a pattern must not rely on a number, a path or a quoted id being present. The
-answer is cached per template id (and re-computed when the miner generalises
-the template's text), so the cost of a tick depends on the active templates,
-never on the volume of raw lines.
+a pattern must not rely on a number, a path or a quoted id being present. Each
+matches the wording of the program that really writes it, and a primitive whose
+wording belongs to one producer is scoped to it (`services`): the kernel's
+crash family (panic, Oops, `BUG:`, lockups, hung tasks, machine checks), its
+file-system, block-device and network-driver errors and its segfault lines
+count only on the kernel's rows, so an init script named `xfs` saying "xfs
+shutdown failed" is not a file-system error. Primitives about a process (OOM
+kill, disk full, a failed unit) apply to any service, since attribution moves
+such a line to its victim or unit. The answer is cached per template id and
+scope class (and re-computed when the miner generalises the template's text),
+so the cost of a tick depends on the active templates, never on the volume of
+raw lines.
 
 `PRIMITIVES` is the built-in library, in priority order: the first primitive
 that matches a template wins (`kernel_panic` before `oom_kill`, because "Kernel
@@ -36,6 +44,7 @@ from detector.detectors._common import (
     versioned,
 )
 from detector.detectors.base import State, Window
+from detector.detectors.lifecycle import KERNEL
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -58,7 +67,10 @@ class Primitive:
     `str.format` string over `SUMMARY_FIELDS`. `needles` are lowercase
     substrings of which every match of `regex` holds at least one: the regex
     runs only on a text that holds one (Python's `re` is slow on alternations,
-    `in` is not). Empty: the regex runs on every text.
+    `in` is not). Empty: the regex runs on every text. `services` is the producer
+    scope: the services (as attributed) whose lines may be this primitive, None for
+    any: "xfs shutdown failed" from the X font server's init script is not the
+    kernel's XFS, and only the kernel writes "I/O error, dev sda".
     """
 
     name: str
@@ -67,6 +79,12 @@ class Primitive:
     label: str
     summary: str = DEFAULT_SUMMARY
     needles: tuple[str, ...] = ()
+    services: frozenset[str] | None = None
+
+    def scoped_out(self, service: str | None) -> bool:
+        """Whether a line of `service` cannot be this primitive because another program
+        writes its wording (None: the producer is unknown, nothing is ruled out)."""
+        return self.services is not None and service is not None and service not in self.services
 
 
 def primitive(
@@ -77,6 +95,7 @@ def primitive(
     *,
     needles: tuple[str, ...] = (),
     summary: str = DEFAULT_SUMMARY,
+    services: frozenset[str] | None = None,
 ) -> Primitive:
     """Build a `Primitive`, compiling `pattern` case-insensitively.
 
@@ -89,20 +108,61 @@ def primitive(
         label,
         summary,
         tuple(n.lower() for n in needles),
+        frozenset(services) if services is not None else None,
     )
 
 
 _CRIT, _ERR = Severity.CRITICAL, Severity.ERROR
+#: The kernel under the identifiers syslog daemons and journald give it.
+_K = KERNEL
 
 #: The built-in library, in priority order (first match wins).
 PRIMITIVES: tuple[Primitive, ...] = (
+    # -- the crash family: the kernel's own words (kernel/panic.c, arch/*/mm/fault.c,
+    # kernel/watchdog*.c, kernel/hung_task.c, arch/x86/kernel/cpu/mce) -----------------
     primitive(
         "kernel_panic",
         r"\bkernel panic\b|\bnot syncing\b",
         _CRIT,
         "kernel panic",
         needles=("panic", "not syncing"),
+        services=_K,
     ),
+    primitive(
+        "cpu_lockup",
+        r"\bsoft lockup\b|\bhard lockup\b|\bdetected stalls? on cpus\b|\bself-detected stall\b",
+        _CRIT,
+        "CPU lockup",
+        needles=("lockup", "stall"),
+        services=_K,
+    ),
+    primitive(
+        "kernel_oops",
+        r"\boops: |\bBUG: unable to handle\b|\bBUG: kernel NULL pointer\b|\bkernel BUG at\b"
+        r"|\bunable to handle kernel (?:paging request|NULL pointer)"
+        r"|^(?:\[[^\]]*\]\s*)?general protection fault: \S+ \[#",
+        _CRIT,
+        "kernel oops",
+        needles=("oops", "bug", "unable to handle", "general protection fault"),
+        services=_K,
+    ),
+    primitive(
+        "hung_task",
+        r"\btask \S+ blocked for more than \S+ seconds",
+        _ERR,
+        "hung task",
+        needles=("blocked for more than",),
+        services=_K,
+    ),
+    primitive(
+        "machine_check",
+        r"\bmce: \[hardware error\]|\bmachine check events logged\b|\bmachine check exception\b",
+        _ERR,
+        "machine check (hardware error)",
+        needles=("mce:", "machine check"),
+        services=_K,
+    ),
+    # -- any producer: the victim's line (attributed to it) or the program's own --------
     primitive(
         "oom_kill",
         r"\bout of memory: kill|\binvoked oom-killer\b|\boom-kill\b|killed by the oom killer"
@@ -126,37 +186,67 @@ PRIMITIVES: tuple[Primitive, ...] = (
         "read-only file system",
         needles=("read-only", "erofs"),
     ),
+    # -- storage and network, as the kernel's drivers write them --------------------------
     primitive(
         "fs_error",
-        r"\b(?:ext[234]|xfs|btrfs|f2fs)-fs (?:error|critical)\b"
-        r"|\bxfs\b.*\b(?:corruption|shutdown|metadata i/o error)"
-        r"|\bbtrfs (?:error|critical)\b|structure needs cleaning|filesystem corruption",
+        r"\b(?:ext[234]|f2fs)-fs (?:error|critical)\b|\bbtrfs(?::)? (?:error|critical)\b"
+        r"|\bxfs \([^)]*\): .*(?:corrupt|shut(?:ting)? ?down|metadata i/o error"
+        r"|log i/o error|internal error)"
+        r'|\bfilesystem "[^"]*": .*(?:corruption|xfs internal error|shutting down filesystem)',
         _CRIT,
         "file system error",
-        needles=("-fs ", "xfs", "btrfs", "structure needs cleaning", "filesystem corruption"),
+        needles=("-fs ", "btrfs", "xfs", 'filesystem "'),
+        services=_K,
     ),
     primitive(
         "io_error",
-        r"\bi/o error\b|\binput/output error\b|\bmedium error\b|\bblk_update_request\b"
-        r"|\bunrecovered read error\b|\bata\S* (?:exception|failed command)",
+        r"\bi/o error\b|\binput/output error\b|\bmedium error\b|\bunrecovered read error\b"
+        r"|\bblk_update_request: \w+ \w* ?error\b|\bata\S* (?:exception emask|failed command)"
+        r"|\bdma_timer_expiry\b|\bdma timeout\b|\btimeout waiting for dma\b"
+        r"|\bnvme\S* .*\btimeout, (?:aborting|reset controller)\b"
+        r"|\bcontroller is down; will reset\b",
         _CRIT,
         "I/O error",
         needles=(
             "i/o error",
             "input/output error",
             "medium error",
-            "blk_update_request",
             "unrecovered read error",
-            "exception",
+            "blk_update_request",
+            "exception emask",
             "failed command",
+            "dma",
+            "timeout, ",
+            "controller is down",
         ),
+        services=_K,
     ),
     primitive(
+        "nic_hang",
+        r"\bdetected (?:tx|hardware) unit hang\b|\breset adapter\b"
+        r"|\bnetdev watchdog\b.*\btimed out\b|\brtl_\w+_cond == \S+ \(loop:"
+        r"|\btransmit timed out\b",
+        _CRIT,
+        "network adapter hang",
+        needles=("unit hang", "reset adapter", "netdev watchdog", "_cond ==", "transmit timed out"),
+        services=_K,
+    ),
+    # -- processes ------------------------------------------------------------------------
+    primitive(
         "segfault",
-        r"\bsegfault at\b|\bsegmentation fault\b|\bsigsegv\b|\bgeneral protection fault\b",
+        r"\bsegfault at\b|\btraps: .*\b(?:general protection|trap )"
+        r"|\bgeneral protection fault\b.*\bip:|\bsegmentation fault\b|\bsigsegv\b",
         _ERR,
         "segfault",
-        needles=("segfault", "segmentation fault", "sigsegv", "general protection fault"),
+        needles=("segfault", "traps:", "general protection fault", "segmentation fault", "sigsegv"),
+        services=_K,
+    ),
+    primitive(
+        "core_dump",
+        r"\bdumped core\b|\(core dumped\)|\bsegmentation fault\b",
+        _ERR,
+        "crashed (core dump)",
+        needles=("dumped", "segmentation fault"),
     ),
     primitive(
         "too_many_open_files",
@@ -174,10 +264,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
     ),
     primitive(
         "unit_failed",
-        r"\bfailed with result\b",
+        r"\bfailed with result\b|\bentered failed state\b",
         _ERR,
         "unit failed",
-        needles=("failed with result",),
+        needles=("failed with result", "entered failed state"),
     ),
     primitive(
         "cert_expired",
@@ -200,6 +290,8 @@ class PrimitiveSpec(Strict):
     summary: str = DEFAULT_SUMMARY
     #: Lowercase substrings of which every match holds one (a speed-up; optional).
     needles: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    #: The services whose lines it applies to (`[kernel]`); empty: any service.
+    services: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
     @field_validator("pattern")
     @classmethod
@@ -232,6 +324,7 @@ class PrimitiveSpec(Strict):
             self.label or self.name,
             needles=self.needles,
             summary=self.summary,
+            services=frozenset(self.services) if self.services else None,
         )
 
 
@@ -270,10 +363,15 @@ class PrimitiveConfig(Strict):
         return extra + tuple(p for p in PRIMITIVES if p.name not in off)
 
 
-def classify(text: str, library: Sequence[Primitive] = PRIMITIVES) -> Primitive | None:
-    """Return the first primitive of `library` whose regex is found in `text`, or None."""
+def classify(
+    text: str, library: Sequence[Primitive] = PRIMITIVES, service: str | None = None
+) -> Primitive | None:
+    """Return the first primitive of `library` whose regex is found in `text` and whose
+    scope admits `service` (None: a producer not known, every scope admits it), or None."""
     low = text.lower()
     for p in library:
+        if p.scoped_out(service):
+            continue
         if p.needles and not any(n in low for n in p.needles):
             continue
         if p.regex.search(text):
@@ -298,18 +396,36 @@ class PrimitiveDetector:
             if all(p.needles for p in self.library)
             else None
         )
-        #: template id -> (the text it was classified from, the primitive or None)
-        self._cache: dict[int, tuple[str, Primitive | None]] = {}
+        #: The distinct producer scopes of the library: a service is known by which of
+        #: them admit it, so the cache holds one entry per template and scope class.
+        self._scopes: tuple[frozenset[str], ...] = tuple(
+            sorted({p.services for p in self.library if p.services is not None}, key=sorted)
+        )
+        self._scope_of: dict[str, tuple[bool, ...]] = {}
+        #: (template id, scope class) -> (the text it was classified from, the primitive)
+        self._cache: dict[tuple[int, tuple[bool, ...] | None], tuple[str, Primitive | None]] = {}
 
-    def kind_of(self, template_id: int, text: str) -> Primitive | None:
-        """Return the primitive of a template (cached per id and text)."""
-        hit = self._cache.get(template_id)
+    def _scope_class(self, service: str | None) -> tuple[bool, ...] | None:
+        if service is None:
+            return None
+        hit = self._scope_of.get(service)
+        if hit is None:
+            if len(self._scope_of) >= _CACHE_LIMIT:
+                self._scope_of.clear()
+            hit = self._scope_of[service] = tuple(service in s for s in self._scopes)
+        return hit
+
+    def kind_of(self, template_id: int, text: str, service: str | None = None) -> Primitive | None:
+        """Return the primitive of a template logged by `service` (None: any producer),
+        cached per id, scope class and text."""
+        key = (template_id, self._scope_class(service))
+        hit = self._cache.get(key)
         if hit is not None and hit[0] == text:
             return hit[1]
-        found = classify(text, self.library) if self._may_match(text) else None
+        found = classify(text, self.library, service) if self._may_match(text) else None
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[template_id] = (text, found)
+        self._cache[key] = (text, found)
         return found
 
     def _may_match(self, text: str) -> bool:
@@ -324,21 +440,21 @@ class PrimitiveDetector:
         """Return the primitives of `window` and the new state."""
         new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
         templates = window.templates
-        kinds: dict[int, Primitive] = {}
-        for tid in {r.template_id for r in window.rows}:
+        kinds: dict[tuple[int, str], Primitive] = {}
+        for tid, svc in {(r.template_id, r.service) for r in window.rows}:
             text = templates.get(tid)
             if text is None:
                 continue  # a row whose template text is unknown cannot be matched
-            p = self.kind_of(tid, text)
+            p = self.kind_of(tid, text, svc)
             if p is not None:
-                kinds[tid] = p
+                kinds[tid, svc] = p
         if not kinds:
             return [], new_state
 
         # (service, host, kind) -> minute -> [count, {template id: count}]
         hits: dict[tuple[str, str, str], dict[int, list[Any]]] = {}
         for r in window.rows:
-            p = kinds.get(r.template_id)
+            p = kinds.get((r.template_id, r.service))
             if p is None or r.count <= 0:
                 continue
             per_min = hits.setdefault((r.service, r.host, p.name), {})

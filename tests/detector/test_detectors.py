@@ -506,6 +506,7 @@ def test_the_registry_names_every_detector_by_its_own_name() -> None:
         "new_template",
         "primitive",
         "silence",
+        "unclean_reboot",
     ]
     for name, cls in DETECTORS.items():
         det = cls()
@@ -533,6 +534,7 @@ def test_a_disabled_detector_is_not_built() -> None:
         "error_spike",
         "new_template",
         "primitive",
+        "unclean_reboot",
         "host_unreachable",
     ]
 

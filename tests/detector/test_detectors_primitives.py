@@ -75,6 +75,12 @@ POSITIVES = [
         "segfault",
     ),
     ("Kernel panic - not syncing: Out of memory and no killable processes...", "kernel_panic"),
+    ("Oops: 0000 [#1] SMP", "kernel_oops"),
+    ("watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [kworker/3:1:123]", "cpu_lockup"),
+    ("INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
+    ("mce: [Hardware Error]: Machine check events logged", "machine_check"),
+    ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
+    ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
     (
         "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
         "kernel_panic",

@@ -1,0 +1,323 @@
+"""Primitives match the producing subsystem's real wording, scoped by producer.
+
+Lines are quoted from ../shared/data/real_logs (file named) or are the kernel's,
+systemd's and the shell's well-known wording (the format string named). Each is
+classified as its template, with the service a reader and attribution give it;
+the same words from another program, and the ordinary lines around them, are not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from detector.detectors.base import CountRow, Window
+from detector.detectors.primitive import (
+    PRIMITIVES,
+    PrimitiveConfig,
+    PrimitiveDetector,
+    classify,
+)
+from logvigil.core.events import Severity
+from logvigil.ingest.templates import TemplateMiner
+
+REAL_LOGS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real_logs"
+T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def template_of(line: str) -> str:
+    return TemplateMiner().add(line).template
+
+
+# (service as attributed, line, kind)
+SCOPED_POSITIVES = [
+    # -- the crash family (kernel/panic.c, arch/x86/mm/fault.c, kernel/watchdog*.c,
+    # kernel/hung_task.c, arch/x86/kernel/cpu/mce) --
+    ("kernel", "Kernel panic - not syncing: Fatal exception in interrupt", "kernel_panic"),
+    ("kernel", "Oops: 0000 [#1] SMP", "kernel_oops"),
+    ("kernel", "Oops: general protection fault, probably for non-canonical address", "kernel_oops"),
+    (
+        "kernel",
+        "BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
+        "kernel_oops",
+    ),
+    ("kernel", "BUG: kernel NULL pointer dereference, address: 0000000000000010", "kernel_oops"),
+    ("kernel", "kernel BUG at mm/slub.c:3880!", "kernel_oops"),
+    ("kernel", "general protection fault: 0000 [#1] SMP PTI", "kernel_oops"),
+    ("kernel", "BUG: soft lockup - CPU#0 stuck for 67s! [java:1234]", "cpu_lockup"),
+    ("kernel", "watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [kworker/3:1:123]", "cpu_lockup"),
+    ("kernel", "NMI watchdog: Watchdog detected hard LOCKUP on cpu 2", "cpu_lockup"),
+    ("kernel", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "cpu_lockup"),
+    ("kernel", "INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
+    ("kernel", "INFO: task nfsd:811 blocked for more than 122 seconds.", "hung_task"),
+    ("kernel", "mce: [Hardware Error]: Machine check events logged", "machine_check"),
+    (
+        "kernel",
+        "mce: [Hardware Error]: CPU 0: Machine Check Exception: 5 Bank 4: b200000000070f0f",
+        "machine_check",
+    ),
+    # -- OOM kills, attributed to their victim (mm/oom_kill.c, old and new wording) --
+    ("httpd", "Out of Memory: Killed process 28473 (httpd).", "oom_kill"),  # loghub
+    ("httpd", "Out of memory: Kill process 1234 (httpd) score 500 or sacrifice child", "oom_kill"),
+    # -- file systems: the kernel's wording (fs/ext4/super.c, fs/xfs, fs/btrfs) --
+    (
+        "kernel",
+        "EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm nginx: "
+        "reading directory lblock 0",
+        "fs_error",
+    ),
+    (
+        "kernel",
+        "EXT3-fs error (device hda2): ext3_free_blocks: bit already cleared for block 12345",
+        "fs_error",
+    ),
+    ("kernel", "XFS (sda1): Corruption detected. Unmount and run xfs_repair", "fs_error"),
+    ("kernel", "XFS (dm-0): Filesystem has been shut down due to log error (0x2).", "fs_error"),
+    ("kernel", "XFS (dm-0): Log I/O Error Detected. Shutting down filesystem", "fs_error"),
+    (
+        "kernel",
+        'XFS (sdb1): metadata I/O error in "xfs_trans_read_buf_map" at daddr 0x2 len 1 error 5',
+        "fs_error",
+    ),
+    (
+        "kernel",
+        "BTRFS error (device sdb1): bdev /dev/sdb1 errs: wr 0, rd 1, flush 0, corrupt 0, gen 0",
+        "fs_error",
+    ),
+    ("kernel", "BTRFS critical (device dm-0): corrupt leaf: root=2 block=123 slot=4", "fs_error"),
+    # -- block devices (block/blk-core.c, fs/buffer.c, drivers/ata, drivers/ide, nvme) --
+    (
+        "kernel",
+        "blk_update_request: I/O error, dev sda, sector 123 op 0x0:(READ) flags 0x0",
+        "io_error",
+    ),
+    (
+        "kernel",
+        "I/O error, dev sda, sector 2048 op 0x0:(READ) flags 0x80700 phys_seg 1",
+        "io_error",
+    ),
+    ("kernel", "Buffer I/O error on dev sda1, logical block 0, async page read", "io_error"),
+    ("kernel", "end_request: I/O error, dev sda, sector 123456", "io_error"),
+    (
+        "kernel",
+        "blk_update_request: critical medium error, dev sdb, sector 1234 op 0x0:(READ)",
+        "io_error",
+    ),
+    ("kernel", "ata1.00: exception Emask 0x0 SAct 0x0 SErr 0x0 action 0x0", "io_error"),
+    ("kernel", "ata3.00: failed command: READ FPDMA QUEUED", "io_error"),
+    ("kernel", "nvme nvme0: I/O 123 QID 4 timeout, aborting", "io_error"),
+    # loghub, 11-10 16:00:31: the IDE DMA timeout on hda (drivers/ide/ide-dma.c)
+    ("kernel", "hda: dma_timer_expiry: dma status == 0x20", "io_error"),
+    ("kernel", "hda: DMA timeout retry", "io_error"),
+    ("kernel", "hda: timeout waiting for DMA", "io_error"),
+    # -- network adapters (igc/igb/e1000e, net/sched/sch_generic.c, r8169, tg3) --
+    ("kernel", "igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
+    ("kernel", "e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:", "nic_hang"),
+    ("kernel", "e1000e 0000:00:1f.6 eno1: Reset adapter unexpectedly", "nic_hang"),
+    ("kernel", "igc 0000:03:00.0 enp3s0: Reset adapter", "nic_hang"),
+    ("kernel", "NETDEV WATCHDOG: eth0 (r8169): transmit queue 0 timed out", "nic_hang"),
+    (
+        "kernel",
+        "r8169 0000:02:00.0 eth0: rtl_rxtx_empty_cond == 1 (loop: 42, delay: 100).",
+        "nic_hang",
+    ),
+    ("kernel", "tg3 0000:02:00.0 eth0: transmit timed out, resetting", "nic_hang"),
+    # -- processes: the kernel's segfault report, the shell's and systemd's --
+    (
+        "kernel",
+        "[ 1234.567890] nginx[2211]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 "
+        "error 4 in libc.so.6[7f3a2b000000+195000]",
+        "segfault",
+    ),
+    (
+        "kernel",
+        "traps: php-fpm[811] general protection fault ip:55d0 sp:7ffc error:0 in php-fpm",
+        "segfault",
+    ),
+    (
+        "bash",
+        "/usr/bin/app: line 3:  1234 Segmentation fault      (core dumped) ./app",
+        "core_dump",
+    ),
+    ("systemd-coredump", "Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
+    # -- units, attributed to the unit (plemma, 05-22 22:53:42) --
+    ("cyrus-imapd", "cyrus-imapd.service: Failed with result 'exit-code'.", "unit_failed"),
+    ("cyrus-imapd", "Unit cyrus-imapd.service entered failed state.", "unit_failed"),
+    ("cyrus-imapd", "cyrus-imapd.service: Start request repeated too quickly.", "restart_loop"),
+]
+
+# The same words from a program that does not write them, or ordinary lines beside them.
+NEAR_MISSES = [
+    # loghub: the X font server's init script at the 12-06 reboot, not the XFS file system
+    ("xfs", "xfs shutdown failed"),
+    ("kernel", "xfs shutdown failed"),
+    ("xfs", "xfs shutdown succeeded"),
+    # loghub: the IDE disk probed at boot, and the reset that ended the DMA timeout
+    ("kernel", "hda: IBM-DTLA-307015, ATA DISK drive"),
+    ("kernel", "ide0: reset: success"),
+    ("kernel", "EXT3-fs: mounted filesystem with ordered data mode."),
+    # elemoine: the i915 WARNING splat, nouveau, usb after resume, boot notes
+    (
+        "kernel",
+        "[    4.252903] WARNING: CPU: 7 PID: 1116 at /build/linux-lts-vivid-whAhIw/"
+        "linux-lts-vivid-3.19.0/drivers/gpu/drm/i915/intel_display.c:11379 "
+        "intel_crtc_set_config+0xa6d/0xf60 [i915]()",
+    ),
+    ("kernel", "[    4.252905] WARN_ON(!set->fb && (set->num_connectors != 0))"),
+    ("kernel", "[    4.252970] Call Trace:"),
+    ("kernel", "[    4.253263] ---[ end trace d065422479cff337 ]---"),
+    ("kernel", "[    2.619797] i915 0000:00:02.0: registered panic notifier"),
+    ("kernel", "[34849.470322] nouveau E[   PIBUS][0000:02:00.0] HUB0: 0x6013d4 0xffff57ff"),
+    ("kernel", "[39495.454966] usb 1-10: device not accepting address 10, error -71"),
+    ("kernel", "[39491.754342] ata1.00: configured for UDMA/133"),
+    ("kernel", "[    0.641736] tpm_tis 00:05: A TPM error (6) occurred attempting to read a pcr"),
+    ("kernel", "[  198.041885] kvm [4052]: vcpu0 unhandled rdmsr: 0x1c9"),
+    ("kernel", "[    0.061132] mce: CPU supports 9 MCE banks"),
+    ("kernel", "[    0.156695] NMI watchdog: enabled on all CPUs, permanently consumes one"),
+    # plemma: boot notes that share a word with a primitive
+    ("kernel", "[    0.204897] NMI watchdog: Perf NMI watchdog permanently disabled"),
+    ("kernel", "[    0.306748] pci 0000:00:01.0: Activating ISA DMA hang workarounds"),
+    ("kernel", "[    5.824604] [TTM] Initializing DMA pool allocator"),
+    ("kernel", "[    2.718081] raid6: using avx512x2 recovery algorithm"),
+    # well-known ordinary kernel and systemd lines
+    (
+        "kernel",
+        "e1000e 0000:00:1f.6 eno1: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None",
+    ),
+    ("kernel", "XFS (sda1): Mounting V5 Filesystem"),
+    ("kernel", "XFS (sda1): Unmounting Filesystem"),
+    ("kernel", "BTRFS info (device sda2): disk space caching is enabled"),
+    ("systemd", "nginx.service: Main process exited, code=exited, status=0/SUCCESS"),
+    # kernel wording in another program's line is not the kernel's report
+    ("myapp", "Oops: something went wrong, please retry"),
+    ("cp", "cp: error reading '/mnt/disk/file': Input/output error"),
+    ("grep", "BUG: soft lockup in the test suite"),
+    ("php", "notice: hda: DMA timeout retry (quoted from dmesg)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "line", "kind"),
+    SCOPED_POSITIVES,
+    ids=[f"{k}:{line[:30]}" for _, line, k in SCOPED_POSITIVES],
+)
+def test_a_real_line_of_its_producer_is_its_primitive(service: str, line: str, kind: str) -> None:
+    text = template_of(line)
+    found = classify(text, service=service)
+    assert found is not None, f"no primitive for {service}: {text!r}"
+    assert found.name == kind, f"{service}: {text!r}"
+    assert PrimitiveDetector().kind_of(1, text, service) is found
+
+
+@pytest.mark.parametrize(
+    ("service", "line"), NEAR_MISSES, ids=[f"{s}:{line[:40]}" for s, line in NEAR_MISSES]
+)
+def test_a_near_miss_is_no_primitive(service: str, line: str) -> None:
+    assert classify(template_of(line), service=service) is None
+    assert classify(line, service=service) is None
+
+
+def test_every_builtin_primitive_has_a_real_line_here() -> None:
+    assert {p.name for p in PRIMITIVES} <= {k for *_, k in SCOPED_POSITIVES} | {
+        "disk_full",
+        "read_only_fs",
+        "too_many_open_files",
+        "cert_expired",
+    }
+
+
+def test_the_kernels_wording_is_scoped_to_the_kernel_and_a_process_failure_is_not() -> None:
+    by_name = {p.name: p for p in PRIMITIVES}
+    for name in ("kernel_panic", "kernel_oops", "cpu_lockup", "hung_task", "machine_check"):
+        assert by_name[name].services is not None and "kernel" in by_name[name].services
+    for name in ("fs_error", "io_error", "nic_hang", "segfault"):
+        assert by_name[name].services == by_name["kernel_panic"].services
+    for name in ("oom_kill", "disk_full", "unit_failed", "restart_loop", "core_dump"):
+        assert by_name[name].services is None
+
+
+def xfs_window() -> Window:
+    """loghub, 12-06 12:20:29: the X font server's init script, then a kernel line of the
+    same template id shape in another service (the cache must not mix them)."""
+    text = template_of("xfs shutdown failed")
+    return Window(
+        T0,
+        T0 + MIN,
+        (CountRow(T0, "combo", "xfs", 7, Severity.INFO, 1),),
+        {7: text},
+    )
+
+
+def test_the_x_font_servers_shutdown_failed_pages_nothing() -> None:
+    assert PrimitiveDetector().evaluate(xfs_window(), {}, T0 + MIN)[0] == []
+
+
+def test_one_template_is_classified_per_producer_not_once_for_all() -> None:
+    det = PrimitiveDetector()
+    text = template_of("hda: timeout waiting for DMA")
+    w = Window(
+        T0,
+        T0 + MIN,
+        (
+            CountRow(T0, "combo", "php", 9, Severity.INFO, 1),
+            CountRow(T0, "combo", "kernel", 9, Severity.INFO, 1),
+        ),
+        {9: text},
+    )
+    (f,) = det.evaluate(w, {}, T0 + MIN)[0]
+    assert (f.service, f.kind, f.host) == ("kernel", "io_error", "combo")
+    assert det.kind_of(9, text, "php") is None
+    assert det.kind_of(9, text, "kernel") is not None
+
+
+def test_a_user_primitive_may_be_scoped_to_its_producer() -> None:
+    cfg = PrimitiveConfig.model_validate(
+        {
+            "extra": [
+                {
+                    "name": "raid_degraded",
+                    "pattern": r"md\S*: .*degraded",
+                    "services": ["kernel"],
+                    "severity": "critical",
+                }
+            ]
+        }
+    )
+    det = PrimitiveDetector(cfg)
+    text = "md/raid1:md0: Disk failure on sdb1, disabling device. Operation continuing degraded"
+    assert det.kind_of(1, text, "kernel") is not None
+    assert det.kind_of(1, text, "mdadm-report") is None
+
+
+def test_unknown_producer_is_not_ruled_out_by_a_scope() -> None:
+    found = classify(template_of("hda: timeout waiting for DMA"))
+    assert found is not None and found.name == "io_error"
+
+
+def kernel_templates(path: Path) -> set[str]:
+    miner = TemplateMiner()
+    out: set[str] = set()
+    with path.open("rb") as fh:
+        for raw in fh:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            _, sep, message = line.partition(" kernel: ")
+            if sep:
+                out.add(miner.add(message).template)
+    return out
+
+
+def test_nothing_in_a_workstations_kernel_log_is_a_primitive() -> None:
+    """elemoine_kern.log: suspend/resume, three boots, i915 WARNING, nouveau, usb -71,
+    kvm, docker: no fault at all (its labels), so no primitive may fire."""
+    path = REAL_LOGS / "elemoine_kern.log"
+    if not path.is_file():
+        pytest.skip("real logs not present")
+    hits = {
+        t: p.name
+        for t in kernel_templates(path)
+        if (p := classify(t, service="kernel")) is not None
+    }
+    assert hits == {}
