@@ -90,11 +90,18 @@ _KERNEL: tuple[tuple[Phase, re.Pattern[str]], ...] = (
             r"Freezing user space processes",
             r"PM: suspend entry",
             r"PM: hibernation entry",
+            # kernels since 5.x: "Filesystems sync: 0.012 seconds" replaced "PM: Syncing"
+            r"Filesystems sync: ",
         ),
     ),
     (
         Phase.RESUME,
-        _rx(r"PM: Finishing wakeup", r"ACPI: Low-level resume complete", r"PM: suspend exit"),
+        _rx(
+            r"PM: Finishing wakeup",
+            # "ACPI: PM: Low-level resume complete" since 5.x
+            r"ACPI: (?:PM: )?Low-level resume complete",
+            r"PM: suspend exit",
+        ),
     ),
     (
         Phase.FS_RECOVERY,
@@ -123,8 +130,13 @@ _SYSTEMD: tuple[tuple[Phase, re.Pattern[str]], ...] = (
             r"Stopped target (?:Multi-User System|Graphical Interface)\b",
         ),
     ),
-    (Phase.SUSPEND, _rx(r"Suspending system", r"Reached target Sleep\b")),
-    (Phase.RESUME, _rx(r"System resumed", r"Stopped target Sleep\b")),
+    # systemd-sleep; since systemd 250 "Entering sleep state 'suspend'..." and
+    # "System returned from sleep state."
+    (Phase.SUSPEND, _rx(r"Suspending system", r"Reached target Sleep\b", r"Entering sleep state")),
+    (
+        Phase.RESUME,
+        _rx(r"System resumed", r"Stopped target Sleep\b", r"System returned from sleep state"),
+    ),
     (Phase.BOOT, _rx(r"systemd \S+ running in system mode")),
 )
 

@@ -56,6 +56,11 @@ REAL = [
     ("systemd", "Stopped target Multi-User System.", Phase.SHUTDOWN),
     ("systemd-logind", "System is rebooting.", Phase.SHUTDOWN),
     ("systemd", "systemd 241 running in system mode. (+PAM +AUDIT +SELINUX)", Phase.BOOT),
+    # newer kernels and systemd (5.x, systemd 250+)
+    ("kernel", "[ 5012.118630] Filesystems sync: 0.012 seconds", Phase.SUSPEND),
+    ("kernel", "[ 5013.400187] ACPI: PM: Low-level resume complete", Phase.RESUME),
+    ("systemd-sleep", "Entering sleep state 'suspend'...", Phase.SUSPEND),
+    ("systemd-sleep", "System returned from sleep state.", Phase.RESUME),
 ]
 
 NOT_A_PHASE = [
