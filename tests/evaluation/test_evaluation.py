@@ -273,13 +273,24 @@ def test_the_suite_has_every_required_scenario_with_enough_history() -> None:
         "error_spike",
         "noise_burst",
         "benign_warning",
+        # issue 11: the shapes of real machines
+        "night_quiet",
+        "clean_reboot",
+        "unclean_reboot",
+        "suspend",
+        "sshd_scan",
+        "oom_storm",
+        "sshd_failure",
     }
     for s in scenarios.values():
         synth = s.spec.logs.synth
         assert synth is not None
         end = synth.start + timedelta(hours=synth.hours)
         for f in s.injected:
-            assert f.start - synth.start >= timedelta(hours=24), (s.name, "learning period")
+            # A background behaviour (a service quiet every night) holds from the first
+            # minute, so that the learning day already shows it; what pages comes after.
+            if f.kind.pages:
+                assert f.start - synth.start >= timedelta(hours=24), (s.name, "learning period")
             assert end - f.end >= timedelta(hours=1), (s.name, "time after the fault")
         assert sum(1 for _ in s.lines()) < 60_000, s.name
 

@@ -20,8 +20,14 @@ Lines carry the identifier the real software logs under (`redis-server`,
 `pihole-FTL`, `rpc.mountd`, `restic`), not the inventory's service name:
 attribution maps them, as it would on a real journal.
 
+The machines live as well: they reboot (cleanly, or after a crash), suspend
+and resume, each in the words of its distribution, and their daemons write
+their start-up and shut-down lines.
+
 The public names are here; `homelab` holds the normal traffic, `faults` the
-fault kinds and their lines, `generator` what assembles them.
+fault kinds, `machines` and `daemons` the hosts' shutdowns, boots and
+suspends, `storms` the trouble that lasts (an internet-facing sshd, an sshd
+that cannot bind, an OOM storm), `generator` what assembles them.
 """
 
 from logvigil.evaluation.synth.faults import Fault, FaultKind

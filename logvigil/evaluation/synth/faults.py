@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from logvigil.core.timeutil import iso_z
 from logvigil.evaluation.synth.homelab import (
@@ -28,6 +29,13 @@ from logvigil.evaluation.synth.homelab import (
     service_line,
     ssh_attempt,
 )
+from logvigil.evaluation.synth.machines import BOOT_READY, reboot_lines, suspend_and_resume
+from logvigil.evaluation.synth.storms import (
+    OOM_STORM_VICTIMS,
+    oom_storm_lines,
+    sshd_failure_lines,
+    sshd_scan_lines,
+)
 
 
 class FaultKind(StrEnum):
@@ -41,16 +49,41 @@ class FaultKind(StrEnum):
     ERROR_SPIKE = "error_spike"
     NOISE_BURST = "noise_burst"
     BENIGN_WARNING = "benign_warning"
+    NIGHT_QUIET = "night_quiet"
+    CLEAN_REBOOT = "clean_reboot"
+    UNCLEAN_REBOOT = "unclean_reboot"
+    SUSPEND = "suspend"
+    SSHD_SCAN = "sshd_scan"
+    SSHD_FAILURE = "sshd_failure"
+    OOM_STORM = "oom_storm"
 
     @property
     def pages(self) -> bool:
-        """Whether a human must be paged for it (noise and a benign warning must not)."""
-        return self not in (FaultKind.NOISE_BURST, FaultKind.BENIGN_WARNING)
+        """Whether a human must be paged for it. Noise, a benign warning and the ordinary life
+        of machines (quiet nights, clean reboots, suspends, internet scanners) must not."""
+        return self not in _BACKGROUND
+
+    @property
+    def on_host(self) -> bool:
+        """Whether it is about a whole host rather than one service."""
+        return _NEEDS[self] == (False, True)
 
     @property
     def is_silence(self) -> bool:
         return self in (FaultKind.SILENT_SERVICE, FaultKind.SILENT_HOST)
 
+
+#: Kinds that must not page: what happens on healthy machines.
+_BACKGROUND = frozenset(
+    {
+        FaultKind.NOISE_BURST,
+        FaultKind.BENIGN_WARNING,
+        FaultKind.NIGHT_QUIET,
+        FaultKind.CLEAN_REBOOT,
+        FaultKind.SUSPEND,
+        FaultKind.SSHD_SCAN,
+    }
+)
 
 #: What each kind needs: (a service, a host). A host alone is enough for some kinds.
 _NEEDS: Mapping[FaultKind, tuple[bool, bool]] = {
@@ -62,7 +95,19 @@ _NEEDS: Mapping[FaultKind, tuple[bool, bool]] = {
     FaultKind.ERROR_SPIKE: (True, False),
     FaultKind.NOISE_BURST: (False, True),
     FaultKind.BENIGN_WARNING: (True, False),
+    FaultKind.NIGHT_QUIET: (True, False),
+    FaultKind.CLEAN_REBOOT: (False, True),
+    FaultKind.UNCLEAN_REBOOT: (False, True),
+    FaultKind.SUSPEND: (False, True),
+    FaultKind.SSHD_SCAN: (False, True),
+    FaultKind.SSHD_FAILURE: (True, False),
+    FaultKind.OOM_STORM: (True, False),
 }
+
+#: `night_quiet`: the hours (of the log's own clock) in which the service is silent.
+NIGHT_FROM, NIGHT_UNTIL = 23, 7
+#: A resumed host's services log again this long after the resume's first line.
+_RESUMED = timedelta(seconds=5)
 
 #: OOM victims: process name, pid, systemd unit, and who fails when it is gone.
 _OOM_VICTIMS: Mapping[str, tuple[str, int, str, tuple[str, ...]]] = {
@@ -130,6 +175,40 @@ class Fault:
     - `noise_burst`: thousands of sshd brute-force failures on the host (and a
       web scanner's 404s when the host is web-01) within minutes.
     - `benign_warning`: a WARNING the service never wrote before, with each connection.
+    - `night_quiet`: nothing; the service is silent from 23:00 to 07:00 every night
+      within the fault (a service used only by day). Must not page.
+    - `clean_reboot`: the host's orderly reboot at `start` (logind "System is
+      rebooting.", its units stopping, "Reached target ... Shutdown", "Shutting
+      down.", journald's "Journal stopped"), silence, and at `end` its boot (the
+      kernel's "Linux version ..." banner, "systemd ... running in system mode",
+      its units starting; on nas-01 also the boot-only daemons cloud-init,
+      multipathd, udisksd and apport). Its services log again once booted. Must
+      not page.
+    - `unclean_reboot`: the host's lines stop at `start` (a crash, no shutdown
+      sequence) and at `end` it boots, its root file system replaying its journal
+      ("EXT4-fs (sda2): recovery complete", "orphan cleanup on readonly fs"),
+      journald finding its file "corrupted or uncleanly shut down", postgres
+      recovering. Expected from the boot on (`at` is `end`): a crash can only be
+      told when the host is back. Root: the host.
+    - `suspend`: at `start` the host suspends to RAM (logind, systemd-sleep
+      "Suspending system...", the kernel's "PM: suspend entry (deep)"), silence,
+      and at `end` it resumes (the kernel's held-back freeze lines, "ACPI: PM:
+      Low-level resume complete", "PM: suspend exit", "System resumed."). Must not
+      page.
+    - `sshd_scan`: the internet scanning the host's sshd all along the fault, in
+      bursts: every connection logs "error: Could not load host key: ..." (a
+      harmless configuration leftover) and its pre-authentication end ("Connection
+      closed by ... [preauth]", "Did not receive identification string ...",
+      invalid users, failed passwords). Must not page.
+    - `sshd_failure`: sshd (service `sshd`, on `host`) is restarted at `start`
+      and cannot bind ("error: Bind to port 22 on 0.0.0.0 failed: Address already
+      in use.", "fatal: Cannot bind any address.", the unit failed); it logs
+      nothing until started again at `end`.
+    - `oom_storm`: the kernel OOM-kills one of the service's processes (nextcloud's
+      php-fpm workers) about every four minutes for the whole fault, each with its
+      full report (the victim named in "Out of memory: Killed process ..."; the
+      task that invoked the killer is often another); nginx answers each killed
+      request with a 502. One fault is one episode.
     """
 
     id: str
@@ -170,6 +249,8 @@ class Fault:
             FaultKind.DISK_FULL: _DISK_FULL,
             FaultKind.NEW_ERROR_TEMPLATE: _NEW_ERRORS,
             FaultKind.BENIGN_WARNING: _BENIGN_WARNINGS,
+            FaultKind.SSHD_FAILURE: {"sshd": ()},
+            FaultKind.OOM_STORM: OOM_STORM_VICTIMS,
         }.get(kind)
         if table is not None and self.service not in table:
             raise ValueError(
@@ -185,6 +266,8 @@ class Fault:
         """Services that log errors because of it, besides its own."""
         if self.kind is FaultKind.OOM_CASCADE and self.service is not None:
             return _OOM_VICTIMS[self.service][3]
+        if self.kind is FaultKind.OOM_STORM:
+            return ("nginx",)
         return ()
 
     def expected(self) -> dict[str, object] | None:
@@ -192,12 +275,16 @@ class Fault:
         if not self.kind.pages:
             return None
         out: dict[str, object] = {"id": self.id, "kind": self.kind.value}
-        if self.kind is not FaultKind.SILENT_HOST:
+        if not self.kind.on_host:
             out["service"] = self.service
         out["host"] = self.host
-        out["at"] = iso_z(self.start, "seconds")
-        out["end"] = iso_z(self.end, "seconds")
-        if self.kind is not FaultKind.SILENT_HOST:
+        if self.kind is FaultKind.UNCLEAN_REBOOT:  # told at the boot that follows the crash
+            out["at"] = iso_z(self.end, "seconds")
+            out["end"] = iso_z(self.end + MINUTE, "seconds")
+        else:
+            out["at"] = iso_z(self.start, "seconds")
+            out["end"] = iso_z(self.end, "seconds")
+        if not self.kind.on_host:
             out["root"] = self.service
         if self.affected:
             out["affected"] = list(self.affected)
@@ -205,8 +292,24 @@ class Fault:
 
     def silences(self, line: Line) -> bool:
         """True when `line` is not written because of this fault."""
+        if self.kind in (FaultKind.CLEAN_REBOOT, FaultKind.UNCLEAN_REBOOT):
+            return line.host == self.host and self.start <= line.ts < self.end + BOOT_READY
+        if self.kind is FaultKind.SUSPEND:
+            return line.host == self.host and self.start <= line.ts < self.end + _RESUMED
+        if self.kind is FaultKind.SSHD_FAILURE:  # down until started again, within the minute
+            return (
+                line.host == self.host
+                and line.inventory_service == "sshd"
+                and self.start <= line.ts < self.end + MINUTE
+            )
         if not self.start <= line.ts < self.end:
             return False
+        if self.kind is FaultKind.NIGHT_QUIET:
+            return (
+                line.host == self.host
+                and line.inventory_service == self.service
+                and (line.ts.hour >= NIGHT_FROM or line.ts.hour < NIGHT_UNTIL)
+            )
         if self.kind is FaultKind.SILENT_HOST:
             return line.host == self.host
         if self.kind in (FaultKind.SILENT_SERVICE, FaultKind.OOM_CASCADE):
@@ -456,11 +559,17 @@ def _benign_lines(f: Fault, rng: random.Random, t: datetime) -> Iterator[Line]:
             yield service_line(s + timedelta(milliseconds=i), f.service, "warning", msg, f.host)
 
 
-_WRITERS = {
+_WRITERS: Mapping[FaultKind, Callable[[Fault, random.Random, datetime], Iterator[Line]]] = {
     FaultKind.OOM_CASCADE: _oom_lines,
     FaultKind.DISK_FULL: _disk_full_lines,
     FaultKind.NEW_ERROR_TEMPLATE: _new_error_lines,
     FaultKind.ERROR_SPIKE: _spike_lines,
     FaultKind.NOISE_BURST: _noise_lines,
     FaultKind.BENIGN_WARNING: _benign_lines,
+    FaultKind.CLEAN_REBOOT: partial(reboot_lines, clean=True),
+    FaultKind.UNCLEAN_REBOOT: partial(reboot_lines, clean=False),
+    FaultKind.SUSPEND: suspend_and_resume,
+    FaultKind.SSHD_SCAN: sshd_scan_lines,
+    FaultKind.SSHD_FAILURE: sshd_failure_lines,
+    FaultKind.OOM_STORM: oom_storm_lines,
 }

@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from logvigil.core.timeutil import iso_z
 
@@ -109,12 +110,31 @@ class Line:
         return json.dumps(obj)
 
 
+class Acting(Protocol):
+    """What a fault's line writer reads of the fault (`faults.Fault` is one); the writers of
+    the modules below `faults` take this rather than the class, which imports them."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+
+
 _UNIT_SERVICES = {
     "postgresql@15-main.service": "postgres",
     "redis-server.service": "redis",
     "restic-backup.service": "backup",
     "nginx.service": "nginx",
     "php8.2-fpm.service": "nextcloud",
+    "ssh.service": "sshd",
+    "nfs-server.service": "nfs",
+    "docker.service": "gitea",
 }
 
 
