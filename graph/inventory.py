@@ -14,12 +14,22 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from logvigil.core.configbase import Strict
+from logvigil.core.duration import HINT as DURATION_HINT
+from logvigil.core.duration import parse_duration
 from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
@@ -72,6 +82,49 @@ class MatchSpec(_Strict):
     containers: list[str] = Field(default_factory=list)
 
 
+#: The longest heartbeat period `expect.every` accepts.
+MAX_EVERY = timedelta(days=30)
+
+
+def parse_every(value: Any) -> timedelta:
+    """`30s`, `5m`, `2h`, `1d`, `1h30m` -> a positive timedelta of at most MAX_EVERY.
+
+    A bare number is refused: `every: 5` could mean seconds or minutes, and a
+    heartbeat watched at the wrong scale pages all day or never.
+    """
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected {DURATION_HINT}")
+    elif isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError(f"must be positive: {DURATION_HINT}")
+        raise ValueError(f"needs a unit: {DURATION_HINT}")
+    else:
+        seconds = parse_duration(value).total_seconds()
+    if seconds <= 0:
+        raise ValueError(f"must be positive: {DURATION_HINT}")
+    if seconds > MAX_EVERY.total_seconds():
+        raise ValueError(f"must be at most {MAX_EVERY.days}d")
+    return timedelta(seconds=seconds)
+
+
+Every = Annotated[timedelta, BeforeValidator(parse_every)]
+
+
+class ExpectSpec(_Strict):
+    """What the operator knows a service logs: at least one line every `every`."""
+
+    every: Every
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        if not isinstance(value, dict | ExpectSpec):
+            raise ValueError("expected a mapping such as {every: 5m}")
+        return value
+
+
 class ServiceSpec(_Strict):
     hosts: list[Name] = Field(default_factory=list)
     type: str = ""
@@ -79,6 +132,8 @@ class ServiceSpec(_Strict):
     depends_on: list[Name] = Field(default_factory=list)
     calls: list[Name] = Field(default_factory=list)
     quiet: bool = False
+    #: A heartbeat: watched exactly on each of `hosts` (see docs/silence.md).
+    expect: ExpectSpec | None = None
 
     def effective_match(self, name: str) -> MatchSpec:
         """The declared `match`, or by default the service's own name as identifier and unit."""
@@ -264,6 +319,16 @@ def _check_references(inv: Inventory, doc: YamlDoc) -> list[Problem]:
 
     for name, spec in inv.services.items():
         base: PathKey = ("services", name)
+        if spec.expect is not None and spec.quiet:
+            problem(
+                (*base, "expect"),
+                "a service cannot be both quiet and expected to log: drop 'quiet' or 'expect'",
+            )
+        if spec.expect is not None and not spec.hosts:
+            problem(
+                (*base, "expect"),
+                "'expect' needs the hosts to watch the service on: add them to 'hosts'",
+            )
         for i, host in _dupes_checked(spec.hosts, (*base, "hosts"), doc, out, "host"):
             if host == ALL_HOSTS:
                 if len(spec.hosts) > 1:

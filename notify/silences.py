@@ -3,11 +3,11 @@ only not notified (see `policy.silenced_by`)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
+from logvigil.core.duration import parse_duration as core_parse_duration
 from logvigil.store.schema import NAME_LEN, SilenceRow
 from notify.policy import Silence
 
@@ -16,9 +16,6 @@ silences_t = SilenceRow.__table__
 #: A silence lasts at most this long; a permanent mute is a config change (routes).
 MAX_DURATION = timedelta(days=90)
 
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
 
 class SilenceError(ValueError):
     """A bad silence; the message names the field (`--for`, `--service`, ...)."""
@@ -26,15 +23,10 @@ class SilenceError(ValueError):
 
 def parse_duration(text: str) -> timedelta:
     """`2h`, `30m`, `1d`, `1h30m` -> timedelta. Raises SilenceError naming `--for`."""
-    s = text.strip().lower().replace(" ", "")
-    if not s or _DURATION.sub("", s):
-        raise SilenceError(f"--for: expected a duration such as 30m, 2h or 1d, got: {text!r}")
-    seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(s))
-    if seconds <= 0:
-        raise SilenceError(f"--for must be positive, got: {text!r}")
-    if timedelta(seconds=seconds) > MAX_DURATION:
-        raise SilenceError(f"--for must be at most {MAX_DURATION.days}d, got: {text!r}")
-    return timedelta(seconds=seconds)
+    try:
+        return core_parse_duration(text, at_most=MAX_DURATION)
+    except ValueError as exc:
+        raise SilenceError(f"--for: {exc}, got: {text!r}") from None
 
 
 def _name(field: str, value: str | None) -> str | None:

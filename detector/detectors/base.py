@@ -40,11 +40,16 @@ class CountRow:
 
 @dataclass(frozen=True, slots=True)
 class ServiceInfo:
-    """What the inventory says of a service (empty when there is no inventory)."""
+    """What the inventory says of a service (empty when there is no inventory).
+
+    `heartbeat`: the inventory's `expect: {every: ...}`, the longest the service may
+    go without a line on each of its `hosts` (None: its rhythm is learnt instead).
+    """
 
     name: str
     hosts: tuple[str, ...] = ()
     quiet: bool = False
+    heartbeat: timedelta | None = None
 
 
 @dataclass(frozen=True)

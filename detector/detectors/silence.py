@@ -1,37 +1,81 @@
-"""silence: a service (or a whole host) stopped logging although it always logs.
+"""silence: a service, or a whole host, stopped logging although its own rhythm says it logs.
 
-Cadence is learnt per (service, host) pair as two EWMAs over minutes: `p`, the
-share of minutes with at least one line, and `r`, the lines per minute. Both
-are bias-corrected for the pair's age (an EWMA started at zero underestimates
-until it has seen a few half-lives). After `N` minutes without a line a pair
-is silent when all of:
+**What is learnt.** Per (service, host) pair, and per host over all its lines, a
+*rhythm* (`silence_rhythm.py`): the largest gap between minutes with a line, by hour
+of day, and the share of hours with a line. A silence is reported only when the
+source's rhythm is steady at that time of day and the silence is clearly beyond the
+largest gap it has shown there (`gap_factor` times it, and at least
+`min_silent_minutes`). Why each default holds on logs we have not seen:
 
-- `N >= min_silent_minutes`,
-- `p * N >= min_expected_active_minutes`: the pair would have logged in that
-  many of the minutes (for a Poisson process the chance of none is e^-10 at
-  the default),
-- `r * N >= min_expected_lines`.
+- `min_history_hours = 24`: a day of observation shows every lull of a daily rhythm
+  (a quiet night, a nightly job, a nightly suspend that left no marker) at least
+  once; a pair seen for less (a daemon that logs only at boot: apport, cloud-init,
+  multipathd, udisksd) earns no alert at all.
+- `min_bucket_days = 2`: a per-hour reference needs that hour on two days, else
+  the whole day's largest gap is the reference (lenient: only around-the-clock
+  sources can be silent early).
+- `steady_share = 0.8`: active in at least 80% of its observed hours (at that time
+  of day, with its neighbours): a service with a rhythm logs in nearly every hour,
+  while bursty sources (a workstation's kernel: USB, network, suspend) and boot-only
+  daemons are active in a few percent of hours. One missed hour in a week keeps a
+  rhythm steady; two days running do not.
+- `gap_factor = 2`: the largest of n gaps of a steady source is its tail; twice
+  it is far outside anything seen (for memoryless arrivals a gap twice the largest
+  of n is about 1/n² as likely, and n is hundreds a day for a source that logs in
+  most minutes). Sources with heavier tails are not steady (below). Real outages of
+  steady sources are many times their largest gap; one-off slow minutes are not.
+  A service that logs in a third of its minutes (largest gap ~11 min) is caught
+  in ~23 min.
+- `day_gap_factor = 3`: before an hour has its own reference, the whole day's
+  largest gap is one day's sample, each hour seen once; a source whose rate falls
+  at night (a web app logging every few minutes by day, every ten at 04:00) shows
+  longer gaps on its second night than on its first. Three times it holds those.
+- `min_silent_minutes = 20`: a source that logs every minute because something
+  drives it (a monitor's health check, an owner's automation, scanners hitting an
+  internet-facing sshd) pauses for ten to fifteen minutes now and then (the
+  automation's run, a shipper's back-pressure, journald's rate limit, a container
+  restart); twenty minutes of nothing is no longer that, and is still within the
+  half hour in which a dead service should be noticed.
+- `max_gap_minutes = 180`: a source whose gaps around an hour already reach three
+  hours would be judged only after six; that is no rhythm to page on. Such a job
+  belongs in the inventory's `expect:`.
+- `half_life_days = 7`: the largest gaps and shares fade by halves in a week, so a
+  changed habit is relearnt while one odd day does not vanish overnight.
 
-The smallest such `N` is computed when the pair logs and stored as the minute
-the silence becomes due (`d`), so a tick only compares one int per pair and a
-pair that logs steadily is never examined. Quiet services
-(`ServiceInfo.quiet`) never fire on their own.
+**Not rhythm evidence** (`silence_evidence.py`). Rows whose template is an OOM-killer
+line (the kernel's "Out of memory: Killed process 123 (httpd)" is attributed to its
+victim: a victim is not a service with a rhythm) and life-cycle lines (boot,
+shutdown, suspend, resume: `lifecycle.phase_of`) teach no pair. Every line counts
+for its host.
 
-A host's services are the pairs observed on it (the inventory cannot add a
-pair without a cadence). When a due pair's host has at least
-`host_min_services` observed pairs and none of them logged after the last one
-of the due pairs stopped, the whole host is silent: one finding for the host
-(service None) instead of one per service.
+**Expected silences.** After a SUSPEND or SHUTDOWN line on a host its pairs and the
+host itself are expected to be quiet until the host logs again (a line more than
+`expected_silence_grace_minutes` after the marker: the rest of the stop sequence
+comes first; or at once a RESUME/BOOT line). The gap over it neither teaches nor
+trips: after the host wakes, each pair's silence is counted from the wake-up. A
+host whose silence was reported, or that a source reports unreachable
+(`Window.sources`: `host_unreachable`'s job), is held the same way.
 
-Dedup: a pair's silent stretch fires once; `f` records the last-seen minute
-of the stretch that fired, so a new stretch starts only after a new line. A
-stretch that both starts and ends inside one multi-minute window fires when
-its end is seen (per service, not grouped by host).
+**Heartbeats.** A service with `expect: {every: ...}` in the inventory
+(`ServiceInfo.heartbeat`) is watched exactly on each of its inventory hosts, from
+the first tick that knows it: silent when no line came for `every` (whole minutes,
+rounded up) plus `heartbeat_grace_minutes`, whatever its rhythm.
 
-State, per service: `{"v", "h": {host: {"t": last minute with a line, "a":
-first minute seen, "p", "r": EWMAs as of t, "d": due minute, "f": fired}}}`.
-A pair silent for `forget_after_days` is dropped; a service without pairs
-left is dropped from the state.
+**A whole host.** A host is silent when its own rhythm (the gaps between minutes with
+any line on the host) says so: one finding (service None, kind `silent_host`), and
+none for each of its services while it stays silent. Its gaps are never longer than
+any of its pairs', so it is due about when its last steady pair would be; a pair due
+while its whole host has been quiet since the pair's last line waits for the host's
+verdict (at most about one of the host's gaps), so a host that dies is one finding
+even when one of its services fell quiet a minute before the others.
+
+Dedup: a silent stretch fires once (`f` is the last minute of the stretch that fired);
+a stretch that starts and ends inside one multi-minute window fires when its end is
+seen. State: one key per service `{"v", "h": {host: pair}}`, a pair being a rhythm plus
+`d` (due window end), `f`, and `z` (a heartbeat watched before its first line); one key
+`host:<name>` per host `{"v", rhythm, "l": service of the last line, "x": marker
+minute, "k": "sleep" | "silent" | "unreachable", "w": wake minute, "d", "f"}`. A pair
+or host silent for `forget_after_days` is dropped (heartbeats are kept).
 """
 
 from __future__ import annotations
@@ -43,335 +87,416 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from detector.detectors._common import (
-    fmt,
-    from_minute,
-    is_amount,
-    is_minute,
-    to_minute,
-    versioned,
-)
-from detector.detectors.base import State, Window
+from detector.detectors import silence_evidence as ev
+from detector.detectors import silence_rhythm as rh
+from detector.detectors._common import is_minute, to_minute, versioned
+from detector.detectors.base import ServiceInfo, State, Window
+from detector.detectors.lifecycle import Phase
+from detector.detectors.silence_findings import host_finding, service_finding
 from logvigil.core.configbase import Strict
-from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.store.source_health import SourceHealthRecord
 
 _Pair = dict[str, Any]
+HOST_PREFIX = "host:"
 
 
 class SilenceConfig(Strict):
-    """Knobs of `silence`."""
+    """Knobs of `silence` (the module docstring says why each default holds)."""
 
     enabled: bool = True
     #: A silence is at least this many minutes long.
-    min_silent_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 5
-    #: Minutes with a line the cadence predicts over the silence (e^-this: chance of none).
-    min_expected_active_minutes: Annotated[float, Field(gt=0, le=10_000)] = 10.0
-    #: Lines the cadence predicts over the silence.
-    min_expected_lines: Annotated[float, Field(ge=0)] = 20.0
-    #: Half-life of the cadence, in hours.
-    half_life_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 6.0
-    #: A pair must have been observed this long before its silence counts.
-    min_history_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)] = 60
-    #: A host-level finding needs this many observed services on the host.
-    host_min_services: Annotated[int, Field(ge=1)] = 2
-    #: A service whose usual gap between active minutes is at most this long must itself
-    #: be overdue (silent for twice its usual gap) before its host counts as silent;
-    #: rarer services are no evidence either way.
-    host_evidence_max_gap_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30.0
-    #: A pair silent this long is forgotten (and never fires again until it logs).
+    min_silent_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 20
+    #: A silence must exceed this many times the largest gap shown at that time of day.
+    gap_factor: Annotated[float, Field(ge=1, le=100)] = 2.0
+    #: The same while the reference is the whole day's largest gap (hours seen once).
+    day_gap_factor: Annotated[float, Field(ge=1, le=100)] = 3.0
+    #: Hours a source must have been observed before its silence counts.
+    min_history_hours: Annotated[int, Field(ge=1, le=30 * 24)] = 24
+    #: Days an hour of day must have been observed before it has its own reference.
+    min_bucket_days: Annotated[int, Field(ge=1, le=60)] = 2
+    #: Share of observed hours with a line for a rhythm to be steady.
+    steady_share: Annotated[float, Field(gt=0, le=1)] = 0.8
+    #: A largest gap beyond this (minutes) is no rhythm to judge a silence by.
+    max_gap_minutes: Annotated[float, Field(gt=0, le=7 * 24 * 60)] = 180.0
+    #: Half-life of the learnt largest gaps and shares, in days.
+    half_life_days: Annotated[float, Field(gt=0, le=365)] = 7.0
+    #: Lines this many minutes after a suspend/shutdown line still belong to the stop.
+    expected_silence_grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 5
+    #: A heartbeat (inventory `expect:`) is late after `every` plus this many minutes.
+    heartbeat_grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 1
+    #: A pair or host silent this long is forgotten (never fires again until it logs).
     forget_after_days: Annotated[float, Field(gt=0, le=3650)] = 7.0
 
 
-def _load(raw: Mapping[str, Any] | None) -> dict[str, _Pair] | None:
-    """Return a copy of the pairs in `raw`, or None when it is malformed."""
-    if raw is None:
-        return None
-    hosts = raw.get("h")
-    if not isinstance(hosts, Mapping):
-        return None
-    out: dict[str, _Pair] = {}
-    for host, pair in hosts.items():
-        if not isinstance(host, str) or not isinstance(pair, Mapping):
-            return None
-        t, a, p, r = pair.get("t"), pair.get("a"), pair.get("p"), pair.get("r")
-        d, f = pair.get("d"), pair.get("f")
-        if not (is_minute(t) and is_minute(a) and is_amount(p) and is_amount(r)):
-            return None
-        if (d is not None and not is_minute(d)) or (f is not None and not is_minute(f)):
-            return None
-        out[host] = dict(pair)
-    return out
-
-
 class SilenceDetector:
-    """Fires when a service, or every service of a host, stops logging against its cadence."""
+    """Fires when a service, or a whole host, stops logging against its learnt rhythm."""
 
     config_model: ClassVar[type[Strict]] = SilenceConfig
     name: ClassVar[str] = "silence"
-    state_version: ClassVar[int] = 1
+    state_version: ClassVar[int] = 2
 
     def __init__(self, config: SilenceConfig | None = None) -> None:
-        self.config = config if config is not None else SilenceConfig()
-        self._alpha = 1.0 - 0.5 ** (1.0 / (self.config.half_life_hours * 60))
-        self._forget = round(self.config.forget_after_days * 24 * 60)
-
-    # -- the cadence --------------------------------------------------------
-
-    def _estimates(self, pair: _Pair) -> tuple[float, float]:
-        """Return the bias-corrected (share of active minutes, lines/min) as of `t`."""
-        age = pair["t"] - pair["a"] + 1
-        corr = 1.0 - (1.0 - self._alpha) ** max(age, 1)
-        return pair["p"] / corr, pair["r"] / corr
-
-    def _due(self, pair: _Pair) -> int | None:
-        """Return the window end at which `pair` is silent if it logs no more, or None."""
-        c = self.config
-        if pair["t"] - pair["a"] + 1 < c.min_history_minutes:
-            return None
-        p, r = self._estimates(pair)
-        if p <= 0 or (r <= 0 and c.min_expected_lines > 0):
-            return None
-        n = max(
-            float(c.min_silent_minutes),
-            c.min_expected_active_minutes / p,
-            c.min_expected_lines / r if c.min_expected_lines > 0 else 0.0,
+        c = self.config = config if config is not None else SilenceConfig()
+        self._forget = round(c.forget_after_days * 24 * 60)
+        self.params = rh.RhythmParams(
+            gap_factor=c.gap_factor,
+            day_gap_factor=c.day_gap_factor,
+            min_silent=c.min_silent_minutes,
+            min_history_hours=c.min_history_hours,
+            min_bucket_days=c.min_bucket_days,
+            steady_share=c.steady_share,
+            max_gap=c.max_gap_minutes,
+            keep=0.5 ** (1.0 / c.half_life_days),
+            memory=max(2, round(c.half_life_days)),
+            horizon=self._forget,
         )
-        if n > self._forget:
+        self._kinds = ev.LineKinds()
+
+    def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
+        """(life-cycle phase, counts as rhythm evidence) of a template of `service`."""
+        return self._kinds(service, text)
+
+    # -- state ----------------------------------------------------------------
+
+    def _load_pairs(self, state: State, svc: str) -> dict[str, _Pair] | None:
+        raw = versioned(state, svc, self.state_version)
+        hosts = raw.get("h") if raw is not None else None
+        if not isinstance(hosts, Mapping):
             return None
-        return pair["t"] + math.ceil(n - 1e-9) + 1
+        out: dict[str, _Pair] = {}
+        for host, pair in hosts.items():
+            if isinstance(host, str) and isinstance(pair, Mapping) and _valid_pair(pair):
+                out[host] = rh.copy_rhythm(pair)
+        return out
 
-    def _fold(self, pair: _Pair, minute: int, count: int) -> None:
-        """Fold the minutes since `t` (silent) and `minute` (with `count` lines) into `pair`."""
-        keep = 1.0 - self._alpha
-        decay = keep ** (minute - pair["t"])  # the silent minutes, then this one
-        pair["p"] = pair["p"] * decay + self._alpha
-        pair["r"] = pair["r"] * decay + self._alpha * count
-        pair["t"] = minute
-        pair.pop("f", None)
-        pair.pop("hs", None)
-        d = self._due(pair)
-        if d is None:
-            pair.pop("d", None)
+    def _untouched(self, raw: Any, end: int) -> bool:
+        """Whether the service state `raw` is well-formed on its face and none of its
+        pairs is due or to be forgotten at `end` (then it need not be loaded)."""
+        if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
+            return False
+        hosts = raw.get("h")
+        if not isinstance(hosts, Mapping):
+            return False
+        for pair in hosts.values():
+            if not isinstance(pair, Mapping):
+                return False
+            t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
+            if not is_minute(t) or end - t > self._forget:
+                return False
+            if d is not None and (not is_minute(d) or (d <= end and f != t)):
+                return False
+        return True
+
+    def _load_host(self, state: State, host: str) -> _Pair | None:
+        raw = versioned(state, HOST_PREFIX + host, self.state_version)
+        if raw is None or not _valid_pair(raw) or not isinstance(raw.get("l", ""), str):
+            return None
+        if raw.get("k", "sleep") not in ("sleep", "silent", "unreachable"):
+            return None
+        if not all(raw.get(k) is None or is_minute(raw[k]) for k in ("x", "w")):
+            return None
+        return rh.copy_rhythm(raw)
+
+    # -- expected silences ----------------------------------------------------
+
+    def _grace(self, hs: _Pair) -> int:
+        return self.config.expected_silence_grace_minutes if hs.get("k") == "sleep" else 0
+
+    def _asleep(self, hs: _Pair | None, t: int) -> bool:
+        """A source last heard at `t` is excused: its host stopped after it and is still down."""
+        if hs is None or hs.get("x") is None or hs.get("w") is not None:
+            return False
+        return t <= hs["x"] + self._grace(hs)
+
+    def _start(self, hs: _Pair | None, t: int, m: int) -> int:
+        """Where a silence from `t` up to `m` counts from: `t`, or after an expected
+        silence that ended (the host woke at `w` <= `m`) the minute before the wake-up."""
+        if hs is not None and hs.get("x") is not None and t <= hs["x"] + self._grace(hs):
+            w = hs.get("w")
+            if w is not None and w <= m:
+                return max(t, w - 1)
+        return t
+
+    def _host_minute(
+        self, host: str, hs: _Pair, m: int, info: ev.HostMinute, now: datetime
+    ) -> Finding | None:
+        """Fold minute `m` of `host` into its state; a host silence that ended at `m`."""
+        found = None
+        if self._is_due(hs, m) and not self._asleep(hs, hs["t"]):
+            found = self._host_finding(host, hs, m, now, resumed=True)
+            self._hold(hs, "silent")
+        x = hs.get("x")
+        if x is not None and hs.get("w") is None and (info.wake or m > x + self._grace(hs)):
+            hs["w"] = m
+        t = hs["t"]
+        if hs.get("k") == "silent" and hs.get("x") == t and hs.get("w") == m:
+            rh.fold(hs, m, t, teach_gap=False, p=self.params)  # a reported silence
         else:
-            pair["d"] = d
+            rh.fold(hs, m, self._start(hs, t, m), teach_gap=hs.get("f") != t, p=self.params)
+        hs.pop("f", None)
+        hs["l"] = info.last_service()
+        if info.sleep and not info.wake:
+            hs["x"], hs["k"] = m, "sleep"
+            hs.pop("w", None)
+        _set_due(hs, rh.due(hs, m, self.params))
+        return found
 
-    # -- evaluate -----------------------------------------------------------
+    def _hold(self, hs: _Pair, kind: str) -> None:
+        """Hold the host's pairs as from its last line (a reported or unreachable host)."""
+        hs["f"] = hs["t"]
+        hs["x"], hs["k"] = hs["t"], kind
+        hs.pop("w", None)
+
+    # -- due ------------------------------------------------------------------
+
+    def _heartbeat(self, info: ServiceInfo | None, host: str) -> int | None:
+        """Minutes a heartbeat may be late on `host` (every + grace), or None."""
+        if info is None or info.heartbeat is None or host not in info.hosts:
+            return None
+        every = max(1, math.ceil(info.heartbeat.total_seconds() / 60))
+        return every + self.config.heartbeat_grace_minutes
+
+    def _pair_due(self, pair: _Pair, start: int, info: ServiceInfo | None, host: str) -> int | None:
+        beat = self._heartbeat(info, host)
+        if beat is not None:
+            return start + beat + 1
+        if info is not None and info.quiet:
+            return None
+        return rh.due(pair, start, self.params)
+
+    @staticmethod
+    def _is_due(p: _Pair, end: int) -> bool:
+        d = p.get("d")
+        return d is not None and d <= end and p.get("f") != p["t"]
+
+    # -- evaluate -------------------------------------------------------------
 
     def evaluate(
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the silences found up to the end of `window` and the new state."""
         new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
-        version = self.state_version
-        end = to_minute(window.end)
-        services = window.services
+        end, services, v = to_minute(window.end), window.services, self.state_version
         findings: list[Finding] = []
+        activity = ev.activity(window, self._kinds)
 
-        # Lines per (service, host, minute); keys are few (aggregated rows).
-        lines: dict[tuple[str, str, datetime], int] = {}
-        for row in window.rows:
-            if row.count > 0:
-                k = (row.service, row.host, row.minute)
-                lines[k] = lines.get(k, 0) + row.count
-        per_pair: dict[str, dict[str, list[tuple[int, int]]]] = {}
-        for (svc, host, ts), count in lines.items():
-            per_pair.setdefault(svc, {}).setdefault(host, []).append((to_minute(ts), count))
-
-        loaded: dict[str, dict[str, _Pair]] = {}
-        for svc, hosts in per_pair.items():
-            pairs = _load(versioned(state, svc, version)) or {}
-            quiet = self._quiet(services, svc)
-            for host, minutes in hosts.items():
-                minutes.sort()
-                pair = pairs.get(host)
-                if pair is None:
-                    first = minutes[0][0]
-                    pair = pairs[host] = {"t": first - 1, "a": first, "p": 0.0, "r": 0.0}
-                for minute, count in minutes:
-                    if minute <= pair["t"]:
-                        continue  # already folded in
-                    d = pair.get("d")
-                    if d is not None and minute >= d and pair.get("f") != pair["t"] and not quiet:
-                        findings.append(
-                            self._service_silent(svc, host, pair, minute, now, resumed=True)
-                        )
-                    self._fold(pair, minute, count)
-            loaded[svc] = pairs
-            new_state[svc] = {"v": version, "h": pairs}
-
-        # Pairs silent at the end of the window, and every pair per host.
-        due: list[tuple[str, str, _Pair]] = []
-        by_host: dict[str, list[tuple[str, _Pair]]] = {}
-        for svc in list(new_state):
-            pairs = loaded.get(svc)
-            if pairs is None:
-                pairs = _load(versioned(new_state, svc, version))
-                if pairs is None:
-                    del new_state[svc]  # unreadable or of another version: relearn
-                    continue
-            changed = svc in loaded
-            for host in list(pairs):
-                pair = pairs[host]
-                if end - pair["t"] > self._forget:
-                    del pairs[host]
-                    changed = True
-                    continue
-                by_host.setdefault(host, []).append((svc, pair))
-                d = pair.get("d")
-                if d is not None and d <= end and pair.get("f") != pair["t"]:
-                    due.append((svc, host, pair))
-            loaded[svc] = pairs
-            if changed:
-                if pairs:
-                    new_state[svc] = {"v": version, "h": pairs}
-                else:
-                    del new_state[svc]
-
-        # Hosts whose services were already reported silent one by one may since have
-        # become silent as a whole (a slower service is now overdue too).
-        pending = {
-            host
-            for host, members in by_host.items()
-            if any(p.get("f") == p["t"] and p.get("hs") is None for _, p in members)
+        # Loaded (validated, copied): every host; the services that log in this window,
+        # are watched by a heartbeat, or have a pair due or to forget. Others stay as
+        # they are: a tick's cost follows what happens, not how much was learnt.
+        active = {
+            svc for minutes in activity.values() for m in minutes.values() for svc in m.evidence
         }
-        if due or pending:
-            before = {id(p): (p.get("f"), p.get("hs")) for _, p in _members(by_host, due, pending)}
-            findings.extend(self._silences(due, by_host, services, end, now, pending))
-            for svc, pair in _members(by_host, due, pending):
-                if (pair.get("f"), pair.get("hs")) != before[id(pair)]:
-                    new_state[svc] = {"v": version, "h": loaded[svc]}
+        pairs: dict[str, dict[str, _Pair]] = {}
+        hosts: dict[str, _Pair] = {}
+        dirty: set[str] = set()
+        for key in list(new_state):
+            if key.startswith(HOST_PREFIX):
+                hs = self._load_host(state, key[len(HOST_PREFIX) :])
+                if hs is None:
+                    del new_state[key]
+                else:
+                    hosts[key[len(HOST_PREFIX) :]] = hs
+                continue
+            info = services.get(key)
+            watched = info is not None and info.heartbeat is not None
+            if key not in active and not watched and self._untouched(state.get(key), end):
+                continue
+            loaded = self._load_pairs(state, key)
+            if loaded is None:
+                del new_state[key]
+            else:
+                pairs[key] = loaded
+                if len(loaded) != len(state[key].get("h", ())):
+                    dirty.add(key)
+
+        # Heartbeats are watched from the first tick that knows them.
+        start = to_minute(window.start)
+        for svc, info in services.items():
+            if info.heartbeat is None:
+                continue
+            for host in info.hosts:
+                if host not in pairs.setdefault(svc, {}):
+                    stub = rh.new_rhythm(start - 1)
+                    stub.update(n=[0] * rh.HOURS, h=[0.0] * rh.HOURS, z=1)
+                    pairs[svc][host] = stub
+                    dirty.add(svc)
+
+        for host in sorted(activity):
+            minutes = activity[host]
+            hs = hosts.get(host)
+            for m in sorted(minutes):
+                info = minutes[m]
+                if hs is None:
+                    hs = hosts[host] = rh.new_rhythm(m)
+                    hs["l"] = info.last_service()
+                    _set_due(hs, rh.due(hs, m, self.params))
+                elif m > hs["t"]:
+                    found = self._host_minute(host, hs, m, info, now)
+                    if found is not None:
+                        findings.append(found)
+                for svc, _count in sorted(info.evidence.items()):
+                    f = self._pair_minute(svc, host, m, pairs, hs, services.get(svc), now)
+                    if f is not None:
+                        findings.append(f)
+                    dirty.add(svc)
+            dirty.add(HOST_PREFIX + host)
+
+        # Unreachable hosts are another detector's: hold their pairs.
+        for record in window.sources:
+            for host, hs in hosts.items():
+                if _unreachable(record, host, now) and not self._asleep(hs, hs["t"]):
+                    self._hold(hs, "unreachable")
+                    hs.pop("f", None)
+                    dirty.add(HOST_PREFIX + host)
+
+        # Hosts first: a silent host speaks for its services.
+        for host in sorted(hosts):
+            hs = hosts[host]
+            if end - hs["t"] > self._forget:
+                del hosts[host]
+                new_state.pop(HOST_PREFIX + host, None)
+                dirty.discard(HOST_PREFIX + host)
+                continue
+            if self._is_due(hs, end) and not self._asleep(hs, hs["t"]):
+                findings.append(self._host_finding(host, hs, end, now))
+                self._hold(hs, "silent")
+                dirty.add(HOST_PREFIX + host)
+
+        for svc in sorted(pairs):
+            info = services.get(svc)
+            for host in sorted(pairs[svc]):
+                pair = pairs[svc][host]
+                beat = self._heartbeat(info, host)
+                if beat is None and end - pair["t"] > self._forget:
+                    del pairs[svc][host]
+                    dirty.add(svc)
+                    continue
+                hs = hosts.get(host)
+                if beat is not None and pair.get("f") != pair["t"]:
+                    _set_due(pair, self._start(hs, pair["t"], end) + beat + 1)
+                if not self._is_due(pair, end) or self._asleep(hs, pair["t"]):
+                    continue
+                if _host_deciding(hs, pair["t"], end):
+                    continue
+                dirty.add(svc)
+                s = self._start(hs, pair["t"], end)
+                if s != pair["t"]:  # woke after an expected silence: count from then
+                    _set_due(pair, self._pair_due(pair, s, info, host))
+                    if not self._is_due(pair, end):
+                        continue
+                findings.append(self._service_finding(svc, host, pair, s, end, info, now))
+                pair["f"] = pair["t"]
+
+        for svc in dirty:
+            if svc.startswith(HOST_PREFIX):
+                hs = hosts.get(svc[len(HOST_PREFIX) :])
+                if hs is not None:
+                    new_state[svc] = {"v": v, **hs}
+            elif pairs.get(svc):
+                new_state[svc] = {"v": v, "h": pairs[svc]}
+            else:
+                new_state.pop(svc, None)
         findings.sort(key=lambda f: (f.started_at, f.host or "", f.service or ""))
         return findings, new_state
 
-    @staticmethod
-    def _quiet(services: Mapping[str, Any], svc: str) -> bool:
-        info = services.get(svc)
-        return bool(info is not None and info.quiet)
-
-    def _overdue(self, pair: _Pair, end: int) -> bool:
-        """Whether `pair` has been silent for twice its usual gap (or is too rare to say)."""
-        p, _ = self._estimates(pair)
-        gap = 1.0 / p if p > 0 else math.inf
-        if gap > self.config.host_evidence_max_gap_minutes:
-            return True  # too rare to be evidence either way
-        return end - pair["t"] - 1 >= max(self.config.min_silent_minutes, 2.0 * gap)
-
-    def _host_is_silent(
-        self, members: list[tuple[str, _Pair]], services: Mapping[str, Any], end: int
-    ) -> bool:
-        """Every service of the host is silent, each by its own rhythm."""
-        if len(members) < self.config.host_min_services:
-            return False
-        evidence = [p for s, p in members if not self._quiet(services, s)]
-        return bool(evidence) and all(self._overdue(p, end) for p in evidence)
-
-    def _silences(
+    def _pair_minute(
         self,
-        due: list[tuple[str, str, _Pair]],
-        by_host: dict[str, list[tuple[str, _Pair]]],
-        services: Mapping[str, Any],
-        end: int,
-        now: datetime,
-        pending: set[str] = frozenset(),  # type: ignore[assignment]
-    ) -> list[Finding]:
-        """Findings for the pairs silent at `end`: per host when the whole host is."""
-        out: list[Finding] = []
-        due_by_host: dict[str, list[tuple[str, _Pair]]] = {host: [] for host in pending}
-        for svc, host, pair in due:
-            due_by_host.setdefault(host, []).append((svc, pair))
-        for host in sorted(due_by_host):
-            candidates = due_by_host[host]
-            members = by_host.get(host, [])
-            stopped = max(p["t"] for _, p in members) if members else 0
-            if (
-                members
-                and all(p.get("hs") != p["t"] for _, p in members)
-                and self._host_is_silent(members, services, end)
-            ):
-                out.append(self._host_silent(host, members, stopped, end, now))
-                for _, p in members:
-                    p["f"] = p["t"]
-                    p["hs"] = p["t"]
-                continue
-            loud = [(s, p) for s, p in candidates if not self._quiet(services, s)]
-            for svc, pair in sorted(loud, key=lambda sp: sp[0]):
-                out.append(self._service_silent(svc, host, pair, end, now))
-                pair["f"] = pair["t"]
-        return out
-
-    def _expected(self, pair: _Pair, silent: int) -> tuple[float, float]:
-        p, r = self._estimates(pair)
-        return p * silent, r * silent
-
-    def _service_silent(
-        self, svc: str, host: str, pair: _Pair, end: int, now: datetime, *, resumed: bool = False
-    ) -> Finding:
-        """A service silent since its last line: still (up to `end`), or until it resumed at
-        minute `end` when `resumed`."""
-        silent = end - pair["t"] - 1
-        active, expected = self._expected(pair, silent)
-        evidence = {
-            "silent_minutes": silent,
-            "expected_lines": round(expected, 1),
-            "expected_active_minutes": round(active, 1),
-            "last_seen": from_minute(pair["t"]).isoformat(),
-        }
-        if resumed:
-            evidence["resumed_at"] = from_minute(end).isoformat()
-            how = f"was silent for {silent} min until {from_minute(end):%H:%M}"
-        else:
-            how = f"silent for {silent} min"
-        return Finding(
-            detector=self.name,
-            at=now,
-            started_at=from_minute(pair["t"] + 1),
-            service=svc,
-            host=host,
-            severity=Severity.WARNING,
-            summary=f"{svc} on {host} {how} (expected ~{fmt(expected)} lines)",
-            kind="silent_service",
-            evidence=evidence,
-        )
-
-    def _host_silent(
-        self,
+        svc: str,
         host: str,
-        members: list[tuple[str, _Pair]],
-        stopped: int,
-        end: int,
+        m: int,
+        pairs: dict[str, dict[str, _Pair]],
+        hs: _Pair,
+        info: ServiceInfo | None,
         now: datetime,
+    ) -> Finding | None:
+        """Fold minute `m` of a pair; the silence that ended at `m`, if it was one."""
+        mine = pairs.setdefault(svc, {})
+        pair = mine.get(host)
+        found = None
+        if pair is None or pair.get("z"):
+            pair = mine[host] = rh.new_rhythm(m)
+        elif m > pair["t"]:
+            t = pair["t"]
+            start = self._start(hs, t, m)
+            due = pair.get("d") if start == t else self._pair_due(pair, start, info, host)
+            fired = pair.get("f") == t
+            if due is not None and due <= m and not fired and not self._asleep(hs, t):
+                found = self._service_finding(svc, host, pair, start, m, info, now, resumed=True)
+            teach = found is None and not fired
+            rh.fold(pair, m, start, teach_gap=teach, p=self.params)
+            pair.pop("f", None)
+        else:
+            return None
+        _set_due(pair, self._pair_due(pair, m, info, host))
+        return found
+
+    # -- findings -------------------------------------------------------------
+
+    def _service_finding(
+        self,
+        svc: str,
+        host: str,
+        pair: _Pair,
+        start: int,
+        end: int,
+        info: ServiceInfo | None,
+        now: datetime,
+        *,
+        resumed: bool = False,
     ) -> Finding:
-        silent = end - stopped - 1
-        names = sorted({svc for svc, _ in members})
-        expected = sum(self._expected(p, end - p["t"] - 1)[1] for _, p in members)
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return Finding(
-            detector=self.name,
-            at=now,
-            started_at=from_minute(stopped + 1),
-            service=None,
-            host=host,
-            severity=Severity.ERROR,
-            summary=(
-                f"host {host} silent for {silent} min: all {len(names)} services "
-                f"stopped logging ({shown}; expected ~{fmt(expected)} lines)"
-            ),
-            kind="silent_host",
-            evidence={
-                "silent_minutes": silent,
-                "services": names,
-                "expected_lines": round(expected, 1),
-                "last_seen": from_minute(stopped).isoformat(),
-            },
+        watched = self._heartbeat(info, host) is not None and info is not None
+        return service_finding(
+            svc,
+            host,
+            last=None if pair.get("z") else pair["t"],
+            start=start,
+            end=end,
+            now=now,
+            judged=None if watched else rh.judged_at(pair, end - 1, self.params),
+            every=info.heartbeat if watched and info is not None else None,
+            resumed=resumed,
+        )
+
+    def _host_finding(
+        self, host: str, hs: _Pair, end: int, now: datetime, *, resumed: bool = False
+    ) -> Finding:
+        return host_finding(
+            host,
+            last=hs["t"],
+            last_service=hs.get("l") or "unknown",
+            end=end,
+            now=now,
+            judged=rh.judged_at(hs, end - 1, self.params),
+            resumed=resumed,
         )
 
 
-def _members(
-    by_host: dict[str, list[tuple[str, _Pair]]],
-    due: list[tuple[str, str, _Pair]],
-    pending: set[str] = frozenset(),  # type: ignore[assignment]
-) -> list[tuple[str, _Pair]]:
-    """Every pair on a host that has a due pair, or is pending a host-level check."""
-    hosts = {host for _, host, _ in due} | pending
-    return [m for host in hosts for m in by_host.get(host, [])]
+def _valid_pair(raw: Mapping[str, Any]) -> bool:
+    if not rh.valid_rhythm(raw):
+        return False
+    return all(raw.get(k) is None or is_minute(raw[k]) for k in ("d", "f"))
+
+
+def _host_deciding(hs: _Pair | None, t: int, end: int) -> bool:
+    """Whether a pair last heard at `t` waits for its host's verdict: the whole host has
+    been quiet since (no line in the window's last minute) and its own rhythm, whose gaps
+    are never longer than the pair's, will judge it within about one of its gaps."""
+    if hs is None or hs["t"] >= end - 1 or t > hs["t"]:
+        return False
+    d = hs.get("d")
+    return d is not None and d > end
+
+
+def _set_due(p: _Pair, due: int | None) -> None:
+    if due is None:
+        p.pop("d", None)
+    else:
+        p["d"] = due
+
+
+def _unreachable(record: SourceHealthRecord, host: str, now: datetime) -> bool:
+    """Whether a fresh health record says `host` cannot be reached (any grace)."""
+    if record.host is None or record.unreachable_since is None or record.stale(now):
+        return False
+    return record.host == host or record.host.split(".")[0] == host.split(".")[0]

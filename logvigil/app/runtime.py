@@ -43,8 +43,14 @@ def empty_inventory() -> Inventory:
 
 
 def services_of(inventory: Inventory) -> dict[str, ServiceInfo]:
+    """What the detectors know of each inventory service (its `expect` as `heartbeat`)."""
     return {
-        name: ServiceInfo(name=name, hosts=tuple(inventory.hosts_of(name)), quiet=spec.quiet)
+        name: ServiceInfo(
+            name=name,
+            hosts=tuple(inventory.hosts_of(name)),
+            quiet=spec.quiet,
+            heartbeat=spec.expect.every if spec.expect is not None else None,
+        )
         for name, spec in inventory.services.items()
     }
 

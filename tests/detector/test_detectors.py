@@ -20,7 +20,6 @@ from detector.detectors.error_spike import ErrorSpike, ErrorSpikeConfig
 from detector.detectors.new_template import NewTemplate, NewTemplateConfig
 from detector.detectors.primitive import PrimitiveConfig, PrimitiveDetector
 from detector.detectors.silence import SilenceConfig
-from detector.detectors.silence import SilenceDetector as Silence
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
@@ -306,127 +305,7 @@ def test_a_new_template_without_known_text_still_fires_without_crashing() -> Non
     assert f.summary == "nextcloud: first-seen ERROR template #4242"
 
 
-# -- silence ----------------------------------------------------------------
-
-
-def silence(**kw: Any) -> Silence:
-    return Silence(SilenceConfig(**kw))
-
-
-def steady(*services: str, host: str = "db-01", count: int = 10):
-    return lambda m: [row(m, s, count, severity=INFO, host=host) for s in services]
-
-
-def test_a_service_that_always_logs_and_stops_is_silent_once_per_stretch() -> None:
-    r = Runner(silence())
-    r.minutes(0, 120, lambda m: [*steady("redis")(m), *steady("nginx", host="web-01")(m)])
-    found = r.minutes(120, 200, steady("nginx", host="web-01"))
-    assert len(found) == 1
-    f = found[0]
-    assert (f.detector, f.service, f.host, f.severity, f.kind) == (
-        "silence",
-        "redis",
-        "db-01",
-        Severity.WARNING,
-        "silent_service",
-    )
-    assert f.started_at == at(120) and f.at == at(130)
-    assert f.summary == "redis on db-01 silent for 10 min (expected ~100 lines)"
-    # Back, then silent again: a new stretch, a new finding.
-    r.minutes(200, 300, lambda m: [*steady("redis")(m), *steady("nginx", host="web-01")(m)])
-    assert len(r.minutes(300, 320, steady("nginx", host="web-01"))) == 1
-
-
-def test_a_sparse_service_is_not_silent_between_its_lines() -> None:
-    r = Runner(silence())
-    found = r.minutes(
-        0, 24 * 60, lambda m: [row(m, "backup", 50, severity=INFO)] if m % 30 == 0 else []
-    )
-    assert found == []
-
-
-def test_a_heartbeat_every_five_minutes_is_silent_after_fifty() -> None:
-    r = Runner(silence())
-    r.minutes(0, 600, lambda m: [row(m, "cron", 5, severity=INFO)] if m % 5 == 0 else [])
-    found = r.minutes(600, 700, lambda m: [])
-    assert len(found) == 1
-    assert 45 <= (found[0].at - found[0].started_at) / MIN <= 60
-
-
-def test_quiet_services_are_exempt() -> None:
-    quiet = {"redis": ServiceInfo("redis", ("db-01",), quiet=True)}
-    r = Runner(silence())
-    r.minutes(
-        0, 120, lambda m: [*steady("redis")(m), *steady("nginx", host="web-01")(m)], services=quiet
-    )
-    assert r.minutes(120, 200, steady("nginx", host="web-01"), services=quiet) == []
-
-
-def test_a_silent_host_gives_one_finding_for_the_host() -> None:
-    inventory = {
-        "postgres": ServiceInfo("postgres", ("db-01",)),
-        "redis": ServiceInfo("redis", ("db-01",)),
-        "nginx": ServiceInfo("nginx", ("web-01",)),
-    }
-
-    def everything(m: int) -> list[CountRow]:
-        return [*steady("postgres", "redis", "kernel")(m), *steady("nginx", host="web-01")(m)]
-
-    r = Runner(silence())
-    r.minutes(0, 120, everything, services=inventory)
-    found = r.minutes(120, 240, steady("nginx", host="web-01"), services=inventory)
-    assert len(found) == 1
-    f = found[0]
-    assert (f.service, f.host, f.severity, f.kind) == (None, "db-01", E, "silent_host")
-    assert f.subject == "host:db-01"
-    assert f.evidence["services"] == ["kernel", "postgres", "redis"]
-    assert f.summary.startswith("host db-01 silent for 10 min: all 3 services stopped logging")
-
-
-def test_a_host_where_one_service_still_logs_is_not_silent_as_a_whole() -> None:
-    r = Runner(silence())
-    r.minutes(0, 120, steady("postgres", "redis", "kernel"))
-    found = r.minutes(120, 200, steady("kernel"))
-    assert sorted(f.service for f in found) == ["postgres", "redis"]
-    assert all(f.host == "db-01" for f in found)
-
-
-def test_a_service_seen_for_less_than_its_history_is_not_silent() -> None:
-    r = Runner(silence())
-    r.minutes(0, 30, steady("redis"))
-    assert r.minutes(30, 300, lambda m: []) == []
-
-
-def test_a_silence_that_ends_inside_a_catch_up_window_is_reported() -> None:
-    r = Runner(silence())
-    r.minutes(0, 120, steady("redis"))
-    w = window(120, [row(m, "redis", 10, severity=INFO) for m in range(150, 160)], minutes=40)
-    (f,) = r.tick(w)
-    assert f.started_at == at(120) and f.evidence["silent_minutes"] == 30
-    assert "was silent for 30 min until" in f.summary
-
-
-def test_silence_state_survives_a_restart_without_realerting() -> None:
-    first = Runner(silence())
-    first.minutes(0, 120, steady("redis", "postgres"))
-    first.minutes(120, 140, steady("postgres"))
-    assert len(first.findings) == 1
-    second = Runner(silence(), json.loads(json.dumps(first.state)))
-    assert second.minutes(140, 200, steady("postgres")) == []
-
-
-def test_a_pair_silent_for_longer_than_forget_after_days_is_dropped() -> None:
-    r = Runner(silence(forget_after_days=1))
-    r.minutes(0, 120, steady("redis", "postgres"))
-    r.minutes(120, 130, steady("postgres"))
-    r.tick(
-        window(
-            130,
-            [row(m, "postgres", 10, severity=INFO) for m in range(130, 130 + 1500)],
-            minutes=1500,
-        )
-    )
-    assert "redis" not in r.state and "postgres" in r.state
+# -- silence: tests/detector/test_silence*.py
 
 
 # -- hostile windows and state ------------------------------------------------
@@ -605,30 +484,3 @@ def test_primitive_and_new_template_configs_validate_from_yaml_like_dicts() -> N
         NewTemplateConfig.model_validate({"min_severity": "critical"}).min_severity
         == Severity.CRITICAL
     )
-
-
-def every(period: int, *services: str, host: str = "db-01", count: int = 3):
-    """Services that log `count` lines every `period` minutes (redis saving, cron)."""
-    return lambda m: (
-        [row(m, s, count, severity=INFO, host=host) for s in services] if m % period == 0 else []
-    )
-
-
-def test_a_dead_service_beside_a_slow_one_is_not_a_dead_host() -> None:
-    """The OOM case: postgres dies at 10:00, redis logs every 15 min and is fine."""
-    r = Runner(silence())
-    r.minutes(0, 600, lambda m: [*steady("postgres")(m), *every(15, "redis")(m)])
-    found = r.minutes(600, 660, every(15, "redis"))
-    assert [(f.service, f.kind) for f in found] == [("postgres", found[0].kind)]
-    assert all(f.kind != "silent_host" for f in found)
-
-
-def test_a_dead_host_is_reported_once_its_slower_services_are_overdue_too() -> None:
-    r = Runner(silence())
-    r.minutes(0, 600, lambda m: [*steady("pihole")(m), *every(10, "cron")(m)])
-    found = r.minutes(600, 660, lambda m: [])
-    kinds = [(f.service, f.host, f.kind) for f in found]
-    assert kinds[0][0] == "pihole"  # the chatty one first, after a few minutes
-    host = [f for f in found if f.kind == "silent_host"]
-    assert len(host) == 1 and host[0].host == "db-01"
-    assert host[0].at - at(600) <= timedelta(minutes=30)

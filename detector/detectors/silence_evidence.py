@@ -1,0 +1,88 @@
+"""What a window's rows tell `silence`: per host and minute, which services wrote rhythm
+evidence, and whether the host announced a stop (suspend, shutdown) or a wake-up.
+
+Not rhythm evidence: an OOM-killer line (the kernel's "Out of memory: Killed process
+123 (httpd)" is attributed to its victim at ingest; a victim is not a service with a
+rhythm) and a life-cycle line (`lifecycle.phase_of`: boot, shutdown, suspend, resume,
+journal replay: they come in bursts at moments that say nothing of a rhythm). Every
+line counts for its host's own rhythm. Judged once per (service, template text), so a
+tick's cost follows its distinct templates, not its lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detector.detectors._common import to_minute
+from detector.detectors.base import Window
+from detector.detectors.lifecycle import Phase, phase_of
+from detector.detectors.primitive import classify
+
+SLEEP = frozenset({Phase.SUSPEND, Phase.SHUTDOWN})
+WAKE = frozenset({Phase.RESUME, Phase.BOOT})
+#: Cached (service, text) kinds before the cache is emptied (bounds memory).
+_CACHE_LIMIT = 100_000
+
+
+def is_oom_kill(text: str) -> bool:
+    """Whether template `text` is an OOM-killer line (its service is the victim)."""
+    found = classify(text)
+    return found is not None and found.name == "oom_kill"
+
+
+class LineKinds:
+    """(life-cycle phase, counts as rhythm evidence) of a template of a service, cached."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], tuple[Phase | None, bool]] = {}
+
+    def __call__(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
+        if text is None:  # a template the window does not name: a line all the same
+            return None, True
+        key = (service, text)
+        hit = self._cache.get(key)
+        if hit is None:
+            phase = phase_of(service, text)
+            hit = (phase, phase is None and not is_oom_kill(text))
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = hit
+        return hit
+
+
+@dataclass(slots=True)
+class HostMinute:
+    """What one host logged in one minute."""
+
+    lines: dict[str, int] = field(default_factory=dict)  # every line, per service
+    evidence: dict[str, int] = field(default_factory=dict)  # rhythm evidence, per service
+    sleep: bool = False  # a SUSPEND or SHUTDOWN line
+    wake: bool = False  # a RESUME or BOOT line
+
+    def last_service(self) -> str:
+        """The service that wrote most of the minute (rhythm evidence first)."""
+        pool = self.evidence or self.lines
+        return max(pool, key=lambda s: (pool[s], s))
+
+
+def activity(window: Window, kinds: LineKinds) -> dict[str, dict[int, HostMinute]]:
+    """Per host, per epoch minute with a line: what was logged."""
+    out: dict[str, dict[int, HostMinute]] = {}
+    for row in window.rows:
+        if row.count <= 0:
+            continue
+        m = to_minute(row.minute)
+        minutes = out.setdefault(row.host, {})
+        slot = minutes.get(m)
+        if slot is None:
+            slot = minutes[m] = HostMinute()
+        svc = row.service
+        slot.lines[svc] = slot.lines.get(svc, 0) + row.count
+        phase, evidence = kinds(svc, window.templates.get(row.template_id))
+        if evidence:
+            slot.evidence[svc] = slot.evidence.get(svc, 0) + row.count
+        elif phase in SLEEP:
+            slot.sleep = True
+        elif phase in WAKE:
+            slot.wake = True
+    return out
