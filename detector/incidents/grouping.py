@@ -25,8 +25,16 @@ The rules:
    trigger's): the cooldown silences a repeat of a resolved trouble, not
    evidence of a new one.
 5. A finding whose cooldown key is already in its incident is `REPEATED`: it
-   only moves the incident's `last_finding_at`, so a detector that fires every
-   tick during an outage neither grows the incident nor keeps it fresh-looking.
+   only moves the incident's `last_finding_at` (and, for a primitive, is
+   recorded as one more firing of the stored finding, see `storm`), so a
+   detector that fires every tick during an outage does not grow the incident.
+6. A primitive also matches an active incident that holds its storm key
+   (`storm.storm_key`: same host and kind, and for a kind that is not
+   host-wide the same service), however long ago that key last fired: the
+   incident is still active, so the storm has not been quiet for its quiet
+   period yet. An OOM storm that pauses for two hours and then kills another
+   process stays one incident; once the incident resolved, the next firing
+   opens a new one (subject to the cooldown of its own key only).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from detector.incidents.model import Incident
+from detector.incidents.storm import StormKey, storm_key, storm_keys
 from detector.incidents.topology import Topology
 from logvigil.core.findings import Finding
 
@@ -85,6 +94,20 @@ class GroupingPlan:
     def outcomes(self) -> list[GroupingOutcome]:
         return [d.outcome for d in self.decisions]
 
+    def repeats(
+        self, *, incident_id: int | None = None, new_group: int | None = None
+    ) -> tuple[Finding, ...]:
+        """The `REPEATED` findings of an existing incident or of a new group."""
+        return tuple(
+            d.finding
+            for d in self.decisions
+            if d.outcome is GroupingOutcome.REPEATED
+            and (
+                (incident_id is not None and d.incident_id == incident_id)
+                or (new_group is not None and d.new_group == new_group)
+            )
+        )
+
     def latest_at(self, incident_id: int) -> datetime | None:
         """The latest `at` among findings that joined or repeated in `incident_id`."""
         ats = [d.finding.at for d in self.decisions if d.incident_id == incident_id]
@@ -108,10 +131,21 @@ def finding_services(f: Finding, topology: Topology) -> set[str]:
 class _Relation:
     """The "belongs together" relation, with hosts and services resolved once per finding."""
 
-    def __init__(self, topology: Topology, window: timedelta, depth: int) -> None:
+    def __init__(
+        self, topology: Topology, window: timedelta, depth: int, host_wide: frozenset[str]
+    ) -> None:
         self.topology = topology
         self.window = window
         self.depth = depth
+        self.host_wide = host_wide
+        self._storm_keys: dict[int, frozenset[StormKey]] = {}
+
+    def storm_keys(self, incident: Incident) -> frozenset[StormKey]:
+        """The storm keys of an incident's findings (computed once per incident)."""
+        keys = self._storm_keys.get(incident.id)
+        if keys is None:
+            keys = self._storm_keys[incident.id] = storm_keys(incident.findings, self.host_wide)
+        return keys
 
     def hosts(self, findings: Iterable[Finding]) -> set[str]:
         out: set[str] = set()
@@ -143,6 +177,9 @@ class _Relation:
     def matches(self, f: Finding, incident: Incident) -> bool:
         if not incident.status.active:
             return False
+        key = storm_key(f, self.host_wide)
+        if key is not None and key in self.storm_keys(incident):
+            return True  # rule 6: its storm is still going on
         if f.started_at > incident.last_finding_at + self.window:
             return False
         return self.linked(
@@ -166,15 +203,18 @@ def plan_grouping(
     *,
     window: timedelta,
     depth: int,
+    storm_host_kinds: Iterable[str] = (),
 ) -> GroupingPlan:
     """Decide, for each of `findings`, whether it joins, repeats, opens or is suppressed.
 
     `active`: the unresolved incidents. `cooldowns`: cooldown key -> the
     moment its cooldown ends (keys whose end is before `now` are ignored).
+    `storm_host_kinds`: the primitive kinds whose storm gathers every service of
+    a host (rule 6; `IncidentConfig.storm_host_kinds`).
     Decisions come back in a deterministic order (by `started_at`, then
     detector and subject), whatever the order of `findings`.
     """
-    rel = _Relation(topology, window, depth)
+    rel = _Relation(topology, window, depth, frozenset(storm_host_kinds))
     ordered = sorted(findings, key=_order)
     n = len(ordered)
     hosts = [rel.hosts([f]) for f in ordered]

@@ -2,12 +2,17 @@
 
 One `process(findings, now)` per tick, in one transaction:
 
-1. incidents quiet for `resolve_after_quiet_minutes` resolve (a claim, so a
-   concurrent status change wins cleanly);
-2. open incidents and active cooldowns are loaded and `plan_grouping`
+1. open incidents and active cooldowns are loaded and `plan_grouping`
    decides each finding's fate;
+2. incidents quiet for `resolve_after_quiet_minutes` resolve, those in a storm
+   (`storm.storms`) only after `storm_quiet_minutes` (a claim, so a
+   concurrent status change wins cleanly), unless a finding of this tick that
+   began before their quiet period ended joins them; when any resolved, the
+   findings are decided again without them;
 3. new incidents are written with their findings; incidents that gained
-   findings get their root, blast radius, severity, title and bundle recomputed.
+   findings get their root, blast radius, severity, title and bundle recomputed;
+   a primitive that fired again is recorded on its stored finding
+   (`firings`, `last_fired_at`), which is how a storm is recognised.
 
 If a concurrent writer resolves an incident between the read and the write,
 the transaction is rolled back and the whole step is retried on fresh state
@@ -31,6 +36,7 @@ from detector.incidents.context import ContextBundle
 from detector.incidents.grouping import GroupingPlan, finding_hosts, plan_grouping
 from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
 from detector.incidents.root import RootRanking, rank_roots
+from detector.incidents.storm import fold_repeats, storms
 from detector.incidents.summary import incident_severity, incident_title
 from detector.incidents.topology import Topology
 from logvigil.core.findings import Finding
@@ -110,22 +116,18 @@ class IncidentManager:
     def _process(
         self, conn: Connection, findings: Sequence[Finding], now: datetime
     ) -> list[IncidentChange]:
-        cfg = self.config
-        changes = self._resolve_quiet(conn, now)
         active = repo.load_active(conn)
-        cooldowns = repo.active_cooldowns(conn, now, timedelta(minutes=cfg.cooldown_minutes))
-        plan = plan_grouping(
-            active,
-            cooldowns,
-            findings,
-            self.topology,
-            now,
-            window=timedelta(minutes=cfg.grouping_window_minutes),
-            depth=cfg.graph_depth,
+        plan = self._plan(conn, active, findings, now)
+        due = [inc for inc in active if inc.last_finding_at <= now - self.quiet_period(inc)]
+        changes = self._resolve_quiet(
+            conn, [inc for inc in due if not self._kept_alive(inc, plan)], now
         )
+        if changes:  # decide again without them: their keys may cool down now
+            active = repo.load_active(conn)
+            plan = self._plan(conn, active, findings, now)
         self.last_plan = plan
-        for group in plan.new_groups:
-            changes.append(self._open(conn, group, plan, now))
+        for index, group in enumerate(plan.new_groups):
+            changes.append(self._open(conn, index, group, plan, now))
         by_id = {inc.id: inc for inc in active}
         for incident_id in sorted(plan.touched):
             change = self._extend(conn, by_id[incident_id], plan, now)
@@ -138,6 +140,37 @@ class IncidentManager:
             log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
         return changes
 
+    def _plan(
+        self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
+    ) -> GroupingPlan:
+        cfg = self.config
+        cooldowns = repo.active_cooldowns(
+            conn,
+            now,
+            timedelta(minutes=cfg.cooldown_minutes),
+            episode=timedelta(minutes=cfg.storm_quiet_minutes),
+        )
+        return plan_grouping(
+            active,
+            cooldowns,
+            findings,
+            self.topology,
+            now,
+            window=timedelta(minutes=cfg.grouping_window_minutes),
+            depth=cfg.graph_depth,
+            storm_host_kinds=cfg.storm_host_kinds,
+        )
+
+    def _kept_alive(self, incident: Incident, plan: GroupingPlan) -> bool:
+        """True when a finding of this tick that joins or repeats in `incident` began
+        before its quiet period ended. The detectors report a minute or so after the
+        evidence: a kill at 09:30:35 after one at 09:00:30 is found on the tick that
+        ends a 30-minute quiet period, yet the incident was never 30 minutes quiet."""
+        deadline = incident.last_finding_at + self.quiet_period(incident)
+        return any(
+            d.incident_id == incident.id and d.finding.started_at < deadline for d in plan.decisions
+        )
+
     def _analyse(self, findings: Sequence[Finding]) -> _Analysis:
         ranking = rank_roots(findings, self.topology)
         hosts: set[str] = set()
@@ -145,7 +178,7 @@ class IncidentManager:
             hosts |= finding_hosts(f, self.topology)
         return _Analysis(
             ranking=ranking,
-            title=incident_title(findings, ranking.root),
+            title=incident_title(findings, ranking.root, self.config.storm_host_kinds),
             severity=incident_severity(findings, self.config.critical_services),
             services=tuple(sorted({f.service for f in findings if f.service is not None})),
             hosts=tuple(sorted(hosts)),
@@ -166,10 +199,15 @@ class IncidentManager:
         )
 
     def _open(
-        self, conn: Connection, group: Sequence[Finding], plan: GroupingPlan, now: datetime
+        self,
+        conn: Connection,
+        index: int,
+        group: Sequence[Finding],
+        plan: GroupingPlan,
+        now: datetime,
     ) -> IncidentChange:
-        index = next(d.new_group for d in plan.decisions if d.finding is group[0])
         last = max(d.finding.at for d in plan.decisions if d.new_group == index)
+        group, _ = fold_repeats(group, plan.repeats(new_group=index))
         a = self._analyse(group)
         incident = Incident(
             id=0,
@@ -199,16 +237,21 @@ class IncidentManager:
     def _extend(
         self, conn: Connection, incident: Incident, plan: GroupingPlan, now: datetime
     ) -> IncidentChange | None:
-        added = plan.joins.get(incident.id, ())
+        joined = plan.joins.get(incident.id, ())
         latest = plan.latest_at(incident.id)
         last = max(incident.last_finding_at, latest) if latest else incident.last_finding_at
+        findings, refired = fold_repeats(
+            (*incident.findings, *joined), plan.repeats(incident_id=incident.id)
+        )
+        stored = findings[: len(incident.findings)]
+        added = findings[len(incident.findings) :]
         if not added:
-            if last != incident.last_finding_at and not repo.update_unresolved(
+            if (last != incident.last_finding_at or refired) and not repo.update_unresolved(
                 conn, incident.id, {"last_finding_at": last}
             ):
                 raise _Retry
+            self._record_firings(conn, incident.id, stored, refired)
             return None
-        findings = (*incident.findings, *added)
         a = self._analyse(findings)
         bundle = self._bundle(conn, incident.id, a, findings, now)
         updated = dataclasses.replace(
@@ -229,13 +272,37 @@ class IncidentManager:
             del values[column]  # never overwrite what a concurrent claim may have changed
         if not repo.update_unresolved(conn, incident.id, values):
             raise _Retry
+        self._record_firings(conn, incident.id, stored, refired)
         repo.insert_findings(conn, incident.id, added)
         return IncidentChange(ChangeKind.UPDATED, updated, tuple(added))
 
-    def _resolve_quiet(self, conn: Connection, now: datetime) -> list[IncidentChange]:
-        quiet_since = now - timedelta(minutes=self.config.resolve_after_quiet_minutes)
+    @staticmethod
+    def _record_firings(
+        conn: Connection, incident_id: int, stored: Sequence[Finding], refired: frozenset[str]
+    ) -> None:
+        """Write the firings of stored findings that repeated. Called only after the
+        incident's row was updated as unresolved in this transaction, so a concurrent
+        resolution either came first (and the step was retried) or waits for it."""
+        for f in stored:
+            if f.key in refired:
+                repo.update_finding_evidence(conn, incident_id, f.key, f.evidence)
+
+    def quiet_period(self, incident: Incident) -> timedelta:
+        """How long `incident` must go without findings to resolve: the storm quiet
+        period while one of its primitives is storming, the ordinary one otherwise."""
+        cfg = self.config
+        if storms(incident.findings, cfg.storm_host_kinds):
+            return timedelta(minutes=cfg.storm_quiet_minutes)
+        return timedelta(minutes=cfg.resolve_after_quiet_minutes)
+
+    def _resolve_quiet(
+        self, conn: Connection, due: Sequence[Incident], now: datetime
+    ) -> list[IncidentChange]:
+        """Resolve the quiet incidents of `due`, each by a claim that also checks that
+        no finding came in the meantime; returns the changes of those it resolved."""
         changes = []
-        for incident in repo.load_active(conn):
+        for incident in due:
+            quiet_since = now - self.quiet_period(incident)
             if incident.last_finding_at > quiet_since:
                 continue
             if repo.claim_status(

@@ -15,9 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from detector.incidents.context import ContextBundle
+from detector.incidents.storm import DEFAULT_HOST_WIDE_KINDS
 from logvigil.core.configbase import PositiveInt, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -196,7 +197,30 @@ class IncidentConfig(Strict):
     resolve_after_quiet_minutes: PositiveInt = Field(
         default=30, description="an incident without new findings for this long resolves"
     )
+    storm_quiet_minutes: PositiveInt = Field(
+        default=360,
+        description=(
+            "an incident in a storm (one primitive firing on two ticks or more) resolves "
+            "only after this long without findings; a later firing is a new episode"
+        ),
+    )
+    storm_host_kinds: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=DEFAULT_HOST_WIDE_KINDS,
+        description=(
+            "primitive kinds about the whole host (memory, disks, kernel): their storm "
+            "gathers every victim service of the host"
+        ),
+    )
     critical_services: Annotated[int, Field(ge=2)] = Field(
         default=3, description="an incident with anomalies on this many subjects is critical"
     )
     bundle: BundleConfig = Field(default_factory=BundleConfig)
+
+    @model_validator(mode="after")
+    def _storms_outlast_incidents(self) -> IncidentConfig:
+        if self.storm_quiet_minutes < self.resolve_after_quiet_minutes:
+            raise ValueError(
+                "storm_quiet_minutes must be at least resolve_after_quiet_minutes "
+                f"({self.resolve_after_quiet_minutes}), got: {self.storm_quiet_minutes}"
+            )
+        return self

@@ -9,7 +9,7 @@ investigator, the CLI) can act on the same incident safely.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,34 +105,49 @@ def list_incidents(
     return _with_findings(conn, conn.execute(stmt).all())
 
 
-def active_cooldowns(conn: Connection, now: datetime, cooldown: timedelta) -> dict[str, datetime]:
+def active_cooldowns(
+    conn: Connection, now: datetime, cooldown: timedelta, *, episode: timedelta | None = None
+) -> dict[str, datetime]:
     """Cooldown key -> end of its cooldown.
 
     A key cools down for `cooldown` after its incident resolved, and again after
     each recurrence that the cooldown suppressed (`attach_suppressed` records
     those on the resolved incident): a fault that keeps failing every hour is
     one page, not one page per hour.
+
+    An incident that had been quiet for at least `episode` when it resolved (a
+    storm resolved by its storm quiet period) sets no cooldown by resolving: its
+    quiet period was already longer than any cooldown, and what fires after it
+    is a new episode that must page.
     """
     if cooldown <= timedelta(0):
         return {}
     i, f = incidents_t.c, findings_t.c
     cutoff = now - cooldown
     rows = conn.execute(
-        select(f.key, func.max(i.resolved_at), func.max(f.at))
+        select(f.key, i.resolved_at, i.last_finding_at, func.max(f.at))
         .select_from(findings_t.join(incidents_t, f.incident_id == i.id))
         .where(
             i.status == IncidentStatus.RESOLVED.value,
             or_(i.resolved_at >= cutoff, f.at >= cutoff),
         )
-        .group_by(f.key)
+        .group_by(f.key, i.id, i.resolved_at, i.last_finding_at)
     )
     out: dict[str, datetime] = {}
-    for key, resolved, last_seen in rows:
+    for key, resolved, last_finding, last_seen in rows:
         if resolved is None:
             continue
-        last = max(resolved, last_seen) if last_seen is not None else resolved
+        ended_episode = episode is not None and resolved - last_finding >= episode
+        seen = [last_seen] if last_seen is not None else []
+        if ended_episode:  # only a recurrence suppressed after it counts
+            seen = [t for t in seen if t > resolved]
+        else:
+            seen.append(resolved)
+        if not seen:
+            continue
+        last = max(seen)
         if last >= cutoff:  # inclusive, see grouping.plan_grouping
-            out[key] = last + cooldown
+            out[key] = max(out.get(key, last + cooldown), last + cooldown)
     return out
 
 
@@ -197,6 +212,18 @@ def insert_findings(conn: Connection, incident_id: int, findings: Iterable[Findi
     ]
     if rows:
         conn.execute(insert(findings_t), rows)
+
+
+def update_finding_evidence(
+    conn: Connection, incident_id: int, key: str, evidence: Mapping[str, Any]
+) -> None:
+    """Replace the evidence of the finding with cooldown key `key` in `incident_id` (the
+    incident holds one finding per key while it is unresolved)."""
+    conn.execute(
+        update(findings_t)
+        .where(findings_t.c.incident_id == incident_id, findings_t.c.key == key)
+        .values(evidence=_json_safe(dict(evidence)))
+    )
 
 
 def update_unresolved(conn: Connection, incident_id: int, values: dict[str, Any]) -> bool:

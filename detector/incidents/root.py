@@ -27,42 +27,15 @@ from typing import Any
 
 from detector.incidents.grouping import finding_hosts, finding_services
 from detector.incidents.model import RootRef
+from detector.incidents.storm import PRIMITIVE_KINDS as PRIMITIVE_KINDS  # re-exported
+from detector.incidents.storm import is_primitive as is_primitive  # re-exported
 from detector.incidents.topology import Topology
 from logvigil.core.findings import Finding
-
-#: Finding kinds that name a cause rather than a symptom.
-PRIMITIVE_KINDS = frozenset(
-    {
-        "oom_kill",
-        "out_of_memory",
-        "disk_full",
-        "inode_full",
-        "fs_readonly",
-        "read_only_fs",
-        "fs_error",
-        "too_many_open_files",
-        "restart_loop",
-        "unit_failed",
-        "io_error",
-        "disk_error",
-        "segfault",
-        "core_dump",
-        "kernel_panic",
-        "hung_task",
-        "cert_expired",
-        "time_jump",
-    }
-)
 
 W_HOST_LEVEL = 100.0
 W_DEPENDANTS = 40.0
 W_PRIMITIVE = 30.0
 W_EARLIEST = 20.0
-
-
-def is_primitive(f: Finding) -> bool:
-    """True for a finding that names a cause: a known primitive kind or the primitive detector."""
-    return (f.kind is not None and f.kind in PRIMITIVE_KINDS) or f.detector.startswith("primitive")
 
 
 @dataclass(frozen=True, slots=True)

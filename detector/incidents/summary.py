@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from detector.incidents.model import IncidentSeverity, RootRef
+from detector.incidents.storm import storm_key
 from logvigil.core.findings import Finding
 from logvigil.store.schema import NAME_LEN
 
@@ -56,8 +57,15 @@ def describe_finding(f: Finding) -> str:
     return f.detector.replace("_", " ")
 
 
-def incident_title(findings: Sequence[Finding], root: RootRef | None) -> str:
-    """`postgres OOM-killed on db-01 -> nextcloud, nginx affected`, at most NAME_LEN chars."""
+def incident_title(
+    findings: Sequence[Finding], root: RootRef | None, host_wide: Iterable[str] = ()
+) -> str:
+    """`postgres OOM-killed on db-01 -> nextcloud, nginx affected`, at most NAME_LEN chars.
+
+    Other victims of the root's own host-wide storm (`storm.storm_key`, kinds in
+    `host_wide`) are not "affected" by the root, they are killed by the same
+    cause: `httpd OOM-killed on combo (also python, sendmail)`.
+    """
     if not findings:
         return "incident without findings"
     if root is None:
@@ -73,17 +81,35 @@ def incident_title(findings: Sequence[Finding], root: RootRef | None) -> str:
     head = f"{subject} {describe_finding(cause)}"
     if root.service is not None and root.host:
         head += f" on {root.host}"
+    wide = frozenset(host_wide)
+    storm = storm_key(cause, wide)
+    same_cause = {
+        f.subject
+        for f in findings
+        if storm is not None and storm[2] is None and storm_key(f, wide) == storm
+    }
+    also: list[str] = []
     others: list[str] = []
     for f in sorted(findings, key=lambda f: (f.started_at, f.subject)):
         name = f.service if f.service is not None else f"host {f.host}"
-        if f.subject != (root.service or f"host:{root.host}") and name not in others:
-            others.append(name)
+        if f.subject == (root.service or f"host:{root.host}"):
+            continue
+        target = also if f.subject in same_cause else others
+        if name not in also and name not in others:
+            target.append(name)
+    if also:
+        head += f" (also {_names(also)})"
     if others:
-        shown = ", ".join(others[:TITLE_SERVICES])
-        if len(others) > TITLE_SERVICES:
-            shown += f" and {len(others) - TITLE_SERVICES} more"
-        head += f" -> {shown} affected"
+        head += f" -> {_names(others)} affected"
     return head if len(head) <= NAME_LEN else head[: NAME_LEN - 1] + "…"
+
+
+def _names(names: Sequence[str]) -> str:
+    """The first `TITLE_SERVICES` names, then "and N more"."""
+    shown = ", ".join(names[:TITLE_SERVICES])
+    if len(names) > TITLE_SERVICES:
+        shown += f" and {len(names) - TITLE_SERVICES} more"
+    return shown
 
 
 def incident_severity(findings: Sequence[Finding], critical_subjects: int) -> IncidentSeverity:
