@@ -35,6 +35,13 @@ The rules:
    period yet. An OOM storm that pauses for two hours and then kills another
    process stays one incident; once the incident resolved, the next firing
    opens a new one (subject to the cooldown of its own key only).
+7. A finding about the machine's life cycle (`MACHINE_KINDS`: an unclean
+   reboot) only goes with findings about the whole machine: host-level ones
+   (a silent host), the kernel's, and primitives of a host-wide kind (an OOM
+   storm, a disk error). A service's own failure at the same moment (a unit that
+   fails to start after the crash) is a problem of its own that needs its own
+   fix, so neither joins the other's incident: "vultr rebooted without shutting
+   down" and "cyrus-imapd failed" are two pages, each naming its culprit.
 """
 
 from __future__ import annotations
@@ -128,6 +135,21 @@ def finding_services(f: Finding, topology: Topology) -> set[str]:
     return topology.services_on(f.host) if f.host is not None else set()
 
 
+#: Finding kinds about the machine's life cycle (rule 7).
+MACHINE_KINDS = frozenset({"unclean_reboot"})
+#: The subsystem name the kernel's own lines are attributed to.
+KERNEL = "kernel"
+
+
+def about_machine(f: Finding, host_wide: frozenset[str]) -> bool:
+    """Whether `f` is about the whole machine rather than one service of it (rule 7)."""
+    return (
+        f.service is None
+        or f.service == KERNEL
+        or (f.kind is not None and (f.kind in MACHINE_KINDS or f.kind in host_wide))
+    )
+
+
 class _Relation:
     """The "belongs together" relation, with hosts and services resolved once per finding."""
 
@@ -170,6 +192,14 @@ class _Relation:
             for b in sorted(svcs_b)
         )
 
+    def compatible(self, f: Finding, g: Finding) -> bool:
+        """Rule 7: a life-cycle finding only goes with findings about the whole machine."""
+        if f.kind in MACHINE_KINDS:
+            return about_machine(g, self.host_wide)
+        if g.kind in MACHINE_KINDS:
+            return about_machine(f, self.host_wide)
+        return True
+
     def in_time(self, f: Finding, g: Finding) -> bool:
         """Their [started_at, at] spans overlap, allowing the grouping window between them."""
         return f.started_at <= g.at + self.window and g.started_at <= f.at + self.window
@@ -182,12 +212,14 @@ class _Relation:
             return True  # rule 6: its storm is still going on
         if f.started_at > incident.last_finding_at + self.window:
             return False
-        return self.linked(
-            self.hosts([f]),
-            self.services([f]),
-            set(incident.hosts) | self.hosts(incident.findings),
-            set(incident.services) | self.services(incident.findings),
-        )
+        together = [g for g in incident.findings if self.compatible(f, g)]
+        if len(together) < len(incident.findings):
+            # Rule 7: only the findings f may go with speak for the incident.
+            hosts, services = self.hosts(together), self.services(together)
+        else:
+            hosts = set(incident.hosts) | self.hosts(incident.findings)
+            services = set(incident.services) | self.services(incident.findings)
+        return bool(together) and self.linked(self.hosts([f]), self.services([f]), hosts, services)
 
 
 def _order(f: Finding) -> tuple:
@@ -232,8 +264,12 @@ def plan_grouping(
         for j in range(i + 1, n):
             if find(i) == find(j):
                 continue
-            if rel.in_time(ordered[i], ordered[j]) and rel.linked(
-                hosts[i], svcs[i], hosts[j], svcs[j]
+            if (
+                rel.compatible(ordered[i], ordered[j])
+                and rel.in_time(ordered[i], ordered[j])
+                and rel.linked(
+                    hosts[i], svcs[i], hosts[j], svcs[j]
+                )
             ):
                 parent[max(find(i), find(j))] = min(find(i), find(j))
 

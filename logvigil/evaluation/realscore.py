@@ -13,10 +13,12 @@ The rules (docs/evaluation.md), for each labelled event with its window
   false pages are counted per host-day (the file's hosts times its days);
 - incidents per event counts the incidents about each must-page event: a storm
   paged once per killed process is a fault of its own;
-- a found must-page event is *named* right when the incident that found it is about
-  the event's host and its root (the report's root cause when there is a report,
-  else the suspected root) is one of the event's `services`, or the host itself for
-  a problem of the whole machine (`HOST_KINDS`: an unclean reboot, a crash).
+- a found must-page event is *named* right when an incident about it that paged
+  within `DETECT_WITHIN` is about the event's host and its root (the report's root
+  cause when there is a report, else the suspected root) is one of the event's
+  `services`, or the host itself for a problem of the whole machine (`HOST_KINDS`:
+  an unclean reboot, a crash). Two problems a second apart (a crash, and a unit
+  that fails at the next boot) are two pages: each event is named by its own.
 """
 
 from __future__ import annotations
@@ -169,11 +171,12 @@ def score_file(
                 if moment is not None:
                     about.append((moment, inc.id, inc))
                     explained.add(inc.id)
-            first = min(about, default=None, key=lambda a: (a[0], a[1]))
+            in_time = [a for a in about if a[0] - start <= DETECT_WITHIN]
             detected, named = None, None
-            if first is not None and first[0] - start <= DETECT_WITHIN:
+            if in_time:
+                first = min(in_time, key=lambda a: (a[0], a[1]))
                 detected = max(first[0] - start, timedelta(0))
-                named = first[2].names(event)
+                named = any(inc.names(event) for _, _, inc in in_time)
             ids = tuple(sorted(i for _, i, _ in about))
             outcomes.append(EventOutcome(event, must, start, ids, detected, named))
     return FileScore(

@@ -105,6 +105,50 @@ def test_a_finding_joins_an_open_incident_it_is_connected_to(topology) -> None:
     assert p.joins == {1: (p.decisions[0].finding,)}
 
 
+def reboot(host: str, minute: float) -> Finding:
+    return finding(None, host, minute, detector="unclean_reboot", kind="unclean_reboot")
+
+
+def test_a_unit_failing_at_the_boot_after_a_crash_is_a_page_of_its_own(topology) -> None:
+    # plemma_syslog.log, May 22: the kernel banner at 22:53:41 without a shutdown before
+    # it, then "cyrus-imapd.service: Failed with result 'exit-code'." a second later.
+    unit = finding("cyrus-imapd", "mail-01", 0, detector="primitives", kind="unit_failed")
+    p = plan([], [reboot("mail-01", 0), unit], topology)
+    assert sorted(len(g) for g in p.new_groups) == [1, 1]
+    # ... and whichever comes first, the other does not join its incident.
+    for first, then in ((unit, reboot("mail-01", 1)), (reboot("mail-01", 0), unit)):
+        p = plan([incident(1, [first], opened=1)], [then], topology)
+        assert p.decisions[0].outcome is GroupingOutcome.OPENED
+
+
+def test_a_crash_goes_with_what_happened_to_the_whole_machine(topology) -> None:
+    silent = finding(None, "mail-01", 0, detector="silence", kind="silent_host")
+    panic = finding("kernel", "mail-01", 0, detector="primitives", kind="kernel_panic")
+    oom = finding("postfix", "mail-01", 0, detector="primitives", kind="oom_kill")
+    for before in (silent, panic, oom):
+        p = plan_grouping(
+            [incident(1, [before], opened=1)],
+            {},
+            [reboot("mail-01", 3)],
+            topology,
+            at(5),
+            window=WINDOW,
+            depth=3,
+            storm_host_kinds=("oom_kill",),
+        )
+        assert p.decisions[0].outcome is GroupingOutcome.JOINED, before.kind
+
+
+def test_a_service_joins_only_through_the_findings_it_may_go_with(topology) -> None:
+    # postfix on mail-01 shares the host only with the reboot: a new incident.
+    crash = incident(1, [reboot("mail-01", 0), finding("postgres", "db-01", 0)], opened=1)
+    p = plan([crash], [finding("postfix", "mail-01", 2)], topology)
+    assert p.decisions[0].outcome is GroupingOutcome.OPENED
+    # gitea is connected to postgres, which is in the incident: it joins.
+    p = plan([crash], [finding("gitea", "app-02", 2)], topology)
+    assert p.decisions[0].outcome is GroupingOutcome.JOINED
+
+
 def test_connectivity_stops_at_the_configured_depth(topology) -> None:
     # nginx -> nextcloud -> postgres is two hops
     open_ = incident(1, [finding("postgres", "db-01", 0)], opened=1)
@@ -261,6 +305,25 @@ def test_the_ranking_explains_every_score(topology) -> None:
 
 
 # -- title and severity ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("found", "title"),
+    [
+        (reboot("mail-01", 0), "host mail-01 rebooted without shutting down"),
+        (
+            finding("kernel", "mail-01", 0, kind="cpu_lockup", detector="primitives"),
+            "kernel CPU lockup on mail-01",
+        ),
+        (
+            finding("kernel", "mail-01", 0, kind="nic_hang", detector="primitives"),
+            "kernel network adapter hang on mail-01",
+        ),
+    ],
+)
+def test_the_crash_family_reads_as_words(found: Finding, title: str) -> None:
+    root = RootRef(found.service, found.host)
+    assert incident_title([found], root) == title
 
 
 def test_the_title_names_the_root_its_cause_and_what_it_affected(topology) -> None:

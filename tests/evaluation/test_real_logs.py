@@ -227,3 +227,18 @@ def test_the_report_root_wins_over_the_suspected_root(tmp_path: Path) -> None:
     s = score_file(lf, [incident(1, storm, report_root="sshd")], hosts=1, lines=10)
     assert s.must[1].found and s.must[1].named is False
     assert s.must[0].named is None  # the crash was not found: nothing to name
+
+
+def test_an_event_is_named_by_any_of_its_pages_in_time(tmp_path: Path) -> None:
+    lf = labels(tmp_path)
+    crash = lf.utc("12-31 23:30:00")
+    # A unit failing at the boot after the crash paged first, the crash a minute later:
+    # the crash is named by its own page, not by the earlier one about the unit.
+    unit = incident(1, crash, root={"service": "cyrus-imapd", "host": "combo"})
+    reboot = incident(2, crash + timedelta(minutes=1), root={"host": "combo"})
+    s = score_file(lf, [unit, reboot], hosts=1, lines=10)
+    assert s.must[0].detected_after == timedelta(0) and s.must[0].named is True
+    # A right name that paged too late does not count.
+    late = incident(2, crash + timedelta(minutes=11), root={"host": "combo"})
+    s = score_file(lf, [unit, late], hosts=1, lines=10)
+    assert s.must[0].found and s.must[0].named is False
