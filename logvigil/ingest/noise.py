@@ -105,7 +105,16 @@ _SSHD_NOISE = (
 
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
-    NoiseRuleConfig(name="sshd-auth-failures", service="sshd*", match=_SSHD_NOISE),
+    # Downgraded, not dropped: each line is still a line the host and its sshd wrote
+    # (what silence learns a rhythm from, and what a search for an attacker finds),
+    # never an error.
+    NoiseRuleConfig(
+        name="sshd-auth-failures",
+        service="sshd*",
+        match=_SSHD_NOISE,
+        action="downgrade",
+        severity="debug",
+    ),
     NoiseRuleConfig(
         name="web-scanner-4xx",
         match=(

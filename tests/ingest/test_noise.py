@@ -56,10 +56,11 @@ WEB_KEPT = [
 
 
 @pytest.mark.parametrize("message", SSHD_NOISE)
-def test_sshd_authentication_noise_is_dropped(message: str) -> None:
-    decision = DEFAULTS.apply(ev("sshd", message))
-    assert decision.action is NoiseAction.DROP
+def test_sshd_authentication_noise_is_kept_as_debug_never_as_an_error(message: str) -> None:
+    decision = DEFAULTS.apply(ev("sshd", message, Severity.ERROR))
+    assert decision.action is NoiseAction.DOWNGRADE
     assert decision.rule == "sshd-auth-failures"
+    assert decision.event is not None and decision.event.severity is Severity.DEBUG
 
 
 @pytest.mark.parametrize("message", SSHD_KEPT)
@@ -231,11 +232,12 @@ def syslog_event(line: str) -> LogEvent:
 
 
 @pytest.mark.parametrize("line", SSHD_CHATTER)
-def test_sshd_preauthentication_chatter_is_dropped_and_counted_with_failed_logins(
+def test_sshd_preauthentication_chatter_is_downgraded_and_counted_with_failed_logins(
     line: str,
 ) -> None:
     decision = DEFAULTS.apply(syslog_event(line))
-    assert (decision.action, decision.rule) == (NoiseAction.DROP, "sshd-auth-failures")
+    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "sshd-auth-failures")
+    assert decision.event is not None and decision.event.severity is Severity.DEBUG
 
 
 @pytest.mark.parametrize(("line", "severity"), SSHD_FAILURES)
