@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Protocol
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from graph.store import GraphError
@@ -35,15 +37,26 @@ from logvigil.store.database import StoreError
 DEFAULT_SUITE = Path("tests/scenarios")
 
 
-def _eval_real(directory: Path, settings: Settings, as_json: bool) -> NoReturn:
+class _Verdict(Protocol):
+    @property
+    def passed(self) -> bool: ...
+
+
+def _report[R: _Verdict](
+    evaluate: Callable[[], R],
+    json_of: Callable[[R], object],
+    render_it: Callable[[R, Console], None],
+    as_json: bool,
+) -> NoReturn:
+    """Run one evaluation, print it (JSON or text) and exit by its verdict."""
     try:
-        report = evaluate_real(directory, settings)
+        report = evaluate()
     except ConfigError as exc:
         fail_config(exc)
     if as_json:
-        sys.stdout.write(json.dumps(real_json(report)) + "\n")
+        sys.stdout.write(json.dumps(json_of(report)) + "\n")
     else:
-        render_real(report, out)
+        render_it(report, out)
     raise typer.Exit(EXIT_OK if report.passed else EXIT_PARTIAL)
 
 
@@ -96,13 +109,10 @@ def eval_suite(
     """
     settings = settings_or_exit(config)
     if real is not None:
-        _eval_real(real, settings, as_json)
-    try:
-        report = evaluate_suite(suite, backtest_runner(settings=settings))
-    except ConfigError as exc:
-        fail_config(exc)
-    if as_json:
-        sys.stdout.write(json.dumps(to_json(report)) + "\n")
-    else:
-        render(report, out)
-    raise typer.Exit(EXIT_OK if report.passed else EXIT_PARTIAL)
+        _report(lambda: evaluate_real(real, settings), real_json, render_real, as_json)
+    _report(
+        lambda: evaluate_suite(suite, backtest_runner(settings=settings)),
+        to_json,
+        render,
+        as_json,
+    )
