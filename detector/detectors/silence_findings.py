@@ -14,12 +14,14 @@ DETECTOR = "silence"
 
 
 def _against(judged: tuple[float, str]) -> tuple[str, dict[str, Any]]:
+    """What the silence is judged against, in words, and as evidence."""
     ref, scope = judged
-    where = "around this hour" if scope == "hour" else "in a day"
-    return f"longest gap {where} {fmt(ref)} min", {
-        "longest_gap_minutes": ref,
-        "judged_over": scope,
-    }
+    hour = scope == "hour"
+    if ref < 1:
+        words = "it logged in every minute " + ("around this hour" if hour else "of the day")
+    else:
+        words = f"its longest gap {'around this hour' if hour else 'in a day'} was {fmt(ref)} min"
+    return words, {"longest_gap_minutes": ref, "judged_over": scope}
 
 
 def _how(silent: int, end: int, resumed: bool, evidence: dict[str, Any]) -> str:
@@ -85,16 +87,14 @@ def host_finding(
 ) -> Finding:
     """`host` logged nothing after minute `last` (its last line from `last_service`)."""
     silent = end - last - 1
-    ref, scope = judged or (0.0, "day")
     evidence: dict[str, Any] = {
         "silent_minutes": silent,
         "last_seen": from_minute(last).isoformat(),
         "last_service": last_service,
-        "longest_gap_minutes": ref,
-        "judged_over": scope,
     }
+    why, more = _against(judged or (0.0, "day"))
+    evidence.update(more)
     how = _how(silent, end, resumed, evidence)
-    around = "around this hour" if scope == "hour" else "in a day"
     return Finding(
         detector=DETECTOR,
         at=now,
@@ -104,7 +104,7 @@ def host_finding(
         severity=Severity.ERROR,
         summary=(
             f"{host} stopped logging at {from_minute(last):%H:%M} (last from {last_service}); "
-            f"{how}, its longest gap {around} is {fmt(ref)} min"
+            f"{how}; {why}"
         ),
         kind="silent_host",
         evidence=evidence,

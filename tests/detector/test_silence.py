@@ -26,6 +26,7 @@ from test_silence_support import (
 )
 
 from detector.detectors.base import ServiceInfo, Window
+from detector.detectors.silence_findings import host_finding
 from logvigil.core.events import Severity
 from logvigil.store.source_health import SourceHealthRecord
 
@@ -51,7 +52,8 @@ def test_a_service_that_logs_every_minute_and_stops_pages_once_after_twenty_minu
     assert f.evidence["silent_minutes"] == 20
     assert f.evidence["judged_over"] == "hour"
     assert f.summary == (
-        "postgres on db-01 silent for 20 min (last line 23:59; longest gap around this hour 0 min)"
+        "postgres on db-01 silent for 20 min "
+        "(last line 23:59; it logged in every minute around this hour)"
     )
 
 
@@ -319,8 +321,8 @@ def test_a_silent_host_gives_one_host_finding_not_one_per_service() -> None:
     assert f.subject == "host:db-01"
     assert f.started_at == at(2 * DAY) and f.at == at(2 * DAY + 20)
     assert f.summary == (
-        "db-01 stopped logging at 23:59 (last from postgres); silent for 20 min, "
-        "its longest gap around this hour is 0 min"
+        "db-01 stopped logging at 23:59 (last from postgres); silent for 20 min; "
+        "it logged in every minute around this hour"
     )
     assert f.evidence["last_service"] == "postgres"
 
@@ -407,3 +409,16 @@ def test_an_unchanged_service_is_not_rewritten() -> None:
     w = Window(at(2 * DAY), at(2 * DAY + 1), (row(2 * DAY, "postgres"),), TEMPLATES)
     found, new_state = r.det.evaluate(w, r.state, w.end)
     assert found == [] and new_state["redis"] is before
+
+
+def test_a_summary_says_what_the_silence_was_judged_against() -> None:
+    now = at(2 * DAY)
+    hour = host_finding(
+        "mail-01", last=100, last_service="CRON", end=131, now=now, judged=(12.0, "hour")
+    )
+    assert hour.summary.endswith("silent for 30 min; its longest gap around this hour was 12 min")
+    day = host_finding(
+        "mail-01", last=100, last_service="CRON", end=131, now=now, judged=(0.0, "day")
+    )
+    assert day.summary.endswith("; it logged in every minute of the day")
+    assert (day.evidence["longest_gap_minutes"], day.evidence["judged_over"]) == (0.0, "day")
