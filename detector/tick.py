@@ -133,6 +133,25 @@ class Ticker:
     def last_window_end(self) -> datetime | None:
         return self._last_end
 
+    def next_due(self) -> datetime | None:
+        """The earliest moment, after the last evaluated minute, at which a tick could
+        change anything without a new line: a detector's due (`Detector.next_due`) or
+        an incident's quiet period ending. None: nothing is due until lines come. What
+        lets a backtest jump over quiet stretches while firing exactly what minute-by-
+        minute ticks would have."""
+        if self._last_end is None:
+            return None
+        after = self._last_end
+        due = [
+            d
+            for det in self.detectors
+            if (d := det.next_due(self._state[det.name], after)) is not None
+        ]
+        if self.incidents is not None and (d := self.incidents.next_due()) is not None:
+            due.append(d)
+        later = [d for d in due if d > after]
+        return min(later) if later else None
+
     # ------------------------------------------------------------------ window
 
     def window_for(self, now: datetime) -> tuple[datetime, datetime] | None:

@@ -59,6 +59,12 @@ def from_minute(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
+def next_after(minutes: Iterable[int], after: int) -> datetime | None:
+    """The earliest of `minutes` later than minute `after`, as a time (None: none is)."""
+    later = [m for m in minutes if m > after]
+    return from_minute(min(later)) if later else None
+
+
 def versioned(state: Mapping[str, Any], key: str, version: int) -> Mapping[str, Any] | None:
     """Return `state[key]` when it is a dict of this `version`, else None (discard it)."""
     raw = state.get(key)

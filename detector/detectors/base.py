@@ -105,3 +105,19 @@ class Detector(Protocol):
     def evaluate(
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]: ...
+
+    def next_due(self, state: State, after: datetime) -> datetime | None:
+        """The earliest window end later than `after` at which a tick, given `state`
+        and no new line, could change what this detector finds now or later (a silence
+        falling due, a pending judgement, a state to forget); None when only new lines
+        can. A backtest ticks only at these moments and where there are lines, so it
+        must never be late; an early answer only costs a tick."""
+        ...
+
+
+class ActsOnLines:
+    """For a detector that finds nothing, and forgets nothing that matters, without new
+    lines (a spike, a first-seen template, a primitive): no tick is due between lines."""
+
+    def next_due(self, state: State, after: datetime) -> datetime | None:
+        return None

@@ -53,7 +53,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import State, Window
+from detector.detectors.base import ActsOnLines, State, Window
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -125,7 +125,7 @@ class _Folds:
     a: list[int] = field(default_factory=list)
 
 
-class ErrorSpike:
+class ErrorSpike(ActsOnLines):
     """Fires when a service's errors per minute jump far above its EWMA baseline."""
 
     config_model: ClassVar[type[Strict]] = ErrorSpikeConfig

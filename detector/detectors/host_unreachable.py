@@ -57,6 +57,11 @@ class HostUnreachable:
         ]
         return findings, {}
 
+    def next_due(self, state: State, after: datetime) -> datetime | None:
+        """None: it acts on the health records of running sources, which only a live
+        daemon has, and a live daemon ticks every minute."""
+        return None
+
 
 def unreachable_finding(record: SourceHealthRecord, now: datetime) -> Finding | None:
     """The `host_unreachable` finding of `record` at `now`, or None when its process no

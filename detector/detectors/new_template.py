@@ -29,7 +29,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import State, Window
+from detector.detectors.base import ActsOnLines, State, Window
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -46,7 +46,7 @@ class NewTemplateConfig(Strict):
     learning_period_hours: Annotated[float | None, Field(ge=0, le=24 * 365)] = None
 
 
-class NewTemplate:
+class NewTemplate(ActsOnLines):
     """Fires on the first sighting of an error template in a service that has learnt."""
 
     config_model: ClassVar[type[Strict]] = NewTemplateConfig

@@ -43,7 +43,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import State, Window
+from detector.detectors.base import ActsOnLines, State, Window
 from detector.detectors.lifecycle import KERNEL
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
@@ -379,7 +379,7 @@ def classify(
     return None
 
 
-class PrimitiveDetector:
+class PrimitiveDetector(ActsOnLines):
     """Fires at once on a catastrophic template (OOM kill, disk full, ...)."""
 
     config_model: ClassVar[type[Strict]] = PrimitiveConfig

@@ -53,7 +53,14 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from detector.detectors._common import clip, from_minute, is_minute, to_minute, versioned
+from detector.detectors._common import (
+    clip,
+    from_minute,
+    is_minute,
+    next_after,
+    to_minute,
+    versioned,
+)
 from detector.detectors.base import CountRow, State, Window
 from detector.detectors.lifecycle import KERNEL, Phase, phase_of, reexecutes, writes_shutdown
 from logvigil.core.configbase import Strict
@@ -192,6 +199,22 @@ class UncleanRebootDetector:
                 new_state[host] = st
         findings.sort(key=lambda f: (f.started_at, f.host or ""))
         return findings, new_state
+
+    def next_due(self, state: State, after: datetime) -> datetime | None:
+        """When a pending boot is judged (`_decide`) or a host is forgotten."""
+        c, low = self.config, to_minute(after)
+        due: list[int] = []
+        for host in state:
+            st = _load(versioned(state, host, self.state_version))
+            if st is None:
+                continue
+            due.append(st["t"] + self._forget + 1)
+            p = st.get("p")
+            if p is not None:
+                if p["u"]:
+                    due.append(p["b"] + c.report_after_minutes)
+                due.append(p["b"] + c.recovery_within_minutes + 1)
+        return next_after(due, low)
 
     def _fold(
         self, st: _Host, minute: int, rows: list[CountRow], templates: Mapping[int, str]

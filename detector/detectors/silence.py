@@ -89,7 +89,7 @@ from pydantic import Field
 
 from detector.detectors import silence_evidence as ev
 from detector.detectors import silence_rhythm as rh
-from detector.detectors._common import is_minute, to_minute, versioned
+from detector.detectors._common import is_minute, next_after, to_minute, versioned
 from detector.detectors.base import ServiceInfo, State, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
@@ -264,6 +264,25 @@ class SilenceDetector:
         if info is not None and info.quiet:
             return None
         return rh.due(pair, start, self.params)
+
+    def next_due(self, state: State, after: datetime) -> datetime | None:
+        """When a pair or a host falls due (its `d`, unless that silence already fired)
+        or is forgotten. A due that a condition of the moment defers (a host asleep, a
+        pair waiting for its host's verdict) is recomputed and stored by that tick."""
+        due: list[int] = []
+        for key, raw in state.items():
+            if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
+                continue
+            sources = [raw] if key.startswith(HOST_PREFIX) else raw.get("h", {}).values()
+            for p in sources:
+                if not isinstance(p, Mapping) or not is_minute(p.get("t")):
+                    continue
+                if p.get("z") is None:  # a heartbeat watched before its first line stays
+                    due.append(p["t"] + self._forget + 1)
+                d = p.get("d")
+                if is_minute(d) and p.get("f") != p["t"]:
+                    due.append(d)
+        return next_after(due, to_minute(after))
 
     @staticmethod
     def _is_due(p: _Pair, end: int) -> bool:

@@ -267,9 +267,7 @@ def plan_grouping(
             if (
                 rel.compatible(ordered[i], ordered[j])
                 and rel.in_time(ordered[i], ordered[j])
-                and rel.linked(
-                    hosts[i], svcs[i], hosts[j], svcs[j]
-                )
+                and rel.linked(hosts[i], svcs[i], hosts[j], svcs[j])
             ):
                 parent[max(find(i), find(j))] = min(find(i), find(j))
 

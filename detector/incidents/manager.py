@@ -287,6 +287,12 @@ class IncidentManager:
             if f.key in refired:
                 repo.update_finding_evidence(conn, incident_id, f.key, f.evidence)
 
+    def next_due(self) -> datetime | None:
+        """When the first unresolved incident's quiet period ends (it may resolve then)."""
+        with self.engine.connect() as conn:
+            active = repo.load_active(conn)
+        return min((i.last_finding_at + self.quiet_period(i) for i in active), default=None)
+
     def quiet_period(self, incident: Incident) -> timedelta:
         """How long `incident` must go without findings to resolve: the storm quiet
         period while one of its primitives is storming, the ordinary one otherwise."""

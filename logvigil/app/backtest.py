@@ -56,8 +56,16 @@ def replay(
     items: Iterable[LogEvent | Rejected],
     *,
     on_tick: Callable[[TickResult], None] | None = None,
+    every_minute: bool = False,
 ) -> BacktestResult:
-    """Feed `items` into `runtime`, ticking on the events' own clock."""
+    """Feed `items` into `runtime`, ticking on the events' own clock.
+
+    Ticks run where lines are and where something falls due (`Ticker.next_due`: a
+    silence, a pending judgement, an incident's quiet period ending), not on every
+    empty minute between, so a sparse log costs its lines, not its span.
+    `every_minute` ticks every minute instead, as a daemon does (for comparison:
+    both fire the same findings at the same moments).
+    """
     step = timedelta(seconds=runtime.settings.detector.tick_seconds)
     ingestor = runtime.ingestor
     result = BacktestResult(summary=ingestor.summary)
@@ -76,12 +84,33 @@ def replay(
                 on_tick(res)
         due.clear()
 
+    def quiet_until(start: datetime, limit: datetime) -> None:
+        """Tick the moments of `[start, limit)` (on the tick grid) where something falls
+        due; no line lies in the windows of those ticks."""
+        run_due()
+        at = start
+        while (d := runtime.ticker.next_due()) is not None:
+            if d > at:  # the first tick at or after d
+                at += step * -((at - d) // step)
+            if at >= limit:
+                return
+            due.append(at)
+            run_due()
+            at += step
+
     for item in items:
         if isinstance(item, LogEvent):
             ts = item.ts
             if next_tick is None:
                 next_tick = floor_minute(ts) + step
                 result.first_event = ts
+            if ts >= next_tick:
+                due.append(next_tick)  # evaluates the lines before it
+                next_tick += step
+                if ts >= next_tick and not every_minute:
+                    limit = next_tick + step * ((ts - next_tick) // step + 1)
+                    quiet_until(next_tick, limit)
+                    next_tick = limit
             while ts >= next_tick:
                 due.append(next_tick)
                 next_tick += step
@@ -131,6 +160,7 @@ def run_backtest(
     source: str = "backtest",
     read_options: ReadOptions | None = None,
     on_tick: Callable[[TickResult], None] | None = None,
+    every_minute: bool = False,
 ) -> BacktestResult:
     """Replay raw log lines (bytes) through a fresh runtime; returns what it found.
 
@@ -150,6 +180,6 @@ def run_backtest(
         try:
             options = read_options or input_options(source)
             items = read_events(lines, fmt, options)
-            return replay(runtime, items, on_tick=on_tick)
+            return replay(runtime, items, on_tick=on_tick, every_minute=every_minute)
         finally:
             runtime.close()
