@@ -96,6 +96,10 @@ class IncidentManager:
         self.config = config or IncidentConfig()
         #: Decisions of the last `process` call (suppressed findings, repeats), for metrics.
         self.last_plan: GroupingPlan | None = None
+        #: When the first unresolved incident may resolve, as of the last `process` that
+        #: changed nothing (None: unknown, read it again).
+        self._quiet_due: datetime | None = None
+        self._quiet_known = False
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -105,6 +109,12 @@ class IncidentManager:
         Raises IncidentConflict if concurrent writers kept changing incidents
         for `MAX_ATTEMPTS` tries; store and graph errors propagate.
         """
+        if not findings and self._quiet_known and (
+            self._quiet_due is None or now < self._quiet_due
+        ):
+            # Nothing found and no incident's quiet period over: nothing can change.
+            # (Another process only ever makes an incident's quiet period end later.)
+            return []
         for _ in range(MAX_ATTEMPTS):
             try:
                 with self.engine.begin() as conn:
@@ -117,6 +127,10 @@ class IncidentManager:
         self, conn: Connection, findings: Sequence[Finding], now: datetime
     ) -> list[IncidentChange]:
         active = repo.load_active(conn)
+        self._quiet_known = False
+        if not findings and not active:
+            self._quiet_due, self._quiet_known = None, True
+            return []
         plan = self._plan(conn, active, findings, now)
         due = [inc for inc in active if inc.last_finding_at <= now - self.quiet_period(inc)]
         changes = self._resolve_quiet(
@@ -287,11 +301,19 @@ class IncidentManager:
             if f.key in refired:
                 repo.update_finding_evidence(conn, incident_id, f.key, f.evidence)
 
+    def forget_cached(self) -> None:
+        """Read the incidents again at the next tick (another process may have changed
+        them: a leader that took over)."""
+        self._quiet_known = False
+
     def next_due(self) -> datetime | None:
         """When the first unresolved incident's quiet period ends (it may resolve then)."""
-        with self.engine.connect() as conn:
-            active = repo.load_active(conn)
-        return min((i.last_finding_at + self.quiet_period(i) for i in active), default=None)
+        if not self._quiet_known:
+            with self.engine.connect() as conn:
+                active = repo.load_active(conn)
+            due = (i.last_finding_at + self.quiet_period(i) for i in active)
+            self._quiet_due, self._quiet_known = min(due, default=None), True
+        return self._quiet_due
 
     def quiet_period(self, incident: Incident) -> timedelta:
         """How long `incident` must go without findings to resolve: the storm quiet

@@ -125,6 +125,7 @@ class Runtime:
     def reload_detector_state(self) -> None:
         """Read the detectors' state and the last window from the store again: a
         process that takes over detection continues where the previous leader ended."""
+        self.incidents.forget_cached()
         self.ticker = self._new_ticker()
 
     def tick(self, now: datetime) -> TickResult:

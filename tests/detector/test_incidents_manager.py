@@ -180,6 +180,22 @@ def test_an_incident_resolves_after_the_quiet_period(manager: IncidentManager) -
     assert inc.resolved_at == at(31)
 
 
+def test_quiet_ticks_know_when_the_next_incident_may_resolve(
+    engine: Engine, topology: GraphTopology, manager: IncidentManager
+) -> None:
+    manager.process([oom(0)], at(1))
+    assert manager.next_due() == at(31)
+    [resolved] = manager.process([], at(31))
+    assert resolved.kind is ChangeKind.RESOLVED and manager.next_due() is None
+    # Another process (a leader that took over) opened an incident this one has not
+    # read: after forget_cached it is read again and resolves on time.
+    other = IncidentManager(engine, topology, IncidentConfig())
+    other.process([finding("postfix", "mail-01", 40)], at(41))
+    manager.forget_cached()
+    assert manager.next_due() == at(71)
+    assert [c.kind for c in manager.process([], at(71))] == [ChangeKind.RESOLVED]
+
+
 def test_the_cooldown_suppresses_a_reopen_within_the_hour_and_allows_it_after(
     manager: IncidentManager,
 ) -> None:
