@@ -6,9 +6,14 @@ the real CLI in a subprocess; reports lines per second of wall time. Then the
 daemon is started with no sources on an empty store for 20 s and its resident
 memory is read from /proc (the investigation crew must not be imported).
 
-    uv run python bench/bench_backtest.py [--lines 500000]
+    uv run python bench/bench_backtest.py [--lines 500000] [--real DIR] [--only-real]
+
+Then each labelled real log of `--real` (default ../shared/data/real_logs, skipped when
+absent) is replayed the same way, in its labels' format, zone and year: lines per
+second and the peak resident memory of the replaying process.
 
 Targets (issue 4): backtest >= 20,000 lines/s; `logvigil run` idle < 150 MB RSS.
+Issue 12: every real log >= 20,000 lines/s on one core, < 200 MB.
 """
 
 from __future__ import annotations
@@ -51,11 +56,51 @@ def tree_rss_mb(pid: int, marker: str) -> tuple[float, float]:
     return own, server
 
 
+REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_logs"
+
+
+def replay_real(directory: Path) -> None:
+    """Replay every labelled log of `directory` through the CLI; print its rate and peak RSS."""
+    from logvigil.evaluation.labels import FORMATS, UNKNOWN_ZONE, label_files, load_labels
+
+    for labels_path in label_files(directory):
+        labels = load_labels(labels_path)
+        log = labels_path.parent / labels.file
+        with log.open("rb") as f:
+            lines = sum(1 for _ in f)
+        cmd = [sys.executable, "-m", "logvigil.cli", "backtest", str(log), "--json"]
+        cmd += ["--format", FORMATS[labels.format], "--year", str(labels.year)]
+        if labels.timezone_of_timestamps != UNKNOWN_ZONE:
+            cmd += ["--timezone", labels.timezone_of_timestamps]
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - t
+        rss = usage.ru_maxrss / 1024
+        rate = lines / elapsed
+        print(
+            f"real {labels.file}: {lines:,} lines in {elapsed:.1f} s = {rate:,.0f} lines/s, "
+            f"peak {rss:.0f} MB, {len(out.splitlines())} incidents, exit {proc.returncode}"
+            f" [target >= 20,000 lines/s: {'OK' if rate >= 20_000 else 'MISSED'}; "
+            f"< 200 MB: {'OK' if rss < 200 else 'MISSED'}]"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=500_000)
     ap.add_argument("--idle-seconds", type=float, default=20)
+    ap.add_argument("--real", type=Path, default=REAL_LOGS)
+    ap.add_argument("--only-real", action="store_true", help="only the real logs")
     args = ap.parse_args()
+    if args.only_real:
+        if not args.real.is_dir():
+            print(f"{args.real}: absent, skipped")
+            return 0
+        replay_real(args.real)
+        return 0
     with tempfile.TemporaryDirectory(prefix="logvigil-bench-") as tmp:
         src = Path(tmp) / "events.jsonl"
         generate(src, args.lines, 10_000, spacing=0.1)
@@ -113,6 +158,10 @@ def main() -> int:
             f"crewai imported on the detection path: {imported}; exit {code} after SIGTERM"
         )
         print(f"target < 150 MB: {'OK' if own < 150 else 'MISSED'}")
+    if args.real.is_dir():
+        replay_real(args.real)
+    else:
+        print(f"real logs: {args.real} absent, skipped")
     return 0
 
 

@@ -31,6 +31,11 @@ Wording, by producer:
   (`reexecutes`).
 - **sysvinit / Upstart**: `shutdown: shutting down for system reboot|halt`,
   `init: Switching to runlevel: 0|6`.
+- **journalctl** (its text output, `logvigil.ingest.formats.journalctl`): the marker
+  `-- Boot 6a5c7c1e0f4d4d8e9b1d1f0e2a3b4c5d --` (`-- Reboot --` in older versions)
+  that journalctl prints before the first entry of each boot after the first
+  (`src/journal/journalctl.c`): the boot ID changed, so the host booted. The reader
+  gives it the service `journalctl` and the host and time of that first entry.
 - **syslog daemons** (their last line when stopped): sysklogd's klogd `Kernel
   logging (proc) stopped.` / `Kernel log daemon terminating.`; sysklogd's syslogd
   writes `exiting on signal 15` *without a tag* (it logs through its own
@@ -65,6 +70,8 @@ SYSTEMD = frozenset(
     {"systemd", "systemd-shutdown", "systemd-journald", "systemd-sleep", "systemd-logind"}
 )
 SYSV = frozenset({"init", "shutdown", "upstart"})
+#: journalctl's own marker lines (the service its text-output reader gives them).
+JOURNALCTL = frozenset({"journalctl"})
 #: The syslog daemon itself; sysklogd's syslogd writes its exit line untagged.
 SYSLOGD = frozenset({"syslogd", "rsyslogd", "syslog-ng", "unknown"})
 
@@ -151,6 +158,11 @@ _SYSV: tuple[tuple[Phase, re.Pattern[str]], ...] = (
     ),
 )
 
+# the boot ID is 32 lower-case hex digits (SD_ID128_FORMAT_STR); the miner masks it.
+_JOURNALCTL: tuple[tuple[Phase, re.Pattern[str]], ...] = (
+    (Phase.BOOT, _rx(r"-- Boot (?:[0-9a-f]{32}|<\*>) --$", r"-- Reboot --$")),
+)
+
 _SYSLOGD: tuple[tuple[Phase, re.Pattern[str]], ...] = (
     (Phase.SHUTDOWN, re.compile(r"(?:^|\] )exiting on signal (?:15|<\*>)\.?$", re.IGNORECASE)),
 )
@@ -166,6 +178,8 @@ def phase_of(service: str, text: str) -> Phase | None:
         rules = _SYSV
     elif service in SYSLOGD:
         rules = _SYSLOGD
+    elif service in JOURNALCTL:
+        rules = _JOURNALCTL
     else:
         return None
     for phase, rx in rules:
@@ -189,4 +203,12 @@ def reexecutes(service: str, text: str) -> bool:
     return service in SYSTEMD and _REEXEC.search(text) is not None
 
 
-__all__ = ["KERNEL", "SHUTDOWN_WRITERS", "Phase", "phase_of", "reexecutes", "writes_shutdown"]
+__all__ = [
+    "JOURNALCTL",
+    "KERNEL",
+    "SHUTDOWN_WRITERS",
+    "Phase",
+    "phase_of",
+    "reexecutes",
+    "writes_shutdown",
+]

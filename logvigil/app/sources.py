@@ -15,12 +15,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from logvigil.app.metrics import DaemonMetrics
 from logvigil.core.events import LogEvent
-from logvigil.ingest.formats import ReadOptions, input_host, read_events
+from logvigil.ingest.formats import ReadOptions, read_events
 from logvigil.ingest.ingestor import Ingestor
+from logvigil.ingest.inputs import log_host
 from logvigil.ingest.sources import SOURCES, LineSource, SourceConfig, build_source
 from logvigil.store.source_health import SourceHealthRecord
 
@@ -70,9 +71,10 @@ class SourceState:
 def default_host(source_name: str) -> str:
     """The host of a line that names none: the source's configured name, or for an
     unnamed file source (`file:/var/log/app.jsonl`) the file's name (`app`), like
-    `backtest` and `ingest` do; never the machine the daemon runs on."""
+    `backtest` and `ingest` do (a rotated copy's the live file's: `syslog.1` -> `syslog`);
+    never the machine the daemon runs on."""
     kind, _, target = source_name.partition(":")
-    return input_host(target) if kind == "file" and target else source_name
+    return log_host(target) if kind == "file" and target else source_name
 
 
 class SourcePool:
@@ -138,7 +140,13 @@ class SourcePool:
             latest: datetime | None = None
             # A line that names no host is the source's (its configured name), never
             # the machine the daemon runs on.
-            options = ReadOptions(source=source.name, default_host=default_host(source.name))
+            # Timestamps without an offset are in the source's `timezone` (file and stdin
+            # sources; UTC when not set).
+            options = ReadOptions(
+                source=source.name,
+                default_host=default_host(source.name),
+                naive_tz=getattr(source, "naive_tz", UTC),
+            )
             for item in read_events(batch.lines, source.format, options):
                 ingestor.add(item)
                 if isinstance(item, LogEvent) and (latest is None or item.ts > latest):

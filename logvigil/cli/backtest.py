@@ -23,6 +23,9 @@ from logvigil.cli.kit import (
     ConfigOpt,
     DbOpt,
     FormatOpt,
+    InputsArg,
+    TimezoneOpt,
+    YearOpt,
     check_format,
     err,
     fail,
@@ -43,13 +46,14 @@ InventoryOpt = Annotated[
 
 
 def backtest(
-    path: Annotated[
-        str | None, typer.Argument(help="recorded logs, or - for stdin (same as --logs)")
-    ] = None,
+    paths: InputsArg = None,
     logs: Annotated[
-        str | None, typer.Option("--logs", "-l", help="recorded logs, or - for stdin")
+        list[str] | None,
+        typer.Option("--logs", "-l", help="recorded logs, as the arguments (may be repeated)"),
     ] = None,
     fmt: FormatOpt = "auto",
+    timezone: TimezoneOpt = None,
+    year: YearOpt = None,
     inventory: InventoryOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -57,13 +61,17 @@ def backtest(
 ) -> None:
     """Replay recorded logs through the daemon's code on a simulated clock.
 
-    Prints the incidents it would have opened. With --db everything is kept in
-    that database for `logvigil incidents` and `investigate`.
+    Several files, a directory or a quoted glob are read oldest first (rotated
+    files: syslog.2.gz, syslog.1, syslog). Prints the incidents it would have
+    opened. With --db everything is kept in that database for `logvigil
+    incidents` and `investigate`.
     """
     check_format(fmt)
-    if (path is None) == (logs is None):
-        fail("give the recorded logs once: `backtest FILE`, `backtest -` or `backtest --logs FILE`")
-    logs = logs if logs is not None else path
+    if bool(paths) == bool(logs):
+        fail(
+            "give the recorded logs once: `backtest FILE...`, `backtest DIR`, "
+            "`backtest 'GLOB'`, `backtest -` or `backtest --logs FILE`"
+        )
     settings = settings_or_exit(config)
     inv = _inventory_or_exit(inventory, settings)
     with tempfile.TemporaryDirectory(prefix="logvigil-backtest-") as tmp:
@@ -73,8 +81,11 @@ def backtest(
         except (StoreError, GraphError) as exc:
             fail(str(exc))
         try:
-            with opened(logs) as inp, progress_bar(inp) as progress:
-                result = replay(runtime, read_input(inp, fmt, progress))
+            with (
+                opened(paths or logs, fmt, timezone=timezone, year=year) as reader,
+                progress_bar(reader) as progress,
+            ):
+                result = replay(runtime, read_input(reader, progress))
         finally:
             runtime.close()
     if as_json:

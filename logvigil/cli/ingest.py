@@ -1,4 +1,4 @@
-"""`logvigil ingest`: store events, templates and per-minute counts from a file or stdin."""
+"""`logvigil ingest`: store events, templates and per-minute counts from files or stdin."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from logvigil.cli.kit import (
     ConfigOpt,
     DbOpt,
     FormatOpt,
-    InputArg,
+    InputsArg,
+    TimezoneOpt,
+    YearOpt,
     check_format,
     err,
     fail,
@@ -33,18 +35,27 @@ from logvigil.store.database import StoreError
 
 
 def ingest(
-    path: InputArg = "-",
+    paths: InputsArg = None,
     fmt: FormatOpt = "auto",
+    timezone: TimezoneOpt = None,
+    year: YearOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Store events, templates and per-minute counts from a log file or stdin."""
+    """Store events, templates and per-minute counts from log files or stdin.
+
+    Several files, a directory or a quoted glob are read oldest first (rotated files:
+    syslog.2.gz, syslog.1, syslog); .gz, .bz2 and .xz are decompressed.
+    """
     check_format(fmt)
     settings = settings_or_exit(config)
     engine = store_or_exit(settings, db)
-    with opened(path) as inp, progress_bar(inp) as progress:
+    with (
+        opened(paths, fmt, timezone=timezone, year=year) as reader,
+        progress_bar(reader) as progress,
+    ):
         try:
-            summary = run_ingest(settings, engine, read_input(inp, fmt, progress))
+            summary = run_ingest(settings, engine, read_input(reader, progress))
         except StoreError as exc:
             fail(f"{exc} (batches written before this error are kept)")
     err.print(summary_table(summary))

@@ -14,10 +14,10 @@ a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +27,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
@@ -36,15 +37,16 @@ from sqlalchemy import Engine
 from logvigil.app.settings import Settings, load_settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
-from logvigil.ingest.formats import input_options, read_events
-from logvigil.ingest.inputs import Input, InputError, iter_lines, open_input
+from logvigil.ingest.formats import FORMAT_NAMES
+from logvigil.ingest.formats._common import MAX_YEAR, MIN_YEAR
+from logvigil.ingest.inputs import InputError, InputReader, expand_inputs, time_zone
 from logvigil.store.database import StoreError
 from migrations.apply import open_engine
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
 #: The input formats a command reads (`--format`).
-FORMATS = ("auto", "jsonl", "journal", "syslog", "raw")
+FORMATS = FORMAT_NAMES
 
 out = Console(soft_wrap=True)  # a long line stays one line in a pipe (grep)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -62,7 +64,29 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="input format: " + ", ".join(FORMATS))
 ]
-InputArg = Annotated[str, typer.Argument(help="log file to read, or - for standard input")]
+InputsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="log files, directories or quoted globs ('/var/log/syslog*'), read oldest "
+        "first; .gz, .bz2 and .xz are decompressed; - for standard input",
+        show_default=False,
+    ),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        help="IANA zone (Europe/Berlin) of timestamps written without an offset (default: UTC)",
+    ),
+]
+YearOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        help="year of the first year-less syslog stamp of each log; "
+        "runs on at each December-to-January wrap",
+    ),
+]
 
 
 # --------------------------------------------------------------------------- failing
@@ -108,22 +132,43 @@ def check_format(fmt: str) -> str:
 
 
 @contextmanager
-def opened(path: str) -> Iterator[Input]:
-    """The input at `path` (`-`: standard input), closed afterwards; a usage error when
-    it cannot be opened."""
+def opened(
+    paths: Sequence[str] | str | None,
+    fmt: str = "auto",
+    *,
+    timezone: str | None = None,
+    year: int | None = None,
+) -> Iterator[InputReader]:
+    """A reader of the inputs `paths` name (files, directories, quoted globs; `-`:
+    standard input), oldest first, in `fmt`, with the lines' zone and year
+    (`--timezone`, `--year`); closed afterwards. A usage error when an input cannot
+    be found or opened, or the zone or the year is not one."""
+    args = [paths] if isinstance(paths, str) else list(paths or ["-"])
+    overrides: dict[str, Any] = {}
+    if timezone is not None:
+        try:
+            overrides["naive_tz"] = time_zone(timezone)
+        except ValueError as exc:
+            fail(f"--timezone: {exc}")
+    if year is not None:
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            fail(f"--year {year}: give a year from {MIN_YEAR} to {MAX_YEAR}")
+        overrides["year"] = year
     try:
-        inp = open_input(path)
+        reader = InputReader(expand_inputs(args), fmt, **overrides)
     except InputError as exc:
         fail(str(exc))
+    except ValueError as exc:  # unknown format
+        fail(str(exc))
     try:
-        yield inp
+        yield reader
     finally:
-        inp.close()
+        reader.close()
 
 
-def progress_bar(inp: Input) -> Progress:
+def progress_bar(reader: InputReader) -> Progress:
     """A progress bar on stderr; silent when stderr is not a terminal."""
-    if inp.size:
+    if reader.size:
         columns = [
             TextColumn("{task.description}"),
             BarColumn(),
@@ -137,26 +182,30 @@ def progress_bar(inp: Input) -> Progress:
 
 
 def read_input(
-    inp: Input, fmt: str, progress: Progress | None = None
+    reader: InputReader, progress: Progress | None = None
 ) -> Iterator[LogEvent | Rejected]:
-    """Read `inp` in `fmt`, advancing `progress` by bytes (files) or lines (pipes)."""
-    options = input_options(inp.name)
-    lines: Iterable[bytes] = iter_lines(inp.stream)
-    if progress is not None:
-        lines = _counted(lines, progress, inp)
-    try:
-        yield from read_events(lines, fmt, options)
-    except ValueError as exc:  # unknown format: usage error
-        fail(str(exc))
-
-
-def _counted(lines: Iterable[bytes], progress: Progress, inp: Input) -> Iterator[bytes]:
-    task = progress.add_task(f"reading {inp.name}", total=inp.size)
+    """The events of `reader`, advancing `progress` by bytes on disk (files; compressed
+    bytes for compressed files) or by lines (pipes)."""
+    if progress is None or progress.disable:
+        yield from reader
+        return
+    task = progress.add_task(f"reading {reader.name}", total=reader.size or None)
+    name = reader.name
     pending = 0
-    for n, line in enumerate(lines, start=1):
-        pending += len(line) if inp.size else 1
+    for n, item in enumerate(reader, start=1):
+        pending += 1
         if n % 4096 == 0:
-            progress.advance(task, pending)
+            _advance(progress, task, reader, pending)
             pending = 0
-        yield line
-    progress.advance(task, pending)
+            if reader.name != name:
+                name = reader.name
+                progress.update(task, description=f"reading {name}")
+        yield item
+    _advance(progress, task, reader, pending)
+
+
+def _advance(progress: Progress, task: TaskID, reader: InputReader, lines: int) -> None:
+    if reader.size:
+        progress.update(task, completed=reader.position())
+    else:
+        progress.advance(task, lines)

@@ -1,4 +1,4 @@
-"""`logvigil mine`: the log templates of a file, like a log-pattern view; stores nothing."""
+"""`logvigil mine`: the log templates of log files, like a log-pattern view; stores nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from logvigil.cli.kit import (
     EXIT_OK,
     EXIT_PARTIAL,
     FormatOpt,
-    InputArg,
+    InputsArg,
+    TimezoneOpt,
+    YearOpt,
     check_format,
     err,
     opened,
@@ -27,33 +29,42 @@ from logvigil.ingest.templates import TemplateMiner
 
 
 def mine(
-    path: InputArg = "-",
+    paths: InputsArg = None,
     fmt: FormatOpt = "auto",
+    timezone: TimezoneOpt = None,
+    year: YearOpt = None,
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="one JSON object per input line, in input order")
     ] = False,
     top: Annotated[int, typer.Option(help="templates shown in the table", min=1)] = 50,
 ) -> None:
-    """Mine log templates from a file and show them, like a log-pattern view.
+    """Mine log templates from log files and show them, like a log-pattern view.
 
     Stores nothing. With --jsonl, prints {"line", "template_id", "template"} per
     line as it streams (the template as known at that line: ids are stable, the
-    text may generalise later); rejected lines print {"line", "error"}.
+    text may generalise later); rejected lines print {"line", "error"}. With
+    several files each object also names its "file" ("line" counts in that file).
     """
     check_format(fmt)
     miner = TemplateMiner()
     counts: dict[int, int] = {}
     worst: dict[int, Severity] = {}
-    rejected = lines = 0
+    rejected = 0
     write = sys.stdout.write
-    with opened(path) as inp, progress_bar(inp) as progress:
-        events = read_input(inp, fmt, None if jsonl else progress)
-        for lines, item in enumerate(events, start=1):
+    with (
+        opened(paths, fmt, timezone=timezone, year=year) as reader,
+        progress_bar(reader) as progress,
+    ):
+        several = len(reader.paths) > 1
+        events = read_input(reader, None if jsonl else progress)
+        for item in events:
+            where = {"file": reader.name, "line": reader.line_no} if several else {}
             if isinstance(item, Rejected):
                 if item.reason != "empty line":
                     rejected += 1
                     if jsonl:
-                        write(json.dumps({"line": item.line_no, "error": item.reason}) + "\n")
+                        row = where or {"line": item.line_no}
+                        write(json.dumps({**row, "error": item.reason}) + "\n")
                     else:
                         err.print(
                             f"[yellow]rejected[/] {escape(item.describe())}",
@@ -66,12 +77,9 @@ def mine(
             if item.severity > worst.get(m.template_id, Severity.DEBUG):
                 worst[m.template_id] = item.severity
             if jsonl:
-                line_no = item.attributes.get("_line", lines) if item.attributes else lines
+                row = where or {"line": reader.line_no}
                 write(
-                    json.dumps(
-                        {"line": line_no, "template_id": m.template_id, "template": m.template}
-                    )
-                    + "\n"
+                    json.dumps({**row, "template_id": m.template_id, "template": m.template}) + "\n"
                 )
     if not jsonl:
         texts = dict(miner.templates())

@@ -20,7 +20,7 @@ from logvigil.core.yamlfile import ConfigError
 from logvigil.evaluation.labels import FORMATS, LabelFile, label_files, load_labels
 from logvigil.evaluation.realscore import FileScore, RealSummary, score_file
 from logvigil.ingest.formats import input_options
-from logvigil.ingest.inputs import InputError, iter_lines, open_input
+from logvigil.ingest.inputs import InputError, open_input
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def score(labels: LabelFile, log: Path, settings: Settings, inventory: Inventory
             default_time=labels.last + timedelta(days=1),
         )
         result = run_backtest(
-            iter_lines(inp.stream),
+            inp.lines(),  # a corrupt compressed log ends in an InputError
             fmt=FORMATS[labels.format],
             settings=settings,
             inventory=inventory,

@@ -1,56 +1,307 @@
-"""Opening a log input (a file path or `-` for stdin) and splitting it into bounded lines."""
+"""Log inputs given on the command line: files, directories, globs or `-` (stdin).
+
+`expand_inputs` turns what a user typed into the files to read, oldest first:
+the rotated files of one log in logrotate's order (`syslog.7.gz` ... `syslog.2.gz`,
+`syslog.1`, `syslog`; dated names like `syslog-20261129.gz` by date), each log
+after the other. `open_input` opens one of them, decompressing `.gz`, `.bz2` and
+`.xz` on the fly (`.zst` needs a module LogVigil does not have: a clear error).
+`InputReader` reads them as one stream of events: the files of one log share one
+reader context (the host of lines that name none, the running year of `--year`),
+a line is never split across files, and a file that turns out to be corrupt
+yields one rejection naming it while everything read before is kept.
+"""
 
 from __future__ import annotations
 
+import bz2
+import glob
+import gzip
+import lzma
 import os
+import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+import zlib
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+from typing import Annotated, Any, BinaryIO, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from logvigil.core.events import MAX_LINE_BYTES
+from pydantic import AfterValidator
+
+from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected
+from logvigil.ingest.formats import FORMATS, input_host, input_options, read_events
+from logvigil.ingest.formats.years import first_year, stamps
 
 #: Bytes read of one line at most; the rest of a longer line is skipped. Larger than
 #: MAX_LINE_BYTES so a JSON object with a long message still parses and is then truncated.
 READ_LIMIT = 16 * MAX_LINE_BYTES
 
+#: What a compressed file's name ends with -> the name of its format.
+COMPRESSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
+_MAGIC = set("*?[")
+
+# logrotate's rotated names (logrotate(8)): `name.N` with `rotate N` (a higher N is
+# older; `start` sets the first number, 1 by default), or with `dateext` `name-DATE`,
+# DATE in its default `dateformat` `-%Y%m%d` (`-%Y%m%d%H` when rotated hourly); the
+# compression extension (`compressext`, `.gz` by default) is appended after either.
+_NUMBERED = re.compile(r"(?P<base>.+)\.(?P<n>\d{1,6})")
+_DATED = re.compile(r"(?P<base>.+)-(?P<date>\d{8}(?:\d{2})?)")
+
 
 class InputError(Exception):
-    """The input cannot be opened; the message names it."""
+    """An input cannot be found, opened or read; the message names it."""
+
+    def __init__(self, name: str | Path, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = str(name)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- zones
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (`Europe/Berlin`, `UTC`). Raises ValueError naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
+            "America/New_York or UTC"
+        ) from None
+
+
+def _check_zone(name: str) -> str:
+    time_zone(name)
+    return name
+
+
+#: A config value naming an IANA time zone, checked when the file is read.
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _split_compression(name: str) -> tuple[str, str | None]:
+    """(`name` without its compression extension, the compression's name or None)."""
+    for ext, kind in COMPRESSION.items():
+        if name.endswith(ext) and len(name) > len(ext):
+            return name[: -len(ext)], kind
+    return name, None
+
+
+def _rotation(name: str) -> tuple[str, tuple[int, int | str]]:
+    """(the live file's name, a sort key: older first) of the file name `name`."""
+    stem, _ = _split_compression(name)
+    if m := _NUMBERED.fullmatch(stem):
+        return m["base"], (0, -int(m["n"]))
+    if m := _DATED.fullmatch(stem):
+        return m["base"], (1, m["date"])
+    return stem, (2, 0)
+
+
+def live_name(path: str) -> str:
+    """The path of the log `path` is a rotated or compressed copy of: `syslog.2.gz`,
+    `syslog.1` and `syslog-20261129.gz` -> `syslog`, `app.jsonl.gz` -> `app.jsonl`."""
+    if path == "-":
+        return path
+    p = PurePath(path)
+    return str(p.with_name(_rotation(p.name)[0]))
+
+
+def log_host(path: str) -> str:
+    """The host of a line from `path` that names none: the live log's (`input_host`), so
+    `syslog.2.gz` gives the same host as `syslog`."""
+    return input_host(live_name(path))
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def expand_inputs(args: Sequence[str]) -> list[str]:
+    """The files `args` name, in reading order. Raises InputError.
+
+    An argument is a file, a directory (its files, not its subdirectories nor its
+    hidden files), or a glob pattern expanded here (`'/var/log/syslog*'`), or `-`
+    (standard input, alone). The files of one log (one directory, one live name)
+    are read together, oldest first; logs come in the order they were first named
+    (a directory's or a glob's in the order of their names). A file named twice
+    is read once.
+    """
+    if not args:
+        raise InputError("(no input)", "give a file, a directory, a glob or - for stdin")
+    if "-" in args:
+        if len(args) > 1:
+            raise InputError("-", "standard input cannot be mixed with files: give - alone")
+        return ["-"]
+    logs: dict[tuple[str, str], list[str]] = {}
+    seen: set[str] = set()
+    for arg in args:
+        for path in _files_of(arg):
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            p = PurePath(path)
+            logs.setdefault((str(p.parent), _rotation(p.name)[0]), []).append(path)
+    return [
+        path
+        for files in logs.values()
+        for path in sorted(files, key=lambda f: (_rotation(PurePath(f).name)[1], f))
+    ]
+
+
+def _files_of(arg: str) -> list[str]:
+    p = Path(arg)
+    try:
+        if p.is_dir():
+            names = sorted(c.name for c in p.iterdir() if not c.name.startswith("."))
+            files = [str(p / n) for n in names if (p / n).is_file()]
+            if not files:
+                raise InputError(arg, "no file in this directory")
+        elif p.exists():
+            files = [arg]
+            if p.is_file():
+                _check_readable(p)
+        elif _MAGIC & set(arg):
+            files = [f for f in sorted(glob.glob(arg)) if Path(f).is_file()]
+            if not files:
+                raise InputError(arg, "no file matches this pattern")
+        else:
+            raise InputError(arg, "no such file")
+    except PermissionError:
+        raise InputError(arg, "permission denied") from None
+    except OSError as exc:
+        raise InputError(arg, f"cannot open: {exc.strerror or exc}") from None
+    for f in files:
+        if _split_compression(f)[1] == "zstd":
+            raise InputError(
+                f,
+                "zstd-compressed files cannot be read (Python 3.12 has no zstd module); "
+                f"decompress it first, e.g. `zstdcat {f} | logvigil ... -`",
+            )
+    return sorted(files, key=lambda f: (_rotation(PurePath(f).name)[0], f))
+
+
+def _check_readable(path: Path) -> None:
+    """Open and close a regular file named explicitly, so it fails before any work."""
+    with path.open("rb"):
+        pass
+
+
+def total_size(paths: Sequence[str]) -> int | None:
+    """The bytes on disk of `paths` (compressed files: their compressed size), when
+    known for every one (regular files; not stdin or a pipe)."""
+    total = 0
+    for path in paths:
+        if path == "-":
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # reported when it is opened
+        if not Path(path).is_file():
+            return None
+        total += st.st_size
+    return total
+
+
+# --------------------------------------------------------------------------- one file
 
 
 @dataclass
 class Input:
     name: str
-    stream: BinaryIO
-    size: int | None  # bytes, when known (regular files)
+    stream: BinaryIO  # the lines' bytes (decompressed)
+    size: int | None  # bytes on disk, when known (regular files)
+    raw: BinaryIO | None = None  # the file under `stream` when it is decompressed
+    compression: str | None = None  # "gzip", "bzip2", "xz"
+    lines_read: int = field(default=0, init=False)
+
+    def position(self) -> int | None:
+        """Bytes of the file on disk read so far (compressed bytes for a compressed file)."""
+        try:
+            return (self.raw or self.stream).tell()
+        except (OSError, ValueError):
+            return None
+
+    def lines(self, limit: int = READ_LIMIT) -> Iterator[bytes]:
+        """`iter_lines` of the stream; a read or decompression error ends the lines with an
+        InputError naming the file (the lines before it are kept)."""
+        try:
+            for line in iter_lines(self.stream, limit):
+                self.lines_read += 1
+                yield line
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+            reason = _read_error(self.compression, exc, self.lines_read)
+            raise InputError(self.name, reason) from None
 
     def close(self) -> None:
         if self.stream is not sys.stdin.buffer:
             self.stream.close()
+        if self.raw is not None:
+            self.raw.close()
+
+
+def _read_error(compression: str | None, exc: Exception, lines: int) -> str:
+    """Why a file could not be read on, for an operator."""
+    text = str(exc)
+    if compression is None:
+        what = f"read error: {getattr(exc, 'strerror', None) or text}"
+    elif isinstance(exc, EOFError):
+        what = f"the {compression} data ends early (a truncated file)"
+    elif lines == 0 and (
+        text.startswith("Not a gzipped file")
+        or text == "Invalid data stream"
+        or text == "Input format not supported by decoder"
+    ):
+        what = f"not a {compression} file"
+    else:
+        what = f"corrupt {compression} data ({text})"
+    return what if lines == 0 else f"{what}; the rest of the file is not read"
+
+
+def _decompressed(compression: str, raw: BinaryIO) -> BinaryIO:
+    """The decompressed bytes of `raw` (closed by `Input.close`, with `raw`)."""
+    if compression == "gzip":
+        stream: Any = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif compression == "bzip2":
+        stream = bz2.BZ2File(raw, "rb")
+    else:
+        stream = lzma.LZMAFile(raw, "rb")  # noqa: SIM115 - closed by Input.close
+    return cast(BinaryIO, stream)
 
 
 def open_input(path: str | Path) -> Input:
-    """Open `path` for binary reading; `-` is standard input. Raises InputError."""
+    """Open `path` for binary reading, decompressing `.gz`, `.bz2` and `.xz`; `-` is
+    standard input. Raises InputError."""
     if str(path) == "-":
         return Input("-", sys.stdin.buffer, None)
     p = Path(path)
+    _, compression = _split_compression(p.name)
+    if compression == "zstd":
+        raise InputError(p, "zstd-compressed files cannot be read; decompress it first")
     try:
         if p.is_dir():
-            raise InputError(f"{p}: is a directory, not a log file")
-        stream = p.open("rb")
+            raise InputError(p, "is a directory, not a log file")
+        raw = p.open("rb")
     except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
+        raise InputError(p, "no such file") from None
     except PermissionError:
-        raise InputError(f"{p}: permission denied") from None
+        raise InputError(p, "permission denied") from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot open: {exc.strerror}") from None
+        raise InputError(p, f"cannot open: {exc.strerror}") from None
     try:
-        size = os.fstat(stream.fileno()).st_size
+        size = os.fstat(raw.fileno()).st_size if p.is_file() else None
     except OSError:
         size = None
-    return Input(str(p), stream, size)
+    if compression is None:
+        return Input(str(p), raw, size)
+    return Input(str(p), _decompressed(compression, raw), size, raw, compression)
 
 
 def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
@@ -70,3 +321,139 @@ def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
                 if not rest or rest.endswith(b"\n"):
                     break
         yield line
+
+
+# --------------------------------------------------------------------------- several files
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class InputReader:
+    """The events of `paths` (`expand_inputs`' order) read one after the other.
+
+    The consecutive files of one log (same directory and live name) are one stream
+    of lines through one `read_events`: one format detection, the live file's host
+    for lines without one, and `--year` running on across them. Events carry the
+    newest file of their log as source; a rejection names its own file and line.
+    `name` and `line_no` say where the last item yielded comes from, `position()`
+    how many bytes on disk were read. `overrides` are ReadOptions fields (`naive_tz`,
+    `year`, `default_time`).
+    """
+
+    def __init__(self, paths: Sequence[str], fmt: str = "auto", **overrides: Any) -> None:
+        if fmt != "auto" and fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.paths = list(paths)
+        self.fmt = fmt
+        self.overrides = overrides
+        self.size = total_size(self.paths)
+        self.name = self.paths[0] if self.paths else ""
+        self.line_no = 0
+        self._done = 0  # bytes on disk of the files read to their end
+        self._current: Input | None = None
+
+    def position(self) -> int:
+        """Bytes on disk read so far (compressed bytes for compressed files)."""
+        current = self._current.position() if self._current is not None else None
+        return self._done + (current or 0)
+
+    def __iter__(self) -> Iterator[LogEvent | Rejected]:
+        start = 0
+        while start < len(self.paths):
+            key = _log_key(self.paths[start])
+            end = start + 1
+            while end < len(self.paths) and _log_key(self.paths[end]) == key:
+                end += 1
+            yield from self._log(self.paths[start:end])
+            start = end
+
+    def _log(self, files: list[str]) -> Iterator[LogEvent | Rejected]:
+        newest = files[-1]
+        overrides = dict(self.overrides)
+        if overrides.get("year") is None and "-" not in files:
+            overrides["year"] = self._first_year(files)
+        options = input_options(newest, default_host=log_host(newest), **overrides)
+        starts: list[tuple[int, str]] = []  # (lines before the file, its name)
+        failures: deque[tuple[int, Rejected]] = deque()  # (lines before it, rejection)
+        count = 0
+
+        def lines() -> Iterator[bytes]:
+            nonlocal count
+            for path in files:
+                starts.append((count, path))
+                try:
+                    inp = open_input(path)
+                except InputError as exc:
+                    failures.append((count, Rejected(path, 1, exc.reason)))
+                    continue
+                self._current = inp
+                try:
+                    for n, line in enumerate(inp.lines(), start=1):
+                        count += 1
+                        yield line[3:] if n == 1 and line.startswith(_BOM) else line
+                except InputError as exc:
+                    failures.append((count, Rejected(path, inp.lines_read + 1, exc.reason)))
+                finally:
+                    self._current = None
+                    self._done += inp.size or 0
+                    inp.close()
+
+        index = 0  # into `starts`: the file of the current line
+        for n, item in enumerate(read_events(lines(), self.fmt, options), start=1):
+            # A rejection carries its line of the log's stream (journalctl's reader
+            # yields fewer items than lines); an event is about the n-th line.
+            i = item.line_no if isinstance(item, Rejected) and item.line_no > 0 else n
+            while failures and failures[0][0] < i:
+                yield self._failed(failures.popleft()[1])
+            while index + 1 < len(starts) and starts[index + 1][0] < i:
+                index += 1
+            before, name = starts[index]
+            self.name, self.line_no = name, i - before
+            if isinstance(item, Rejected) and (item.source != name or item.line_no != i - before):
+                item = replace(item, source=name, line_no=i - before)
+            yield item
+        while failures:
+            yield self._failed(failures.popleft()[1])
+
+    def _first_year(self, files: list[str]) -> int | None:
+        """The year of the first year-less stamp of one log's files (`years.first_year`):
+        its newest line is not after the given reference time, else after the files'
+        last modification. One pass over the files; what cannot be read is left to the
+        reading pass, which reports it."""
+        reference = self.overrides.get("default_time")
+        if reference is None:
+            try:
+                mtime = max(os.stat(path).st_mtime for path in files)
+            except OSError:
+                return None
+            reference = datetime.fromtimestamp(mtime, UTC)
+
+        def lines() -> Iterator[bytes]:
+            for path in files:
+                try:
+                    inp = open_input(path)
+                except InputError:
+                    continue
+                try:
+                    yield from inp.lines()
+                except InputError:
+                    pass
+                finally:
+                    inp.close()
+
+        return first_year(stamps(lines()), reference)
+
+    def _failed(self, rejected: Rejected) -> Rejected:
+        self.name, self.line_no = rejected.source, rejected.line_no
+        return rejected
+
+    def close(self) -> None:
+        """Close the file being read (a reader left before its end)."""
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+
+
+def _log_key(path: str) -> tuple[str, str]:
+    p = PurePath(path)
+    return str(p.parent), _rotation(p.name)[0]

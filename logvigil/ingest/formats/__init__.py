@@ -5,7 +5,10 @@ backtests. A reader is a function `(line, line_no, Context) -> LogEvent |
 Rejected` for one non-empty line; FORMATS registers them by name. Readers never
 raise on input: every line yields exactly one LogEvent or Rejected (an empty
 line yields `Rejected(reason="empty line")`), so the caller can count lines and
-rejections by reason. docs/formats.md documents the formats and the rules.
+rejections by reason. The one exception is journalctl's text output, read in
+context by `journalctl.Session`: its marker lines that say nothing about the logs
+(`-- No entries --`) yield nothing, and the further lines of a multi-line message
+join their entry's event. docs/formats.md documents the formats and the rules.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from typing import Any, Literal
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import utc
-from logvigil.ingest.formats import journal, jsonl, raw, syslog
-from logvigil.ingest.formats._common import Context, excerpt
+from logvigil.ingest.formats import journal, journalctl, jsonl, raw, syslog
+from logvigil.ingest.formats._common import Context, GivenYear, excerpt
 from logvigil.ingest.formats.auto import detect_format, sniff
 
 __all__ = [
@@ -43,6 +46,7 @@ FORMATS: dict[str, Reader] = {
     "journal": journal.parse,
     "syslog": syslog.parse,
     "raw": raw.parse,
+    "journalctl": journalctl.parse,
 }
 #: What `fmt` accepts: "auto" plus the registered formats.
 FORMAT_NAMES: tuple[str, ...] = ("auto", *FORMATS)
@@ -60,7 +64,9 @@ class ReadOptions:
     "-"). `default_time` is the timestamp of raw lines and the reference for
     syslog's missing year; None means `datetime.now(UTC)`, read once when
     `read_events` is called. `naive_tz` is the zone of timestamps that carry
-    none (RFC 3164, naive ISO 8601 in JSONL).
+    none (RFC 3164, naive ISO 8601 in JSONL). `year`, when set, is the year of
+    the first year-less (RFC 3164) stamp instead of inferring it; it runs on to
+    the next year at each December-to-January wrap of the lines read in order.
     """
 
     source: str = ""
@@ -68,6 +74,7 @@ class ReadOptions:
     default_service: str = "unknown"
     default_time: datetime | None = None
     naive_tz: tzinfo = UTC
+    year: int | None = None
 
 
 def input_host(name: str) -> str:
@@ -94,7 +101,8 @@ _DEFAULT_OPTIONS = ReadOptions()
 def read_events(
     lines: Iterable[bytes], fmt: str = "auto", options: ReadOptions = _DEFAULT_OPTIONS
 ) -> Iterator[LogEvent | Rejected]:
-    """Return an iterator of one LogEvent or Rejected per input line, in order.
+    """Return an iterator of one LogEvent or Rejected per input line, in order (for
+    journalctl's text output: per entry and boot marker, see `journalctl.Session`).
 
     `lines` are bytes lines as a binary file yields them (with or without
     `\\n` / `\\r\\n`). The input is streamed: "auto" buffers at most the first
@@ -110,16 +118,25 @@ def read_events(
         service=options.default_service,
         now=now,
         naive_tz=options.naive_tz,
+        year=None if options.year is None else GivenYear(options.year),
     )
     return _read(iter(lines), fmt, ctx)
 
 
 def _read(lines: Iterator[bytes], fmt: str, ctx: Context) -> Iterator[LogEvent | Rejected]:
     stream: Iterator[bytes] = lines
+    # journalctl's `-o short` lines are syslog lines to the sample, and syslog reads
+    # them as journalctl does: the first marker line (`-- Boot ... --`) after the
+    # sample switches an input detected as syslog to journalctl from there on.
+    watch = False
+    last_host: str | None = None  # of the last event, for a boot marker after a switch
     if fmt == "auto":
         fmt, pending = sniff(lines)
         stream = chain(pending, lines)
+        watch = fmt == "syslog"
     reader = FORMATS[fmt]
+    # journalctl's lines are read in context: markers and multi-line messages.
+    session = journalctl.Session(ctx) if fmt == "journalctl" else None
     source = ctx.source
     line_no = 0
     for line in stream:
@@ -129,11 +146,33 @@ def _read(lines: Iterator[bytes], fmt: str, ctx: Context) -> Iterator[LogEvent |
             line = line[3:]
         if b"\x00" in line:  # padding left by a crash; never text
             line = line.replace(b"\x00", b"")
+        if watch and line.startswith(b"-- ") and journalctl.is_marker(line):
+            fmt, watch, session = "journalctl", False, journalctl.Session(ctx, last_host)
+        if session is not None:
+            try:
+                items = session.feed(line, line_no)
+            except Exception as exc:  # as for a reader's bug below
+                items = [_internal_error(fmt, exc, source, line_no, line)]
+            yield from items
+            continue
         if not line or line.isspace():
             yield Rejected(source, line_no, "empty line")
             continue
         try:
-            yield reader(line, line_no, ctx)
+            item = reader(line, line_no, ctx)
         except Exception as exc:  # a reader bug must not stop ingestion; it is counted
-            reason = f"internal error in {fmt} reader: {type(exc).__name__}: {exc}"
-            yield Rejected(source, line_no, excerpt(reason.encode()), excerpt(line))
+            item = _internal_error(fmt, exc, source, line_no, line)
+        if watch and type(item) is LogEvent:
+            last_host = item.host
+        yield item
+    if session is not None:
+        try:
+            items = session.end()
+        except Exception as exc:
+            items = [_internal_error(fmt, exc, source, line_no, b"")]
+        yield from items
+
+
+def _internal_error(fmt: str, exc: Exception, source: str, line_no: int, line: bytes) -> Rejected:
+    reason = f"internal error in {fmt} reader: {type(exc).__name__}: {exc}"
+    return Rejected(source, line_no, excerpt(reason.encode()), excerpt(line))

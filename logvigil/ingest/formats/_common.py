@@ -50,7 +50,7 @@ class Context:
 
     `now` is aware UTC, read once per input (raw lines' timestamp, the
     reference for syslog's missing year). `naive_tz` is the zone of timestamps
-    that carry none.
+    that carry none. `year`: the year an operator gave for syslog's missing year.
     """
 
     source: str
@@ -58,6 +58,27 @@ class Context:
     service: str
     now: datetime
     naive_tz: tzinfo
+    year: GivenYear | None = None
+
+
+@dataclass(slots=True)
+class GivenYear:
+    """The year of year-less stamps an operator gave (`--year`), carried along the lines
+    of one input read in order: a month more than six months before the previous
+    line's starts the next year (December, then January); one more than six months
+    after it is a late line of the previous year (December just after January)."""
+
+    year: int
+    month: int = 0  # of the previous line; 0 before the first
+
+    def of(self, month: int) -> int:
+        """The year of a line of `month`, the one after the previous line read."""
+        if self.month and month - self.month > 6:
+            return self.year - 1
+        if self.month - month > 6:
+            self.year += 1
+        self.month = month
+        return self.year
 
 
 # ---------------------------------------------------------------- text

@@ -97,7 +97,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     if (m := RFC5424.match(text)) is not None:
         parsed = _rfc5424(m, ctx, attributes)
     elif (m := RFC3164.match(text)) is not None:
-        parsed = _rfc3164(m, ctx, attributes)
+        parsed = rfc3164_fields(m, ctx, attributes)
     else:
         return c.reject(ctx, line_no, "not a syslog line (RFC 3164 or RFC 5424)", raw)
     if isinstance(parsed, str):
@@ -114,9 +114,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     message = message.rstrip()
     if not message:
         return c.reject(ctx, line_no, "empty message", raw)
-    if message.startswith("message repeated ") and (repeated := _REPEATED.fullmatch(message)):
-        attributes[REPEATED] = int(repeated.group(1))
-        message = repeated.group(2).rstrip()
+    message = unrepeat(message, attributes)
     if invalid_utf8:
         attributes[c.INVALID_UTF8] = True
     return c.event(
@@ -183,9 +181,14 @@ def _structured_data(rest: str, attributes: dict[str, Any]) -> str:
     return rest[pos + 1 :] if rest[pos : pos + 1] == " " else rest[pos:]
 
 
-def _rfc3164(
+def rfc3164_fields(
     m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
 ) -> tuple[datetime, str, str, str] | str:
+    """Return (ts, host, program, message) of an RFC3164 match, or why its time is invalid.
+
+    host and program are "" when the line names none; the message is the end of
+    the line as written (not stripped). The facility, pid and tag go to `attributes`.
+    """
     iso = m.group("iso")
     if iso is not None:
         try:
@@ -196,8 +199,13 @@ def _rfc3164(
         ts = _bsd_timestamp(m, ctx)
     if isinstance(ts, str):
         return ts
+    return (ts, *host_and_tag(m.group("rest"), attributes))
 
-    rest = m.group("rest")
+
+def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str]:
+    """Return (host, program, message) of what follows an RFC 3164 timestamp:
+    `host tag[pid]: msg`, or `tag[pid]: msg` as sent over /dev/log (host "").
+    A line without a tag has program "" and keeps the rest as its message."""
     host = ""
     tag = TAG.match(rest)
     if tag is None:  # "host tag[pid]: msg"; no host when sent over /dev/log
@@ -209,7 +217,16 @@ def _rfc3164(
         if tag.group("pid"):
             attributes["pid"] = c.escape_controls(tag.group("pid"))
         rest = rest[tag.end() :]
-    return ts, host, service, rest
+    return host, service, rest
+
+
+def unrepeat(message: str, attributes: dict[str, Any]) -> str:
+    """Return the message rsyslog's `message repeated N times: [ msg]` repeats (N goes
+    to the `repeated` attribute), or `message` itself."""
+    if message.startswith("message repeated ") and (repeated := _REPEATED.fullmatch(message)):
+        attributes[REPEATED] = int(repeated.group(1))
+        return repeated.group(2).rstrip()
+    return message
 
 
 def _program(tag: str, attributes: dict[str, Any]) -> str:
@@ -222,15 +239,18 @@ def _program(tag: str, attributes: dict[str, Any]) -> str:
 
 def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
     second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
+    month = MONTHS[m.group("mon")]
+    year = int(m.group("year")) if m.group("year") else None
+    if year is None and ctx.year is not None:  # --year: the operator's, run on in order
+        year = ctx.year.of(month)
     minute = None
     if second < 60:
-        year = int(m.group("year")) if m.group("year") else None
-        month, day = MONTHS[m.group("mon")], int(m.group("day"))
+        day = int(m.group("day"))
         hour, mins = int(m.group("h")), int(m.group("m"))
         minute = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
     ts = None if minute is None else minute + timedelta(seconds=second, microseconds=int(frac))
     if ts is None or ts.year > c.MAX_YEAR:
-        return _bsd_timestamp_error(m, ctx)
+        return _bsd_timestamp_error(m, ctx, year)
     return ts
 
 
@@ -257,12 +277,13 @@ def _bsd_minute_utc(
     return ts if isinstance(ts, datetime) else None
 
 
-def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context) -> datetime | str:
-    """The slow, uncached reading of an RFC 3164 stamp: why it is invalid."""
+def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context, year: int | None) -> datetime | str:
+    """The slow, uncached reading of an RFC 3164 stamp (`year`: its year when written
+    or given): why it is invalid."""
     stamp = m.string[m.start("mon") : m.end("s")]
     month, day = MONTHS[m.group("mon")], int(m.group("day"))
     reference = ctx.now.astimezone(ctx.naive_tz)
-    year = int(m.group("year")) if m.group("year") else bsd_year(month, day, reference)
+    year = year if year is not None else bsd_year(month, day, reference)
     if year is None:
         return f"invalid date {c.quote(stamp)}"
     frac = (m.group("frac") or "0")[:6].ljust(6, "0")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import READ_LIMIT
+from logvigil.ingest.inputs import READ_LIMIT, ZoneName, time_zone
 from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 
@@ -17,6 +18,8 @@ class FileSourceConfig(SourceConfig):
     type: Literal["file"]
     path: Path
     format: FormatName = "auto"
+    #: IANA zone of the file's timestamps written without an offset (default: UTC)
+    timezone: ZoneName | None = None
 
     @property
     def source_name(self) -> str:
@@ -54,10 +57,12 @@ class FileTail:
         *,
         cursor: str | None = None,
         name: str | None = None,
+        timezone: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.format = fmt
         self.name = name or f"file:{self.path}"
+        self.naive_tz: tzinfo = time_zone(timezone) if timezone else UTC
         self._fh: BinaryIO | None = None
         self._inode: int | None = None
         self._offset = 0
@@ -66,7 +71,9 @@ class FileTail:
 
     @classmethod
     def from_config(cls, spec: FileSourceConfig, cursor: str | None) -> FileTail:
-        return cls(spec.path, spec.format, cursor=cursor, name=spec.source_name)
+        return cls(
+            spec.path, spec.format, cursor=cursor, name=spec.source_name, timezone=spec.timezone
+        )
 
     def reach(self) -> None:
         """A local source: nothing remote to reach."""

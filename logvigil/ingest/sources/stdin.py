@@ -9,10 +9,11 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from datetime import UTC, tzinfo
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import iter_lines
+from logvigil.ingest.inputs import ZoneName, iter_lines, time_zone
 from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 #: Lines buffered between the reader thread and the ingest loop.
@@ -25,16 +26,24 @@ class StdinSourceConfig(SourceConfig):
 
     type: Literal["stdin"]
     format: FormatName = "jsonl"
+    #: IANA zone of timestamps written without an offset (default: UTC)
+    timezone: ZoneName | None = None
 
 
 class StdinLines:
     config_model: ClassVar[type[SourceConfig]] = StdinSourceConfig
 
     def __init__(
-        self, fmt: str = "jsonl", *, stream: BinaryIO | None = None, name: str = "stdin"
+        self,
+        fmt: str = "jsonl",
+        *,
+        stream: BinaryIO | None = None,
+        name: str = "stdin",
+        timezone: str | None = None,
     ) -> None:
         self.format = fmt
         self.name = name
+        self.naive_tz: tzinfo = time_zone(timezone) if timezone else UTC
         self.error: str | None = None
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_LINES)
         self._stream = stream if stream is not None else sys.stdin.buffer
@@ -45,7 +54,7 @@ class StdinLines:
     @classmethod
     def from_config(cls, spec: StdinSourceConfig, cursor: str | None = None) -> StdinLines:
         """Standard input has no cursor: what was piped before a restart is gone."""
-        return cls(spec.format, name=spec.source_name)
+        return cls(spec.format, name=spec.source_name, timezone=spec.timezone)
 
     def reach(self) -> None:
         """A local source: nothing remote to reach."""
