@@ -109,8 +109,10 @@ class IncidentManager:
         Raises IncidentConflict if concurrent writers kept changing incidents
         for `MAX_ATTEMPTS` tries; store and graph errors propagate.
         """
-        if not findings and self._quiet_known and (
-            self._quiet_due is None or now < self._quiet_due
+        if (
+            not findings
+            and self._quiet_known
+            and (self._quiet_due is None or now < self._quiet_due)
         ):
             # Nothing found and no incident's quiet period over: nothing can change.
             # (Another process only ever makes an incident's quiet period end later.)

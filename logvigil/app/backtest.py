@@ -10,6 +10,8 @@ service going silent.
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import floor_minute
+from logvigil.ingest.clock import REORDER, ClockJump, HostClocks
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
 
@@ -43,6 +46,10 @@ class BacktestResult:
     detector_errors: dict[str, str] = field(default_factory=dict)
     #: Every host the events came from (what "per host-day" counts).
     hosts: set[str] = field(default_factory=set)
+    #: Backward jumps of a host's clock, whose lines were moved onto the timeline.
+    clock_jumps: list[ClockJump] = field(default_factory=list)
+    #: Lines stamped before any clock was set (1970), placed and marked.
+    unset_clock_lines: int = 0
 
     @property
     def hours(self) -> float:
@@ -98,29 +105,62 @@ def replay(
             run_due()
             at += step
 
-    for item in items:
-        if isinstance(item, LogEvent):
-            ts = item.ts
-            if next_tick is None:
-                next_tick = floor_minute(ts) + step
-                result.first_event = ts
-            if ts >= next_tick:
-                due.append(next_tick)  # evaluates the lines before it
-                next_tick += step
-                if ts >= next_tick and not every_minute:
-                    limit = next_tick + step * ((ts - next_tick) // step + 1)
-                    quiet_until(next_tick, limit)
-                    next_tick = limit
-            while ts >= next_tick:
-                due.append(next_tick)
-                next_tick += step
-            if len(due) >= TICKS_PER_FLUSH:
-                run_due()
-            if result.last_event is None or ts > result.last_event:
-                result.last_event = ts
-            result.hosts.add(item.host)
+    def feed(item: LogEvent) -> None:
+        nonlocal next_tick
+        ts = item.ts
+        if next_tick is None:
+            next_tick = floor_minute(ts) + step
+            result.first_event = ts
+        if ts >= next_tick:
+            due.append(next_tick)  # evaluates the lines before it
+            next_tick += step
+            if ts >= next_tick and not every_minute:
+                limit = next_tick + step * ((ts - next_tick) // step + 1)
+                quiet_until(next_tick, limit)
+                next_tick = limit
+        while ts >= next_tick:
+            due.append(next_tick)
+            next_tick += step
+        if len(due) >= TICKS_PER_FLUSH:
+            run_due()
+        if result.last_event is None or ts > result.last_event:
+            result.last_event = ts
+        result.hosts.add(item.host)
         ingestor.add(item)
         ingestor.maybe_flush()
+
+    # Lines are placed on the timeline (clock jumps, unset clocks: `HostClocks`) and
+    # held `REORDER` behind the newest, so that lines a little out of order are
+    # evaluated in their own minute.
+    clocks = HostClocks()
+    held: list[tuple[datetime, int, LogEvent]] = []
+    unplaced: list[LogEvent] = []  # unset clocks before any set time
+    for seq, item in enumerate(items):
+        if not isinstance(item, LogEvent):
+            ingestor.add(item)
+            continue
+        placed = clocks.place(item.host, item.ts)
+        if placed.jump is not None:
+            result.clock_jumps.append(placed.jump)
+        if placed.unset:
+            result.unset_clock_lines += 1
+            if clocks.point is None:
+                unplaced.append(item)
+                continue
+        for k, early in enumerate(unplaced, start=-len(unplaced)):
+            # placed at the first set time of the input, in their order
+            heapq.heappush(held, (placed.ts, k, _moved(early, placed.ts - early.ts, True)))
+        unplaced.clear()
+        if placed.shifted is not None:
+            item = _moved(item, placed.shifted, placed.unset)
+        heapq.heappush(held, (item.ts, seq, item))
+        assert clocks.point is not None
+        while held and held[0][0] <= clocks.point - REORDER:
+            feed(heapq.heappop(held)[2])
+    for k, item in enumerate(unplaced, start=-len(unplaced)):
+        heapq.heappush(held, (item.ts, k, item))  # no set time at all: their own timeline
+    while held:
+        feed(heapq.heappop(held)[2])
     if next_tick is not None and result.last_event is not None:
         # Evaluate the minute of the last event too, and no further.
         end = floor_minute(result.last_event) + timedelta(minutes=1)
@@ -131,6 +171,14 @@ def replay(
     incidents = sorted(runtime.incidents.list(limit=None), key=lambda i: i.id)
     result.incidents = [_with_report(runtime, i.to_json()) for i in incidents]
     return result
+
+
+def _moved(event: LogEvent, shift: timedelta, unset: bool) -> LogEvent:
+    """`event` placed `shift` later on the timeline, marked with what was done."""
+    marks = {"clock_shift_s": round(shift.total_seconds())}
+    if unset:
+        marks["clock_unset"] = True
+    return dataclasses.replace(event, ts=event.ts + shift, attributes={**event.attributes, **marks})
 
 
 def _with_report(runtime: Runtime, incident: dict[str, Any]) -> dict[str, Any]:

@@ -104,6 +104,19 @@ def backtest(
         f"{s.rejected_total:,} rejected, {result.ticks:,} ticks",
         highlight=False,
     )
+    for jump in result.clock_jumps:
+        hours = jump.by.total_seconds() / 3600
+        err.print(
+            f"clock: {escape(jump.host)}'s clock went back {hours:.1f} h at "
+            f"{jump.at:%Y-%m-%d %H:%M} UTC; its lines were moved onto the timeline",
+            highlight=False,
+        )
+    if result.unset_clock_lines:
+        err.print(
+            f"clock: {result.unset_clock_lines:,} line(s) stamped before any clock was set "
+            "(before 2000) were placed at their host's time",
+            highlight=False,
+        )
     for name, error in result.detector_errors.items():
         err.print(f"[yellow]detector {escape(name)} failed:[/] {escape(error)}", soft_wrap=True)
     raise typer.Exit(EXIT_PARTIAL if s.rejected_total else EXIT_OK)

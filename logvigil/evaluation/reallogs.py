@@ -20,7 +20,7 @@ from logvigil.core.yamlfile import ConfigError
 from logvigil.evaluation.labels import FORMATS, LabelFile, label_files, load_labels
 from logvigil.evaluation.realscore import FileScore, RealSummary, score_file
 from logvigil.ingest.formats import input_options
-from logvigil.ingest.inputs import InputError, open_input
+from logvigil.ingest.inputs import FUTURE_SLACK, InputError, open_input
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ def score(labels: LabelFile, log: Path, settings: Settings, inventory: Inventory
             naive_tz=labels.zone,
             # The year of a line without one: the 12 months ending a month after this.
             default_time=labels.last + timedelta(days=1),
+            not_after=labels.last + timedelta(days=1) + FUTURE_SLACK,
         )
         result = run_backtest(
             inp.lines(),  # a corrupt compressed log ends in an InputError

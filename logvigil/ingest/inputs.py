@@ -24,7 +24,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Annotated, Any, BinaryIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -326,6 +326,9 @@ def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
 # --------------------------------------------------------------------------- several files
 
 _BOM = b"\xef\xbb\xbf"
+#: A line of a file may be stamped this far after the file is read (a sender's zone,
+#: a clock a little ahead) before it is rejected as a clock in the future.
+FUTURE_SLACK = timedelta(days=1)
 
 
 class InputReader:
@@ -372,6 +375,9 @@ class InputReader:
         overrides = dict(self.overrides)
         if overrides.get("year") is None and "-" not in files:
             overrides["year"] = self._first_year(files)
+        if "not_after" not in overrides:  # nothing in a file was written after it is read
+            read_at = overrides.get("default_time") or datetime.now(UTC)
+            overrides["not_after"] = read_at + FUTURE_SLACK
         options = input_options(newest, default_host=log_host(newest), **overrides)
         starts: list[tuple[int, str]] = []  # (lines before the file, its name)
         failures: deque[tuple[int, Rejected]] = deque()  # (lines before it, rejection)

@@ -13,10 +13,13 @@ from logvigil.cli import app
 runner = CliRunner()
 
 # A quiet host, then the kernel's panic line (kernel/panic.c's wording).
-LOG = "".join(
-    f"Mar  4 10:{m:02d}:00 box CRON[{100 + m}]: (root) CMD (run-parts /etc/cron.hourly)\n"
-    for m in range(0, 50, 5)
-) + "Mar  4 10:52:10 box kernel: Kernel panic - not syncing: Fatal exception\n"
+LOG = (
+    "".join(
+        f"Mar  4 10:{m:02d}:00 box CRON[{100 + m}]: (root) CMD (run-parts /etc/cron.hourly)\n"
+        for m in range(0, 50, 5)
+    )
+    + "Mar  4 10:52:10 box kernel: Kernel panic - not syncing: Fatal exception\n"
+)
 
 LABELS = """\
 file: box.log

@@ -67,6 +67,9 @@ class ReadOptions:
     none (RFC 3164, naive ISO 8601 in JSONL). `year`, when set, is the year of
     the first year-less (RFC 3164) stamp instead of inferring it; it runs on to
     the next year at each December-to-January wrap of the lines read in order.
+    `not_after`, when set (a file read now: the time of reading and a day of slack),
+    rejects a line stamped later: no line was written in the future of its reading
+    (a clock far ahead, a line dated 2199), and the replay must not jump there.
     """
 
     source: str = ""
@@ -75,6 +78,7 @@ class ReadOptions:
     default_time: datetime | None = None
     naive_tz: tzinfo = UTC
     year: int | None = None
+    not_after: datetime | None = None
 
 
 def input_host(name: str) -> str:
@@ -119,6 +123,7 @@ def read_events(
         now=now,
         naive_tz=options.naive_tz,
         year=None if options.year is None else GivenYear(options.year),
+        not_after=None if options.not_after is None else utc(options.not_after),
     )
     return _read(iter(lines), fmt, ctx)
 
@@ -153,7 +158,8 @@ def _read(lines: Iterator[bytes], fmt: str, ctx: Context) -> Iterator[LogEvent |
                 items = session.feed(line, line_no)
             except Exception as exc:  # as for a reader's bug below
                 items = [_internal_error(fmt, exc, source, line_no, line)]
-            yield from items
+            for it in items:
+                yield _in_time(it, ctx, it.line_no if type(it) is Rejected else line_no, line)
             continue
         if not line or line.isspace():
             yield Rejected(source, line_no, "empty line")
@@ -164,13 +170,26 @@ def _read(lines: Iterator[bytes], fmt: str, ctx: Context) -> Iterator[LogEvent |
             item = _internal_error(fmt, exc, source, line_no, line)
         if watch and type(item) is LogEvent:
             last_host = item.host
-        yield item
+        yield _in_time(item, ctx, line_no, line)
     if session is not None:
         try:
             items = session.end()
         except Exception as exc:
             items = [_internal_error(fmt, exc, source, line_no, b"")]
-        yield from items
+        for it in items:
+            yield _in_time(it, ctx, line_no, b"")
+
+
+def _in_time(
+    item: LogEvent | Rejected, ctx: Context, line_no: int, line: bytes
+) -> LogEvent | Rejected:
+    """`item`, or its rejection when it is stamped after `ctx.not_after`."""
+    if type(item) is not LogEvent or ctx.not_after is None or item.ts <= ctx.not_after:
+        return item
+    when = item.ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    limit = ctx.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    reason = f"timestamp in the future: '{when}' is after the input was read ('{limit}')"
+    return Rejected(ctx.source, line_no, reason, excerpt(line or item.message.encode()))
 
 
 def _internal_error(fmt: str, exc: Exception, source: str, line_no: int, line: bytes) -> Rejected:

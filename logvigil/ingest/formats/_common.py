@@ -59,6 +59,7 @@ class Context:
     now: datetime
     naive_tz: tzinfo
     year: GivenYear | None = None
+    not_after: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,98 @@
+"""A replay evaluates every line whatever the clocks did: lines a little out of order,
+a clock eight hours back, a line dated 2199, a boot logged in 1970 before NTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from logvigil.app.backtest import BacktestResult, run_backtest
+from logvigil.app.runtime import empty_inventory
+from logvigil.ingest.formats import input_options
+
+T0 = datetime(2019, 4, 5, tzinfo=UTC)
+READ_AT = datetime(2019, 4, 10, tzinfo=UTC)
+M = timedelta(minutes=1)
+# The kernel's OOM-killer line (mm/oom_kill.c, 5.x wording).
+OOM = (
+    "Out of memory: Killed process 2171 (firefox) total-vm:4152928kB, anon-rss:2048116kB, "
+    "file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:6720kB oom_score_adj:0"
+)
+
+
+def line(t: datetime, msg: str, host: str = "laptop", service: str = "kernel") -> bytes:
+    return (
+        json.dumps({"ts": t.isoformat(), "host": host, "service": service, "message": msg}) + "\n"
+    ).encode()
+
+
+def usb(t: datetime) -> bytes:
+    return line(t, "usb 1-1: new high-speed USB device number 4 using xhci_hcd")
+
+
+def replay(lines: list[bytes]) -> BacktestResult:
+    return run_backtest(
+        lines,
+        fmt="jsonl",
+        inventory=empty_inventory(),
+        read_options=input_options("kern.jsonl", default_time=READ_AT, not_after=READ_AT),
+    )
+
+
+def steady(start: datetime, minutes: int) -> list[bytes]:
+    return [usb(start + i * M) for i in range(minutes)]
+
+
+def test_a_line_three_minutes_late_is_evaluated_in_its_own_minute() -> None:
+    t = T0 + timedelta(hours=2)
+    lines = [*steady(T0, 120), usb(t), usb(t + 2 * M), line(t - M, OOM), *steady(t + 3 * M, 20)]
+    (incident,) = replay(lines).incidents
+    assert "firefox" in incident["triggers"][0]["summary"]
+    assert incident["triggers"][0]["at"] <= (t + M).isoformat().replace("+00:00", "Z")
+
+
+def test_after_a_clock_eight_hours_back_every_line_is_evaluated() -> None:
+    # elemoine's kern.log: the machine keeps its RTC in local time, its clock goes
+    # back 8 h at a reboot. The OOM kill after the jump must page.
+    t = T0 + timedelta(hours=3)
+    back = t - timedelta(hours=8)
+    lines = [
+        *steady(T0, 180),
+        *steady(back, 30),
+        line(back + 31 * M, OOM),
+        *steady(back + 32 * M, 5),
+    ]
+    result = replay(lines)
+    assert [(j.host, round(j.by.total_seconds() / 3600)) for j in result.clock_jumps] == [
+        ("laptop", 8)
+    ]
+    (incident,) = result.incidents
+    assert "firefox" in incident["triggers"][0]["summary"]
+    assert incident["opened_at"] >= t.isoformat().replace("+00:00", "Z")
+
+
+def test_a_line_dated_2199_is_rejected_counted_and_costs_nothing() -> None:
+    plain = steady(T0, 90)
+    odd = [
+        *plain[:40],
+        line(datetime(2199, 1, 1, tzinfo=UTC), "clock from the future"),
+        *plain[40:],
+    ]
+    a, b = replay(plain), replay(odd)
+    assert b.summary.rejected == {"timestamp in the future": 1}
+    assert b.ticks == a.ticks and b.summary.events == a.summary.events
+    assert b.last_event == a.last_event
+
+
+def test_a_boot_logged_in_1970_is_kept_placed_and_marked() -> None:
+    # A Raspberry Pi without an RTC logs from the epoch until NTP syncs.
+    epoch = datetime(1970, 1, 1, 0, 0, 3, tzinfo=UTC)
+    boot = [
+        line(epoch + i * timedelta(seconds=1), "Booting Linux on physical CPU 0x0")
+        for i in range(5)
+    ]
+    plain = steady(T0, 90)
+    a, b = replay(plain), replay([*boot, *plain])
+    assert b.summary.events == a.summary.events + 5 and b.unset_clock_lines == 5
+    assert b.first_event == T0 and b.ticks == a.ticks
+    assert not b.clock_jumps
