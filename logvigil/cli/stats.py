@@ -44,6 +44,7 @@ def stats(
         ("downgraded by noise rule", s.downgraded_by_rule),
         ("rejected lines by reason", s.rejected_by_reason),
         ("skipped", s.skipped),
+        ("local times in a daylight-saving change", s.time_adjusted),
     ):
         if data:
             t = Table(title=title, title_justify="left")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import floor_minute
+from logvigil.ingest.formats._common import DST
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
 from logvigil.ingest.templates import TemplateMiner
 from logvigil.store.bulk import executemany
@@ -70,6 +71,8 @@ class IngestSummary:
     rejected: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     downgraded: Counter[str] = field(default_factory=Counter)
+    #: Local times read by a daylight-saving rule: `dst_overlap`, `dst_gap`.
+    time_adjusted: Counter[str] = field(default_factory=Counter)
     rejection_samples: list[Rejected] = field(default_factory=list)
 
     @property
@@ -192,6 +195,10 @@ class Ingestor:
         batch.minutes[floor_minute(ts), event.host, event.service, tid, sev] += 1
         if event.truncated:
             summary.truncated += 1
+        dst = event.attributes.get(DST)
+        if dst is not None:  # a local time in a daylight-saving change, read by the rule
+            summary.time_adjusted[dst] += 1
+            batch.counters["time_adjusted", dst] += 1
         summary.events += 1
         if self.store_events:
             batch.events.append(

@@ -39,6 +39,8 @@ class StoreStats:
     downgraded_by_rule: dict[str, int] = field(default_factory=dict)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: Local times read by a daylight-saving rule (`dst_overlap`, `dst_gap`).
+    time_adjusted: dict[str, int] = field(default_factory=dict)
     recent_rejections: list[dict[str, Any]] = field(default_factory=list)
     services: list[ServiceVolume] = field(default_factory=list)
 
@@ -102,6 +104,7 @@ def collect_stats(engine: Engine, *, rejections: int = 10) -> StoreStats:
         downgraded_by_rule=counters.get("noise_downgraded", {}),
         rejected_by_reason=counters.get("rejected", {}),
         skipped=counters.get("skipped", {}),
+        time_adjusted=counters.get("time_adjusted", {}),
         recent_rejections=[
             {"source": r.source, "line": int(r.line_no), "reason": r.reason, "excerpt": r.excerpt}
             for r in recent

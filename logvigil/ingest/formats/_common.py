@@ -308,6 +308,24 @@ def parse_timestamp(value: Any, key: str, naive_tz: tzinfo) -> datetime | str:
     return to_utc(ts, value, key, naive_tz)
 
 
+#: Attribute of an event whose local time fell in a daylight-saving change of its zone:
+#: `dst_overlap` (an hour that happens twice: read as its first occurrence) or
+#: `dst_gap` (an hour that never happens: read with the offset before the change,
+#: i.e. shifted forward by the gap). Counted by the ingestor, shown by `stats`.
+DST = "_dst"
+
+
+def dst_case(local: datetime, tz: tzinfo) -> str | None:
+    """`dst_gap`, `dst_overlap` or None for a naive `local` time read in `tz`."""
+    if tz is UTC:
+        return None
+    first, second = local.replace(tzinfo=tz, fold=0), local.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return "dst_gap" if back != local else "dst_overlap"
+
+
 def to_utc(ts: datetime, value: Any, key: str, naive_tz: tzinfo) -> datetime | str:
     """Return `ts` (naive = `naive_tz`) in UTC, or the reason it is absurd."""
     if not MIN_YEAR - 1 <= ts.year <= MAX_YEAR:

@@ -196,7 +196,7 @@ def rfc3164_fields(
         except ValueError:
             ts = c.unparsable(iso, "TIMESTAMP")
     else:
-        ts = _bsd_timestamp(m, ctx)
+        ts = _bsd_timestamp(m, ctx, attributes)
     if isinstance(ts, str):
         return ts
     return (ts, *host_and_tag(m.group("rest"), attributes))
@@ -237,7 +237,11 @@ def _program(tag: str, attributes: dict[str, Any]) -> str:
     return program
 
 
-def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
+def _bsd_timestamp(
+    m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
+) -> datetime | str:
+    """The UTC time of an RFC 3164 stamp, or why it is none; a local time in a
+    daylight-saving change is marked in `attributes` (`_common.DST`)."""
     second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
     month = MONTHS[m.group("mon")]
     year = int(m.group("year")) if m.group("year") else None
@@ -247,7 +251,9 @@ def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
     if second < 60:
         day = int(m.group("day"))
         hour, mins = int(m.group("h")), int(m.group("m"))
-        minute = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
+        minute, case = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
+        if case is not None:
+            attributes[c.DST] = case
     ts = None if minute is None else minute + timedelta(seconds=second, microseconds=int(frac))
     if ts is None or ts.year > c.MAX_YEAR:
         return _bsd_timestamp_error(m, ctx, year)
@@ -257,9 +263,10 @@ def _bsd_timestamp(m: re.Match[str], ctx: c.Context) -> datetime | str:
 @lru_cache(maxsize=4096)
 def _bsd_minute_utc(
     year: int | None, month: int, day: int, hour: int, minute: int, now: datetime, tz: tzinfo
-) -> datetime | None:
+) -> tuple[datetime | None, str | None]:
     """The UTC instant of a local minute of an RFC 3164 stamp (the year inferred from
-    `now` when absent); None when it is no valid time (`_bsd_timestamp_error` says why).
+    `now` when absent), or None when it is no valid time (`_bsd_timestamp_error` says
+    why); and its daylight-saving case (`_common.dst_case`).
 
     Cached: a live stream repeats its minutes, and the year inference and the
     zone conversion were most of a line's parsing cost. Exact, because zone
@@ -268,13 +275,13 @@ def _bsd_minute_utc(
     if year is None:
         year = bsd_year(month, day, now.astimezone(tz))
         if year is None:
-            return None
+            return None, None
     try:
         local = datetime(year, month, day, hour, minute)
     except ValueError:
-        return None
+        return None, None
     ts = c.to_utc(local, "", "TIMESTAMP", tz)
-    return ts if isinstance(ts, datetime) else None
+    return (ts, c.dst_case(local, tz)) if isinstance(ts, datetime) else (None, None)
 
 
 def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context, year: int | None) -> datetime | str:
