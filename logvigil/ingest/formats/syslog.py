@@ -237,9 +237,7 @@ def _program(tag: str, attributes: dict[str, Any]) -> str:
     return program
 
 
-def _bsd_timestamp(
-    m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
-) -> datetime | str:
+def _bsd_timestamp(m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]) -> datetime | str:
     """The UTC time of an RFC 3164 stamp, or why it is none; a local time in a
     daylight-saving change is marked in `attributes` (`_common.DST`)."""
     second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
