@@ -6,11 +6,12 @@ the real CLI in a subprocess; reports lines per second of wall time. Then the
 daemon is started with no sources on an empty store for 20 s and its resident
 memory is read from /proc (the investigation crew must not be imported).
 
-    uv run python bench/bench_backtest.py [--lines 500000] [--real DIR] [--only-real]
+    uv run python bench/bench_backtest.py [--lines 500000] [--real [DIR]] [--only-real]
 
-Then each labelled real log of `--real` (default ../shared/data/real_logs, skipped when
-absent) is replayed the same way, in its labels' format, zone and year: lines per
-second and the peak resident memory of the replaying process.
+With `--real` (or `--only-real`), each labelled real log of DIR (default
+../shared/data/real_logs, skipped when absent) is then replayed the same way, in its
+labels' format, zone and year: lines per second and the peak resident memory of the
+replaying process.
 
 Targets (issue 4): backtest >= 20,000 lines/s; `logvigil run` idle < 150 MB RSS.
 Issue 12: every real log >= 20,000 lines/s on one core, < 200 MB.
@@ -92,14 +93,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=500_000)
     ap.add_argument("--idle-seconds", type=float, default=20)
-    ap.add_argument("--real", type=Path, default=REAL_LOGS)
+    ap.add_argument("--real", type=Path, nargs="?", const=REAL_LOGS, default=None)
     ap.add_argument("--only-real", action="store_true", help="only the real logs")
     args = ap.parse_args()
     if args.only_real:
-        if not args.real.is_dir():
-            print(f"{args.real}: absent, skipped")
+        real = args.real or REAL_LOGS
+        if not real.is_dir():
+            print(f"{real}: absent, skipped")
             return 0
-        replay_real(args.real)
+        replay_real(real)
         return 0
     with tempfile.TemporaryDirectory(prefix="logvigil-bench-") as tmp:
         src = Path(tmp) / "events.jsonl"
@@ -158,10 +160,11 @@ def main() -> int:
             f"crewai imported on the detection path: {imported}; exit {code} after SIGTERM"
         )
         print(f"target < 150 MB: {'OK' if own < 150 else 'MISSED'}")
-    if args.real.is_dir():
-        replay_real(args.real)
-    else:
-        print(f"real logs: {args.real} absent, skipped")
+    if args.real is not None:
+        if args.real.is_dir():
+            replay_real(args.real)
+        else:
+            print(f"real logs: {args.real} absent, skipped")
     return 0
 
 
