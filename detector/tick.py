@@ -294,6 +294,7 @@ class Ticker:
                         "errors": result.errors or None,
                     }
                 ],
+                cache_key="tick_row",
             )
         self._last_end = window.end
         return result
