@@ -9,6 +9,7 @@ is what makes `backtest` replay exactly what the daemon would have done.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +76,21 @@ class Window:
     )
     services: Mapping[str, ServiceInfo] = field(default_factory=lambda: MappingProxyType({}))
     sources: tuple[SourceHealthRecord, ...] = ()
+
+    def part(self, start: datetime, end: datetime) -> Window:
+        """The window of the minutes `[start, end)` inside this one (rows are in minute
+        order): what a tick over them would have read."""
+        keys = [r.minute for r in self.rows]
+        rows = self.rows[bisect_left(keys, start) : bisect_left(keys, end)]
+        return Window(
+            start=start,
+            end=end,
+            rows=rows,
+            templates={r.template_id: self.templates[r.template_id] for r in rows},
+            new_pairs={k: t for k, t in self.new_pairs.items() if start <= t < end},
+            services=self.services,
+            sources=self.sources,
+        )
 
     def minutes(self) -> list[datetime]:
         """Every minute of the window, in order (also those without any line)."""

@@ -83,6 +83,7 @@ def replay(
         # One flush for several ticks: a tick at `now` reads only what lies before
         # `now`, so events of later minutes already in the store change nothing.
         ingestor.flush()
+        runtime.ticker.prefetch(due)
         for now in due:
             res = runtime.tick(now)
             result.ticks += 1

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from detector.detectors import build_detectors
 from detector.detectors.base import State, Window
@@ -85,6 +85,33 @@ def test_a_tick_evaluates_the_minutes_completed_since_the_last_one(engine) -> No
     assert ("web", next(iter(result.window.templates))) in result.window.new_pairs
     again = ticker.tick(T0 + timedelta(minutes=1, seconds=30))  # same minute: nothing new
     assert again.window is None
+
+
+def test_prefetched_ticks_read_what_ticks_one_by_one_read(engine) -> None:
+    ingest(
+        engine,
+        *[
+            (T0 + timedelta(minutes=m, seconds=s), svc, f"{svc} request {m} served")
+            for m in range(6)
+            for s in range(0, 60, 20)
+            for svc in (("web", "db") if m % 2 else ("web",))
+        ],
+    )
+    times = [T0 + timedelta(minutes=m) for m in range(1, 7)]
+    one, batched = CountingDetector(), CountingDetector()
+    plain = Ticker(engine, [one])
+    for t in times:
+        plain.tick(t)
+    with engine.begin() as conn:  # the same store, as if never ticked
+        conn.execute(delete(TickRow))
+    fresh = Ticker(engine, [batched])
+    fresh.prefetch(times)
+    for t in times:
+        fresh.tick(t)
+    assert [w.rows for w in batched.windows] == [w.rows for w in one.windows]
+    assert [w.templates for w in batched.windows] == [w.templates for w in one.windows]
+    assert [w.new_pairs for w in batched.windows] == [w.new_pairs for w in one.windows]
+    assert [(w.start, w.end) for w in batched.windows] == [(w.start, w.end) for w in one.windows]
 
 
 def test_a_long_pause_is_caught_up_only_for_the_last_hour(engine) -> None:
