@@ -11,7 +11,6 @@ service going silent.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import floor_minute
-from logvigil.ingest.clock import REORDER, ClockJump, HostClocks
+from logvigil.ingest.clock import REORDER, ClockJump, HostClocks, ReorderBuffer
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
 
@@ -134,9 +133,9 @@ def replay(
     # held `REORDER` behind the newest, so that lines a little out of order are
     # evaluated in their own minute.
     clocks = HostClocks()
-    held: list[tuple[datetime, int, LogEvent]] = []
+    held: ReorderBuffer[LogEvent] = ReorderBuffer()
     unplaced: list[LogEvent] = []  # unset clocks before any set time
-    for seq, item in enumerate(items):
+    for item in items:
         if not isinstance(item, LogEvent):
             ingestor.add(item)
             continue
@@ -148,20 +147,20 @@ def replay(
             if clocks.point is None:
                 unplaced.append(item)
                 continue
-        for k, early in enumerate(unplaced, start=-len(unplaced)):
-            # placed at the first set time of the input, in their order
-            heapq.heappush(held, (placed.ts, k, _moved(early, placed.ts - early.ts, True)))
+        for early in unplaced:  # placed at the first set time of the input, in order
+            held.push(placed.ts, _moved(early, placed.ts - early.ts, True))
         unplaced.clear()
         if placed.shifted is not None:
             item = _moved(item, placed.shifted, placed.unset)
-        heapq.heappush(held, (item.ts, seq, item))
+        held.push(item.ts, item)
         assert clocks.point is not None
-        while held and held[0][0] <= clocks.point - REORDER:
-            feed(heapq.heappop(held)[2])
-    for k, item in enumerate(unplaced, start=-len(unplaced)):
-        heapq.heappush(held, (item.ts, k, item))  # no set time at all: their own timeline
-    while held:
-        feed(heapq.heappop(held)[2])
+        for ready in held.release(clocks.point - REORDER):
+            feed(ready)
+    for item in unplaced:  # no set time at all: their own timeline
+        held.push(item.ts, item)
+    for ready in held.release():
+        feed(ready)
+
     if next_tick is not None and result.last_event is not None:
         # Evaluate the minute of the last event too, and no further.
         end = floor_minute(result.last_event) + timedelta(minutes=1)

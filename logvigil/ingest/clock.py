@@ -24,6 +24,8 @@ the input is read) is impossible and is rejected by the caller.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -85,3 +87,40 @@ class HostClocks:
     def _behind(self) -> datetime:
         assert self.point is not None
         return self.point - self.reorder
+
+
+class ReorderBuffer[T]:
+    """Items held in time order until released: appending in order costs nothing more
+    than a list append (the usual case), a late item is inserted in its place."""
+
+    def __init__(self) -> None:
+        self._keys: list[tuple[datetime, int]] = []
+        self._items: list[T] = []
+        self._head = 0
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._head
+
+    def push(self, ts: datetime, item: T) -> None:
+        key = (ts, self._seq)
+        self._seq += 1
+        keys = self._keys
+        if len(keys) == self._head or key >= keys[-1]:
+            keys.append(key)
+            self._items.append(item)
+        else:
+            i = bisect_right(keys, key, lo=self._head)
+            keys.insert(i, key)
+            self._items.insert(i, item)
+
+    def release(self, until: datetime | None = None) -> Iterator[T]:
+        """Yield, in time order, the items at or before `until` (None: every item)."""
+        keys, items = self._keys, self._items
+        while self._head < len(items) and (until is None or keys[self._head][0] <= until):
+            item = items[self._head]
+            self._head += 1
+            yield item
+        if self._head > 4096 and self._head * 2 > len(items):
+            del keys[: self._head], items[: self._head]
+            self._head = 0

@@ -326,6 +326,8 @@ def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
 # --------------------------------------------------------------------------- several files
 
 _BOM = b"\xef\xbb\xbf"
+#: The formats whose stamps may lack the year (auto: may be one of them).
+YEARLESS = frozenset({"auto", "syslog", "journalctl"})
 #: A line of a file may be stamped this far after the file is read (a sender's zone,
 #: a clock a little ahead) before it is rejected as a clock in the future.
 FUTURE_SLACK = timedelta(days=1)
@@ -373,7 +375,7 @@ class InputReader:
     def _log(self, files: list[str]) -> Iterator[LogEvent | Rejected]:
         newest = files[-1]
         overrides = dict(self.overrides)
-        if overrides.get("year") is None and "-" not in files:
+        if overrides.get("year") is None and "-" not in files and self.fmt in YEARLESS:
             overrides["year"] = self._first_year(files)
         if "not_after" not in overrides:  # nothing in a file was written after it is read
             read_at = overrides.get("default_time") or datetime.now(UTC)

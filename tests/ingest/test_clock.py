@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from logvigil.ingest.clock import HostClocks
+from logvigil.ingest.clock import HostClocks, ReorderBuffer
 
 T = datetime(2019, 4, 7, 9, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -42,3 +42,12 @@ def test_an_unset_clock_is_placed_at_its_hosts_point_in_time_and_marked() -> Non
     after = c.place("pi", epoch + M)
     assert after.unset and after.ts == T and after.shifted == T - (epoch + M)
     assert after.jump is None and not c.offsets  # not a jump of a set clock
+
+
+def test_the_reorder_buffer_releases_in_time_order_and_keeps_ties_in_arrival_order() -> None:
+    buf: ReorderBuffer[str] = ReorderBuffer()
+    for ts, name in [(T, "a"), (T + 2 * M, "c"), (T + M, "b"), (T + M, "b2"), (T + 3 * M, "d")]:
+        buf.push(ts, name)
+    assert list(buf.release(T + M)) == ["a", "b", "b2"]
+    buf.push(T + M, "late")  # behind what was released: still released next, in place
+    assert list(buf.release()) == ["late", "c", "d"] and len(buf) == 0
