@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rotated_support import day_lines
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -27,19 +28,6 @@ from migrations.apply import open_engine
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "inventory.yaml"
 runner = CliRunner()
-
-HUP = (
-    '{day} 00:00:01 web-01 rsyslogd: [origin software="rsyslogd" swVersion="8.2112.0" '
-    'x-pid="812" x-info="https://www.rsyslog.com"] rsyslogd was HUPed\n'
-)
-CRON = (
-    "{day} 06:25:01 web-01 CRON[{pid}]: (root) CMD (test -x /usr/sbin/anacron || "
-    "{{ cd / && run-parts --report /etc/cron.daily; }})\n"
-)
-
-
-def day_lines(day: str, pid: int) -> bytes:
-    return (HUP.format(day=day) + CRON.format(day=day, pid=pid)).encode()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from rotated_support import CRON, day_lines
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import ReadOptions, read_events
@@ -33,19 +34,6 @@ from logvigil.ingest.inputs import (
     open_input,
     time_zone,
 )
-
-HUP = (
-    '{day} 00:00:01 web-01 rsyslogd: [origin software="rsyslogd" swVersion="8.2112.0" '
-    'x-pid="812" x-info="https://www.rsyslog.com"] rsyslogd was HUPed\n'
-)
-CRON = (
-    "{day} 06:25:01 web-01 CRON[{pid}]: (root) CMD (test -x /usr/sbin/anacron || "
-    "{{ cd / && run-parts --report /etc/cron.daily; }})\n"
-)
-
-
-def day_lines(day: str, pid: int) -> bytes:
-    return (HUP.format(day=day) + CRON.format(day=day, pid=pid)).encode()
 
 
 def rotated_syslog(tmp_path: Path) -> Path:

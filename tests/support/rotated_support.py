@@ -1,0 +1,17 @@
+"""A day of a Debian host's syslog, as logrotate leaves it: rsyslog's HUP at midnight
+and cron.daily's run (shared by the readers' and the CLI's tests of rotated files)."""
+
+from __future__ import annotations
+
+HUP = (
+    '{day} 00:00:01 web-01 rsyslogd: [origin software="rsyslogd" swVersion="8.2112.0" '
+    'x-pid="812" x-info="https://www.rsyslog.com"] rsyslogd was HUPed\n'
+)
+CRON = (
+    "{day} 06:25:01 web-01 CRON[{pid}]: (root) CMD (test -x /usr/sbin/anacron || "
+    "{{ cd / && run-parts --report /etc/cron.daily; }})\n"
+)
+
+
+def day_lines(day: str, pid: int) -> bytes:
+    return (HUP.format(day=day) + CRON.format(day=day, pid=pid)).encode()
