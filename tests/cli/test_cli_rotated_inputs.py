@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from rotated_support import day_lines
+from rotated_support import day_lines, rotated_syslog
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -32,13 +32,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def logdir(tmp_path: Path) -> Path:
-    log = tmp_path / "log"
-    log.mkdir()
-    (log / "syslog.3.gz").write_bytes(gzip.compress(day_lines("Nov 26", 1003)))
-    (log / "syslog.2.gz").write_bytes(gzip.compress(day_lines("Nov 27", 1002)))
-    (log / "syslog.1").write_bytes(day_lines("Nov 28", 1001))
-    (log / "syslog").write_bytes(day_lines("Nov 29", 1000))
-    return log
+    return rotated_syslog(tmp_path)
 
 
 def run(*args: str, input: str | None = None):

@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from rotated_support import CRON, day_lines
+from rotated_support import CRON, day_lines, rotated_syslog
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import ReadOptions, read_events
@@ -34,17 +34,6 @@ from logvigil.ingest.inputs import (
     open_input,
     time_zone,
 )
-
-
-def rotated_syslog(tmp_path: Path) -> Path:
-    """/var/log as rsyslog's logrotate rule leaves it after four days."""
-    log = tmp_path / "log"
-    log.mkdir()
-    (log / "syslog.3.gz").write_bytes(gzip.compress(day_lines("Nov 26", 1003)))
-    (log / "syslog.2.gz").write_bytes(gzip.compress(day_lines("Nov 27", 1002)))
-    (log / "syslog.1").write_bytes(day_lines("Nov 28", 1001))
-    (log / "syslog").write_bytes(day_lines("Nov 29", 1000))
-    return log
 
 
 def events(paths: list[str], year: int = 2026) -> list[LogEvent | Rejected]:
