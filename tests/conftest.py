@@ -15,6 +15,11 @@ from migrations.apply import migrate
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+# Files and live sources read timestamps without an offset in the machine's zone
+# (`inputs.machine_zone`): the tests run as on a machine set to UTC, wherever they run,
+# and so do the CLI processes they start. A test of another zone says so.
+os.environ["TZ"] = "UTC"
+
 _SERVER_BACKENDS = {
     "postgresql": "LOGVIGIL_TEST_POSTGRES_URL",
     "mariadb": "LOGVIGIL_TEST_MARIADB_URL",

@@ -141,7 +141,7 @@ class SourcePool:
             # A line that names no host is the source's (its configured name), never
             # the machine the daemon runs on.
             # Timestamps without an offset are in the source's `timezone` (file and stdin
-            # sources; UTC when not set).
+            # sources; the machine's zone when not set).
             options = ReadOptions(
                 source=source.name,
                 default_host=default_host(source.name),

@@ -39,7 +39,13 @@ from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
 from logvigil.ingest.formats import FORMAT_NAMES
 from logvigil.ingest.formats._common import MAX_YEAR, MIN_YEAR
-from logvigil.ingest.inputs import InputError, InputReader, expand_inputs, time_zone
+from logvigil.ingest.inputs import (
+    InputError,
+    InputReader,
+    expand_inputs,
+    machine_zone,
+    time_zone,
+)
 from logvigil.store.database import StoreError
 from migrations.apply import open_engine
 
@@ -144,7 +150,8 @@ def opened(
     (`--timezone`, `--year`); closed afterwards. A usage error when an input cannot
     be found or opened, or the zone or the year is not one."""
     args = [paths] if isinstance(paths, str) else list(paths or ["-"])
-    overrides: dict[str, Any] = {}
+    # Without --timezone, a file was written in the zone of the machine that reads it.
+    overrides: dict[str, Any] = {"naive_tz": machine_zone()}
     if timezone is not None:
         try:
             overrides["naive_tz"] = time_zone(timezone)

@@ -24,7 +24,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path, PurePath
 from typing import Annotated, Any, BinaryIO, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +72,28 @@ def time_zone(name: str) -> ZoneInfo:
             f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
             "America/New_York or UTC"
         ) from None
+
+
+#: Where the machine's zone is configured (systemd's timedatectl, Debian, RHEL, Alpine).
+LOCALTIME = Path("/etc/localtime")
+
+
+def machine_zone() -> tzinfo:
+    """The zone of the machine LogVigil runs on: `$TZ` when it names an IANA zone (as
+    glibc reads it, a leading `:` allowed), else `/etc/localtime`, else UTC. The
+    default for timestamps without an offset: a file or a live log of this machine
+    was written in its zone."""
+    name = os.environ.get("TZ", "").removeprefix(":")
+    if name:
+        try:
+            return time_zone(name)
+        except ValueError:
+            pass  # a POSIX rule such as "EST5EDT,M3.2.0,M11.1.0": fall back to the file
+    try:
+        with LOCALTIME.open("rb") as f:
+            return ZoneInfo.from_file(f, key="localtime")
+    except (OSError, ValueError):
+        return UTC
 
 
 def _check_zone(name: str) -> str:

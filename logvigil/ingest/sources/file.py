@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import READ_LIMIT, ZoneName, time_zone
+from logvigil.ingest.inputs import READ_LIMIT, ZoneName, machine_zone, time_zone
 from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 
@@ -18,7 +18,7 @@ class FileSourceConfig(SourceConfig):
     type: Literal["file"]
     path: Path
     format: FormatName = "auto"
-    #: IANA zone of the file's timestamps written without an offset (default: UTC)
+    #: IANA zone of the file's timestamps written without an offset (default: the machine's)
     timezone: ZoneName | None = None
 
     @property
@@ -62,7 +62,7 @@ class FileTail:
         self.path = Path(path)
         self.format = fmt
         self.name = name or f"file:{self.path}"
-        self.naive_tz: tzinfo = time_zone(timezone) if timezone else UTC
+        self.naive_tz: tzinfo = time_zone(timezone) if timezone else machine_zone()
         self._fh: BinaryIO | None = None
         self._inode: int | None = None
         self._offset = 0

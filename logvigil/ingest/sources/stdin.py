@@ -9,11 +9,11 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import ZoneName, iter_lines, time_zone
+from logvigil.ingest.inputs import ZoneName, iter_lines, machine_zone, time_zone
 from logvigil.ingest.sources.base import SourceBatch, SourceConfig
 
 #: Lines buffered between the reader thread and the ingest loop.
@@ -26,7 +26,7 @@ class StdinSourceConfig(SourceConfig):
 
     type: Literal["stdin"]
     format: FormatName = "jsonl"
-    #: IANA zone of timestamps written without an offset (default: UTC)
+    #: IANA zone of timestamps written without an offset (default: the machine's)
     timezone: ZoneName | None = None
 
 
@@ -43,7 +43,7 @@ class StdinLines:
     ) -> None:
         self.format = fmt
         self.name = name
-        self.naive_tz: tzinfo = time_zone(timezone) if timezone else UTC
+        self.naive_tz: tzinfo = time_zone(timezone) if timezone else machine_zone()
         self.error: str | None = None
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_LINES)
         self._stream = stream if stream is not None else sys.stdin.buffer
