@@ -42,6 +42,12 @@ The rules:
    fails to start after the crash) is a problem of its own that needs its own
    fix, so neither joins the other's incident: "vultr rebooted without shutting
    down" and "cyrus-imapd failed" are two pages, each naming its culprit.
+8. Two catastrophes of two machines (`catastrophic`: a primitive about a host's
+   own resources or its crash: OOM, a full disk, I/O errors, a panic, an unclean
+   reboot) go together only on a shared host, never through the graph alone: a
+   disk filling up on nas-01 90 s after postgres was OOM-killed on db-01 is not
+   caused by it because backup depends on postgres. The graph still gathers the
+   symptoms (errors, silences) of the services that depend on a catastrophe.
 """
 
 from __future__ import annotations
@@ -150,6 +156,20 @@ def about_machine(f: Finding, host_wide: frozenset[str]) -> bool:
     )
 
 
+#: Crash-family kinds that are a machine's own trouble (with the host-wide kinds, rule 8).
+CRASH_KINDS = frozenset({"kernel_panic", "kernel_oops", "cpu_lockup", "machine_check"})
+
+
+def catastrophic(f: Finding, host_wide: frozenset[str]) -> bool:
+    """Whether `f` is a catastrophe of its own host (rule 8)."""
+    kind = f.kind
+    return (
+        f.host is not None
+        and kind is not None
+        and (kind in host_wide or kind in MACHINE_KINDS or kind in CRASH_KINDS)
+    )
+
+
 class _Relation:
     """The "belongs together" relation, with hosts and services resolved once per finding."""
 
@@ -193,12 +213,14 @@ class _Relation:
         )
 
     def compatible(self, f: Finding, g: Finding) -> bool:
-        """Rule 7: a life-cycle finding only goes with findings about the whole machine."""
-        if f.kind in MACHINE_KINDS:
-            return about_machine(g, self.host_wide)
-        if g.kind in MACHINE_KINDS:
-            return about_machine(f, self.host_wide)
-        return True
+        """Rule 7: a life-cycle finding only goes with findings about the whole machine.
+        Rule 8: two catastrophes go together only on one host."""
+        if f.kind in MACHINE_KINDS and not about_machine(g, self.host_wide):
+            return False
+        if g.kind in MACHINE_KINDS and not about_machine(f, self.host_wide):
+            return False
+        wide = self.host_wide
+        return not (catastrophic(f, wide) and catastrophic(g, wide) and f.host != g.host)
 
     def in_time(self, f: Finding, g: Finding) -> bool:
         """Their [started_at, at] spans overlap, allowing the grouping window between them."""

@@ -11,6 +11,7 @@ from incident_support import INVENTORY, at, finding
 from detector.incidents.grouping import GroupingOutcome, plan_grouping
 from detector.incidents.model import Incident, IncidentStatus, RootRef
 from detector.incidents.root import rank_roots
+from detector.incidents.storm import DEFAULT_HOST_WIDE_KINDS
 from detector.incidents.summary import incident_severity, incident_title
 from detector.incidents.topology import InventoryTopology
 from graph.inventory import load_inventory
@@ -146,6 +147,32 @@ def test_a_service_joins_only_through_the_findings_it_may_go_with(topology) -> N
     assert p.decisions[0].outcome is GroupingOutcome.OPENED
     # gitea is connected to postgres, which is in the incident: it joins.
     p = plan([crash], [finding("gitea", "app-02", 2)], topology)
+    assert p.decisions[0].outcome is GroupingOutcome.JOINED
+
+
+def wide_plan(active, findings, topology):
+    return plan_grouping(
+        active, {}, findings, topology, at(5), window=WINDOW, depth=3,
+        storm_host_kinds=DEFAULT_HOST_WIDE_KINDS,
+    )  # fmt: skip
+
+
+def test_a_disk_filling_on_another_host_is_not_caused_by_an_oom_kill(topology) -> None:
+    # gitea (app-02) depends on postgres (db-01): the graph connects them, yet a full
+    # disk on app-02 90 s after postgres was OOM-killed is a trouble of its own.
+    oom = finding("postgres", "db-01", 0, detector="primitives", kind="oom_kill")
+    disk = finding("gitea", "app-02", 1.5, detector="primitives", kind="disk_full")
+    assert topology.connected("gitea", "postgres", 3)
+    p = wide_plan([incident(1, [oom], opened=1)], [disk], topology)
+    assert p.decisions[0].outcome is GroupingOutcome.OPENED
+    p = wide_plan([], [oom, disk], topology)
+    assert len(p.new_groups) == 2
+    # The symptoms of postgres's dependants still gather around it ...
+    p = wide_plan([incident(1, [oom], opened=1)], [finding("gitea", "app-02", 2)], topology)
+    assert p.decisions[0].outcome is GroupingOutcome.JOINED
+    # ... and two troubles of one host are one problem.
+    same = finding("postgres", "db-01", 2, detector="primitives", kind="disk_full")
+    p = wide_plan([incident(1, [oom], opened=1)], [same], topology)
     assert p.decisions[0].outcome is GroupingOutcome.JOINED
 
 
