@@ -96,3 +96,11 @@ def test_a_boot_logged_in_1970_is_kept_placed_and_marked() -> None:
     assert b.summary.events == a.summary.events + 5 and b.unset_clock_lines == 5
     assert b.first_event == T0 and b.ticks == a.ticks
     assert not b.clock_jumps
+
+
+def test_without_options_a_replay_still_refuses_the_future() -> None:
+    # `journalctl -o json | logvigil backtest -` is read now: 2199 cannot have happened.
+    lines = [*steady(T0, 30), line(datetime(2199, 1, 1, tzinfo=UTC), "x"), *steady(T0 + 30 * M, 5)]
+    result = run_backtest(lines, fmt="jsonl", inventory=empty_inventory())
+    assert result.summary.rejected == {"timestamp in the future": 1}
+    assert result.last_event == T0 + 34 * M and not result.clock_jumps
