@@ -73,6 +73,15 @@ class _Backoff:
 
 
 @dataclass
+class _Pending:
+    """State changes and tick rows not yet written (`Ticker.persist`)."""
+
+    changed: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    removed: set[tuple[str, str]] = field(default_factory=set)
+    ticks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class TickResult:
     """What one tick did."""
 
@@ -107,6 +116,9 @@ class Ticker:
         self._backoff: dict[str, _Backoff] = {d.name: _Backoff() for d in self.detectors}
         self._last_end: datetime | None = None
         self._prefetched: Window | None = None
+        self._pending = _Pending()
+        #: Write state and tick rows only on `persist()` (a replay), not every tick.
+        self.batched = False
         self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -133,6 +145,32 @@ class Ticker:
     @property
     def last_window_end(self) -> datetime | None:
         return self._last_end
+
+    def persist(self) -> None:
+        """Write the detector state that changed and the ticks' rows since the last
+        write, in one transaction. Every tick does, unless `batched` (a replay, which
+        writes once per batch of ticks: nothing reads them in between)."""
+        pending = self._pending
+        if not (pending.changed or pending.removed or pending.ticks):
+            return
+        with self.engine.begin() as conn:
+            for name, key in sorted(pending.removed):  # forgotten keys must not come back
+                conn.execute(
+                    delete(DetectorState).where(
+                        DetectorState.detector == name, DetectorState.key == key
+                    )
+                )
+            upsert(
+                conn,
+                DetectorState.__table__,
+                list(pending.changed.values()),
+                {"version": "replace", "state": "replace", "updated_at": "replace"},
+            )
+            executemany(
+                conn, TickRow.__table__.insert(), TickRow.__table__, pending.ticks,
+                cache_key="tick_row",
+            )  # fmt: skip
+        self._pending = _Pending()
 
     def next_due(self) -> datetime | None:
         """The earliest moment, after the last evaluated minute, at which a tick could
@@ -286,34 +324,23 @@ class Ticker:
             # losing it.
             result.changes = list(self.incidents.process(result.findings, now))
         result.duration_ms = (time.perf_counter() - t0) * 1000
-        with self.engine.begin() as conn:
-            for name, key in removed:  # keys a detector forgot must not come back on restart
-                conn.execute(
-                    delete(DetectorState).where(
-                        DetectorState.detector == name, DetectorState.key == key
-                    )
-                )
-            upsert(
-                conn,
-                DetectorState.__table__,
-                changed,
-                {"version": "replace", "state": "replace", "updated_at": "replace"},
-            )
-            executemany(
-                conn,
-                TickRow.__table__.insert(),
-                TickRow.__table__,
-                [
-                    {
-                        "at": now,
-                        "window_start": window.start,
-                        "window_end": window.end,
-                        "duration_ms": result.duration_ms,
-                        "findings": len(result.findings),
-                        "errors": result.errors or None,
-                    }
-                ],
-                cache_key="tick_row",
-            )
+        tick_row = {
+            "at": now,
+            "window_start": window.start,
+            "window_end": window.end,
+            "duration_ms": result.duration_ms,
+            "findings": len(result.findings),
+            "errors": result.errors or None,
+        }
+        pending = self._pending
+        for name, key in removed:
+            pending.changed.pop((name, key[:255]), None)
+            pending.removed.add((name, key[:255]))
+        for row in changed:
+            pending.removed.discard((row["detector"], row["key"]))
+            pending.changed[row["detector"], row["key"]] = row
+        pending.ticks.append(tick_row)
+        if not self.batched:
+            self.persist()
         self._last_end = window.end
         return result

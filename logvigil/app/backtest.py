@@ -75,6 +75,7 @@ def replay(
     """
     step = timedelta(seconds=runtime.settings.detector.tick_seconds)
     ingestor = runtime.ingestor
+    runtime.ticker.batched = True  # state and tick rows are written once per batch
     result = BacktestResult(summary=ingestor.summary)
     next_tick: datetime | None = None
     due: list[datetime] = []
@@ -91,6 +92,7 @@ def replay(
             if on_tick is not None:
                 on_tick(res)
         due.clear()
+        runtime.ticker.persist()
 
     def quiet_until(start: datetime, limit: datetime) -> None:
         """Tick the moments of `[start, limit)` (on the tick grid) where something falls

@@ -114,6 +114,22 @@ def test_prefetched_ticks_read_what_ticks_one_by_one_read(engine) -> None:
     assert [(w.start, w.end) for w in batched.windows] == [(w.start, w.end) for w in one.windows]
 
 
+def test_a_batched_ticker_writes_its_state_and_ticks_on_persist(engine) -> None:
+    ingest(engine, *[(T0 + timedelta(seconds=s), "web", "request served") for s in range(5)])
+    ticker = Ticker(engine, [CountingDetector()])
+    ticker.batched = True
+    ticker.tick(T0 + timedelta(minutes=1))
+    ticker.tick(T0 + timedelta(minutes=2))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TickRow)).scalar_one() == 0
+    ticker.persist()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TickRow)).scalar_one() == 2
+    again = Ticker(engine, [CountingDetector()])
+    assert again.last_window_end == T0 + timedelta(minutes=2)
+    assert again._state["counting"] == {"web": {"lines": 5}}
+
+
 def test_a_long_pause_is_caught_up_only_for_the_last_hour(engine) -> None:
     ticker = Ticker(engine, [CountingDetector()])
     ticker.tick(T0)
