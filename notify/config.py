@@ -13,7 +13,7 @@ from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, create_model, field_validator
+from pydantic import ConfigDict, Field, create_model, field_validator
 
 from logvigil.core.configbase import Strict
 from notify.base import ChannelConfig
@@ -75,11 +75,11 @@ class QuietHoursConfig(Strict):
 
 
 class RateLimitConfig(Strict):
-    """At most `max_messages` per-incident messages per `per_minutes` on a channel; the
-    excess is folded into the digest."""
+    """At most `max_messages` (up to 10,000) per-incident messages per `per_minutes` (up to
+    a week) on a channel; the excess is folded into the digest."""
 
-    max_messages: Annotated[int, Field(gt=0)] = 10
-    per_minutes: Annotated[int, Field(gt=0)] = 60
+    max_messages: Annotated[int, Field(gt=0, le=10_000)] = 10
+    per_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 60
 
 
 class DigestConfig(Strict):
@@ -134,6 +134,9 @@ class NotifyConfig(NotifyPolicy, NotifyChannels):  # type: ignore[misc, valid-ty
     Pydantic takes the fields of the last base first, so config errors list the
     channels' keys before the policy's, as they always did.
     """
+
+    # A validation error printed whole never shows a value (a webhook URL is a secret).
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     def channel_config(self, name: ChannelName) -> ChannelConfig | None:
         """Channel `name`'s config: None when its section is absent; a flat config is

@@ -70,7 +70,7 @@ class ErrorSpikeConfig(Strict):
     #: How many standard deviations above the baseline a minute must be.
     k_sigma: Annotated[float, Field(gt=0, le=100)] = 4.0
     #: A minute with fewer errors than this is never a spike.
-    min_count: Annotated[int, Field(ge=1)] = 10
+    min_count: Annotated[int, Field(ge=1, le=1_000_000)] = 10
     #: Half-life of the baseline, in minutes (alpha = 1 - 0.5 ** (1 / half_life)).
     half_life_minutes: Annotated[float, Field(gt=0, le=10 * 24 * 60)] = 60.0
     #: A spike has ended after this many minutes without an anomalous minute.

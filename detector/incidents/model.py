@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from detector.incidents.context import ContextBundle
 from detector.incidents.storm import DEFAULT_HOST_WIDE_KINDS
-from logvigil.core.configbase import PositiveInt, Strict
+from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import iso_z
@@ -160,21 +160,27 @@ class Incident:
         }
 
 
+#: Upper bounds of the `detector.incidents` settings (docs/configuration.md): far above
+#: any real use, low enough that no date or size computed from them can overflow.
+WEEK_MINUTES = 7 * 24 * 60
+MAX_COUNT = 10_000
+
+
 class BundleConfig(Strict):
     """Limits of the context bundle stored with each incident (`detector.incidents.bundle`)."""
 
-    lead_in_minutes: PositiveInt = Field(
+    lead_in_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
         default=30, description="how far before the first finding the bundle's window starts"
     )
-    max_templates_per_service: PositiveInt = 10
-    max_first_seen: PositiveInt = 20
-    max_sample_lines: PositiveInt = 40
-    max_samples_per_template: PositiveInt = 3
-    max_restarts: PositiveInt = 20
-    max_line_chars: Annotated[int, Field(ge=40)] = Field(
+    max_templates_per_service: Annotated[int, Field(ge=1, le=1000)] = 10
+    max_first_seen: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_sample_lines: Annotated[int, Field(ge=1, le=MAX_COUNT)] = 40
+    max_samples_per_template: Annotated[int, Field(ge=1, le=100)] = 3
+    max_restarts: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_line_chars: Annotated[int, Field(ge=40, le=65_536)] = Field(
         default=300, description="each sample line is cut to this many characters"
     )
-    max_bytes: Annotated[int, Field(ge=4096)] = Field(
+    max_bytes: Annotated[int, Field(ge=4096, le=16 * 1024 * 1024)] = Field(
         default=16 * 1024, description="upper bound of the bundle's JSON encoding, in bytes"
     )
     redact_emails: bool = Field(default=False, description="replace e-mail addresses by <email>")
@@ -183,21 +189,21 @@ class BundleConfig(Strict):
 class IncidentConfig(Strict):
     """How findings become incidents (`detector.incidents` in the config file)."""
 
-    grouping_window_minutes: PositiveInt = Field(
+    grouping_window_minutes: Annotated[int, Field(ge=1, le=WEEK_MINUTES)] = Field(
         default=30,
         description="a finding joins an incident whose last finding is at most this old",
     )
-    graph_depth: PositiveInt = Field(
+    graph_depth: Annotated[int, Field(ge=1, le=20)] = Field(
         default=3, description="how many dependency hops still connect two services"
     )
-    cooldown_minutes: Annotated[int, Field(ge=0)] = Field(
+    cooldown_minutes: Annotated[int, Field(ge=0, le=WEEK_MINUTES)] = Field(
         default=60,
         description="a resolved incident's findings cannot open a new incident for this long",
     )
-    resolve_after_quiet_minutes: PositiveInt = Field(
+    resolve_after_quiet_minutes: Annotated[int, Field(ge=1, le=WEEK_MINUTES)] = Field(
         default=30, description="an incident without new findings for this long resolves"
     )
-    storm_quiet_minutes: PositiveInt = Field(
+    storm_quiet_minutes: Annotated[int, Field(ge=1, le=4 * WEEK_MINUTES)] = Field(
         default=360,
         description=(
             "an incident in a storm (one primitive firing on two ticks or more) resolves "
@@ -211,7 +217,7 @@ class IncidentConfig(Strict):
             "gathers every victim service of the host"
         ),
     )
-    critical_services: Annotated[int, Field(ge=2)] = Field(
+    critical_services: Annotated[int, Field(ge=2, le=MAX_COUNT)] = Field(
         default=3, description="an incident with anomalies on this many subjects is critical"
     )
     bundle: BundleConfig = Field(default_factory=BundleConfig)

@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationError, create_model, field_validator
+from pydantic import ConfigDict, Field, ValidationError, create_model, field_validator
 
 from detector.detectors import DetectorsConfig, LearningHours, detector_fields
 from detector.detectors._common import DEFAULT_LEARNING_HOURS
@@ -29,7 +30,7 @@ from detector.incidents.model import IncidentConfig
 from graph.config import GraphConfig
 from investigate.llm import LLMConfig
 from logvigil.app.metrics import MetricsConfig
-from logvigil.core.configbase import PositiveInt, Strict
+from logvigil.core.configbase import Strict
 from logvigil.core.yamlfile import (
     ConfigError,
     PathKey,
@@ -44,6 +45,11 @@ from logvigil.store.config import DatabaseConfig
 from notify.config import NotifyConfig
 
 DEFAULT_CONFIG_NAME = "logvigil.yaml"
+
+#: The detector runs at least once an hour (a tick evaluates the minutes since the last).
+MAX_TICK_SECONDS = 3600
+
+TickSeconds = Annotated[int, Field(gt=0, le=MAX_TICK_SECONDS)]
 
 #: Environment variables that override a key of the file: name -> dotted path.
 ENV_OVERRIDES: dict[str, PathKey] = {
@@ -79,7 +85,7 @@ DetectorSection = create_model(  # type: ignore[call-overload]
     "DetectorSection",
     __base__=_DetectorSectionBase,
     __doc__="The tick, the noise rules, each detector, and incidents.",
-    tick_seconds=(PositiveInt, 60),
+    tick_seconds=(TickSeconds, 60),
     learning_period_hours=(LearningHours, DEFAULT_LEARNING_HOURS),
     noise=(NoiseConfig, Field(default_factory=NoiseConfig)),
     **detector_fields(),
@@ -102,6 +108,9 @@ def default_data_dir() -> Path:
 
 class Settings(Strict):
     """The whole configuration file."""
+
+    # A validation error printed whole never shows a value (it may be a secret).
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)

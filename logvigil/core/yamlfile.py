@@ -110,24 +110,133 @@ def _walk(node: yaml.Node, path: PathKey, doc: YamlDoc) -> None:
 #: libyaml's loader when available (several times faster), else the pure-Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+#: A document may expand through its aliases (`*name`) to at most this many times its
+#: own number of values (scalars, lists and mappings)...
+ALIAS_EXPANSION_FACTOR = 10
+#: ...or to this many values, whichever is more: a small file may reuse an anchor freely.
+ALIAS_EXPANSION_FLOOR = 10_000
+#: Lists and mappings nest at most this deep (aliases included); real files use < 10.
+MAX_DEPTH = 64
+#: Sizes are counted up to here and no further (a "billion laughs" has 10**9 and more).
+_SATURATE = 10**15
 
-def _compose_and_construct(text: str, loader_cls: type) -> tuple[yaml.Node | None, Any]:
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
+        self.message = message
+
+
+def _check_structure(text: str, loader_cls: type) -> None:
+    """Refuse, before anything is built, a document that nests too deeply or whose
+    aliases expand it far beyond its size (a "billion laughs"), or refer to themselves.
+
+    One pass over the parser's events, in time and memory proportional to the text:
+    each anchored value's expanded size and height are remembered, each alias adds
+    them to the value that holds it. Raises `_Refused` at the offending line; syntax
+    errors are left to the composer, which reports them better.
+    """
+    # Per open list/mapping: [expanded size, height of what it holds, its anchor].
+    stack: list[list[Any]] = []
+    anchors: dict[str, tuple[int, int] | None] = {}  # None: still open (an alias to it loops)
+    distinct = expanded = 0
+    biggest: tuple[int, str, Any] | None = None  # (size, anchor, mark) of the largest alias
+
+    def add(size: int, height: int) -> None:
+        nonlocal expanded
+        if stack:
+            top = stack[-1]
+            top[0] = min(top[0] + size, _SATURATE)
+            top[1] = max(top[1], height)
+        else:
+            expanded = min(expanded + size, _SATURATE)
+
+    for event in yaml.parse(text, Loader=loader_cls):
+        if isinstance(event, yaml.DocumentStartEvent):
+            anchors.clear()
+        elif isinstance(event, _OPEN):
+            distinct += 1
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(event.start_mark, f"nested too deeply: more than {MAX_DEPTH} levels")
+            if event.anchor is not None:
+                anchors[event.anchor] = None
+            stack.append([1, 0, event.anchor])
+        elif isinstance(event, _CLOSE):
+            size, height, anchor = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (size, height + 1)
+            add(size, height + 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            distinct += 1
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, 0)
+            add(1, 0)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                continue  # an undefined alias: the composer reports it
+            ref = anchors[event.anchor]
+            if ref is None:
+                raise _Refused(
+                    event.start_mark,
+                    f"alias *{event.anchor} refers to a value that contains it (a recursive alias)",
+                )
+            size, height = ref
+            if len(stack) + height > MAX_DEPTH:
+                raise _Refused(
+                    event.start_mark,
+                    f"nested too deeply: alias *{event.anchor} reaches more than "
+                    f"{MAX_DEPTH} levels",
+                )
+            if biggest is None or size > biggest[0]:
+                biggest = (size, event.anchor, event.start_mark)
+            add(size, height)
+    limit = max(ALIAS_EXPANSION_FLOOR, ALIAS_EXPANSION_FACTOR * distinct)
+    if expanded > limit and biggest is not None:
+        size, anchor, mark = biggest
+
+        def amount(n: int) -> str:
+            return f"more than {_SATURATE:,}" if n >= _SATURATE else f"{n:,}"
+
+        raise _Refused(
+            mark,
+            f"too many aliases: alias expansion makes the document {amount(expanded)} values "
+            f"(*{anchor} here alone {amount(size)}); the limit is {limit:,} "
+            f"({ALIAS_EXPANSION_FACTOR} times its own {distinct:,} values, "
+            f"at least {ALIAS_EXPANSION_FLOOR:,})",
+        )
+
+
+def _compose_and_construct(text: str, loader_cls: type, doc: YamlDoc) -> Any:
+    """The document's data; `doc` gets the lines, walked before construction (which
+    rewrites merge keys `<<` in place, so merged keys would look like duplicates)."""
+    _check_structure(text, loader_cls)
     loader = loader_cls(text)
     try:
         node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
+        if node is None:
+            return None
+        _walk(node, (), doc)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 
 
 def parse_yaml(text: str, file: str) -> YamlDoc:
     """Parse YAML text; raises ConfigError naming the line of a syntax error."""
+    doc = YamlDoc(file=file, data=None)
     try:
-        node, data = _compose_and_construct(text, _Loader)
+        doc.data = _compose_and_construct(text, _Loader, doc)
+    except _Refused as exc:
+        raise ConfigError([Problem(file, exc.line, "", exc.message)]) from None
     except yaml.YAMLError:
         # Re-parse with the pure-Python loader: its messages are more precise.
+        doc = YamlDoc(file=file, data=None)
         try:
-            node, data = _compose_and_construct(text, yaml.SafeLoader)
+            doc.data = _compose_and_construct(text, yaml.SafeLoader, doc)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
@@ -136,11 +245,10 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
             if ctx is not None and line is not None and ctx.line + 1 != line:
                 msg += f" (the construct started on line {ctx.line + 1})"
             raise ConfigError([Problem(file, line, "", f"YAML syntax error: {msg}")]) from None
+        except _Refused as exc:
+            raise ConfigError([Problem(file, exc.line, "", exc.message)]) from None
         except yaml.YAMLError as exc:
             raise ConfigError([Problem(file, None, "", f"YAML error: {exc}")]) from None
-    doc = YamlDoc(file=file, data=data)
-    if node is not None:
-        _walk(node, (), doc)
     return doc
 
 

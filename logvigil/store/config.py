@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator
 
-from logvigil.core.configbase import PositiveInt, Strict
+from logvigil.core.configbase import Strict
+
+#: Retention is at most a century: `now - days` then stays far inside the calendar
+#: (a larger number would pass and make every purge overflow).
+MAX_RETENTION_DAYS = 36_500
+RetentionDays = Annotated[int, Field(gt=0, le=MAX_RETENTION_DAYS)]
 
 
 class DatabaseConfig(Strict):
@@ -14,8 +21,8 @@ class DatabaseConfig(Strict):
         default=None,
         description="SQLAlchemy URL; default: a SQLite file `logvigil.db` in the data directory",
     )
-    event_retention_days: PositiveInt = 7
-    count_retention_days: PositiveInt = 90
+    event_retention_days: RetentionDays = 7
+    count_retention_days: RetentionDays = 90
 
     @field_validator("url")
     @classmethod

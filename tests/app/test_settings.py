@@ -49,7 +49,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "LOGVIGIL_DATABASE_URL": "postgresql+psycopg://u@h/db",
             "LOGVIGIL_LLM_PROVIDER": "ollama",
             "LOGVIGIL_INVENTORY": "/etc/logvigil/inventory.yaml",
-            "LOGVIGIL_DISCORD_WEBHOOK_URL": "https://discord.example/api/webhooks/1/secret-token",
+            "LOGVIGIL_DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/secret-token",
         },
     )
     assert s.database_url == "postgresql+psycopg://u@h/db"

@@ -53,7 +53,10 @@ def _store(engine, incident) -> int:
 
 def test_console_is_the_default_channel_when_nothing_is_configured() -> None:
     assert configured_channels(NotifyConfig(console=False)) == ["console"]
-    cfg = NotifyConfig(console=False, discord=DiscordConfig(webhook_url=SecretStr("https://x/y")))
+    cfg = NotifyConfig(
+        console=False,
+        discord=DiscordConfig(webhook_url=SecretStr("https://discord.com/api/webhooks/1/t")),
+    )
     assert configured_channels(cfg) == ["discord"]
     assert list(build_notifiers(NotifyConfig())) == ["console"]
 
