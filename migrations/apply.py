@@ -2,6 +2,8 @@
 
 `open_engine` is what every command and the daemon use to open a store: it connects
 and upgrades the schema to head (Alembic, on SQLite, PostgreSQL and MariaDB alike).
+A command that only reads opens it with `must_exist=True`: a database that is not
+there, or holds no LogVigil schema, is a `StoreMissing` error and nothing is created.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from logvigil.store.database import StoreError, create_store_engine, describe_db_error
+from logvigil.store.database import (
+    FIRST_RUN_HINT,
+    StoreError,
+    StoreMissing,
+    create_store_engine,
+    current_revision,
+    database_label,
+    describe_db_error,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,12 +75,26 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def open_engine(url: str, *, upgrade: bool = True) -> Engine:
+def open_engine(url: str, *, upgrade: bool = True, must_exist: bool = False) -> Engine:
     """Create the engine, check it answers, and migrate it to head.
 
-    Raises StoreError with a readable message for any failure.
+    With `must_exist` (the commands that only read), a SQLite file that is not there, or
+    a database without LogVigil's schema, raises StoreMissing before anything is written;
+    an existing store of an older revision is still migrated. Raises StoreError with a
+    readable message for any failure.
     """
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, must_exist=must_exist)
+    if must_exist:
+        try:
+            revision = current_revision(engine)
+        except (OperationalError, DBAPIError) as exc:
+            engine.dispose()
+            raise StoreError(describe_db_error(exc, url)) from None
+        if revision is None:
+            engine.dispose()
+            raise StoreMissing(
+                f"no LogVigil database at {database_label(url)}: it is empty ({FIRST_RUN_HINT})"
+            )
     if upgrade:
         migrate(engine)
     else:

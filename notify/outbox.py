@@ -458,11 +458,20 @@ class ChannelStatus:
     pending: int
     unconfirmed: int
     failed: int
+    #: The newest message the channel accepted: see `channel_status`.
     last_sent_at: datetime | None
 
 
 def channel_status(conn: Connection, channels: Iterable[str] = ()) -> list[ChannelStatus]:
-    """Per channel (configured or seen in the outbox): health and row counts."""
+    """Per channel (configured or seen in the outbox): health and row counts.
+
+    `last_sent_at` is the one answer to "when did this channel last take a message":
+    the newest `sent_at` of its outbox rows (incidents, digests, `--post`), or the
+    time its channel state was last marked ok, whichever is later. Only a delivery
+    marks a channel ok (a successful `notify test`, or an outbox row sent after the
+    channel was broken), so a test counts as a delivery. While a channel is marked
+    broken, its state row holds the failure, and only outbox deliveries count.
+    """
     counts: dict[str, dict[str, int]] = {}
     last_sent: dict[str, datetime] = {}
     for ch, status, n in conn.execute(
@@ -477,6 +486,11 @@ def channel_status(conn: Connection, channels: Iterable[str] = ()) -> list[Chann
         if at is not None:
             last_sent[ch] = utc(at)
     states = {r.channel: r for r in conn.execute(select(channels_t))}
+    for ch, st in states.items():
+        if not st.broken and st.updated_at is not None:  # marked ok: a delivery
+            ok_at = utc(st.updated_at)
+            if ch not in last_sent or ok_at > last_sent[ch]:
+                last_sent[ch] = ok_at
     names = sorted(set(channels) | set(counts) | set(states))
     out = []
     for ch in names:

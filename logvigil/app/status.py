@@ -7,6 +7,17 @@ reading it, rewritten every few seconds), learning, incidents and the outbox.
 What only the local daemon knows (its role, the inventory it has loaded and
 the edits it refused) is written every few seconds to `status.json` in its
 data directory (`ProcessStatus`), atomically, and read from there.
+
+One source of truth each: the last tick is the newest row of the `ticks` table
+(written by the leader for every window of minutes it evaluates); the leader's
+heartbeat (the `counters` row it rewrites each time it confirms its lock, before
+every tick, including those with no complete minute to evaluate) only says that a
+leader is alive, and is shown as such. A channel's last delivery is
+`notify.outbox.channel_status`'s, as in `logvigil notify status`.
+
+Ages are `now - time` in seconds; a time stamped in the future (a remote clock
+ahead, a line dated 2199) gives a negative age, which the JSON keeps (with an
+`..._in_future` flag) and the text shows as "in the future: <time>", never as an age.
 """
 
 from __future__ import annotations
@@ -141,11 +152,13 @@ def gather(
     period = timedelta(hours=settings.detector.learning_period_hours)
     services = []
     for service, first in sorted(learning):
-        done = 1.0 if period.total_seconds() == 0 else min(1.0, (now - first) / period)
+        # A service first seen in the future (its host's clock is ahead) has learnt nothing yet.
+        done = 1.0 if period.total_seconds() == 0 else max(0.0, min(1.0, (now - first) / period))
         services.append(
             {
                 "service": service,
                 "first_seen": iso_z_or_none(first),
+                "first_seen_in_future": first > now,
                 "learning": done < 1.0,
                 "progress": round(done, 3),
                 "learned_at": iso_z_or_none(first + period),
@@ -169,6 +182,7 @@ def gather(
                 "lines": h.lines,
                 "last_event_at": iso_z_or_none(h.last_event_at),
                 "event_lag_s": None if h.last_event_at is None else _seconds(now - h.last_event_at),
+                "last_event_in_future": h.last_event_at is not None and h.last_event_at > now,
                 "unreachable_since": iso_z_or_none(h.unreachable_since),
             }
         )
@@ -194,17 +208,20 @@ def gather(
     return {
         "now": iso_z_or_none(now),
         "daemon": daemon,
+        # The leader's heartbeat: it holds the lock (not that it evaluated a minute).
         "leader": None
         if leader is None
         else {
             "identity": leader[0],
-            "last_tick_at": iso_z_or_none(datetime.fromtimestamp(leader[1], UTC)),
+            "heartbeat_at": iso_z_or_none(datetime.fromtimestamp(leader[1], UTC)),
             "age_s": round(now.timestamp() - leader[1], 1),
         },
+        # The one source of the last tick: the newest evaluated window in `ticks`.
         "last_tick": None
         if tick is None
         else {
             "at": iso_z_or_none(tick.at),
+            "age_s": _seconds(now - tick.at),
             "duration_ms": round(tick.duration_ms, 1),
             "findings": tick.findings,
             "errors": tick.errors or {},
@@ -230,6 +247,7 @@ def gather(
                 "pending": c.pending,
                 "unconfirmed": c.unconfirmed,
                 "failed": c.failed,
+                "last_sent_at": iso_z_or_none(c.last_sent_at),
             }
             for c in channels
         ],

@@ -1,4 +1,8 @@
-"""`logvigil incidents`: the incidents recorded in the store, as a list or one by one."""
+"""`logvigil incidents`: the incidents recorded in the store, as a list or one by one.
+
+Reads only: without a store, says so and exits 2 (nothing is created). Tables print
+every value whole in a pipe (see `logvigil.cli.kit.out`); `--json` is the machine format.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,15 @@ from rich.table import Table
 
 from detector.incidents.manager import IncidentManager
 from logvigil.app.settings import Settings
-from logvigil.cli.kit import ConfigOpt, DbOpt, fail, out, settings_or_exit, store_or_exit
+from logvigil.cli.kit import (
+    ConfigOpt,
+    DbOpt,
+    existing_store_or_exit,
+    fail,
+    out,
+    settings_or_exit,
+    store_errors,
+)
 
 app = typer.Typer(help="Incidents recorded in the store.", no_args_is_help=False)
 
@@ -46,7 +58,7 @@ def incident_table(incidents: list[dict[str, Any]], title: str) -> Table:
 
 
 def _manager(settings: Settings, db: str | None) -> IncidentManager:
-    engine = store_or_exit(settings, db)
+    engine = existing_store_or_exit(settings, db)
     return IncidentManager(engine, None, settings.detector.incidents)
 
 
@@ -66,7 +78,9 @@ def incidents_list(
 ) -> None:
     """The most recent incidents, newest first."""
     settings = settings_or_exit(config)
-    incidents = [i.to_json() for i in _manager(settings, db).list(limit=limit)]
+    manager = _manager(settings, db)
+    with store_errors(manager.engine, "incidents"):
+        incidents = [i.to_json() for i in manager.list(limit=limit)]
     if as_json:
         for inc in incidents:
             sys.stdout.write(json.dumps(inc) + "\n")
@@ -83,7 +97,9 @@ def incidents_show(
 ) -> None:
     """One incident: triggers, suspected root, blast radius and its context bundle."""
     settings = settings_or_exit(config)
-    incident = _manager(settings, db).get(incident_id)
+    manager = _manager(settings, db)
+    with store_errors(manager.engine, f"incident {incident_id}"):
+        incident = manager.get(incident_id)
     if incident is None:
         fail(f"no incident {incident_id}")
     data = incident.to_json()
@@ -92,7 +108,11 @@ def incidents_show(
         sys.stdout.write(json.dumps(data, default=str) + "\n")
         return
     root = data.get("suspected_root") or {}
-    out.rule(f"[bold]incident {data['id']}: {escape(incident.title)}")
+    heading = f"[bold]incident {data['id']}: {escape(incident.title)}"
+    if out.is_terminal:
+        out.rule(heading)
+    else:  # a rule is as wide as the console, unbounded in a pipe
+        out.print(heading)
     out.print(
         f"status {incident.status}, severity {data['severity']}, opened {data['opened_at']}"
         f", resolved {data.get('resolved_at') or '-'}"

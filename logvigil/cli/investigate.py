@@ -5,6 +5,9 @@
     investigate --incident 42 --llm none      # force the deterministic report (with --rerun)
     investigate --incident 42 --json          # the report as one JSON object
 
+The report is Markdown; on a terminal it is rendered for it (`rich`), piped or
+redirected it is printed as Markdown, byte for byte as stored.
+
 An incident without a stored report is investigated on the spot. Errors go
 to standard error with exit status 2, never as a traceback.
 """
@@ -18,8 +21,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from detector.incidents import repository as repo
 from detector.incidents.manager import IncidentNotFound
@@ -30,14 +35,17 @@ from investigate.service import CrewRunner, diff_reports
 from investigate.service import investigate as investigate_incident
 from logvigil.app.runtime import read_inventory
 from logvigil.app.settings import Settings
-from logvigil.cli.kit import err, fail, fail_config, settings_or_exit, store_or_exit
+from logvigil.cli.kit import err, existing_store_or_exit, fail, fail_config, settings_or_exit
 from logvigil.core.timeutil import wall_clock
 from logvigil.core.yamlfile import ConfigError
+from logvigil.store.database import StoreError, describe_db_error
 from notify.service import post_incident
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
 _LLM = re.compile(r"^(none|(openai|ollama):(\S.*))$")
+#: Controls other than tab and newline (ANSI escapes among them), kept off a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def parse_llm(value: str) -> tuple[str, str | None]:
@@ -98,6 +106,16 @@ def _stored_report(engine: Engine, incident: int) -> dict[str, Any] | None:
     return stored
 
 
+def show_markdown(md: str) -> None:
+    """The report as Markdown when standard output is a file or a pipe; rendered for the
+    terminal (headings, lists, code; no backslash escapes) when it is one. Control
+    characters (a log line's terminal escapes) never reach the terminal."""
+    if not out.is_terminal:
+        typer.echo(md, nl=not md.endswith("\n"))
+        return
+    out.print(Markdown(_CONTROL.sub("", md)), soft_wrap=False)
+
+
 def _print(report_json: dict[str, Any], as_json: bool, changes: list[str] | None) -> None:
     if as_json:
         obj = dict(report_json)
@@ -105,7 +123,7 @@ def _print(report_json: dict[str, Any], as_json: bool, changes: list[str] | None
             obj["changes"] = changes
         typer.echo(json.dumps(obj, ensure_ascii=False))
         return
-    out.print(report_json.get("report_md", ""), markup=False)
+    show_markdown(report_json.get("report_md", ""))
     if changes is not None:
         out.print("Changes against the stored report:", markup=False)
         for line in changes or ["nothing changed"]:
@@ -143,7 +161,7 @@ def investigate(
     delivered, 1 with each channel's error if delivery failed for good.
     """
     settings = _settings(config, llm)
-    engine = store_or_exit(settings, db)
+    engine = existing_store_or_exit(settings, db)  # an incident needs a store: never create one
     try:
         stored = _stored_report(engine, incident)
         if stored is not None and not rerun:
@@ -171,6 +189,11 @@ def investigate(
         fail(f"no incident {incident} in {engine.url.render_as_string(hide_password=True)}")
     except typer.Exit:
         raise
+    except DBAPIError as exc:  # one located line: never the SQL, its parameters, the report
+        url = engine.url.render_as_string(hide_password=False)
+        fail(f"incident {incident}: {describe_db_error(exc, url)}")
+    except StoreError as exc:
+        fail(f"incident {incident}: {exc}")
     except Exception as exc:  # never a traceback: name the failure
         fail(f"incident {incident}: {type(exc).__name__}: {exc}")
     finally:

@@ -9,7 +9,12 @@ than the package's `__init__`: importing the package mounts every command (and
 Exit codes: 0 success, 1 partial success (some input lines were rejected; they are
 reported and counted), 2 usage, configuration or store error. User mistakes get
 one clear line per problem on stderr (`error: file:line: field: message`), never
-a traceback.
+a traceback. A command that only reads opens its store with `existing_store_or_exit`:
+no database there is an error (exit 2), never a new empty one.
+
+Standard output (`out`) is as wide as the terminal on a terminal; in a pipe or a file
+it is as wide as its widest line, so a table prints every value whole ("2026-03-03
+10:00:00", never "2026-03-0" over "3") and `grep`/`cut` see one row per line.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -33,6 +38,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from logvigil.app.settings import Settings, load_settings
 from logvigil.core.events import LogEvent, Rejected
@@ -46,7 +52,7 @@ from logvigil.ingest.inputs import (
     machine_zone,
     time_zone,
 )
-from logvigil.store.database import StoreError
+from logvigil.store.database import StoreError, describe_db_error
 from migrations.apply import open_engine
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -54,8 +60,41 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 #: The input formats a command reads (`--format`).
 FORMATS = FORMAT_NAMES
 
-out = Console(soft_wrap=True)  # a long line stays one line in a pipe (grep)
+#: The width of standard output in a pipe or a file: tables keep their natural width
+#: (a rich table never grows past its content), every value whole.
+PIPE_WIDTH = 1_000_000
+
+
+class _Stdout(Console):
+    """A console as wide as the terminal, or unbounded when stdout is not a terminal:
+    rich would otherwise wrap tables at 80 columns (or at $COLUMNS, or the width of
+    the terminal the pipe started from) and cut values in half. A `width` given
+    explicitly is kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fixed_width = kwargs.get("width") is not None
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        if not self._fixed_width and not self.is_terminal:
+            return ConsoleDimensions(PIPE_WIDTH, dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+out = _Stdout(soft_wrap=True)  # a long line stays one line in a pipe (grep)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout_console(**kwargs: Any) -> Console:
+    """A console on standard output like `out` (unbounded in a pipe), with `kwargs`."""
+    return _Stdout(soft_wrap=True, **kwargs)
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -120,11 +159,36 @@ def settings_or_exit(config: Path | None) -> Settings:
 
 
 def store_or_exit(settings: Settings, db: str | None = None) -> Engine:
-    """The store at `db`, else the configured one, migrated to head."""
+    """The store at `db`, else the configured one, migrated to head; created when it
+    does not exist yet (the commands that write: ingest, prune, silence add, notify test)."""
     try:
         return open_engine(db or settings.database_url)
     except StoreError as exc:
         fail(str(exc))
+
+
+def existing_store_or_exit(settings: Settings, db: str | None = None) -> Engine:
+    """The store at `db`, else the configured one, for a command that reads: a store
+    that is not there is `error: no database at PATH (run ...)` and exit 2, and
+    nothing is created (neither the file nor its directory)."""
+    try:
+        return open_engine(db or settings.database_url, must_exist=True)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def store_errors(engine: Engine, doing: str | None = None) -> Iterator[None]:
+    """Turn a database error inside the block into one located line and exit 2:
+    `error: [DOING: ]database URL: cannot update incidents: REASON`, never the SQL
+    statement, its parameters or a traceback."""
+    try:
+        yield
+    except DBAPIError as exc:
+        line = describe_db_error(exc, engine.url.render_as_string(hide_password=False))
+        fail(f"{doing}: {line}" if doing else line)
+    except StoreError as exc:
+        fail(f"{doing}: {exc}" if doing else str(exc))
 
 
 # --------------------------------------------------------------------------- reading inputs

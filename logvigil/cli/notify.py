@@ -3,30 +3,48 @@
 Exit codes: 0 success; 1 a channel failed (`notify test`); 2 usage,
 configuration or store error. Errors go to stderr, one line each, never a
 traceback; secrets never reach the output (notifiers scrub their errors).
+
+`silence add` refuses a service or host that is neither in the inventory nor ever
+seen in the store (a typo would mute nothing), with a "did you mean"; `--force`
+accepts one not seen yet. `notify status` and `silence list` only read: without a
+store they say so and exit 2, creating nothing. A channel's "last delivered" is
+the newest message it accepted, an incident's, a digest's or `notify test`'s
+(`notify.outbox.channel_status`, also what `logvigil status` shows).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Connection, select
 
+from logvigil.app.runtime import read_inventory
+from logvigil.app.settings import Settings
 from logvigil.cli.kit import (
     EXIT_OK,
     ConfigOpt,
     DbOpt,
     JsonOpt,
     err,
+    existing_store_or_exit,
     fail,
+    fail_config,
     settings_or_exit,
+    stdout_console,
+    store_errors,
     store_or_exit,
 )
 from logvigil.core.timeutil import iso_z_or_none, wall_clock
+from logvigil.core.yamlfile import ConfigError
+from logvigil.store.schema import MinuteCount, ServiceTemplate
 from notify import configured_channels, silences
 from notify.outbox import channel_status
 from notify.policy import Silence
@@ -47,7 +65,7 @@ notify_app = typer.Typer(
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return stdout_console(highlight=False)  # a table prints whole values in a pipe
 
 
 def _silence_json(s: Silence) -> dict[str, Any]:
@@ -71,26 +89,41 @@ def silence_add(
     reason: Annotated[str, typer.Option("--reason", help="why (shown in `silence list`)")],
     service: Annotated[str | None, typer.Option("--service", help="service to mute")] = None,
     host: Annotated[str | None, typer.Option("--host", help="host to mute")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="accept a service or host not seen yet (not in the inventory, no line stored)",
+        ),
+    ] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mute notifications of incidents rooted at a service or host, for a while."""
+    """Mute notifications of incidents rooted at a service or host, for a while.
+
+    The service and the host must be known (in the inventory, or seen in the store);
+    an unknown one is refused with the closest known names, unless --force.
+    """
     try:
         span = silences.parse_duration(duration)
         if service is None and host is None:
             raise silences.SilenceError("a silence needs --service or --host (or both)")
     except silences.SilenceError as exc:
         fail(str(exc))
-    engine = store_or_exit(settings_or_exit(config), db)
+    settings = settings_or_exit(config)
+    engine = store_or_exit(settings, db)
     now = wall_clock()
-    try:
-        with engine.begin() as conn:
-            s = silences.add(
-                conn, service=service, host=host, duration=span, reason=reason, now=now
-            )
-    except silences.SilenceError as exc:
-        fail(str(exc))
+    with store_errors(engine, "silence add"):
+        try:
+            with engine.begin() as conn:
+                s = silences.add(
+                    conn, service=service, host=host, duration=span, reason=reason, now=now
+                )
+                if not force:  # refused: the transaction rolls back, nothing is stored
+                    _check_known(conn, settings, s.service, s.host)
+        except silences.SilenceError as exc:
+            fail(str(exc))
     if as_json:
         sys.stdout.write(json.dumps(_silence_json(s)) + "\n")
     else:
@@ -98,6 +131,37 @@ def silence_add(
         _out().print(
             f"silence {s.id}: {escape(what)} muted until {iso_z_or_none(s.expires_at, 'seconds')}"
         )
+
+
+def _check_known(
+    conn: Connection, settings: Settings, service: str | None, host: str | None
+) -> None:
+    """Raise SilenceError for a service or host that neither the inventory nor the store
+    knows: a silence matches names exactly, so a typo would silently mute nothing."""
+    path = settings.graph.inventory
+    try:
+        inventory = read_inventory(path)  # an absent file: an empty inventory
+    except ConfigError as exc:
+        fail_config(exc)
+    where = f"the inventory {path}" if path.exists() else f"the inventory (no file {path})"
+    if service is not None:
+        seen = conn.execute(select(ServiceTemplate.service).distinct()).scalars()
+        _known("--service", "service", service, [*inventory.services, *seen], where)
+    if host is not None:  # hosts that logged within the count retention (90 days)
+        seen = conn.execute(select(MinuteCount.host).distinct()).scalars()
+        _known("--host", "host", host, [*inventory.hosts, *seen], where)
+
+
+def _known(option: str, kind: str, name: str, known: Iterable[str], where: str) -> None:
+    names = sorted(set(known))
+    if name in names:
+        return
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise silences.SilenceError(
+        f"{option} {name!r}: unknown {kind}: not in {where} and never seen in the store; "
+        f"{hint}--force silences a {kind} not seen yet"
+    )
 
 
 @silence_app.command("list")
@@ -109,9 +173,9 @@ def silence_list(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Active silences, newest first."""
-    engine = store_or_exit(settings_or_exit(config), db)
-    with engine.connect() as conn:
+    """Active silences, newest first. Reads only: without a store, exits 2."""
+    engine = existing_store_or_exit(settings_or_exit(config), db)
+    with store_errors(engine, "silence list"), engine.connect() as conn:
         rows = silences.list_silences(conn, wall_clock(), include_expired=include_expired)
     if as_json:
         for s in rows:
@@ -178,10 +242,14 @@ def notify_test(
 
 @notify_app.command("status")
 def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Each channel's health and outbox: broken, pending, unconfirmed, failed, last sent."""
+    """Each channel's health and outbox: broken, pending, unconfirmed, failed, last delivered.
+
+    "last delivered" is the newest message the channel accepted: an incident's, a
+    digest's or a successful `notify test`'s. Reads only: without a store, exits 2.
+    """
     settings = settings_or_exit(config)
-    engine = store_or_exit(settings, db)
-    with engine.connect() as conn:
+    engine = existing_store_or_exit(settings, db)
+    with store_errors(engine, "notify status"), engine.connect() as conn:
         rows = channel_status(conn, configured_channels(settings.notify))
     if as_json:
         for s in rows:
@@ -200,5 +268,6 @@ def notify_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt =
         state = f"[bold red]BROKEN[/] ({escape(s.reason or '')})" if s.broken else "[green]ok[/]"
         _out().print(
             f"{s.channel}: {state}; {s.pending} pending, {s.unconfirmed} unconfirmed, "
-            f"{s.failed} failed; last sent {iso_z_or_none(s.last_sent_at, 'seconds') or 'never'}"
+            f"{s.failed} failed; "
+            f"last delivered {iso_z_or_none(s.last_sent_at, 'seconds') or 'never'}"
         )

@@ -9,7 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from logvigil.cli.kit import ConfigOpt, DbOpt, out, settings_or_exit, store_or_exit
+from logvigil.cli.kit import (
+    ConfigOpt,
+    DbOpt,
+    existing_store_or_exit,
+    out,
+    settings_or_exit,
+    store_errors,
+)
 from logvigil.store.stats import collect_stats
 
 
@@ -18,10 +25,15 @@ def stats(
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """What the store holds: events, templates, counts, noise drops, rejections, services."""
+    """What the store holds: events, templates, counts, noise drops, rejections, services.
+
+    Reads only: without a store, says so and exits 2 (nothing is created).
+    """
     settings = settings_or_exit(config)
-    engine = store_or_exit(settings, db)
-    s = collect_stats(engine)
+    engine = existing_store_or_exit(settings, db)
+    with store_errors(engine, "stats"):
+        s = collect_stats(engine)
+    engine.dispose()
     if as_json:
         out.print_json(json.dumps(s.to_json()))
         return

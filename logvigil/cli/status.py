@@ -10,8 +10,15 @@ import typer
 from rich.markup import escape
 
 from logvigil.app.status import STATUS_FILE, gather, read_status_file
-from logvigil.cli.kit import ConfigOpt, DbOpt, out, settings_or_exit, store_or_exit
-from logvigil.core.timeutil import wall_clock
+from logvigil.cli.kit import (
+    ConfigOpt,
+    DbOpt,
+    existing_store_or_exit,
+    out,
+    settings_or_exit,
+    store_errors,
+)
+from logvigil.core.timeutil import parse_iso_or_none, wall_clock
 
 
 def status(
@@ -23,23 +30,27 @@ def status(
 
     Shared state comes from the store; a source's current error and the loaded
     inventory come from the status file the local daemon writes in its data directory.
+    Reads only: without a store, says so and exits 2 (nothing is created).
     """
     settings = settings_or_exit(config)
-    engine = store_or_exit(settings, db)
+    engine = existing_store_or_exit(settings, db)
     process = read_status_file(settings.data_dir / STATUS_FILE)
-    data = gather(engine, settings, wall_clock(), process)
+    with store_errors(engine, "status"):
+        data = gather(engine, settings, wall_clock(), process)
+    engine.dispose()
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")
         return
+    # The last tick is the newest evaluated window (the `ticks` table), and only that;
+    # the leader's line is its heartbeat: it holds the lock, whether or not it ticked.
     last = data["last_tick"]
-    out.print(
-        "last tick: "
-        + (
-            f"{last['at']} ({last['duration_ms']} ms, {last['findings']} findings)"
-            if last
-            else "never"
+    if last:
+        out.print(
+            f"last tick: {last['at']} ({_when(last['at'], last['age_s'])}; "
+            f"{last['duration_ms']} ms, {last['findings']} findings)"
         )
-    )
+    else:
+        out.print("last tick: none yet (no complete minute evaluated)")
     if last and last["errors"]:
         for name, error in last["errors"].items():
             out.print(f"  [yellow]detector {escape(name)} failing:[/] {escape(str(error))}")
@@ -47,7 +58,8 @@ def status(
     out.print(
         "leader: "
         + (
-            f"{escape(leader['identity'])} (last tick {_ago(leader['age_s'])} ago)"
+            f"{escape(leader['identity'])} "
+            f"(heartbeat {_when(leader['heartbeat_at'], leader['age_s'])})"
             if leader
             else "none yet"
         )
@@ -66,9 +78,14 @@ def status(
     learning = [s for s in data["learning"] if s["learning"]]
     out.print(f"services: {len(data['learning'])} seen, {len(learning)} still learning")
     for s in learning:
+        seen = (
+            f", first seen in the future: {_stamp(s['first_seen'])}"
+            if s["first_seen_in_future"]
+            else ""
+        )
         out.print(
             f"  {escape(s['service'])}: {s['progress'] * 100:.0f}% learnt, "
-            f"detecting from {s['learned_at']}"
+            f"detecting from {s['learned_at']}{seen}"
         )
     out.print(f"open incidents: {data['open_incidents']}")
     for inc in data["incidents"]:
@@ -82,27 +99,45 @@ def status(
         state = f"[red]BROKEN: {escape(c['reason'] or '?')}[/]" if c["broken"] else "[green]ok[/]"
         out.print(
             f"channel {escape(c['channel'])}: {state}, {c['pending']} pending, "
-            f"{c['unconfirmed']} unconfirmed, {c['failed']} failed"
+            f"{c['unconfirmed']} unconfirmed, {c['failed']} failed, "
+            f"last delivered {c['last_sent_at'] or 'never'}"
         )
 
 
-def _ago(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
+def _ago(seconds: float) -> str:
+    """A non-negative age, short: `42s`, `17m`, `5.2h`, `3.0d`."""
     if seconds < 120:
         return f"{seconds:.0f}s"
     if seconds < 7200:
         return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def _stamp(at: str | None) -> str:
+    """`2199-01-01 00:00:00 UTC` of an ISO time (`-` when there is none)."""
+    ts = parse_iso_or_none(at)
+    return "-" if ts is None else f"{ts:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _when(at: str | None, age_s: float | None) -> str:
+    """`42s ago`; `in the future: 2199-01-01 00:00:00 UTC` for a time ahead of this
+    machine's clock (a remote clock ahead, a line dated 2199), never a negative age."""
+    if age_s is None:
+        return "never"
+    if age_s < -0.5:  # rounding: half a second of skew is "now"
+        return f"in the future: {_stamp(at)}"
+    return f"{_ago(max(age_s, 0.0))} ago"
 
 
 def _source_line(name: str, src: dict[str, Any]) -> str:
     line = f"source {escape(name)}"
     if src.get("process"):
         line += f" ({escape(str(src['kind']))}, read by {escape(str(src['process']))})"
-    line += f": committed {_ago(src.get('lag_s'))} ago"
+    line += f": committed {_when(src.get('committed_at'), src.get('lag_s'))}"
     if src.get("last_event_at"):
-        line += f", last event {_ago(src.get('event_lag_s'))} ago"
+        line += f", last event {_when(src['last_event_at'], src.get('event_lag_s'))}"
     if src.get("process"):
         line += f", {src['lines']:,} lines"
         if not src["running"]:

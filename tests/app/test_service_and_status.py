@@ -222,5 +222,5 @@ def test_status_ages_the_leader_and_the_local_daemon_by_the_wall_clock(tmp_path:
         text = runner.invoke(app, ["status", "--config", str(cfg)]).output
     assert late["now"] == "2026-03-04T16:00:30Z"
     assert late["leader"]["age_s"] == 90.0 and not late["daemon"]["running"]
-    assert "leader: db-01:42 (last tick 90s ago)" in text
+    assert "leader: db-01:42 (heartbeat 90s ago)" in text  # its lock, not a tick
     assert "local daemon: not running" in text

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from logvigil.cli import app
 from logvigil.evaluation.synth import Fault, FaultKind, generate_jsonl
+from migrations.apply import open_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "inventory.yaml"
@@ -107,9 +108,9 @@ def test_backtest_needs_its_logs_exactly_once() -> None:
 
 
 def test_incidents_show_of_an_unknown_id_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["incidents", "show", "99", "--db", f"sqlite:///{tmp_path / 'x.db'}"]
-    )
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    open_engine(db).dispose()  # a store without incidents (a missing one is another error)
+    result = runner.invoke(app, ["incidents", "show", "99", "--db", db])
     assert result.exit_code == 2 and "no incident 99" in result.output
 
 
