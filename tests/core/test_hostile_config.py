@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from logvigil.cli import app
@@ -28,6 +29,7 @@ from logvigil.core.yamlfile import (
     load_yaml,
     parse_yaml,
 )
+from logvigil.ingest.templates import MinerConfig
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -368,3 +370,11 @@ def test_a_heartbeat_of_a_billion_hours_is_a_located_inventory_error(tmp_path: P
     code, output = run("graph", "check", "--inventory", str(inv))
     assert code == 2
     assert f"{inv}:6: services.backup.expect.every: must be at most" in output
+
+
+@pytest.mark.parametrize(
+    "field", ["max_templates", "max_templates_per_group", "cache_size", "token_cache_size"]
+)
+def test_the_miners_sizes_are_bounded(field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        MinerConfig(**{field: 10**12})

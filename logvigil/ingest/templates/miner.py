@@ -57,7 +57,8 @@ class MinerConfig(Strict):
     """The template miner's knobs.
 
     The defaults are THE configuration, used for every kind of log; nothing
-    is tuned per source (see docs/templates.md for how they were chosen).
+    is tuned per source (see docs/templates.md for how they were chosen). Every
+    number is bounded: memory follows the sizes, so a typo cannot exhaust the host.
     """
 
     #: A message joins a template when at least this share of its tokens equal
@@ -71,17 +72,17 @@ class MinerConfig(Strict):
     #: Templates per (token count, anchor) group, which bounds the work for
     #: one message. In a full group, a message that fits no template joins
     #: the most similar one whatever the similarity.
-    max_templates_per_group: Annotated[int, Field(ge=1)] = 200
+    max_templates_per_group: Annotated[int, Field(ge=1, le=100_000)] = 200
     #: Templates in all. Once reached, a message whose group does not exist is
     #: compared with the anchorless group of its length and joins its most
     #: similar template; in all, at most max_templates + max_tokens + 1.
-    max_templates: Annotated[int, Field(ge=1)] = 50_000
+    max_templates: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
     #: Messages (and masked token sequences) remembered; 0 turns caching off.
-    cache_size: Annotated[int, Field(ge=0)] = 10_000
+    cache_size: Annotated[int, Field(ge=0, le=10_000_000)] = 10_000
     #: Messages longer than this many characters are never cached.
-    max_cached_message_length: Annotated[int, Field(ge=0)] = 1024
+    max_cached_message_length: Annotated[int, Field(ge=0, le=1_048_576)] = 1024
     #: Distinct raw tokens whose masked form is remembered.
-    token_cache_size: Annotated[int, Field(ge=1)] = 50_000
+    token_cache_size: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
 
 
 @dataclass(frozen=True, slots=True)
