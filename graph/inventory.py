@@ -101,7 +101,7 @@ def parse_every(value: Any) -> timedelta:
             raise ValueError(f"must be positive: {DURATION_HINT}")
         raise ValueError(f"needs a unit: {DURATION_HINT}")
     else:
-        seconds = parse_duration(value).total_seconds()
+        seconds = parse_duration(value, at_most=MAX_EVERY).total_seconds()
     if seconds <= 0:
         raise ValueError(f"must be positive: {DURATION_HINT}")
     if seconds > MAX_EVERY.total_seconds():

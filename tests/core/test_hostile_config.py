@@ -369,7 +369,7 @@ def test_a_heartbeat_of_a_billion_hours_is_a_located_inventory_error(tmp_path: P
     )
     code, output = run("graph", "check", "--inventory", str(inv))
     assert code == 2
-    assert f"{inv}:6: services.backup.expect.every: must be at most" in output
+    assert f"{inv}:6: services.backup.expect.every: must be at most 30d" in output
 
 
 @pytest.mark.parametrize(
