@@ -1,47 +1,26 @@
-"""`render_markdown(report)`: the report as Markdown, for the terminal, Discord and e-mail.
+"""`render_markdown(report)`: the report as Markdown, for files, Discord and e-mail.
 
-Log text is hostile: it may contain backticks, Markdown, HTML or `@everyone`.
-Every piece of it goes through `code_span` (inline) or `code_block` (fenced),
-which pick a fence longer than any backtick run in the text and neutralise
-mentions (`@everyone`, `@here`, `<@123>`, `<#123>`, `<@&123>`) with a zero-width
-space after the `@`, so a log line can neither break the layout nor ping
-anyone. Our own prose (service names, summaries built from templates) is
-escaped with `escape_text`.
+Log text is hostile: it may contain backticks, Markdown, HTML, links or
+`@everyone`. Every piece of it goes through `investigate.mdtext`: `code_span`
+(inline) or `code_block` (fenced), whose fence is longer than any backtick run
+in the text, or `escape_text` for names and summaries inside our prose (every
+Markdown character escaped, URLs in code spans). Mentions are neutralised with
+a zero-width space after the `@`, so a log line can neither break the layout,
+show a link nor ping anyone. A suggested action's command is shown as code only
+when it is exactly what `investigate.shell.sh` builds (each word quoted).
+On a terminal the CLI renders this Markdown (`logvigil.cli.investigate`).
 """
 
 from __future__ import annotations
 
 import re
 
+from investigate.mdtext import code_block, code_span, escape_text
 from investigate.model import Report, TimelineEntry, confidence_label
+from investigate.shell import is_built_command
 from logvigil.core.text import disarm_mentions, truncate
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
-_BACKTICKS = re.compile(r"`+")
-
-
-def escape_text(text: str, *, strip: bool = True) -> str:
-    """Prose safe for Markdown: special characters escaped, mentions neutralised, one line."""
-    text = " ".join(str(text).split()) if strip else re.sub(r"\s+", " ", str(text))
-    return disarm_mentions(_MD_SPECIAL.sub(r"\\\1", text))
-
-
-def code_span(text: str) -> str:
-    """An inline code span that holds `text` whatever backticks it contains."""
-    text = disarm_mentions(" ".join(str(text).split()))
-    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def code_block(lines: list[str]) -> str:
-    """A fenced block of `lines`; the fence is longer than any backtick run inside."""
-    # One log line stays one line: an embedded newline cannot start Markdown of its own.
-    body = "\n".join(disarm_mentions(line.replace("\r", " ").replace("\n", " ")) for line in lines)
-    longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{body}\n{fence}"
+__all__ = ["code_block", "code_span", "escape_text", "render_markdown"]
 
 
 def _ts(e: TimelineEntry) -> str:
@@ -54,6 +33,17 @@ def _where(service: str | None, host: str | None) -> str:
     if service:
         return f"**{escape_text(service)}**"
     return f"host **{escape_text(host or '?')}**"
+
+
+def _root_line(service: str | None, host: str | None, summary: str) -> str:
+    """`**postgres** on db-01: <summary>`, or, when the summary starts by naming the same
+    subject (`postgres on db-01 was killed ...`), that subject in bold once."""
+    plain = " on ".join(x for x in (service, host) if x) if service else f"host {host or '?'}"
+    text = " ".join(str(summary).split())
+    if text.startswith(plain) and text[len(plain) : len(plain) + 1] in (" ", ":", "'", ""):
+        rest = text[len(plain) :]
+        return f"{_where(service, host)}{escape_text(truncate(rest, 400), strip=False)}"
+    return f"{_where(service, host)}: {_summary(text)}"
 
 
 def _summary(text: str) -> str:
@@ -73,12 +63,12 @@ def render_markdown(report: Report) -> str:
         out.append("**No root cause found.**")
         why = [s for s in report.certain if s.startswith("no root cause found")]
         if why:
-            out.append(_summary(why[0][len("no root cause found") :].lstrip(": ")))
+            out += ["", _summary(why[0][len("no root cause found") :].lstrip(": "))]
     else:
         label = confidence_label(rc.confidence)
-        out.append(f"{_where(rc.service, rc.host)}: {_summary(rc.summary)}")
+        out.append(_root_line(rc.service, rc.host, rc.summary))
         ev = f" (evidence {', '.join(rc.evidence)})" if rc.evidence else ""
-        out.append(f"Confidence: {label} ({rc.confidence:.2f}){ev}")
+        out += ["", f"Confidence: {label} ({rc.confidence:.2f}){ev}"]
     out.append("")
 
     out.append("### Critical failure")
@@ -86,7 +76,9 @@ def render_markdown(report: Report) -> str:
     if cf is None:
         out.append("none recorded")
     else:
-        tpl = f" (template #{cf.template_id})" if cf.template_id is not None else ""
+        tpl = ""
+        if cf.template_id is not None and f"template #{cf.template_id}" not in cf.summary:
+            tpl = f" (template #{cf.template_id})"
         out.append(f"{_ts(cf)} {_where(cf.service, cf.host)}{tpl}: {code_span(cf.summary[:400])}")
     out.append("")
 
@@ -117,10 +109,11 @@ def render_markdown(report: Report) -> str:
             f"- **{ev.id}** {escape_text(ev.service or '')}"
             f"{' on ' + escape_text(ev.host) if ev.host else ''}{tpl}{counts}"
         )
-        if ev.template:
-            out.append(f"  {code_span(ev.template[:300])}")
-        if ev.note:
-            out.append(f"  {code_span(ev.note[:300])}")
+        # Each on a line of its own: a trailing backslash is a hard line break.
+        for text in (ev.template, ev.note):
+            if text:
+                out[-1] += "\\"
+                out.append(f"  {code_span(text[:300])}")
         if ev.samples:
             out.append("")
             out.append(code_block(list(ev.samples)))
@@ -155,11 +148,12 @@ def render_markdown(report: Report) -> str:
 
 
 def _action(text: str) -> str:
-    """Our actions hold commands in backticks: keep those spans, escape the prose around."""
+    """Our actions hold commands in backticks: a span that is exactly a command built by
+    `investigate.shell.sh` is shown as code, everything else is escaped prose."""
     parts = re.split(r"(`[^`]*`)", " ".join(text.split()))
     return "".join(
         code_span(p[1:-1])
-        if p.startswith("`") and p.endswith("`") and len(p) > 1
+        if len(p) > 2 and p.startswith("`") and p.endswith("`") and is_built_command(p[1:-1])
         else escape_text(p, strip=False)
         for p in parts
     )

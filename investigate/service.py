@@ -65,7 +65,9 @@ def investigate(
     try:
         started = time.perf_counter()
         tools = EvidenceTools(engine, topology, incident)
-        analysis = analyse(incident, tools)
+        analysis = analyse(
+            incident, tools, host_wide=(incidents or IncidentConfig()).storm_host_kinds
+        )
         base = analysis.to_report(created_at=now, duration_s=time.perf_counter() - started)
         base = dataclasses.replace(base, incident_status=status.value)
         report = base

@@ -5,7 +5,8 @@ What the model decides, and what it does not:
 
 - it CHOOSES the root cause among the ranked hypotheses (an index), or says
   none is supported, and writes the summary, what is certain / possible and
-  the suggested actions;
+  the suggested actions (as prose: its backticks become `'`, so only the
+  commands `investigate.shell` builds are shown as commands);
 - it never decides whether the incident exists: the report has no field for
   it, and text such as "no incident" is ignored;
 - anything else in its final answer (malformed JSON, a missing key, an index
@@ -172,7 +173,10 @@ def parse_verdict(text: str, hypotheses: Sequence[Hypothesis], quoted: str = "")
         confidence=float(conf),
         certain=_statements(obj, "certain"),
         possible=_statements(obj, "possible"),
-        suggested_actions=_statements(obj, "suggested_actions"),
+        # The model's actions are prose: a command is only what `investigate.shell` builds
+        # from checked names, so no backtick of the model's (or of a log line it quotes)
+        # can make its text look like one.
+        suggested_actions=[a.replace("`", "'") for a in _statements(obj, "suggested_actions")],
     )
 
 
@@ -180,9 +184,15 @@ def merge(base: Report, verdict: Verdict, hypotheses: Sequence[Hypothesis]) -> R
     """`base` (the deterministic report) with the model's choice and statements in it.
 
     Only the root cause, its summary and confidence, and the three statement
-    lists change (a list the model left empty keeps the deterministic one);
-    the timeline, impact, evidence and hypotheses stay as computed.
+    lists change (a list the model left empty keeps the deterministic one; the
+    deterministic actions that carry a command follow the model's, which are
+    prose); the timeline, impact, evidence and hypotheses stay as computed.
     """
+    actions = list(base.suggested_actions)
+    if verdict.suggested_actions:
+        actions = list(verdict.suggested_actions) + [
+            a for a in base.suggested_actions if "`" in a and a not in verdict.suggested_actions
+        ]
     if verdict.hypothesis is None:
         root = None
     else:
@@ -194,5 +204,5 @@ def merge(base: Report, verdict: Verdict, hypotheses: Sequence[Hypothesis]) -> R
         no_root_cause=root is None,
         certain=verdict.certain or list(base.certain),
         possible=verdict.possible or list(base.possible),
-        suggested_actions=verdict.suggested_actions or list(base.suggested_actions),
+        suggested_actions=actions,
     )

@@ -59,11 +59,18 @@ class NotificationKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A named block of a message (an embed field, an e-mail paragraph)."""
+    """A named block of a message (an embed field, an e-mail paragraph).
+
+    `name` and `value` are plain text, never Markdown: they hold names and lines
+    from the logs, which each channel makes inert its own way (Discord escapes
+    them, `notify.discord.render`). `code`: the value is shown as code, one span
+    per line (log lines, a command).
+    """
 
     name: str
     value: str
     inline: bool = False
+    code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +78,9 @@ class Notification:
     """One message, independent of the channel that carries it.
 
     `title` is one line; `summary` a short paragraph; `sections` the named
-    facts (root cause, confidence, blast radius, evidence, replay command);
-    `markdown` the full report, attached when the message cannot hold it.
+    facts (root cause, confidence, blast radius, evidence, replay command): all
+    plain text, made inert by each channel. `markdown` is the full report,
+    already safe Markdown (`investigate.report_md`), sent as an attachment.
     Everything round-trips through JSON: the outbox stores it as its payload.
     """
 
@@ -94,7 +102,7 @@ class Notification:
             "summary": self.summary,
             "severity": None if self.severity is None else self.severity.label,
             "incident_id": self.incident_id,
-            "sections": [[s.name, s.value, s.inline] for s in self.sections],
+            "sections": [[s.name, s.value, s.inline, s.code] for s in self.sections],
             "markdown": self.markdown,
             "created_at": None if self.created_at is None else iso_z(self.created_at),
             "attachment_name": self.attachment_name,
@@ -111,7 +119,11 @@ class Notification:
             summary=obj.get("summary", ""),
             severity=None if sev is None else Severity.parse(sev),
             incident_id=obj.get("incident_id"),
-            sections=tuple(Section(n, v, bool(i)) for n, v, i in obj.get("sections", [])),
+            # A message queued before `code` existed has three items per section.
+            sections=tuple(
+                Section(s[0], s[1], bool(s[2]), bool(s[3]) if len(s) > 3 else False)
+                for s in obj.get("sections", [])
+            ),
             markdown=obj.get("markdown", ""),
             created_at=None if created is None else parse_iso(created),
             attachment_name=obj.get("attachment_name", "report.md"),

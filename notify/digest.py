@@ -10,6 +10,7 @@ from sqlalchemy import Connection, or_, select
 
 from detector.incidents import repository as repo
 from detector.incidents.model import Incident
+from investigate.mdtext import escape_text
 from logvigil.store.schema import IncidentRow
 from notify.base import Notification, NotificationKind, Section
 
@@ -74,9 +75,14 @@ def build_digest(
             lines.append(f"... and {len(items) - MAX_PER_HOST} more")
         sections.append(Section(host, "\n".join(lines)))
     worst = max(inc.severity for inc in incidents)
+    # Host names and titles come from the logs: escaped (`investigate.mdtext.escape_text`).
     markdown = "\n".join(
         [f"# LogVigil digest {start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M} UTC", ""]
-        + [f"## {s.name}\n" + "\n".join(f"- {x}" for x in s.value.splitlines()) for s in sections]
+        + [
+            f"## {escape_text(s.name)}\n"
+            + "\n".join(f"- {escape_text(x)}" for x in s.value.splitlines())
+            for s in sections
+        ]
     )
     n = len(incidents)
     return Notification(

@@ -1,10 +1,19 @@
-"""Incidents and reports as `Notification`s (pure; no channel-specific formatting)."""
+"""Incidents and reports as `Notification`s (pure; no channel-specific formatting).
+
+Every text here is plain text: names and lines from the logs go in as they are,
+and each channel makes them inert (`notify.discord.render` escapes Markdown and
+shows log lines as code; e-mail defangs URLs). Log lines and commands are
+`code` sections. The report's Markdown is rendered again from the report, so a
+report stored by an older version goes out with today's escaping. A supervisor
+(`systemd`, `init`, ...) is never listed in a blast radius.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from detector.incidents.model import Incident
+from investigate.analysis.impact import SUPERVISORS
 from investigate.model import Report, confidence_label
 from investigate.report_md import render_markdown
 from notify.base import Notification, NotificationKind, Section
@@ -26,6 +35,11 @@ def _list(names: tuple[str, ...] | list[str], limit: int = MAX_BLAST) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _affected(names: tuple[str, ...] | list[str]) -> list[str]:
+    """`names` without the supervisors: they report a unit's failure, they do not suffer it."""
+    return [n for n in names if n not in SUPERVISORS]
+
+
 def _hm(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -41,9 +55,9 @@ def incident_opened(incident: Incident, now: datetime) -> Notification:
         Section("Suspected root cause", str(incident.root) if incident.root else "not known yet"),
         Section("Confidence", "pending investigation", inline=True),
         Section("Severity", incident.severity.label, inline=True),
-        Section("Blast radius", _list(list(incident.blast_radius))),
-        Section("Evidence", "\n".join(evidence) or "none"),
-        Section("Replay", f"`{replay_command(incident.id)}`"),
+        Section("Blast radius", _list(_affected(incident.blast_radius))),
+        Section("Evidence", "\n".join(evidence) or "none", code=bool(evidence)),
+        Section("Replay", replay_command(incident.id), code=True),
     ]
     return Notification(
         kind=NotificationKind.OPENED,
@@ -68,7 +82,7 @@ def incident_resolved(incident: Incident, now: datetime) -> Notification:
         summary=f"Incident {incident.id} resolved {_hm(end)} after {minutes} min.",
         severity=incident.severity,
         incident_id=incident.id,
-        sections=(Section("Replay", f"`{replay_command(incident.id)}`"),),
+        sections=(Section("Replay", replay_command(incident.id), code=True),),
         created_at=now,
     )
 
@@ -83,15 +97,15 @@ def report_ready(incident: Incident | None, report: Report, now: datetime) -> No
         where = " on ".join(x for x in (rc.service, rc.host) if x)
         root = f"{where}: {rc.summary}" if where else rc.summary
         confidence = f"{confidence_label(rc.confidence)} ({rc.confidence:.2f})"
-    blast = [f"{i.service} ({i.status})" for i in report.impact]
+    blast = [f"{i.service} ({i.status})" for i in report.impact if i.service not in SUPERVISORS]
     if not blast and incident is not None:
-        blast = list(incident.blast_radius)
+        blast = _affected(incident.blast_radius)
     evidence = []
     for ev in report.evidence[:MAX_EVIDENCE]:
         where = " on ".join(x for x in (ev.service, ev.host) if x)
         sample = ev.samples[0] if ev.samples else (ev.template or ev.note)
         evidence.append(f"{ev.id} {where}: {sample}".strip())
-    markdown = report.report_md or render_markdown(report)
+    markdown = render_markdown(report)
     severity = incident.severity if incident is not None else None
     return Notification(
         kind=NotificationKind.REPORT,
@@ -103,8 +117,8 @@ def report_ready(incident: Incident | None, report: Report, now: datetime) -> No
             Section("Root cause", root),
             Section("Confidence", confidence, inline=True),
             Section("Blast radius", _list(blast)),
-            Section("Evidence", "\n".join(evidence) or "none"),
-            Section("Replay", f"`{replay_command(report.incident_id)}`"),
+            Section("Evidence", "\n".join(evidence) or "none", code=bool(evidence)),
+            Section("Replay", replay_command(report.incident_id), code=True),
         ),
         markdown=markdown,
         created_at=now,

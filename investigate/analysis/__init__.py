@@ -12,12 +12,14 @@ the model fails. The parts live beside this module, one reason to change each:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from detector.incidents.model import Incident
+from detector.incidents.model import Incident, IncidentConfig
 from detector.incidents.root import rank_roots, root_blast_radius
+from detector.incidents.summary import incident_title
 from investigate.analysis.actions import actions
 from investigate.analysis.chronology import critical_failure, timeline_entries
 from investigate.analysis.evidence import StatsRows, evidence_items
@@ -28,7 +30,7 @@ from investigate.analysis.hypotheses import (
     spike_only,
     unsupported,
 )
-from investigate.analysis.impact import impact_of
+from investigate.analysis.impact import SUPERVISORS, impact_of
 from investigate.analysis.statements import root_summary, statements
 from investigate.model import Hypothesis, ImpactItem, Report, RootCause, ToolResult, ToolStatus
 from investigate.tools import EvidenceTools, blast_radius, restarts, template_stats, timeline
@@ -58,8 +60,29 @@ class Analysis:
         )
 
 
-def analyse(incident: Incident, tools: EvidenceTools) -> Analysis:
+def report_title(incident: Incident, host_wide: Iterable[str] | None = None) -> str:
+    """The incident's title, unless it names a supervisor (`systemd`, `init`, ...) as
+    affected: a supervisor only reported that one of its units failed, so the title is
+    built again without its findings (`host_wide`: the storm kinds the title was built
+    with, `IncidentConfig.storm_host_kinds`)."""
+    root = incident.root
+    kept = [
+        f
+        for f in incident.findings
+        if f.service not in SUPERVISORS or (root is not None and f.service == root.service)
+    ]
+    if not kept or len(kept) == len(incident.findings):
+        return incident.title
+    if host_wide is None:
+        host_wide = IncidentConfig().storm_host_kinds
+    return incident_title(kept, root, host_wide)
+
+
+def analyse(
+    incident: Incident, tools: EvidenceTools, *, host_wide: Iterable[str] | None = None
+) -> Analysis:
     """The deterministic analysis of `incident` with `tools` (same incident, today's topology).
+    `host_wide`: the storm kinds of the incidents' config (for the title, `report_title`).
 
     Never raises for missing data: a tool's ERROR or NO_DATA only removes what it
     would have added. Raises only on programming errors.
@@ -124,7 +147,7 @@ def analyse(incident: Incident, tools: EvidenceTools) -> Analysis:
     )
     report = Report(
         incident_id=incident.id,
-        title=incident.title,
+        title=report_title(incident, host_wide),
         root_cause=root_cause,
         no_root_cause=root_cause is None,
         critical_failure=critical_failure(entries, findings, best),

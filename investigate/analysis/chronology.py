@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
 from detector.incidents.root import RootCandidate, is_primitive
-from investigate.analysis.wording import label
+from investigate.analysis.wording import label, without_subject
 from investigate.model import TimelineEntry, ToolResult, ToolStatus
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import parse_iso
@@ -37,11 +39,7 @@ def timeline_entries(
             if (key, r["detector"]) in seen:
                 continue
             seen.add((key, r["detector"]))
-            what = label(r.get("finding_kind")) if r.get("finding_kind") else r["detector"]
-            summary = f"{what}: {r['summary']}"
-            if r.get("template") and r["template"][:40] not in r["summary"]:
-                summary += f": {r['template']}"
-            entries.append(TimelineEntry(at, r["service"], r["host"], summary, key[1]))
+            entries.append(TimelineEntry(at, r["service"], r["host"], finding_summary(r), key[1]))
         elif key not in behind_findings:
             summary = (
                 f"{'first' if r['kind'] == 'new_template' else 'spike of'} {r['severity']} "
@@ -53,6 +51,28 @@ def timeline_entries(
             )
     entries.sort(key=lambda e: (e.at, e.service or "", e.template_id or 0, e.summary))
     return entries[:MAX_TIMELINE], first_at
+
+
+def finding_summary(row: dict[str, Any]) -> str:
+    """What a finding of the timeline says, each fact once: its kind in words, what its
+    summary adds, and its template: `OOM kill: oom-kill:constraint=...`, not `OOM kill:
+    postgres on db-01: OOM kill (template #28): oom-kill:constraint=...`."""
+    kind = row.get("finding_kind")
+    what = label(kind) if kind else str(row["detector"]).replace("_", " ")
+    rest = without_subject(row["summary"], row["service"], row.get("host"))
+    tid = row.get("template_id")
+    core = re.sub(rf"\s*\(template #{tid}\)", "", rest).strip() if tid is not None else rest
+    low_core, low_what = core.lower(), what.lower()
+    if not core or low_core in low_what:
+        summary = what  # the summary only names the kind: "unit failed (template #43)"
+    elif low_what in low_core or core.startswith("first-seen"):
+        summary = core  # it says it already: "first-seen ERROR template #29: ..."
+    else:
+        summary = f"{what}: {core}"
+    template = row.get("template")
+    if template and template[:40] not in rest:
+        summary += f": {template}"
+    return summary
 
 
 def critical_failure(

@@ -7,9 +7,30 @@ from typing import Any
 
 from detector.detectors.primitive import MESSENGERS
 from detector.incidents.root import RootCandidate
+from investigate.analysis.wording import without_subject
 from investigate.model import ImpactItem
 from logvigil.core.findings import Finding
 from logvigil.core.redact import clean_line
+
+#: Who reports on others' behalf or supervises them: never "affected" when one of their
+#: units (or processes) fails; they only wrote the line. The kernel and init/systemd
+#: (`detector.detectors.primitive.MESSENGERS`), and the other process supervisors.
+SUPERVISORS = MESSENGERS | frozenset(
+    {
+        "systemd",
+        "init",
+        "upstart",
+        "openrc",
+        "supervisord",
+        "supervisor",
+        "runit",
+        "runsv",
+        "runsvdir",
+        "s6-svscan",
+        "s6-supervise",
+        "launchd",
+    }
+)
 
 
 def impact_of(
@@ -19,17 +40,23 @@ def impact_of(
     ev_by_subject: Mapping[str, list[str]],
 ) -> list[ImpactItem]:
     """One item per service of `blast` (the root's blast radius as `blast_radius` rows:
-    service, depth, path), messengers left out: `affected` when it has findings,
+    service, depth, path), supervisors left out: `affected` when it has findings,
     `at_risk` when it is still quiet; affected first, nearest first."""
     impact: list[ImpactItem] = []
     affected_subjects = {f.service for f in findings if f.service}
     for row in blast:
         s = row["service"]
-        if s in MESSENGERS:
+        if s in SUPERVISORS:
             continue
         if s in affected_subjects:
             what = "; ".join(
-                sorted({clean_line(f.summary, 160) for f in findings if f.service == s})
+                sorted(
+                    {
+                        clean_line(without_subject(f.summary, f.service, f.host), 160)
+                        for f in findings
+                        if f.service == s
+                    }
+                )
             )
             impact.append(
                 ImpactItem(s, "affected", what, tuple(ev_by_subject.get(s, ())), row.get("depth"))

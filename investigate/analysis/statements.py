@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from detector.detectors.primitive import MESSENGERS
 from detector.incidents.root import RootCandidate
+from detector.incidents.summary import describe_finding
 from investigate.analysis.evidence import StatsRows
 from investigate.analysis.hypotheses import spike_only
+from investigate.analysis.impact import SUPERVISORS
 from investigate.analysis.wording import clock, label
 from investigate.model import ImpactItem
 from logvigil.core.findings import Finding
-from logvigil.core.redact import clean_line
 
 
 def root_summary(
@@ -55,6 +55,45 @@ def root_summary(
     return what + "."
 
 
+def subject_facts(
+    findings: list[Finding], ev_by_template: Mapping[tuple[str | None, int | None], str]
+) -> list[str]:
+    """One fact per subject, in the order they started: what it showed, since when, and the
+    evidence (`postgres on db-01: OOM-killed, 2 new errors from 01:00 (E1, E2, E3)`). The
+    timeline has each finding with its line; this says what each subject went through."""
+    by_subject: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (f.started_at, f.subject)):
+        by_subject.setdefault(f.subject, []).append(f)
+    out = []
+    for fs in by_subject.values():
+        f0 = fs[0]
+        where = (
+            f"{f0.service} on {f0.host}"
+            if f0.service and f0.host
+            else (f0.service or f"host {f0.host}")
+        )
+        phrases: dict[str, list[Finding]] = {}
+        for f in fs:
+            phrases.setdefault(describe_finding(f), []).append(f)
+        parts = []
+        for phrase, group in phrases.items():
+            keys = {g.key for g in group}
+            if len(keys) > 1:
+                parts.append(f"{len(keys)} {phrase}s" if phrase == "new error" else phrase)
+            else:
+                again = [clock(g.started_at) for g in group[1:4]]
+                parts.append(phrase + (f" (again at {', '.join(again)})" if again else ""))
+        ids = sorted(
+            {e for f in fs if (e := ev_by_template.get((f.service, f.template_id)))},
+            key=lambda e: (len(e), e),
+        )
+        out.append(
+            f"{where}: {', '.join(parts)} from {clock(f0.started_at)}"
+            + (f" ({', '.join(ids)})" if ids else "")
+        )
+    return out
+
+
 def statements(
     findings: list[Finding],
     best: RootCandidate | None,
@@ -64,24 +103,14 @@ def statements(
     no_root: bool,
     why_not: str,
 ) -> tuple[list[str], list[str]]:
-    """What is certain (each finding, the inventory's dependencies, or why there is no
-    root) and what is possible (the cascade, what may fail next, alternatives)."""
-    certain: list[str] = []
+    """What is certain (what each subject showed, the inventory's dependencies, or why
+    there is no root) and what is possible (the cascade, what may fail next, alternatives)."""
+    certain: list[str] = subject_facts(findings, ev_by_template)
     possible: list[str] = []
-    by_key: dict[str, list[Finding]] = {}
-    for f in sorted(findings, key=lambda f: (f.started_at, f.subject)):
-        by_key.setdefault(f.key, []).append(f)
-    for fs in by_key.values():
-        f = fs[0]
-        eid = ev_by_template.get((f.service, f.template_id))
-        again = f", again at {', '.join(clock(g.started_at) for g in fs[1:4])}" if fs[1:] else ""
+    dependants = [d for d in (best.dependants if best is not None else ()) if d not in SUPERVISORS]
+    if best is not None and dependants and not no_root:
         certain.append(
-            f"{clean_line(f.summary, 200)} (from {clock(f.started_at)}{again}"
-            + (f"; {eid})" if eid else ")")
-        )
-    if best is not None and best.dependants and not no_root:
-        certain.append(
-            f"the inventory says {', '.join(best.dependants)} depend on "
+            f"the inventory says {', '.join(dependants)} depend on "
             f"{best.service or best.host} (directly or transitively)"
         )
     if no_root:
@@ -110,7 +139,7 @@ def statements(
             {
                 c.service
                 for c in candidates
-                if c.service and c.service not in explained and c.service not in MESSENGERS
+                if c.service and c.service not in explained and c.service not in SUPERVISORS
             }
         )
         if stray:

@@ -29,3 +29,18 @@ def clock(ts: datetime) -> str:
 def label(kind: str | None) -> str:
     """A primitive's kind in words (`oom_kill` -> `OOM kill`); unknown kinds spaced out."""
     return PRIMITIVE_LABELS.get(kind or "", (kind or "").replace("_", " "))
+
+
+def without_subject(summary: str, service: str | None, host: str | None) -> str:
+    """A finding's summary without the subject it starts with (`postgres on db-01: `,
+    `postgres: `): the report names the subject beside it."""
+    prefixes = []
+    if service:
+        prefixes += [f"{service} on {host}: "] if host else []
+        prefixes.append(f"{service}: ")
+    if host:
+        prefixes += [f"host {host}: ", f"{host}: "]
+    for prefix in prefixes:
+        if summary.startswith(prefix):
+            return summary[len(prefix) :]
+    return summary

@@ -3,19 +3,38 @@
 Pure functions, no I/O. Limits are Discord's documented ones
 (https://discord.com/developers/docs/resources/message#embed-object-embed-limits),
 enforced here: `discord-webhook` checks none of them.
-Text from logs may hold `@everyone` or `<@id>`: `allowed_mentions` with an
-empty `parse` list means Discord resolves no mention at all, and mentions are
-also broken with a zero-width space so they do not even render as one.
+
+Every text of a notification is plain text holding names and lines from the
+logs, and Discord renders Markdown in an embed's title, description and field
+values: a log line carrying `[Reset your SSO password here](https://evil.example/sso)`
+would be a working disguised link. So every text is made inert here:
+
+- prose (title, summary, section names and values) goes through
+  `investigate.mdtext.escape_text`: Markdown characters escaped (links, emphasis,
+  spoilers, headings, quotes, angle-bracket forms) and URLs in code spans, where
+  Discord links nothing;
+- a `code` section (log lines, the replay command) is one code span per line
+  (`discord_code`): backticks inside become `ˋ`, since Discord's parser opens a
+  code block at any three backticks, so a line holding ``` cannot break out;
+- texts are cut before they are escaped (`fit`), never inside an escape or a
+  code span, and end with `…` when cut.
+
+The embed carries no URL, image or author link of its own: a link in it could
+only come from LogVigil's configuration, and none is configured. Mentions:
+`allowed_mentions` with an empty `parse` list means Discord resolves no mention
+at all, and mentions are also broken with a zero-width space so they do not
+even render as one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from investigate.mdtext import discord_code, escape_text, fit
 from logvigil.core.events import Severity
-from logvigil.core.text import ELLIPSIS, ZWSP, disarm_mentions, truncate
+from logvigil.core.text import ZWSP, disarm_mentions, truncate
 from logvigil.core.timeutil import iso_z
-from notify.base import Notification, NotificationKind
+from notify.base import Notification, NotificationKind, Section
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256
@@ -47,8 +66,27 @@ NEUTRAL_COLOUR = 0x7289DA
 
 
 def cut(text: str, limit: int) -> str:
-    """`text` mentions neutralised and cut to `limit` characters, ending in `…` when cut."""
+    """`text` mentions neutralised and cut to `limit` characters, ending in `…` when cut
+    (for our own texts, which hold no Markdown: the footer)."""
     return truncate(disarm_mentions(text), limit)
+
+
+def prose(text: str) -> str:
+    """Plain text as inert Discord Markdown, line by line."""
+    return "\n".join(escape_text(line) for line in str(text).splitlines()) or ""
+
+
+def code_lines(text: str) -> str:
+    """Each line of `text` a Discord code span."""
+    return "\n".join(discord_code(line) for line in str(text).splitlines() if line.strip())
+
+
+def render_value(section: Section, limit: int) -> tuple[str, bool]:
+    """A section's value rendered inert within `limit` characters; whether it was cut."""
+    render = code_lines if section.code else prose
+    whole = render(section.value)
+    value = fit(section.value, limit, render)
+    return (value or ZWSP), value != whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +112,12 @@ def render(n: Notification) -> DiscordMessage:
     cut (description, a field, or the field count) and there is a report.
     """
     truncated = False
-    title = cut(n.title, TITLE_MAX)
-    truncated |= title != disarm_mentions(n.title)
-    description = n.summary
-    if n.markdown and not n.sections and not n.summary:
-        description = n.markdown
-    desc = cut(description, DESCRIPTION_MAX)
-    truncated |= desc != disarm_mentions(description)
+    title = fit(n.title, TITLE_MAX, escape_text)
+    truncated |= title != escape_text(n.title)
+    desc = fit(n.summary, DESCRIPTION_MAX, prose)
+    truncated |= desc != prose(n.summary)
+    # A message with no text of its own: the report goes as the attachment.
+    truncated |= bool(n.markdown and not n.sections and not n.summary)
     footer_text = f"LogVigil · {n.kind.value}"
     if n.incident_id is not None:
         footer_text += f" · incident {n.incident_id}"
@@ -91,16 +128,14 @@ def render(n: Notification) -> DiscordMessage:
         if len(fields) == FIELDS_MAX:
             truncated = True
             break
-        name = cut(section.name, FIELD_NAME_MAX) or ZWSP
-        value = cut(section.value, FIELD_VALUE_MAX) or ZWSP
-        truncated |= value != disarm_mentions(section.value or ZWSP)
-        if len(name) + len(value) > budget:
-            room = budget - len(name)
-            if room < 16:
-                truncated = True
-                break
-            value = value[: room - 1] + ELLIPSIS
+        name = fit(section.name, FIELD_NAME_MAX, escape_text) or ZWSP
+        truncated |= name != (escape_text(section.name) or ZWSP)
+        room = min(FIELD_VALUE_MAX, budget - len(name))
+        if room < 16:
             truncated = True
+            break
+        value, was_cut = render_value(section, room)
+        truncated |= was_cut
         budget -= len(name) + len(value)
         fields.append({"name": name, "value": value, "inline": section.inline})
     embed: dict = {"title": title, "color": colour(n), "footer": {"text": footer}}

@@ -31,9 +31,8 @@ from notify.base import (
     scrub,
 )
 from notify.email.config import EmailConfig
-from notify.email.render import render_html
+from notify.email.render import mail_subject, render_html, render_plain
 from notify.email.tls import CAFileError, tls_client_context
-from notify.text_render import render_text, subject
 
 #: Seconds for connecting and for each SMTP command.
 TIMEOUT_SECONDS = 15.0
@@ -99,12 +98,12 @@ class EmailNotifier:
 
     def build(self, n: Notification) -> EmailMessage:
         msg = EmailMessage()
-        msg["Subject"] = " ".join(subject(n).split())[:SUBJECT_MAX]
+        msg["Subject"] = mail_subject(n)[:SUBJECT_MAX]
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain="logvigil")
-        msg.set_content(render_text(n))
+        msg.set_content(render_plain(n))
         msg.add_alternative(render_html(n), subtype="html")
         return msg
 

@@ -1,19 +1,39 @@
-"""A `Notification` as the HTML alternative of an e-mail. Pure.
+"""A `Notification` as an e-mail: subject, plain-text body and HTML alternative. Pure.
 
 The plain-text body is `notify.text_render.render_text`, shared with the console.
+Mail clients turn any URL they see into a link, in plain text as in HTML, so
+every URL of a message (they all come from log lines: LogVigil's own messages
+carry none) is defanged first (`investigate.mdtext.defang_urls`:
+`https://evil.example/sso` -> `hxxps://evil[.]example/sso`): readable, never a
+link. The HTML alternative escapes every text (log lines may hold markup) and
+shows it preformatted; Markdown in it (the report) is never rendered.
 """
 
 from __future__ import annotations
 
 import html
 
+from investigate.mdtext import defang_urls
 from notify.base import Notification, NotificationKind
-from notify.text_render import subject
+from notify.text_render import render_text, subject
+
+
+def mail_subject(n: Notification) -> str:
+    """The subject line: one line, URLs defanged."""
+    return defang_urls(" ".join(subject(n).split()))
+
+
+def render_plain(n: Notification) -> str:
+    """The plain-text body: `render_text` with its URLs defanged."""
+    return defang_urls(render_text(n))
 
 
 def render_html(n: Notification) -> str:
-    """HTML alternative; every piece of text is escaped (log lines may hold markup)."""
-    e = html.escape
+    """HTML alternative; every piece of text is defanged and escaped."""
+
+    def e(text: str) -> str:
+        return html.escape(defang_urls(text))
+
     out = [
         "<!DOCTYPE html><html><body>",
         f"<h2>{e(subject(n))}</h2>",
