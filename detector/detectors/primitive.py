@@ -550,6 +550,26 @@ def _load(raw: Mapping[str, Any] | None) -> dict[str, dict[str, int]]:
 #: victim. The investigation's analysis uses the same set.
 MESSENGERS = frozenset({"kernel", "systemd", "init"})
 
+#: Who reports on others' behalf or supervises them: never "affected" when one of their
+#: units (or processes) fails; they only wrote the line. The kernel and init/systemd
+#: (`MESSENGERS`), and the other process supervisors.
+SUPERVISORS = MESSENGERS | frozenset(
+    {
+        "systemd",
+        "init",
+        "upstart",
+        "openrc",
+        "supervisord",
+        "supervisor",
+        "runit",
+        "runsv",
+        "runsvdir",
+        "s6-svscan",
+        "s6-supervise",
+        "launchd",
+    }
+)
+
 
 def _credit_the_victim(findings: list[Finding]) -> list[Finding]:
     """Drop a messenger's finding when the same host has the same primitive for a real

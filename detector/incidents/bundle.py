@@ -5,7 +5,7 @@ window and returns a `ContextBundle` (`context.py`):
 
 - `window`: from the first anomaly minus `lead_in_minutes` to `now`; `onset`
   splits it into "before" and "during";
-- `findings`: every finding, summary redacted;
+- `findings`: every finding, summary and evidence text redacted;
 - `root`: the suspected-root ranking with its score breakdown;
 - `templates`: per service the busiest templates of the window with their
   line counts before and during the onset;
@@ -54,7 +54,7 @@ from detector.incidents.root import RootRanking
 from detector.incidents.topology import Topology
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
-from logvigil.core.redact import clean_line
+from logvigil.core.redact import clean_line, redact
 from logvigil.core.timeutil import floor_minute
 from logvigil.store import evidence
 from logvigil.store.evidence import RESTART_LIKE, RESTART_WORDS
@@ -109,7 +109,7 @@ def build_bundle(
     finding_tpls = {f.template_id for f in findings if f.template_id is not None}
     bundle = ContextBundle(
         incident_id=incident_id,
-        title=title,
+        title=redact(title, emails=emails),
         window=BundleWindow(
             start=start,
             onset=onset,
@@ -144,8 +144,8 @@ def build_bundle(
 
 
 def _quoted(f: Finding, emails: bool) -> BundleFinding:
-    evidence: dict[str, Any] = dict(f.evidence)
-    if len(json.dumps(evidence, default=str).encode()) > MAX_EVIDENCE_BYTES:
+    evidence: dict[str, Any] = _redacted(json.loads(json.dumps(f.evidence, default=str)), emails)
+    if len(json.dumps(evidence).encode()) > MAX_EVIDENCE_BYTES:
         evidence = {"note": "evidence larger than the bundle allows"}
     return BundleFinding(
         detector=f.detector,
@@ -157,8 +157,19 @@ def _quoted(f: Finding, emails: bool) -> BundleFinding:
         kind=f.kind,
         template_id=f.template_id,
         summary=clean_line(f.summary, MAX_SUMMARY_CHARS, emails=emails),
-        evidence=json.loads(json.dumps(evidence, default=str)),
+        evidence=evidence,
     )
+
+
+def _redacted(value: Any, emails: bool) -> Any:
+    """A JSON value with every string in it redacted (an error text a detector quotes)."""
+    if isinstance(value, str):
+        return redact(value, emails=emails)
+    if isinstance(value, list):
+        return [_redacted(v, emails) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v, emails) for k, v in value.items()}
+    return value
 
 
 def _root(ranking: RootRanking) -> RootSection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from detector.detectors.primitive import SUPERVISORS
 from detector.incidents.model import IncidentSeverity, RootRef
 from detector.incidents.storm import storm_key
 from logvigil.core.findings import Finding
@@ -99,6 +100,8 @@ def incident_title(
         name = f.service if f.service is not None else f"host {f.host}"
         if f.subject == (root.service or f"host:{root.host}"):
             continue
+        if f.service in SUPERVISORS:
+            continue  # it only wrote the line: a supervisor is never "affected"
         target = also if f.subject in same_cause else others
         if name not in also and name not in others:
             target.append(name)

@@ -5,32 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from detector.detectors.primitive import MESSENGERS
+from detector.detectors.primitive import SUPERVISORS
 from detector.incidents.root import RootCandidate
 from investigate.analysis.wording import without_subject
 from investigate.model import ImpactItem
 from logvigil.core.findings import Finding
 from logvigil.core.redact import clean_line
-
-#: Who reports on others' behalf or supervises them: never "affected" when one of their
-#: units (or processes) fails; they only wrote the line. The kernel and init/systemd
-#: (`detector.detectors.primitive.MESSENGERS`), and the other process supervisors.
-SUPERVISORS = MESSENGERS | frozenset(
-    {
-        "systemd",
-        "init",
-        "upstart",
-        "openrc",
-        "supervisord",
-        "supervisor",
-        "runit",
-        "runsv",
-        "runsvdir",
-        "s6-svscan",
-        "s6-supervise",
-        "launchd",
-    }
-)
 
 
 def impact_of(

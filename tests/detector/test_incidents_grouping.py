@@ -365,6 +365,15 @@ def test_the_title_names_the_root_its_cause_and_what_it_affected(topology) -> No
     )
 
 
+def test_a_supervisor_that_wrote_a_units_failure_is_never_affected(topology) -> None:
+    fs = [
+        finding("cyrus-imapd", "mail-01", 0, detector="primitives", kind="unit_failed"),
+        finding("systemd", "mail-01", 0.5, detector="new_template"),
+    ]
+    title = incident_title(fs, RootRef("cyrus-imapd", "mail-01"))
+    assert title == "cyrus-imapd unit failed on mail-01"
+
+
 def test_a_cascade_over_three_subjects_is_critical(topology) -> None:
     fs = [finding(s, h, 0) for s, h in [("postgres", "db-01"), ("gitea", "app-02")]]
     assert incident_severity(fs, 3) is Severity.ERROR
