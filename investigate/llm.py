@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
 
-from logvigil.core.configbase import PositiveInt, Strict
+from logvigil.core.configbase import Strict
 
 if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM
@@ -56,8 +56,8 @@ class LLMConfig(Strict):
     model: str | None = None
     base_url: str | None = None
     api_key: SecretStr | None = None
-    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
-    max_calls: PositiveInt = 12
+    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    max_calls: Annotated[int, Field(gt=0, le=1000)] = 12
     #: Tokens one model answer may take: a report is a few hundred; a small model that
     #: rambles is cut here rather than running to the end of its context.
     max_answer_tokens: Annotated[int, Field(ge=64, le=32768)] = 800

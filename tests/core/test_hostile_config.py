@@ -378,3 +378,27 @@ def test_a_heartbeat_of_a_billion_hours_is_a_located_inventory_error(tmp_path: P
 def test_the_miners_sizes_are_bounded(field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         MinerConfig(**{field: 10**12})
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "field"),
+    [
+        ("llm:\n  timeout_seconds: 1.0e12\n", "llm.timeout_seconds"),
+        ("llm:\n  max_calls: 99999999999\n", "llm.max_calls"),
+        (
+            "sources:\n  - {type: loki, url: 'http://loki:3100', timeout_seconds: 1.0e12}\n",
+            "timeout_seconds",
+        ),
+        (
+            "sources:\n  - {type: ssh_journald, host: db-01, connect_timeout_s: 99999999999}\n",
+            "connect_timeout_s",
+        ),
+    ],
+)
+def test_timeouts_and_budgets_are_bounded(tmp_path: Path, yaml_text: str, field: str) -> None:
+    cfg = tmp_path / "logvigil.yaml"
+    cfg.write_text(yaml_text)
+    code, output = run("check-config", str(cfg))
+    assert code == 2, output
+    assert field in output and "less than or equal to" in output
+    assert "Traceback" not in output

@@ -102,11 +102,11 @@ class LokiSourceConfig(SourceConfig):
     )
     severity_labels: list[str] = Field(default_factory=lambda: list(SEVERITY_LABELS))
     limit: Annotated[int, Field(gt=0, le=100_000)] = DEFAULT_LIMIT
-    step_seconds: Annotated[float, Field(gt=0)] = 3600.0
-    lag_seconds: Annotated[float, Field(ge=0)] = 10.0
-    since_seconds: Annotated[float, Field(ge=0)] = 0.0
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = 5.0
-    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    step_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
+    lag_seconds: Annotated[float, Field(ge=0, le=86_400)] = 10.0
+    since_seconds: Annotated[float, Field(ge=0, le=365 * 86_400)] = 0.0
+    poll_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
     username: str | None = None
     password: SecretStr | None = None
     bearer_token: SecretStr | None = None

@@ -66,10 +66,11 @@ class SshJournaldConfig(SourceConfig):
     journalctl: str = Field(default="journalctl", description="on the remote machine")
     extra_args: list[str] = Field(default_factory=list, description="for the remote journalctl")
     ssh_options: list[str] = Field(default_factory=list, description="extra ssh -o options")
-    connect_timeout_s: int = Field(default=CONNECT_TIMEOUT_S, gt=0)
+    connect_timeout_s: int = Field(default=CONNECT_TIMEOUT_S, gt=0, le=3600)
     unreachable_after_s: int = Field(
         default=int(UNREACHABLE_GRACE.total_seconds()),
         gt=0,
+        le=7 * 24 * 3600,
         description="a host unreachable this long becomes a host_unreachable finding",
     )
 
