@@ -1,9 +1,13 @@
 """Secrets out of text: one module for every place LogVigil stores or shows text.
 
-- `redact`: credentials inside a log line (`password=`, bearer tokens, `user:secret@`
-  in URLs, JSON web tokens, PEM private keys; e-mail addresses on request);
-- `redact_secrets`: the same plus webhook URLs, whose secret is their path (for our
-  own logs, which may quote a configured Discord or Slack URL);
+- `redact`: secrets inside a log line (or any text): webhook URLs, whose secret is
+  their path (Discord, Slack, Microsoft Teams, and any `/hooks/` or `/webhooks/` URL:
+  Mattermost, Rocket.Chat, Gitea, ...); `user:secret@` in URLs; `password=` and
+  other key=value credentials; `Authorization` headers and bearer tokens; API tokens
+  of well-known shapes (GitHub, GitLab, Slack, AWS, Google, Stripe, OpenAI and
+  Anthropic, SendGrid, npm, Telegram bots); JSON web tokens; PEM and PGP private key
+  blocks; e-mail addresses on request;
+- `redact_secrets`: the same, the name LogVigil's own log filter uses;
 - `clean_line`: a redacted, printable, one-line, bounded quote of a log line;
 - `hide_url_password`: a configured URL (database, graph server) with its password
   hidden, fit for a message;
@@ -16,6 +20,7 @@ It targets credentials, not addresses: IPs and host names are evidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from logvigil.core.text import single_line, truncate
@@ -27,7 +32,50 @@ _KEYS = (
     r"refresh[_-]?token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|session[_-]?id|"
     r"auth[_-]?token|credentials?"
 )
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+#: A replacement: a template (`\1<redacted>`) or a function of the match.
+_Repl = str | Callable[[re.Match[str]], str]
+# What a secret in a URL's path or query may hold: up to a space, quote or bracket.
+_URL_REST = r"[^\s\"'<>()\[\]{}|\\^`]"
+
+#: What ends a URL on its left: whitespace, quotes, brackets.
+_URL_START = frozenset(" \t\r\n\"'<>()[]{}|\\^`")
+
+
+def _hook(m: re.Match[str]) -> str:
+    """A hook segment and its secret: redacted in a URL (`scheme://` before it in the same
+    word) or as a path of its own (`POST /hooks/...`), kept in a file's path."""
+    text, start = m.string, m.start()
+    i = start
+    while i > 0 and text[i - 1] not in _URL_START:
+        i -= 1
+    head = text[i:start]
+    if head and "://" not in head:
+        return m.group()
+    return m.group(1) + REDACTED
+
+
+#: Webhook URLs: the secret is the path after the service's hook segment.
+_WEBHOOKS: tuple[tuple[re.Pattern[str], _Repl], ...] = (
+    # Slack: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX
+    # (also /workflows/... and /triggers/...): the host says it is a hook.
+    (
+        re.compile(rf"(?i)\b(https?://hooks\.slack\.com/[a-z]+/){_URL_REST}+"),
+        r"\1" + REDACTED,
+    ),
+    # Microsoft Teams / Power Automate:
+    # https://contoso.webhook.office.com/webhookb2/<guid>@<guid>/IncomingWebhook/<hex>/<guid>
+    # Discord: https://discord.com/api/webhooks/<id>/<token> (discordapp.com, ptb., canary.,
+    # /api/v10/webhooks/), and every other /hooks/ or /webhooks/ URL: Mattermost
+    # https://chat.example/hooks/<key>, Rocket.Chat /hooks/<id>/<token>, Zapier
+    # /hooks/catch/<id>/<key>/. In a full URL, or as the path of an HTTP request line
+    # (`"POST /hooks/xxx HTTP/1.1"` in an access log); not in a file's path (`_hook`).
+    (
+        re.compile(rf"(?i)(/(?:api/(?:v\d+/)?)?(?:webhooks?|hooks|webhookb2)/){_URL_REST}{{8,}}"),
+        _hook,
+    ),
+)
+_RULES: tuple[tuple[re.Pattern[str], _Repl], ...] = (
+    *_WEBHOOKS,
     # Authorization: Basic dXNlcjpwYXNz / Proxy-Authorization: Bearer abc
     (
         re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|.*)"),
@@ -37,33 +85,56 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # password=hunter2, "token": "abc", api_key: abc, PGPASSWORD='x y'
     (
         re.compile(
-            rf"(?i)([A-Za-z0-9_-]*(?:{_KEYS})[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+            rf"(?i)((?<![A-Za-z0-9_-])[A-Za-z0-9_-]*(?:{_KEYS})[\"']?\s*[:=]\s*)(?!{REDACTED})"
+            r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
         ),
         r"\1" + REDACTED,
     ),
-    # scheme://user:secret@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
-    # JSON web tokens
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), REDACTED),
-    # PEM private keys
+    # scheme://user:secret@host, and scheme://:secret@host (Redis' password-only form)
+    (
+        re.compile(r"(?i)((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"),
+        r"\1" + REDACTED + "@",
+    ),
+    # API tokens whose prefix says what they are (each vendor's documented format):
     (
         re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+            r"\b(?:"
+            r"gh[pousr]_[A-Za-z0-9]{36,}"  # GitHub personal, OAuth, app, refresh tokens
+            r"|github_pat_[A-Za-z0-9_]{22,}"  # GitHub fine-grained personal access token
+            r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab personal access token
+            r"|xox[abposre]-[A-Za-z0-9-]{10,}"  # Slack bot, user, app, refresh tokens
+            r"|xapp-\d-[A-Za-z0-9-]{10,}"  # Slack app-level token
+            r"|(?:AKIA|ASIA)[A-Z0-9]{16}"  # AWS access key ID
+            r"|AIza[A-Za-z0-9_-]{35}"  # Google API key
+            r"|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}"  # Stripe secret / restricted key
+            r"|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,}"  # OpenAI, Anthropic API keys
+            r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"  # SendGrid API key
+            r"|npm_[A-Za-z0-9]{36}"  # npm access token
+            r")(?![A-Za-z0-9_-])"
+        ),
+        REDACTED,
+    ),
+    # Telegram bot token `<bot id>:<35 characters>`, alone or in its Bot API URL
+    # (https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe)
+    (re.compile(r"\b(bot)?\d{6,12}:[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])"), r"\1" + REDACTED),
+    # JSON web tokens
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), REDACTED),
+    # PEM private keys (PKCS#1 `RSA`, `EC`, PKCS#8, `ENCRYPTED`, `OPENSSH`) and PGP
+    # secret keys, to their end or, cut off or split over lines, to the end of the text
+    (
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+            r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)",
+            re.S,
         ),
         REDACTED,
     ),
 )
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-
-#: Discord (and Slack) webhook URLs carry their secret in the path, not in `user:pass@`.
-_WEBHOOK = re.compile(
-    r"(?i)\b(https?://(?:[a-z0-9-]+\.)*(?:discord(?:app)?\.com|hooks\.slack\.com)"
-    r"/(?:api/(?:v\d+/)?webhooks|services)/)[^\s\"'<>]+"
-)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 
 
 def redact(text: str, *, emails: bool = False) -> str:
-    """`text` with credentials replaced by `<redacted>` (and e-mail addresses, if asked)."""
+    """`text` with secrets replaced by `<redacted>` (and e-mail addresses, if asked)."""
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)
     if emails:
@@ -72,8 +143,9 @@ def redact(text: str, *, emails: bool = False) -> str:
 
 
 def redact_secrets(text: str) -> str:
-    """`text` with webhook URLs, URL passwords, key=value secrets and bearer tokens hidden."""
-    return redact(_WEBHOOK.sub(r"\1" + REDACTED, text))
+    """`text` with every secret `redact` knows hidden: what LogVigil's own log records
+    pass through (they may quote a configured webhook URL or database password)."""
+    return redact(text)
 
 
 def clean_line(text: str, max_chars: int, *, emails: bool = False) -> str:

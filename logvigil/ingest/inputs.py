@@ -31,13 +31,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
-from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected
-from logvigil.ingest.formats import FORMATS, input_host, input_options, read_events
+from logvigil.core.events import LogEvent, Rejected
+from logvigil.ingest.formats import (
+    FORMATS,
+    LINE_LIMIT,
+    LongLine,
+    input_host,
+    input_options,
+    read_events,
+)
 from logvigil.ingest.formats.years import first_year, stamps
 
-#: Bytes read of one line at most; the rest of a longer line is skipped. Larger than
-#: MAX_LINE_BYTES so a JSON object with a long message still parses and is then truncated.
-READ_LIMIT = 16 * MAX_LINE_BYTES
+#: Bytes of one line read whole at most, its newline included (`formats.LINE_LIMIT`,
+#: 16 MiB): far above the 64 KiB kept of a message so a JSON object with a long message or long
+#: attributes still parses, and is then truncated. A longer line is a `LongLine`: its
+#: head, the rest skipped unread.
+READ_LIMIT = LINE_LIMIT
+#: Bytes read at a time while skipping the rest of an over-long line.
+SKIP_CHUNK = 1024 * 1024
 
 #: What a compressed file's name ends with -> the name of its format.
 COMPRESSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
@@ -327,10 +338,12 @@ def open_input(path: str | Path) -> Input:
 
 
 def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
-    """Yield lines (with their newline) of at most `limit` bytes, in constant memory.
+    """Yield lines (with their newline) of at most `limit` bytes, newline included,
+    one at a time: memory holds one line, however long the input's lines are.
 
-    A longer line yields its first `limit` bytes and the rest is discarded up
-    to the next newline, so a file without newlines cannot exhaust memory.
+    A longer line yields a `LongLine`: its head, and its size; the rest is read
+    in chunks and discarded up to the next newline, so a file without newlines
+    cannot exhaust memory.
     """
     readline = stream.readline
     while True:
@@ -338,10 +351,13 @@ def iter_lines(stream: BinaryIO, limit: int = READ_LIMIT) -> Iterator[bytes]:
         if not line:
             return
         if len(line) == limit and not line.endswith(b"\n"):
-            while True:  # skip the remainder of an over-long line
-                rest = readline(limit)
-                if not rest or rest.endswith(b"\n"):
+            size = len(line)
+            while rest := readline(SKIP_CHUNK):  # skip the remainder of an over-long line
+                size += len(rest)
+                if rest.endswith(b"\n"):
                     break
+            if size > limit:  # else a line of exactly `limit` bytes ends the input
+                line = LongLine(line, size, limit)
         yield line
 
 
@@ -420,7 +436,12 @@ class InputReader:
                 try:
                     for n, line in enumerate(inp.lines(), start=1):
                         count += 1
-                        yield line[3:] if n == 1 and line.startswith(_BOM) else line
+                        if n == 1 and line.startswith(_BOM):
+                            if type(line) is LongLine:
+                                line = LongLine(line[3:], line.size - 3, line.limit)
+                            else:
+                                line = line[3:]
+                        yield line
                 except InputError as exc:
                     failures.append((count, Rejected(path, inp.lines_read + 1, exc.reason)))
                 finally:

@@ -5,7 +5,10 @@ backtests. A reader is a function `(line, line_no, Context) -> LogEvent |
 Rejected` for one non-empty line; FORMATS registers them by name. Readers never
 raise on input: every line yields exactly one LogEvent or Rejected (an empty
 line yields `Rejected(reason="empty line")`), so the caller can count lines and
-rejections by reason. The one exception is journalctl's text output, read in
+rejections by reason. Before any reader sees it, a line that is not text is
+rejected as `binary line, not text` (`_common.binary_reason`), and a line over the
+read limit (a `LongLine`, only its head read) that should be JSON is rejected with
+the limit in the reason. The one exception is journalctl's text output, read in
 context by `journalctl.Session`: its marker lines that say nothing about the logs
 (`-- No entries --`) yield nothing, and the further lines of a multi-line message
 join their entry's event. docs/formats.md documents the formats and the rules.
@@ -23,14 +26,24 @@ from typing import Any, Literal
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import utc
 from logvigil.ingest.formats import journal, journalctl, jsonl, raw, syslog
-from logvigil.ingest.formats._common import Context, GivenYear, excerpt
+from logvigil.ingest.formats._common import (
+    LINE_LIMIT,
+    Context,
+    GivenYear,
+    LongLine,
+    binary_reason,
+    excerpt,
+    long_line_reason,
+)
 from logvigil.ingest.formats.auto import detect_format, sniff
 
 __all__ = [
     "FORMATS",
     "FORMAT_NAMES",
+    "LINE_LIMIT",
     "Context",
     "FormatName",
+    "LongLine",
     "ReadOptions",
     "Reader",
     "detect_format",
@@ -52,6 +65,8 @@ FORMATS: dict[str, Reader] = {
 FORMAT_NAMES: tuple[str, ...] = ("auto", *FORMATS)
 #: A format name in a config model or a CLI option: one of FORMAT_NAMES.
 FormatName = Literal[FORMAT_NAMES]  # type: ignore[valid-type]
+#: The formats whose every line is a JSON object.
+JSON_FORMATS = frozenset({"jsonl", "journal"})
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -135,22 +150,37 @@ def _read(lines: Iterator[bytes], fmt: str, ctx: Context) -> Iterator[LogEvent |
     # sample switches an input detected as syslog to journalctl from there on.
     watch = False
     last_host: str | None = None  # of the last event, for a boot marker after a switch
-    if fmt == "auto":
+    detected = fmt == "auto"
+    if detected:
         fmt, pending = sniff(lines)
         stream = chain(pending, lines)
         watch = fmt == "syslog"
     reader = FORMATS[fmt]
+    json_lines = fmt in JSON_FORMATS
     # journalctl's lines are read in context: markers and multi-line messages.
     session = journalctl.Session(ctx) if fmt == "journalctl" else None
     source = ctx.source
     line_no = 0
+    after_binary = False  # the last non-empty line was binary
     for line in stream:
         line_no += 1
+        long = line if type(line) is LongLine else None
         line = line.rstrip(b"\r\n")
         if line_no == 1 and line.startswith(_BOM):
             line = line[3:]
         if b"\x00" in line:  # padding left by a crash; never text
             line = line.replace(b"\x00", b"")
+        # A line over the read limit is only its head: a JSON object cut there cannot
+        # be parsed, and one detected as raw must not become a raw event stamped now.
+        if long is not None and (json_lines or (detected and line.lstrip()[:1] == b"{")):
+            yield Rejected(source, line_no, long_line_reason(long), excerpt(line))
+            continue
+        if line:
+            why = binary_reason(line, after_binary)
+            after_binary = why is not None
+            if why is not None:
+                yield Rejected(source, line_no, why, excerpt(line))
+                continue
         if watch and line.startswith(b"-- ") and journalctl.is_marker(line):
             fmt, watch, session = "journalctl", False, journalctl.Session(ctx, last_host)
         if session is not None:

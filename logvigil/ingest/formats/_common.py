@@ -115,6 +115,106 @@ def fit(text: str, limit: int = MAX_LINE_BYTES) -> tuple[str, bool]:
     return cut.decode("utf-8", "ignore"), True
 
 
+# ---------------------------------------------------------------- long lines
+
+#: A line is read whole up to this many bytes, its newline included. A JSON object
+#: can only be parsed whole, and real producers write big ones (a request body, a
+#: stack trace with its locals): Filebeat's default `max_bytes` is 10 MiB, so 16 MiB
+#: keeps every line such a shipper passes. A line is handled one at a time and
+#: parsing one costs about five times its size (bytes, text, the parsed object, the
+#: escaped message), so the bound keeps a hostile line below 100 MB of memory.
+LINE_LIMIT = 16 * 1024 * 1024
+#: Bytes kept of a line over the limit: enough for a message cut at MAX_LINE_BYTES
+#: to be flagged `truncated` (raw, syslog), and for an excerpt.
+LONG_LINE_HEAD = MAX_LINE_BYTES + 4
+
+
+class LongLine(bytes):
+    """The head of a line longer than the read limit, the rest skipped unread.
+
+    The bytes are the line's first LONG_LINE_HEAD bytes; `size` is the whole line's
+    length in bytes (its newline included), `limit` the limit it is over. `read_events`
+    rejects it when it should be JSON (a JSON object is parsed whole or not at all);
+    the other formats read its head, cut and flagged `truncated` as any long line.
+    """
+
+    size: int
+    limit: int
+
+    def __new__(cls, head: bytes, size: int, limit: int = LINE_LIMIT) -> LongLine:
+        line = super().__new__(cls, head[:LONG_LINE_HEAD])
+        line.size, line.limit = size, limit
+        return line
+
+
+def byte_size(n: int) -> str:
+    """`n` bytes for a sentence: `16 MiB`, `64 KiB`, `1,000 bytes`."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n:,} bytes"
+
+
+def long_line_reason(line: LongLine) -> str:
+    """Why an over-long line that should be JSON is rejected, naming the limit."""
+    return (
+        f"line over the {byte_size(line.limit)} limit: {line.size:,} bytes; "
+        "a JSON line is read whole or not at all"
+    )
+
+
+# ---------------------------------------------------------------- binary lines
+
+# The bytes file(1) says never appear in text (`text_chars` in its encoding.c, class F):
+# the C0 controls but BEL, BS, TAB, LF, FF, CR and ESC (ANSI colours), and DEL. NUL is
+# not among them here: `read_events` removes it first (padding left by a crash).
+NEVER_TEXT = bytes([*range(0x01, 0x07), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+_NEVER_TEXT = re.compile(b"[" + re.escape(NEVER_TEXT) + b"]")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+#: A line is binary when NEVER_TEXT bytes are at least this share of it ...
+BINARY_CONTROL_SHARE = 0.10
+#: ... or, with the bytes that are not UTF-8, at least this share.
+BINARY_JUNK_SHARE = 0.30
+#: A line shorter than this right after a binary line is binary too unless it is
+#: clean text (see `binary_reason`).
+BLOB_PIECE_BYTES = 64
+BINARY_REASON = "binary line, not text"
+
+
+def binary_reason(line: bytes, after_binary: bool = False) -> str | None:
+    """Why `line` (NUL bytes removed) is not text, or None when it is text.
+
+    A line is binary when it holds bytes that file(1) says never appear in text
+    (NEVER_TEXT) and those are a tenth of its bytes, or, with the bytes outside valid
+    UTF-8 sequences, almost a third. Random bytes hold about 10% NEVER_TEXT bytes and
+    45% bytes that are not UTF-8; text holds no NEVER_TEXT byte, or one stray among
+    many (escaped when stored). Text in any encoding passes: UTF-8 (Chinese, emoji)
+    is valid, and a Latin-1, Windows-1252, KOI8-R or GB2312 line is not UTF-8 but
+    holds no control byte.
+
+    Binary data read as lines is cut at its newline bytes (one in 256 of random
+    bytes), which leaves pieces too short to judge alone. With `after_binary` (the
+    line before was binary), a line shorter than BLOB_PIECE_BYTES is a piece of the
+    same data unless it is clean text: valid UTF-8 without a NEVER_TEXT byte.
+    """
+    controls = 0
+    if _NEVER_TEXT.search(line) is not None:
+        controls = len(line) - len(line.translate(None, NEVER_TEXT))
+    elif not after_binary or len(line) >= BLOB_PIECE_BYTES or line.isascii():
+        return None
+    size = len(line)
+    invalid = 0
+    if not line.isascii():
+        invalid = len(_NOT_UTF8.findall(line.decode("utf-8", "surrogateescape")))
+    if controls and (
+        controls >= size * BINARY_CONTROL_SHARE or controls + invalid >= size * BINARY_JUNK_SHARE
+    ):
+        return f"{BINARY_REASON}: {controls} control and {invalid} non-UTF-8 bytes of {size:,}"
+    if after_binary and size < BLOB_PIECE_BYTES and (controls or invalid):
+        return f"{BINARY_REASON}: a piece of the binary line before it"
+    return None
+
+
 def excerpt(raw: bytes) -> str:
     """Return the printable start of a raw line, at most EXCERPT_CHARS characters."""
     text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]

@@ -2,7 +2,9 @@
 
 Each non-empty line of the sample votes for the format it looks like; a line
 that starts with `{` but is not valid JSON (a pipe joined mid-line, a
-corrupt first record) and blank lines do not vote. The most votes win; a tie
+corrupt first record), a line over the read limit (only its head was read), a
+binary line and blank lines do not vote. An input with no vote is `raw`; its
+over-long `{` lines are rejected by `read_events`, never read as raw. The most votes win; a tie
 goes to the more specific format (journal > jsonl > journalctl > syslog > raw),
 so one garbage line before one good line does not turn an input into `raw`.
 
@@ -19,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from logvigil.ingest.formats._common import LINE_LIMIT, LongLine, binary_reason
 from logvigil.ingest.formats.journalctl import FULL, is_marker
 from logvigil.ingest.formats.syslog import RFC3164, RFC5424
 
@@ -26,6 +29,9 @@ from logvigil.ingest.formats.syslog import RFC3164, RFC5424
 SAMPLE_LINES = 10
 #: Lines buffered at most while looking for SAMPLE_LINES non-empty ones.
 MAX_SAMPLE_LINES = 1000
+#: Bytes buffered at most: sampling stops after the line that reaches it, so the
+#: sample holds less than twice the read limit however long the lines are.
+MAX_SAMPLE_BYTES = LINE_LIMIT
 #: read_events decides early once one structured format has this many votes
 #: and no other format has any.
 EARLY_VOTES = 3
@@ -58,8 +64,10 @@ _LEVEL_WORDS = frozenset(
 
 def classify(line: bytes) -> str | None:
     """Return the format one line looks like, or None if it should not vote."""
+    if type(line) is LongLine:  # its head only: nothing to parse
+        return None
     line = line.strip()
-    if not line:
+    if not line or binary_reason(line.replace(b"\x00", b"")) is not None:
         return None
     if line.startswith(b"{"):
         try:
@@ -129,13 +137,16 @@ def detect_format(sample: list[bytes]) -> str:
 def sniff(lines: Iterator[bytes]) -> tuple[str, list[bytes]]:
     """Read the first lines of `lines` and return (format, lines read so far).
 
-    Reads at most MAX_SAMPLE_LINES lines; stops early when the answer is clear
-    so that a slow pipe starts flowing after a few lines.
+    Reads at most MAX_SAMPLE_LINES lines and MAX_SAMPLE_BYTES bytes (and the
+    line that reaches it); stops early when the answer is clear so that a slow
+    pipe starts flowing after a few lines.
     """
     pending: list[bytes] = []
     votes: Counter[str] = Counter()
+    size = 0
     for line in lines:
         pending.append(line)
+        size += len(line)
         kind = classify(line)
         if kind is not None:
             votes[kind] += 1
@@ -144,6 +155,6 @@ def sniff(lines: Iterator[bytes]) -> tuple[str, list[bytes]]:
                 break
             if kind != "raw" and votes[kind] >= EARLY_VOTES and votes[kind] == total:
                 break
-        if len(pending) >= MAX_SAMPLE_LINES:
+        if len(pending) >= MAX_SAMPLE_LINES or size >= MAX_SAMPLE_BYTES:
             break
     return _decide(votes), pending

@@ -7,11 +7,21 @@ built with `from_config(spec, cursor)` and resumes at that cursor.
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar, Protocol, Self
 
 from logvigil.core.configbase import Strict
+
+#: Bytes of lines one poll returns at most (and the line that reaches it): lines are
+#: read whole up to 16 MiB, so a count of lines alone does not bound a batch.
+BATCH_BYTES = 32 * 1024 * 1024
+#: Bytes of lines a reader thread queues for `poll()` at most (and one line more).
+QUEUE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +82,52 @@ class LineSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class LineQueue:
+    """The lines a reader thread hands to `poll()`: a FIFO bounded in lines and in bytes.
+
+    `put` blocks while the queue is full (backpressure: the pipe fills and the writer
+    waits), `get` while it is empty; both raise `queue.Full` / `queue.Empty` after
+    `timeout` seconds, as `queue.Queue` does. A line larger than `max_bytes` still
+    goes in when the queue is empty, so memory holds at most `max_bytes` and one line.
+    Items that are not bytes (an end marker) count as no bytes.
+    """
+
+    def __init__(self, max_lines: int, max_bytes: int = QUEUE_BYTES) -> None:
+        self.max_lines, self.max_bytes = max_lines, max_bytes
+        self._items: deque[object] = deque()
+        self._bytes = 0
+        self._changed = threading.Condition()
+
+    def put(self, item: object, timeout: float | None = None) -> None:
+        size = len(item) if isinstance(item, bytes) else 0
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self._items and (
+                len(self._items) >= self.max_lines or self._bytes + size > self.max_bytes
+            ):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise queue.Full
+                self._changed.wait(left)
+            self._items.append(item)
+            self._bytes += size
+            self._changed.notify_all()
+
+    def get(self, timeout: float | None = None) -> object:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while not self._items:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise queue.Empty
+                self._changed.wait(left)
+            item = self._items.popleft()
+            if isinstance(item, bytes):
+                self._bytes -= len(item)
+            self._changed.notify_all()
+            return item
+
+    def get_nowait(self) -> object:
+        return self.get(timeout=0)

@@ -7,9 +7,9 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal
 
-from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import READ_LIMIT, ZoneName, machine_zone, time_zone
-from logvigil.ingest.sources.base import SourceBatch, SourceConfig
+from logvigil.ingest.formats import FormatName, LongLine
+from logvigil.ingest.inputs import READ_LIMIT, SKIP_CHUNK, ZoneName, machine_zone, time_zone
+from logvigil.ingest.sources.base import BATCH_BYTES, SourceBatch, SourceConfig
 
 
 class FileSourceConfig(SourceConfig):
@@ -46,6 +46,10 @@ class FileTail:
     is opened from the start once the old file is drained. Lines written to
     the old file after a rotation while the daemon was stopped are not read:
     only the current file is followed.
+
+    A line is read whole up to READ_LIMIT (16 MiB) bytes. A longer one is passed on
+    as its head (`LongLine`, which the readers reject or cut) once its newline is
+    written; the rest is skipped unread, and the cursor stays at its start until then.
     """
 
     config_model: ClassVar[type[SourceConfig]] = FileSourceConfig
@@ -67,6 +71,8 @@ class FileTail:
         self._inode: int | None = None
         self._offset = 0
         self._resume = parse_cursor(cursor)
+        #: (head, bytes read so far) of an over-long line being skipped
+        self._long: tuple[bytes, int] | None = None
         self.error: str | None = None
 
     @classmethod
@@ -113,29 +119,54 @@ class FileTail:
         if st_path.st_ino != self._inode:
             self._fh.close()
             self._fh = None
+            self._long = None
             self._open()
-        elif st_fh.st_size < self._offset:
+        elif st_fh.st_size < self._offset + (self._long[1] if self._long else 0):
             self._fh.seek(0)
             self._offset = 0
+            self._long = None
 
     def poll(self, max_lines: int = 5000) -> SourceBatch:
         if self._fh is None and not self._open():
             return SourceBatch([], self.cursor)
         assert self._fh is not None
         lines: list[bytes] = []
-        while len(lines) < max_lines:
-            chunk = self._fh.readline(READ_LIMIT)
-            if not chunk:
-                break
-            if not chunk.endswith(b"\n") and len(chunk) < READ_LIMIT:
-                # An incomplete last line: read it again once its newline arrives.
-                self._fh.seek(self._offset)
-                break
-            self._offset += len(chunk)
-            lines.append(chunk)
+        size = 0
+        while len(lines) < max_lines and size < BATCH_BYTES:
+            if self._long is not None:
+                line = self._skip_long()
+                if line is None:
+                    break  # its newline is not written yet
+            else:
+                line = self._fh.readline(READ_LIMIT)
+                if not line:
+                    break
+                if not line.endswith(b"\n"):
+                    if len(line) < READ_LIMIT:
+                        # An incomplete last line: read it again once its newline arrives.
+                        self._fh.seek(self._offset)
+                        break
+                    self._long = (LongLine(line, len(line)), len(line))  # the head only
+                    continue
+            self._offset += line.size if type(line) is LongLine else len(line)
+            lines.append(line)
+            size += len(line)
         if not lines:
             self._rotated_or_truncated()
         return SourceBatch(lines, self.cursor)
+
+    def _skip_long(self) -> LongLine | None:
+        """Read on through the over-long line being skipped: the line once its newline
+        is read, None while the file ends before it."""
+        assert self._fh is not None and self._long is not None
+        head, read = self._long
+        while rest := self._fh.readline(SKIP_CHUNK):
+            read += len(rest)
+            if rest.endswith(b"\n"):
+                self._long = None
+                return LongLine(head, read, READ_LIMIT)
+        self._long = (head, read)
+        return None
 
     def close(self) -> None:
         if self._fh is not None:

@@ -2,9 +2,11 @@
 
 `JournalProcess` runs a journalctl-like child process (locally, or over SSH in
 `logvigil.ingest.sources.ssh_journald`), reads its standard output in a thread into
-a bounded queue, and hands complete lines to `poll()`. The queue gives
-backpressure: when the store falls behind, the reader blocks, the pipe fills
-and journalctl waits; memory does not grow.
+a queue bounded in lines and bytes (`base.LineQueue`), and hands complete lines to
+`poll()`. The queue gives backpressure: when the store falls behind, the reader
+blocks, the pipe fills and journalctl waits; memory does not grow. A line over the
+16 MiB read limit is passed on as its head (`LongLine`), which the journal reader
+rejects naming the limit.
 
 Cursor semantics: `poll()` returns the `__CURSOR` of the last line it
 returned, and the daemon commits it in the same flush as the events of those
@@ -33,8 +35,9 @@ from typing import IO, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from logvigil.ingest.inputs import READ_LIMIT
-from logvigil.ingest.sources.base import SourceBatch, SourceConfig
+from logvigil.ingest.formats import LongLine
+from logvigil.ingest.inputs import READ_LIMIT, SKIP_CHUNK
+from logvigil.ingest.sources.base import BATCH_BYTES, LineQueue, SourceBatch, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +123,7 @@ class JournalProcess:
             log.warning("source %s: ignoring malformed stored cursor %r", name, cursor)
             cursor = None
         self._cursor = cursor
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_lines)
+        self._queue = LineQueue(queue_lines)
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._reread_s = reread_s
@@ -176,7 +179,8 @@ class JournalProcess:
                 return SourceBatch([], self._cursor)
             self._start()
         lines: list[bytes] = []
-        while len(lines) < max_lines:
+        size = 0
+        while len(lines) < max_lines and size < BATCH_BYTES:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -188,6 +192,7 @@ class JournalProcess:
             if self._on_marker(item):
                 continue
             lines.append(item)
+            size += len(item)
             cursor = line_cursor(item)
             if cursor is not None:
                 self._cursor = cursor
@@ -249,9 +254,15 @@ class JournalProcess:
                 if not line.endswith(b"\n"):
                     if len(line) < READ_LIMIT:
                         break  # the child died mid-line: read again from the cursor
-                    while (rest := stream.readline(READ_LIMIT)) and not rest.endswith(b"\n"):
-                        pass  # an over-long line: its head is kept (and rejected), the rest skipped
-                    line += b"\n"
+                    size = len(line)
+                    while rest := stream.readline(SKIP_CHUNK):
+                        size += len(rest)
+                        if rest.endswith(b"\n"):
+                            break
+                    else:
+                        break  # the child died mid-line: read again from the cursor
+                    # An over-long line: its head is kept (and rejected), the rest skipped.
+                    line = LongLine(line, size, READ_LIMIT)
                 self._put(line)
         except (OSError, ValueError) as exc:
             self._stderr.append(f"reading its output failed: {exc}")

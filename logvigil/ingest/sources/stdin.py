@@ -1,7 +1,9 @@
 """Lines from standard input (`journalctl -o json -f | logvigil run`), read by a thread.
 
-A bounded queue gives backpressure: when the store falls behind, the reader
-thread blocks and the pipe fills, instead of memory growing without bound.
+A queue bounded in lines and bytes gives backpressure: when the store falls
+behind, the reader thread blocks and the pipe fills, instead of memory growing
+without bound. Lines are read whole up to 16 MiB (`inputs.iter_lines`); a longer
+one is passed on as its head (`LongLine`), which the readers reject or cut.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
 from logvigil.ingest.inputs import ZoneName, iter_lines, machine_zone, time_zone
-from logvigil.ingest.sources.base import SourceBatch, SourceConfig
+from logvigil.ingest.sources.base import BATCH_BYTES, LineQueue, SourceBatch, SourceConfig
 
 #: Lines buffered between the reader thread and the ingest loop.
 QUEUE_LINES = 20_000
@@ -45,7 +47,7 @@ class StdinLines:
         self.name = name
         self.naive_tz: tzinfo = time_zone(timezone) if timezone else machine_zone()
         self.error: str | None = None
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_LINES)
+        self._queue = LineQueue(QUEUE_LINES)
         self._stream = stream if stream is not None else sys.stdin.buffer
         self._done = False
         self._thread = threading.Thread(target=self._read, name="stdin-reader", daemon=True)
@@ -70,13 +72,16 @@ class StdinLines:
 
     def poll(self, max_lines: int = 5000) -> SourceBatch:
         lines: list[bytes] = []
+        size = 0
         try:
-            while len(lines) < max_lines:
+            while len(lines) < max_lines and size < BATCH_BYTES:
                 item = self._queue.get(timeout=0.2 if not lines else 0)
                 if item is _EOF:
                     self._done = True
                     break
-                lines.append(item)  # type: ignore[arg-type]
+                assert isinstance(item, bytes)
+                lines.append(item)
+                size += len(item)
         except queue.Empty:
             pass
         return SourceBatch(lines, None, finished=self._done)
