@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from logvigil.core.redact import redact
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -84,7 +86,9 @@ def is_amount(value: Any) -> bool:
 
 
 def clip(text: str, limit: int = SUMMARY_TEMPLATE_CHARS) -> str:
-    """Return `text` cut to `limit` characters, with "..." when it was longer."""
+    """Return log text for a finding's summary: secrets redacted (`redact`), cut to
+    `limit` characters, with "..." when it was longer."""
+    text = redact(text)
     return text if len(text) <= limit else text[:limit].rstrip() + " ..."
 
 

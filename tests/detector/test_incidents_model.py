@@ -105,5 +105,5 @@ def test_the_config_has_the_documented_defaults_and_refuses_unknown_keys() -> No
     assert cfg.bundle.max_bytes == 16 * 1024
     with pytest.raises(ValidationError, match="grouping_windw"):
         IncidentConfig.model_validate({"grouping_windw": 5})
-    with pytest.raises(ValidationError, match="greater than 0"):
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
         IncidentConfig.model_validate({"graph_depth": 0})

@@ -1,0 +1,324 @@
+"""Secrets inside log text, in the shapes their services really write them, are redacted
+wherever log text is stored or shown: one module, `logvigil.core.redact`.
+
+Every secret below is in the format its vendor documents (the example values of their
+documentation where they give one): a line that quotes it must never show it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import pytest
+from incident_support import INVENTORY, at, finding
+from sqlalchemy import Engine, insert
+from typer.testing import CliRunner
+
+from detector.incidents.manager import IncidentManager
+from detector.incidents.model import BundleConfig, IncidentConfig
+from detector.incidents.topology import InventoryTopology
+from graph.inventory import load_inventory
+from logvigil.cli import app
+from logvigil.core.events import Severity
+from logvigil.core.redact import REDACTED, clean_line, redact, redact_secrets
+from logvigil.store.bulk import executemany
+from logvigil.store.schema import Event
+
+# (what a log line says, the secret in it, what must stay of it)
+SHAPES: list[tuple[str, str, str]] = [
+    # -- webhook URLs: the secret is the path
+    (
+        "discord: POST https://discord.com/api/webhooks/1234567890123456789/"
+        "Xy4kE_9-TQv2NnLw0bXc8sR1fGh5JkLmNoPqRsTuVwXyZaBcDeFgHiJkLmNoPqRsTuVwXyZa1234 "
+        "failed: 429",
+        "Xy4kE_9-TQv2",
+        "https://discord.com/api/webhooks/<redacted> failed: 429",
+    ),
+    (
+        "sending to https://discordapp.com/api/v10/webhooks/987654321098765432/abcdefghijkl_mnop",
+        "987654321098765432",
+        "https://discordapp.com/api/v10/webhooks/<redacted>",
+    ),
+    (
+        "posting to https://canary.discord.com/api/webhooks/111111111111111111/tok-en_value-xyz",
+        "tok-en_value",
+        "https://canary.discord.com/api/webhooks/<redacted>",
+    ),
+    (  # Slack's documented incoming-webhook example
+        "curl -X POST -d @msg.json https://hooks.slack.com/services/T00000000/B00000000/"
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+        "https://hooks.slack.com/services/<redacted>",
+    ),
+    (
+        "workflow trigger https://hooks.slack.com/triggers/T0123ABCD/4567890123/abcdef0123456789",
+        "abcdef0123456789",
+        "https://hooks.slack.com/triggers/<redacted>",
+    ),
+    (  # Mattermost's documented incoming-webhook URL
+        "notify: https://your-mattermost-server.com/hooks/xxx-generatedkey-xxx returned 403",
+        "generatedkey",
+        "https://your-mattermost-server.com/hooks/<redacted> returned 403",
+    ),
+    (  # Rocket.Chat: /hooks/<integration id>/<token>
+        "https://chat.example.org/hooks/6Wd3ZKLd2z3Eg6r9x/bQxBhbDcMRhTLqzX8L9TcQa2aEaPr9cgw5",
+        "bQxBhbDcMRhTLqzX8L9TcQa2aEaPr9cgw5",
+        "https://chat.example.org/hooks/<redacted>",
+    ),
+    (  # Microsoft Teams incoming webhook
+        "teams: https://contoso.webhook.office.com/webhookb2/7aa49aa6-7840-443d-806c-"
+        "08ebe8f59966@c662313f-14fc-43a2-9a7a-d2e27f4f3478/IncomingWebhook/"
+        "8592f62b50cf41b9b93ba0c0a00a0b88/eff4cd58-1bb8-4899-94de-795f656b4a18",
+        "8592f62b50cf41b9b93ba0c0a00a0b88",
+        "https://contoso.webhook.office.com/webhookb2/<redacted>",
+    ),
+    (  # nginx's combined log format: the request line quotes the hook's path
+        '203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "POST /hooks/xxx-generatedkey-xxx '
+        'HTTP/1.1" 200 2 "-" "curl/8.5.0"',
+        "generatedkey",
+        '"POST /hooks/<redacted> HTTP/1.1" 200 2',
+    ),
+    # -- URLs with user:password@
+    (
+        "connection to postgresql://app:s3cr3t-Pa55@db-01:5432/app failed",
+        "s3cr3t-Pa55",
+        "postgresql://app:<redacted>@db-01:5432/app failed",
+    ),
+    (  # redis-py's password-only form
+        "Error connecting to redis://:Sup3rS3cret@cache-01:6379/0.",
+        "Sup3rS3cret",
+        "redis://:<redacted>@cache-01:6379/0.",
+    ),
+    (
+        "amqp://guest:guest-pw@rabbitmq:5672/ connection reset",
+        "guest-pw",
+        "amqp://guest:<redacted>@rabbitmq:5672/",
+    ),
+    (
+        "fatal: unable to access 'https://oauth2:tok3nValue99@gitlab.example.com/g/r.git/'",
+        "tok3nValue99",
+        "https://oauth2:<redacted>@gitlab.example.com/g/r.git/",
+    ),
+    # -- bearer and API tokens
+    (
+        "GET /api/v1/items Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "Authorization: <redacted>",
+    ),
+    (  # GitHub's documented personal access token example
+        "git push with ghp_16C7e42F292c6912E7710c838347Ae178B4a failed",
+        "16C7e42F292c6912E7710c838347Ae178B4a",
+        "with <redacted> failed",
+    ),
+    (
+        "using github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ for the API",
+        "github_pat_11ABCDEFG",
+        "using <redacted> for",
+    ),
+    (
+        "runner registered with glpat-xYz1234567890abcdEFGH",
+        "glpat-xYz1234567890abcdEFGH",
+        "with <redacted>",
+    ),
+    (  # Slack's documented bot token example
+        "slack client xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy rejected",
+        "pdFZKVeTuE8sk7oOcBrzbqgy",
+        "client <redacted> rejected",
+    ),
+    (  # AWS's documented example access key ID
+        "InvalidClientTokenId: The security token AKIAIOSFODNN7EXAMPLE is invalid",
+        "AKIAIOSFODNN7EXAMPLE",
+        "token <redacted> is invalid",
+    ),
+    (
+        "geocode https://maps.googleapis.com/maps/api/geocode/json?address=x&"
+        "key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe denied",
+        "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+        "denied",
+    ),
+    (  # Stripe's documented secret key shape
+        "stripe: No such customer; request used sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "4eC39HqLyjWDarjtT1zdp7dc",
+        "request used <redacted>",
+    ),
+    (
+        "openai 401 for key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "for key <redacted>",
+    ),
+    (
+        "anthropic: invalid x-api-key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-AAAA",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "<redacted>",
+    ),
+    (
+        "sendgrid 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 rejected",
+        "TwL2iGABf9DHoTf",
+        "<redacted> rejected",
+    ),
+    (
+        "npm ERR! using npm_abcdefghijklmnopqrstuvwxyz0123456789 for registry",
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        "using <redacted> for",
+    ),
+    (  # Telegram's documented bot token, in its Bot API URL
+        "GET https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe 401",
+        "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "https://api.telegram.org/bot<redacted>/getMe 401",
+    ),
+    # -- key=value credentials (kept from before)
+    ("FATAL: auth failed user=app password=hunter2 db=app", "hunter2", "password=<redacted>"),
+    ('{"user": "bob", "token": "abc123xyz"}', "abc123xyz", '"token": <redacted>'),
+]
+
+_RSA_BODY = (
+    "MIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n"
+    "KdbT/iDYBz5tCdS+pw/1CrNWMeBlvcHl2KDcNLOQIO1gOJrHS5FX9tPtGfX1ho0Q\n"
+)
+# The PEM and PGP armour openssl, ssh-keygen and gpg write: `BEGIN` label to `END` label.
+KEYS = [
+    f"-----BEGIN RSA PRIVATE KEY-----\n{_RSA_BODY}-----END RSA PRIVATE KEY-----",
+    f"-----BEGIN PRIVATE KEY-----\n{_RSA_BODY}-----END PRIVATE KEY-----",
+    f"-----BEGIN ENCRYPTED PRIVATE KEY-----\n{_RSA_BODY}-----END ENCRYPTED PRIVATE KEY-----",
+    f"-----BEGIN EC PRIVATE KEY-----\n{_RSA_BODY}-----END EC PRIVATE KEY-----",
+    f"-----BEGIN OPENSSH PRIVATE KEY-----\n{_RSA_BODY}-----END OPENSSH PRIVATE KEY-----",
+    f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{_RSA_BODY}=twTO\n-----END PGP PRIVATE KEY BLOCK-----",
+]
+
+
+@pytest.mark.parametrize(("line", "secret", "kept"), SHAPES)
+def test_each_real_shape_of_secret_is_redacted(line: str, secret: str, kept: str) -> None:
+    out = redact(line)
+    assert secret not in out
+    assert kept in out
+    assert REDACTED in out
+
+
+@pytest.mark.parametrize(("line", "secret", "kept"), SHAPES)
+def test_redacting_twice_changes_nothing_more(line: str, secret: str, kept: str) -> None:
+    once = redact(line)
+    assert redact(once) == once
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_private_key_block_is_redacted_whole(key: str) -> None:
+    line = f"loaded key {key} from /etc/ssl/private/x.key"
+    out = redact(line)
+    assert "MIIEpAIBAAKCAQEA" not in out and "ygWyF8" not in out
+    assert out == f"loaded key {REDACTED} from /etc/ssl/private/x.key"
+
+
+def test_a_private_key_stored_with_escaped_newlines_or_cut_off_is_redacted() -> None:
+    # The store keeps a line's newlines as the two characters `\n` (escape_controls).
+    stored = KEYS[0].replace("\n", "\\n")
+    assert redact(f"key: {stored} done") == f"key: {REDACTED} done"
+    cut = "-----BEGIN RSA PRIVATE KEY-----\\n" + _RSA_BODY[:40]  # cut at MAX_LINE_BYTES
+    assert redact(f"dump {cut}") == f"dump {REDACTED}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "git hook /var/lib/gitea/data/hooks/update ran for repo x",  # a path, not a URL
+        "see https://docs.example.org/admin/hooks for setup",  # a hook page, no token
+        "connect to 10.0.0.5:5432 as app failed at 10:00:00",  # addresses and times stay
+        "commit 3f786850e387550fdab836ed7e6dc881de23001b built",  # a git sha
+        "request 123e4567-e89b-12d3-a456-426614174000 done",
+        "disk-usage-report-abcdefghijklmnopqrstuvwxyz0123456789 written",  # not `sk-`
+        "mail from bob@example.com accepted",  # e-mail addresses only on request
+        "GET /api/v1/hooks HTTP/1.1 200",  # the list of hooks, no token
+    ],
+)
+def test_what_is_not_a_secret_is_left_alone(line: str) -> None:
+    assert redact(line) == line
+
+
+def test_redact_secrets_is_the_same_redaction() -> None:
+    for line, _, _ in SHAPES:
+        assert redact_secrets(line) == redact(line)
+
+
+def test_a_bundle_quote_redacts_before_it_cuts() -> None:
+    hook = "https://discord.com/api/webhooks/1234567890123456789/" + "T" * 68
+    out = clean_line("x" * 60 + " " + hook, 80)
+    assert "TTTT" not in out and "1234567890123456789" not in out
+
+
+# -- where it is applied: the stored bundle and `incidents show --json` ------------------------
+
+
+def _store(engine: Engine, lines: list[str]) -> None:
+    rows = [
+        {
+            "ts": at(-5 + i / 10),
+            "host": "db-01",
+            "service": "postgres",
+            "severity": int(Severity.ERROR),
+            "template_id": 1 + i,
+            "message": line,
+            "source": "test",
+            "attributes": None,
+            "truncated": False,
+        }
+        for i, line in enumerate(lines)
+    ]
+    with engine.begin() as conn:
+        executemany(conn, insert(Event.__table__), Event.__table__, rows)
+
+
+def test_secrets_in_log_lines_never_reach_the_stored_bundle_or_incidents_json(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    lines = [line for line, _, _ in SHAPES] + [f"loaded {k}" for k in KEYS]
+    _store(engine, lines)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY)
+    topology = InventoryTopology(load_inventory(inventory))
+    config = IncidentConfig(bundle=BundleConfig(max_bytes=256 * 1024, max_line_chars=1000))
+    manager = IncidentManager(engine, topology, config)
+    # A detector's evidence may quote log text too (an SSH error, a line).
+    found = finding("postgres", "db-01", 0, template_id=1)
+    found = dataclasses.replace(found, evidence={"line": SHAPES[0][0]})
+    [opened] = manager.process([found], at(3))
+    stored = manager.get(opened.incident.id)
+    assert stored is not None and stored.bundle is not None
+    bundle = json.dumps(stored.bundle.to_json())
+    assert len(stored.bundle.samples) == len(lines)  # every line is quoted ...
+    shown = CliRunner().invoke(
+        app, ["incidents", "show", str(opened.incident.id), "--json", "--db", db_url]
+    )
+    assert shown.exit_code == 0, shown.output
+    for text in (bundle, shown.stdout):
+        for _, secret, _ in SHAPES:
+            assert secret not in text  # ... and not one secret with them
+        assert "MIIEpAIBAAKCAQEA" not in text
+        assert "discord.com/api/webhooks/<redacted>" in text
+
+
+# -- hostile text: redaction runs in linear time ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["a", "a.", "a-", "x://", "a:", "/", "/hooks/", "a@", "@a.", "password", "https://",
+     "bot1:", "eyJ", '="', "token ", "-----BEGIN ", "aws_secret_", "ghp_", "sk-", "1"],
+)  # fmt: skip
+def test_a_64_kib_line_of_one_repeated_shape_is_redacted_at_once(unit: str) -> None:
+    """Every rule starts at a word's start and scans forward: no rule backtracks over
+    a long word from each of its characters (a 10 KiB word once took 7 s)."""
+    text = (unit * (65536 // len(unit) + 1))[:65536]
+    started = time.perf_counter()
+    redact(text, emails=True)
+    assert time.perf_counter() - started < 1.0  # about 10 ms on a laptop
+
+
+def test_a_findings_summary_quotes_template_text_redacted() -> None:
+    from detector.detectors._common import clip
+
+    token = "Qw3rTy-uIoP_aSdFgHjKl0987654321zxcvbnmQWERTYUIOPasdfghjklZXCVBN"
+    text = f"notify: POST https://discord.com/api/webhooks/112233445566778899/{token} failed"
+    summary = clip(text)
+    assert token not in summary and "<redacted>" in summary
