@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from logvigil.core.redact import redact_secrets
+from logvigil.core.redact import redact
 
 #: Attributes every LogRecord has: whatever else a record carries came from `extra=`.
 _STANDARD = frozenset(
@@ -30,17 +30,17 @@ class SecretFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string: keep what there is, redacted
             message = f"{record.msg} {record.args}"
-        record.msg, record.args = redact_secrets(message), None
+        record.msg, record.args = redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact_secrets(record.exc_text)
+            record.exc_text = redact(record.exc_text)
             record.exc_info = None  # the formatter prints exc_text, the redacted copy
         if record.stack_info:
-            record.stack_info = redact_secrets(record.stack_info)
+            record.stack_info = redact(record.stack_info)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, redact_secrets(value))
+                setattr(record, key, redact(value))
         return True
 
 

@@ -7,7 +7,6 @@
   of well-known shapes (GitHub, GitLab, Slack, AWS, Google, Stripe, OpenAI and
   Anthropic, SendGrid, npm, Telegram bots); JSON web tokens; PEM and PGP private key
   blocks; e-mail addresses on request;
-- `redact_secrets`: the same, the name LogVigil's own log filter uses;
 - `clean_line`: a redacted, printable, one-line, bounded quote of a log line;
 - `hide_url_password`: a configured URL (database, graph server) with its password
   hidden, fit for a message;
@@ -140,12 +139,6 @@ def redact(text: str, *, emails: bool = False) -> str:
     if emails:
         text = _EMAIL.sub("<email>", text)
     return text
-
-
-def redact_secrets(text: str) -> str:
-    """`text` with every secret `redact` knows hidden: what LogVigil's own log records
-    pass through (they may quote a configured webhook URL or database password)."""
-    return redact(text)
 
 
 def clean_line(text: str, max_chars: int, *, emails: bool = False) -> str:

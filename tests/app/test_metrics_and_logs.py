@@ -14,7 +14,7 @@ import pytest
 
 from logvigil.app.logs import SecretFilter, setup_logging
 from logvigil.app.metrics import DaemonMetrics, MetricsConfig
-from logvigil.core.redact import redact_secrets
+from logvigil.core.redact import redact
 from logvigil.ingest.ingestor import IngestSummary
 
 WEBHOOK = "https://discord.com/api/webhooks/123456789/sEcReT-ToKeN_abcdef"
@@ -91,7 +91,7 @@ def test_the_exporter_serves_every_metric_on_loopback() -> None:
     ],
 )
 def test_secrets_are_redacted(secret: str, kept: str) -> None:
-    out = redact_secrets(secret)
+    out = redact(secret)
     assert kept in out and "<redacted>" in out
     for word in ("sEcReT", "hunter2", "sk-12345678abc", "payload1234", "12345678", "s3cr3t"):
         assert word not in out

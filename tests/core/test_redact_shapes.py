@@ -23,7 +23,7 @@ from detector.incidents.topology import InventoryTopology
 from graph.inventory import load_inventory
 from logvigil.cli import app
 from logvigil.core.events import Severity
-from logvigil.core.redact import REDACTED, clean_line, redact, redact_secrets
+from logvigil.core.redact import REDACTED, clean_line, redact
 from logvigil.store.bulk import executemany
 from logvigil.store.schema import Event
 
@@ -234,11 +234,6 @@ def test_a_private_key_stored_with_escaped_newlines_or_cut_off_is_redacted() -> 
 )
 def test_what_is_not_a_secret_is_left_alone(line: str) -> None:
     assert redact(line) == line
-
-
-def test_redact_secrets_is_the_same_redaction() -> None:
-    for line, _, _ in SHAPES:
-        assert redact_secrets(line) == redact(line)
 
 
 def test_a_bundle_quote_redacts_before_it_cuts() -> None:
