@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -30,12 +31,10 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TransferSpeedColumn,
 )
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -237,18 +236,17 @@ def opened(
         reader.close()
 
 
+#: What the progress bar says besides bytes: lines read, their rate, the log time reached.
+_PROGRESS_TEXT = "{task.fields[lines]:,} lines {task.fields[rate]} {task.fields[reached]}"
+
+
 def progress_bar(reader: InputReader) -> Progress:
-    """A progress bar on stderr; silent when stderr is not a terminal."""
+    """A progress bar on stderr (bytes when the size is known, lines, lines/s and the log
+    time reached); silent when stderr is not a terminal."""
+    head = [TextColumn("{task.description}")]
     if reader.size:
-        columns = [
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeElapsedColumn(),
-        ]
-    else:
-        columns = [TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn()]
+        head += [BarColumn(), DownloadColumn()]
+    columns = [*head, TextColumn(_PROGRESS_TEXT), TimeElapsedColumn()]
     return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
@@ -256,27 +254,38 @@ def read_input(
     reader: InputReader, progress: Progress | None = None
 ) -> Iterator[LogEvent | Rejected]:
     """The events of `reader`, advancing `progress` by bytes on disk (files; compressed
-    bytes for compressed files) or by lines (pipes)."""
+    bytes for compressed files) and by lines, with the log time the events reached."""
     if progress is None or progress.disable:
         yield from reader
         return
-    task = progress.add_task(f"reading {reader.name}", total=reader.size or None)
+    task = progress.add_task(
+        f"reading {reader.name}", total=reader.size or None, lines=0, rate="", reached=""
+    )
     name = reader.name
-    pending = 0
+    reached: datetime | None = None
+    n = 0
     for n, item in enumerate(reader, start=1):
-        pending += 1
+        if isinstance(item, LogEvent) and (reached is None or item.ts > reached):
+            reached = item.ts
         if n % 4096 == 0:
-            _advance(progress, task, reader, pending)
-            pending = 0
+            _advance(progress, task, reader, n, reached)
             if reader.name != name:
                 name = reader.name
                 progress.update(task, description=f"reading {name}")
         yield item
-    _advance(progress, task, reader, pending)
+    _advance(progress, task, reader, n, reached)
 
 
-def _advance(progress: Progress, task: TaskID, reader: InputReader, lines: int) -> None:
+def _advance(
+    progress: Progress, task: TaskID, reader: InputReader, lines: int, reached: datetime | None
+) -> None:
+    elapsed = progress.tasks[task].elapsed or 0.0
+    fields = {
+        "lines": lines,
+        "rate": f"({lines / elapsed:,.0f}/s)" if elapsed > 0 else "",
+        "reached": f"log time {reached:%Y-%m-%d %H:%M}" if reached is not None else "",
+    }
     if reader.size:
-        progress.update(task, completed=reader.position())
+        progress.update(task, completed=reader.position(), **fields)
     else:
-        progress.advance(task, lines)
+        progress.update(task, completed=lines, **fields)

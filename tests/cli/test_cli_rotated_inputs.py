@@ -158,5 +158,8 @@ def test_the_progress_bar_follows_several_files_on_a_terminal(
         assert task.total == reader.size == sum(p.stat().st_size for p in tmp_path.iterdir())
         assert task.completed == reader.size
         assert task.description == f"reading {tmp_path / 'syslog'}"
+        # lines read and the log time reached: the last line is cron.daily on Nov 29
+        assert task.fields["lines"] == 18_000
+        assert task.fields["reached"] == "log time 2026-11-29 06:25"
     assert len(items) == 18_000 and all(isinstance(e, LogEvent) for e in items)
-    assert "reading" in screen.getvalue()
+    assert "reading" in screen.getvalue() and "lines" in screen.getvalue()
