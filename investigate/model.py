@@ -108,7 +108,7 @@ class RootCause:
 @dataclass(frozen=True, slots=True)
 class ImpactItem:
     service: str
-    status: str  # "affected" (shows anomalies) or "at_risk" (in the blast radius, still quiet)
+    status: str  # "affected" (shows anomalies after the root), "at_risk" (quiet, or troubled first)
     summary: str
     evidence: tuple[str, ...] = ()
     depth: int | None = None
