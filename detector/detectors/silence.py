@@ -152,6 +152,8 @@ class SilenceDetector:
             horizon=self._forget,
         )
         self._kinds = ev.LineKinds()
+        #: service key -> (its state object, `_touched_at` of it)
+        self._touch_cache: dict[str, tuple[Any, int | None]] = {}
 
     def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
         """(life-cycle phase, counts as rhythm evidence) of a template of `service`."""
@@ -170,23 +172,22 @@ class SilenceDetector:
                 out[host] = rh.copy_rhythm(pair)
         return out
 
-    def _untouched(self, raw: Any, end: int) -> bool:
+    def _untouched(self, key: str, raw: Any, end: int) -> bool:
         """Whether the service state `raw` is well-formed on its face and none of its
         pairs is due or to be forgotten at `end` (then it need not be loaded)."""
-        if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
-            return False
-        hosts = raw.get("h")
-        if not isinstance(hosts, Mapping):
-            return False
-        for pair in hosts.values():
-            if not isinstance(pair, Mapping):
-                return False
-            t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
-            if not is_minute(t) or end - t > self._forget:
-                return False
-            if d is not None and (not is_minute(d) or (d <= end and f != t)):
-                return False
-        return True
+        at = self._touched_at(key, raw)
+        return at is not None and end < at
+
+    def _touched_at(self, key: str, raw: Any) -> int | None:
+        """The first window end at which one of the pairs of service state `raw` falls
+        due or is forgotten; None when `raw` is malformed. Remembered per state object:
+        a state that did not change is the very same object on the next tick."""
+        hit = self._touch_cache.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        at = _touched_at(raw, self.state_version, self._forget)
+        self._touch_cache[key] = (raw, at)
+        return at
 
     def _load_host(self, state: State, host: str) -> _Pair | None:
         raw = versioned(state, HOST_PREFIX + host, self.state_version)
@@ -271,17 +272,19 @@ class SilenceDetector:
         pair waiting for its host's verdict) is recomputed and stored by that tick."""
         due: list[int] = []
         for key, raw in state.items():
+            if not key.startswith(HOST_PREFIX):
+                at = self._touched_at(key, raw)
+                if at is not None and at != _NEVER:
+                    due.append(at)
+                continue
             if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
                 continue
-            sources = [raw] if key.startswith(HOST_PREFIX) else raw.get("h", {}).values()
-            for p in sources:
-                if not isinstance(p, Mapping) or not is_minute(p.get("t")):
-                    continue
-                if p.get("z") is None:  # a heartbeat watched before its first line stays
-                    due.append(p["t"] + self._forget + 1)
-                d = p.get("d")
-                if is_minute(d) and p.get("f") != p["t"]:
-                    due.append(d)
+            if not is_minute(raw.get("t")):
+                continue
+            due.append(raw["t"] + self._forget + 1)
+            d = raw.get("d")
+            if is_minute(d) and raw.get("f") != raw["t"]:
+                due.append(d)
         return next_after(due, to_minute(after))
 
     @staticmethod
@@ -319,7 +322,7 @@ class SilenceDetector:
                 continue
             info = services.get(key)
             watched = info is not None and info.heartbeat is not None
-            if key not in active and not watched and self._untouched(state.get(key), end):
+            if key not in active and not watched and self._untouched(key, state.get(key), end):
                 continue
             loaded = self._load_pairs(state, key)
             if loaded is None:
@@ -417,6 +420,8 @@ class SilenceDetector:
             else:
                 new_state.pop(svc, None)
         findings.sort(key=lambda f: (f.started_at, f.host or "", f.service or ""))
+        if len(self._touch_cache) > 2 * len(new_state) + 64:  # services forgotten since
+            self._touch_cache = {k: v for k, v in self._touch_cache.items() if k in new_state}
         return findings, new_state
 
     def _pair_minute(
@@ -489,6 +494,31 @@ class SilenceDetector:
             judged=rh.judged_at(hs, end - 1, self.params),
             resumed=resumed,
         )
+
+
+#: The touch time of a service state without pairs: never.
+_NEVER = 2**62
+
+
+def _touched_at(raw: Any, version: int, forget: int) -> int | None:
+    """See `SilenceDetector._touched_at` (uncached)."""
+    if not isinstance(raw, Mapping) or raw.get("v") != version:
+        return None
+    hosts = raw.get("h")
+    if not isinstance(hosts, Mapping):
+        return None
+    at: int | None = None
+    for pair in hosts.values():
+        if not isinstance(pair, Mapping):
+            return None
+        t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
+        if not is_minute(t) or (d is not None and not is_minute(d)):
+            return None
+        soonest = t + forget + 1
+        if d is not None and f != t:
+            soonest = min(soonest, d)
+        at = soonest if at is None else min(at, soonest)
+    return at if at is not None else _NEVER
 
 
 def _valid_pair(raw: Mapping[str, Any]) -> bool:
