@@ -96,8 +96,8 @@ class IncidentManager:
         self.config = config or IncidentConfig()
         #: Decisions of the last `process` call (suppressed findings, repeats), for metrics.
         self.last_plan: GroupingPlan | None = None
-        #: When the first unresolved incident may resolve, as of the last `process` that
-        #: changed nothing (None: unknown, read it again).
+        #: When the first unresolved incident may resolve, as of the last `process`
+        #: (`_quiet_known` False: unknown, read it again).
         self._quiet_due: datetime | None = None
         self._quiet_known = False
 
@@ -118,21 +118,41 @@ class IncidentManager:
             # (Another process only ever makes an incident's quiet period end later.)
             return []
         for _ in range(MAX_ATTEMPTS):
+            self._quiet_known = False
             try:
                 with self.engine.begin() as conn:
-                    return self._process(conn, findings, now)
+                    changes, active = self._process(conn, findings, now)
+                # Committed: when the first of the unresolved incidents may resolve.
+                self._quiet_due = self._first_quiet_end(active, changes)
+                self._quiet_known = True
+                return changes
             except _Retry:
                 log.info("an incident changed under the tick; retrying on fresh state")
         raise IncidentConflict("incidents kept changing concurrently; findings not grouped")
 
+    def _first_quiet_end(
+        self, active: Sequence[Incident], changes: Sequence[IncidentChange]
+    ) -> datetime | None:
+        """When the first incident unresolved after `changes` may resolve. Never late:
+        an incident that only repeated a finding keeps its older `last_finding_at`
+        here (earlier), and a storm's longer quiet period only moves it later."""
+        latest = {inc.id: inc for inc in active}
+        for change in changes:
+            if change.kind is ChangeKind.RESOLVED:
+                latest.pop(change.incident.id, None)
+            else:
+                latest[change.incident.id] = change.incident
+        ends = (inc.last_finding_at + self.quiet_period(inc) for inc in latest.values())
+        return min(ends, default=None)
+
     def _process(
         self, conn: Connection, findings: Sequence[Finding], now: datetime
-    ) -> list[IncidentChange]:
+    ) -> tuple[list[IncidentChange], list[Incident]]:
+        """What changed, and the unresolved incidents it started from (after any that
+        resolved were read again)."""
         active = repo.load_active(conn)
-        self._quiet_known = False
         if not findings and not active:
-            self._quiet_due, self._quiet_known = None, True
-            return []
+            return [], []
         plan = self._plan(conn, active, findings, now)
         due = [inc for inc in active if inc.last_finding_at <= now - self.quiet_period(inc)]
         changes = self._resolve_quiet(
@@ -154,7 +174,7 @@ class IncidentManager:
             repo.attach_suppressed(conn, finding)  # extends that key's cooldown
         if suppressed:
             log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
-        return changes
+        return changes, list(active)
 
     def _plan(
         self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
