@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from logvigil.app.metrics import DaemonMetrics
 from logvigil.core.events import LogEvent
 from logvigil.ingest.formats import ReadOptions, read_events
+from logvigil.ingest.formats._common import BINARY_REASON
 from logvigil.ingest.ingestor import Ingestor
 from logvigil.ingest.inputs import log_host
 from logvigil.ingest.sources import SOURCES, LineSource, SourceConfig, build_source
@@ -48,6 +49,22 @@ def backoff_s(failures: int) -> int:
     return min(2 ** (failures - 1), MAX_SOURCE_BACKOFF_S)
 
 
+#: A batch at least this long whose lines are mostly binary is worth telling.
+BINARY_BATCH_MIN = 20
+
+
+def mostly_binary(binary: int, lines: int) -> str | None:
+    """The warning a batch of `lines` with `binary` binary lines deserves, if any: a
+    source reading the wrong file (a database, a compressed log read raw, /dev/urandom)
+    rejects nearly everything it reads, which `stats` counts but nobody reads."""
+    if lines < BINARY_BATCH_MIN or binary * 2 <= lines:
+        return None
+    return (
+        f"mostly binary: {binary:,} of its last {lines:,} lines are not text "
+        "(the wrong file, or a compressed file read as text?)"
+    )
+
+
 @dataclass
 class SourceState:
     """What the daemon knows of one source since it started."""
@@ -56,6 +73,8 @@ class SourceState:
     failures: int = 0  # consecutive failed polls
     retry_at: float = 0.0  # `time.monotonic()` before which it is not polled
     error: str | None = None  # why the last poll raised (None after a poll that did not)
+    #: Set while the source's last batch was mostly binary (the wrong file or format).
+    warning: str | None = None
     last_lines_at: datetime | None = None
     last_event_at: datetime | None = None
 
@@ -147,10 +166,15 @@ class SourcePool:
                 default_host=default_host(source.name),
                 naive_tz=getattr(source, "naive_tz", UTC),
             )
+            binary = 0
             for item in read_events(batch.lines, source.format, options):
                 ingestor.add(item)
-                if isinstance(item, LogEvent) and (latest is None or item.ts > latest):
-                    latest = item.ts
+                if isinstance(item, LogEvent):
+                    if latest is None or item.ts > latest:
+                        latest = item.ts
+                elif item.reason.startswith(BINARY_REASON):
+                    binary += 1
+            state.warning = mostly_binary(binary, len(batch.lines))
             if batch.cursor is not None:
                 ingestor.set_cursor(source.name, batch.cursor)
             ingestor.maybe_flush()
@@ -176,6 +200,8 @@ class SourcePool:
         # A poll that raised says why; otherwise the source's own current error (a file
         # that cannot be read, an ssh that cannot connect) is the one to show.
         error = state.error if state.error is not None else source.error
+        if error is None:
+            error = state.warning
         return SourceHealthRecord(
             source=source.name,
             process=process,
