@@ -32,6 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import generate
 
+from logvigil.evaluation.labels import FORMATS, UNKNOWN_ZONE, label_files, load_labels
+
 
 def rss_mb(pid: int) -> float:
     total = 0
@@ -62,7 +64,6 @@ REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "re
 
 def replay_real(directory: Path) -> None:
     """Replay every labelled log of `directory` through the CLI; print its rate and peak RSS."""
-    from logvigil.evaluation.labels import FORMATS, UNKNOWN_ZONE, label_files, load_labels
 
     for labels_path in label_files(directory):
         labels = load_labels(labels_path)

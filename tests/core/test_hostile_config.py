@@ -20,6 +20,9 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from logvigil.app.daemon import Daemon, Role
+from logvigil.app.runtime import Runtime
+from logvigil.app.settings import Settings
 from logvigil.cli import app
 from logvigil.core.duration import MAX_DURATION, parse_duration
 from logvigil.core.yamlfile import (
@@ -29,6 +32,7 @@ from logvigil.core.yamlfile import (
     load_yaml,
     parse_yaml,
 )
+from logvigil.evaluation.scenario import load_scenario
 from logvigil.ingest.templates import MinerConfig
 
 runner = CliRunner()
@@ -202,7 +206,6 @@ def test_reuse_up_to_the_floor_is_allowed() -> None:
 
 
 def test_a_scenario_file_goes_through_the_same_loader(tmp_path: Path) -> None:
-    from logvigil.evaluation.scenario import load_scenario
 
     (tmp_path / "scenario.yaml").write_text(billion_laughs(tail="faults: *LAST\n"))
     with pytest.raises(ConfigError, match=r"scenario.yaml:10: too many aliases"):
@@ -212,9 +215,6 @@ def test_a_scenario_file_goes_through_the_same_loader(tmp_path: Path) -> None:
 def test_the_daemon_refuses_a_bomb_on_reload_and_keeps_the_last_good_inventory(
     tmp_path: Path,
 ) -> None:
-    from logvigil.app.daemon import Daemon, Role
-    from logvigil.app.runtime import Runtime
-    from logvigil.app.settings import Settings
 
     inv = tmp_path / "inventory.yaml"
     inv.write_text(

@@ -17,6 +17,7 @@ from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
+from detector.detectors._common import clip
 from detector.incidents.manager import IncidentManager
 from detector.incidents.model import BundleConfig, IncidentConfig
 from detector.incidents.topology import InventoryTopology
@@ -311,7 +312,6 @@ def test_a_64_kib_line_of_one_repeated_shape_is_redacted_at_once(unit: str) -> N
 
 
 def test_a_findings_summary_quotes_template_text_redacted() -> None:
-    from detector.detectors._common import clip
 
     token = "Qw3rTy-uIoP_aSdFgHjKl0987654321zxcvbnmQWERTYUIOPasdfghjklZXCVBN"
     text = f"notify: POST https://discord.com/api/webhooks/112233445566778899/{token} failed"
