@@ -24,8 +24,16 @@ from investigate.service import load_report
 from logvigil.app.runtime import Runtime, read_inventory
 from logvigil.app.settings import Settings
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.findings import Finding
 from logvigil.core.timeutil import floor_minute
-from logvigil.ingest.clock import REORDER, ClockJump, HostClocks, ReorderBuffer
+from logvigil.ingest.clock import (
+    REORDER,
+    ClockJump,
+    ClockSkew,
+    HostClocks,
+    ReorderBuffer,
+    clock_findings,
+)
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
 from logvigil.ingest.inputs import FUTURE_SLACK
@@ -48,8 +56,15 @@ class BacktestResult:
     hosts: set[str] = field(default_factory=set)
     #: Backward jumps of a host's clock, whose lines were moved onto the timeline.
     clock_jumps: list[ClockJump] = field(default_factory=list)
+    #: Programs found writing their times ahead of their host's, moved back.
+    clock_skews: list[ClockSkew] = field(default_factory=list)
     #: Lines stamped before any clock was set (1970), placed and marked.
     unset_clock_lines: int = 0
+
+    @property
+    def clock_findings(self) -> list[Finding]:
+        """The clock trouble met, as information findings (they never page)."""
+        return clock_findings(self.clock_jumps, self.clock_skews)
 
     @property
     def hours(self) -> float:
@@ -142,9 +157,13 @@ def replay(
         if not isinstance(item, LogEvent):
             ingestor.add(item)
             continue
-        placed = clocks.place(item.host, item.ts)
+        placed = clocks.place(item.host, item.ts, item.service, item.attributes.get("pid", ""))
         if placed.jump is not None:
             result.clock_jumps.append(placed.jump)
+        if (skew := placed.skew) is not None:
+            result.clock_skews.append(skew)
+            for ahead in held.take(lambda e: _writes_as(e, skew)):
+                held.push(ahead.ts - skew.by, _moved(ahead, -skew.by))
         if placed.unset:
             result.unset_clock_lines += 1
             if clocks.point is None:
@@ -176,9 +195,17 @@ def replay(
     return result
 
 
-def _moved(event: LogEvent, shift: timedelta, unset: bool) -> LogEvent:
+def _writes_as(event: LogEvent, skew: ClockSkew) -> bool:
+    pid = event.attributes.get("pid")
+    writer = f"{event.service}[{pid}]" if pid else event.service
+    return (event.host, writer) == (skew.host, skew.writer)
+
+
+def _moved(event: LogEvent, shift: timedelta, unset: bool = False) -> LogEvent:
     """`event` placed `shift` later on the timeline, marked with what was done."""
     marks = {"clock_shift_s": round(shift.total_seconds())}
+    if "clock_shift_s" in event.attributes:  # moved before: the shifts add up
+        marks["clock_shift_s"] += event.attributes["clock_shift_s"]
     if unset:
         marks["clock_unset"] = True
     return dataclasses.replace(event, ts=event.ts + shift, attributes={**event.attributes, **marks})

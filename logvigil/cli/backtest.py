@@ -104,13 +104,8 @@ def backtest(
         f"{s.rejected_total:,} rejected, {result.ticks:,} ticks",
         highlight=False,
     )
-    for jump in result.clock_jumps:
-        hours = jump.by.total_seconds() / 3600
-        err.print(
-            f"clock: {escape(jump.host)}'s clock went back {hours:.1f} h at "
-            f"{jump.at:%Y-%m-%d %H:%M} UTC; its lines were moved onto the timeline",
-            highlight=False,
-        )
+    for finding in result.clock_findings:
+        err.print(f"clock: {escape(finding.summary)}", highlight=False, soft_wrap=True)
     if result.unset_clock_lines:
         err.print(
             f"clock: {result.unset_clock_lines:,} line(s) stamped before any clock was set "

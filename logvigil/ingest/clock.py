@@ -17,22 +17,38 @@ detector would ever see them. `HostClocks.place` gives each line its place:
   it is placed at its host's current point in time, or at the first set time of the
   input when nothing came before it, and marked (`clock_unset`).
 
-A forward jump cannot be told from a quiet stretch and needs no handling: the replay
-jumps over quiet time at no cost. A time after the reference (`not_after`, the moment
-the input is read) is impossible and is rejected by the caller.
+- A line more than `reorder` **ahead** of the timeline is a forward step, which
+  cannot be told at once from a quiet stretch (the replay jumps over quiet time at no
+  cost). It is one program's **skew** when the very next line of another program or
+  host is back at the time before the step: a chrooted BIND `named` without
+  `/etc/localtime` writes UTC among its host's local times, so its lines run hours
+  ahead of its neighbours'. From then on that program's lines are moved back by the
+  difference (rounded to the quarter hour when within two minutes of one, as every
+  time zone's offset is), the timeline returns to where it was, and the caller moves
+  the program's lines it still holds (`Placement.skew`). A step confirmed by another
+  program's line at the new time is a real forward jump, or quiet time: nothing to do.
+
+A time after the reference (`not_after`, the moment the input is read) is impossible
+and is rejected by the caller.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from logvigil.core.events import Severity
+from logvigil.core.findings import Finding
 
 #: Lines this far behind the newest are reordered, not a clock jump.
 REORDER = timedelta(minutes=5)
 #: Earlier times are a clock that was never set (no system logged before this).
 PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
+#: Every time zone's offset is a multiple of this.
+_ZONE_STEP = timedelta(minutes=15)
+_ZONE_SLACK = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,29 +61,70 @@ class ClockJump:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockSkew:
+    """One program of a host found writing its times `by` ahead of its neighbours,
+    at `at` (timeline time): its lines are moved back by `by`."""
+
+    host: str
+    writer: str  # the process: `service[pid]`, or the service when no pid is known
+    service: str
+    at: datetime
+    by: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     ts: datetime
     #: Set for a line whose time was moved: the shift (placed minus written).
     shifted: timedelta | None = None
     unset: bool = False
     jump: ClockJump | None = None
+    #: Set when this line showed another program's skew: the caller moves that
+    #: program's lines it still holds by `-skew.by`.
+    skew: ClockSkew | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A forward step of the timeline by one program, not yet judged."""
+
+    host: str
+    writer: str
+    service: str
+    before: datetime  # the timeline's point before the step
+    to: datetime  # the stepping line's time
 
 
 @dataclass
 class HostClocks:
-    """Each host's offset from the timeline, and the timeline's newest placed time."""
+    """Each host's offset from the timeline, each skewed program's, and the timeline's
+    newest placed time."""
 
     reorder: timedelta = REORDER
     point: datetime | None = None
     offsets: dict[str, timedelta] = field(default_factory=dict)
+    skews: dict[tuple[str, str], timedelta] = field(default_factory=dict)  # (host, writer)
+    _step: _Step | None = None
 
-    def place(self, host: str, ts: datetime) -> Placement:
-        """The place of a line of `host` written at `ts`. Unset clocks (`ts` before
-        `PLAUSIBLE`) before any set time get `point` None: the caller holds them."""
+    def place(self, host: str, ts: datetime, service: str = "", pid: str = "") -> Placement:
+        """The place of a line of `host` written by `service` (process `pid`) at `ts`.
+        Unset clocks (`ts` before `PLAUSIBLE`) before any set time get `point` None:
+        the caller holds them. A time zone belongs to a process: the daemon and its
+        init script's "named startup succeeded" may disagree, so a skew is the
+        process's, `service[pid]`."""
         if ts < PLAUSIBLE:
             if self.point is None:
                 return Placement(ts, unset=True)
             return Placement(self.point, shifted=self.point - ts, unset=True)
+        written = ts
+        writer = f"{service}[{pid}]" if pid else service
+        skew = self._judge_step(host, writer, ts)
+        by = self.skews.get((host, writer))
+        if by is not None:
+            if self.point is not None and abs(ts - self.point) <= self.reorder:
+                del self.skews[host, writer]  # in step again: its zone was fixed
+            else:
+                ts -= by
         off = self.offsets.get(host)
         if off is not None and ts >= self._behind():
             del self.offsets[host]  # back in step: the clock was set right
@@ -80,9 +137,36 @@ class HostClocks:
             jump = ClockJump(host, self.point, by)
             placed = self.point
         if self.point is None or placed > self.point:
+            if self.point is not None and placed - self.point > self.reorder:
+                self._step = _Step(host, writer, service, self.point, placed)
             self.point = placed
-        shifted = placed - ts if placed != ts else None
-        return Placement(placed, shifted=shifted, jump=jump)
+        shifted = placed - written if placed != written else None
+        return Placement(placed, shifted=shifted, jump=jump, skew=skew)
+
+    def _judge_step(self, host: str, writer: str, ts: datetime) -> ClockSkew | None:
+        """Judge the pending forward step on the next line of another program: back at
+        the time before the step (the stepping program is skewed: its skew is
+        recorded, the point returns) or not (a real step: forgotten)."""
+        step = self._step
+        if step is None or (host, writer) == (step.host, step.writer):
+            return None
+        self._step = None
+        if (
+            ts >= step.to - self.reorder  # in step with the new time: a real step
+            or abs(ts - step.before) > self.reorder
+            or (host, writer) in self.skews
+        ):
+            return None
+        by = step.to - step.before
+        zone = _ZONE_STEP * round(by / _ZONE_STEP)
+        if abs(by - zone) <= _ZONE_SLACK:
+            by = zone
+        # A process already known skewed that still steps ahead (a pid used again by
+        # the same daemon after a reboot, in another season) is further off.
+        by += self.skews.get((step.host, step.writer), timedelta(0))
+        self.skews[step.host, step.writer] = by
+        self.point = step.before
+        return ClockSkew(step.host, step.writer, step.service, step.before, by)
 
     def _behind(self) -> datetime:
         assert self.point is not None
@@ -114,6 +198,18 @@ class ReorderBuffer[T]:
             keys.insert(i, key)
             self._items.insert(i, item)
 
+    def take(self, which: Callable[[T], bool]) -> list[T]:
+        """Remove and return, in time order, the held items `which` selects."""
+        keys, items = self._keys, self._items
+        kept = [(k, it) for k, it in zip(keys[self._head :], items[self._head :], strict=True)]
+        taken = [it for _, it in kept if which(it)]
+        if taken:
+            rest = [(k, it) for k, it in kept if not which(it)]
+            self._keys = [k for k, _ in rest]
+            self._items = [it for _, it in rest]
+            self._head = 0
+        return taken
+
     def release(self, until: datetime | None = None) -> Iterator[T]:
         """Yield, in time order, the items at or before `until` (None: every item)."""
         keys, items = self._keys, self._items
@@ -124,3 +220,83 @@ class ReorderBuffer[T]:
         if self._head > 4096 and self._head * 2 > len(items):
             del keys[: self._head], items[: self._head]
             self._head = 0
+
+
+#: Jumps of one host by about the same amount this close together are one finding.
+_SAME_JUMP = timedelta(hours=1)
+
+
+def clock_findings(jumps: Sequence[ClockJump], skews: Sequence[ClockSkew]) -> list[Finding]:
+    """The replay's clock trouble as information findings (never a page): one per
+    host's run of jumps by about the same amount (a host whose lines keep disagreeing
+    by the same hours jumps many times in a row), one per program whose processes
+    were found skewed by the same amount (each start of a chrooted daemon)."""
+    runs: list[tuple[ClockJump, datetime, int]] = []  # (first jump, last at, count)
+    for jump in jumps:
+        for i in range(len(runs) - 1, -1, -1):
+            first, last, n = runs[i]
+            if (
+                first.host == jump.host
+                and abs(first.by - jump.by) <= REORDER
+                and jump.at - last <= _SAME_JUMP
+            ):
+                runs[i] = (first, jump.at, n + 1)
+                break
+        else:
+            runs.append((jump, jump.at, 1))
+    same: dict[tuple[str, str, timedelta], list[ClockSkew]] = {}
+    for skew in skews:
+        same.setdefault((skew.host, skew.service, skew.by), []).append(skew)
+    found = [_jump_finding(*run) for run in runs] + [_skew_finding(s) for s in same.values()]
+    return sorted(found, key=lambda f: (f.started_at, f.subject))
+
+
+def _hours(by: timedelta) -> str:
+    h = by.total_seconds() / 3600
+    return f"{h:.1f} h" if h >= 1 else f"{round(by.total_seconds() / 60)} min"
+
+
+def _jump_finding(jump: ClockJump, last: datetime, count: int) -> Finding:
+    summary = (
+        f"{jump.host}'s clock jumped back {_hours(jump.by)} at {jump.at:%Y-%m-%d %H:%M} UTC; "
+        "its later lines were moved onto the timeline"
+    )
+    if count > 1:
+        summary += (
+            f" ({count} times until {last:%H:%M}: its lines disagree by that much, a program "
+            "writing another time zone or a clock stepped back and forth)"
+        )
+    return Finding(
+        detector="clock",
+        at=last,
+        started_at=jump.at,
+        service=None,
+        host=jump.host,
+        severity=Severity.INFO,
+        summary=summary,
+        kind="clock_jump",
+        evidence={"by_s": round(jump.by.total_seconds()), "count": count},
+    )
+
+
+def _skew_finding(skews: Sequence[ClockSkew]) -> Finding:
+    first, last = skews[0], skews[-1]
+    name = first.service or "lines"
+    summary = (
+        f"{first.host}'s {name} wrote times {_hours(first.by)} ahead of the host's other "
+        f"programs from {first.at:%Y-%m-%d %H:%M} UTC (a time zone of its own?); its lines "
+        f"were moved back {_hours(first.by)}"
+    )
+    if len(skews) > 1:
+        summary += f" ({len(skews)} processes, the last from {last.at:%Y-%m-%d %H:%M})"
+    return Finding(
+        detector="clock",
+        at=last.at,
+        started_at=first.at,
+        service=first.service or None,
+        host=first.host,
+        severity=Severity.INFO,
+        summary=summary,
+        kind="clock_skew",
+        evidence={"by_s": round(first.by.total_seconds()), "count": len(skews)},
+    )

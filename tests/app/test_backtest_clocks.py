@@ -66,6 +66,9 @@ def test_after_a_clock_eight_hours_back_every_line_is_evaluated() -> None:
     assert [(j.host, round(j.by.total_seconds() / 3600)) for j in result.clock_jumps] == [
         ("laptop", 8)
     ]
+    (jump,) = result.clock_findings  # information, never a page
+    assert (jump.kind, jump.host, jump.severity.name) == ("clock_jump", "laptop", "INFO")
+    assert "laptop's clock jumped back 8.0 h" in jump.summary
     (incident,) = result.incidents
     assert "firefox" in incident["triggers"][0]["summary"]
     assert incident["opened_at"] >= t.isoformat().replace("+00:00", "Z")
@@ -104,3 +107,33 @@ def test_without_options_a_replay_still_refuses_the_future() -> None:
     result = run_backtest(lines, fmt="jsonl", inventory=empty_inventory())
     assert result.summary.rejected == {"timestamp in the future": 1}
     assert result.last_event == T0 + 34 * M and not result.clock_jumps
+
+
+def test_a_program_writing_another_zone_is_one_information_finding_and_no_page() -> None:
+    # Loghub's Linux log: BIND chrooted without /etc/localtime stamps UTC among the
+    # host's EDT lines (read here as UTC: the four hours are what matters).
+    local = T0 + timedelta(hours=6)
+
+    def bsd(t: datetime, tag: str, msg: str) -> bytes:
+        return f"{t:%b} {t.day:2d} {t:%H:%M:%S} combo {tag}: {msg}\n".encode()
+
+    lines = [bsd(local + i * M, "crond[1510]", "(root) CMD (run-parts /etc/cron.hourly)")
+             for i in range(60)]  # fmt: skip
+    t = local + 60 * M
+    for i in range(30):
+        lines.append(bsd(t + i * M + timedelta(hours=4), "named[2275]", "using 1 CPU"))
+        lines.append(bsd(t + i * M, "crond[1510]", "(root) CMD (run-parts /etc/cron.hourly)"))
+    result = run_backtest(
+        lines,
+        fmt="syslog",
+        inventory=empty_inventory(),
+        read_options=input_options("messages", default_time=READ_AT, not_after=READ_AT, year=2019),
+    )
+    (finding,) = result.clock_findings
+    assert (finding.kind, finding.service, finding.evidence["by_s"]) == (
+        "clock_skew",
+        "named",
+        4 * 3600,
+    )
+    assert not result.clock_jumps and not result.incidents
+    assert result.last_event is not None and result.last_event < t + 31 * M  # all in local time

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from logvigil.ingest.clock import HostClocks, ReorderBuffer
+from logvigil.core.events import Severity
+from logvigil.ingest.clock import (
+    ClockJump,
+    ClockSkew,
+    HostClocks,
+    ReorderBuffer,
+    clock_findings,
+)
 
 T = datetime(2019, 4, 7, 9, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -51,3 +58,84 @@ def test_the_reorder_buffer_releases_in_time_order_and_keeps_ties_in_arrival_ord
     assert list(buf.release(T + M)) == ["a", "b", "b2"]
     buf.push(T + M, "late")  # behind what was released: still released next, in place
     assert list(buf.release()) == ["late", "c", "d"] and len(buf) == 0
+
+
+# Loghub's Linux log (a Red Hat 9 server, 2005, local time EDT): BIND runs chrooted
+# (`-t /var/named/chroot`) with no /etc/localtime inside, so `named[pid]` stamps its
+# lines in UTC, four hours ahead of every other program, including the init script's
+# own "named startup succeeded" (no pid). Lines 245-263 of the file, in their order.
+LINUX_BOOT = [
+    ("httpd", "", "06:07:06"),  # httpd: httpd startup succeeded
+    ("squid", "2261", "06:07:07"),  # Squid Parent: child process 2264 started
+    ("named", "2275", "10:07:13"),  # starting BIND 9.2.3 -u named -t /var/named/chroot
+    ("named", "2275", "10:07:13"),  # using 1 CPU
+    ("named", "", "06:07:13"),  # named startup succeeded
+    ("named", "2275", "10:07:13"),  # loading configuration from '/etc/named.conf'
+    ("snmpd", "", "06:07:15"),  # snmpd startup succeeded
+    ("named", "2275", "10:07:16"),  # listening on IPv4 interface eth0:9 ...
+]
+
+
+def at(hms: str) -> datetime:
+    h, m, s = map(int, hms.split(":"))
+    return datetime(2005, 6, 9, h, m, s, tzinfo=UTC)
+
+
+def test_a_chrooted_named_writing_utc_is_one_skew_and_its_lines_move_back() -> None:
+    c = HostClocks()
+    placed = [c.place("combo", at(t), svc, pid) for svc, pid, t in LINUX_BOOT]
+    (skew,) = [p.skew for p in placed if p.skew is not None]
+    assert (skew.host, skew.writer, skew.by) == ("combo", "named[2275]", 4 * H)
+    assert skew.at == at("06:07:07")  # where the timeline was before named's step
+    assert placed[4].skew is skew  # the init script's line showed it
+    assert not any(p.jump for p in placed)  # no host clock jumped
+    # After the verdict named's lines are placed in local time with the rest.
+    assert placed[5].ts == at("06:07:13") and placed[5].shifted == -4 * H
+    assert placed[7].ts == at("06:07:16") and c.point == at("06:07:16")
+
+
+def test_a_forward_step_confirmed_by_another_program_is_quiet_time_not_a_skew() -> None:
+    c = HostClocks()
+    c.place("combo", at("06:07:06"), "httpd")
+    c.place("combo", at("10:07:13"), "crond")  # four quiet hours, then cron
+    after = c.place("combo", at("10:07:15"), "snmpd")
+    assert (after.skew, after.jump, after.ts) == (None, None, at("10:07:15"))
+    assert not c.skews
+
+
+def test_a_known_skewed_process_that_steps_again_is_further_off() -> None:
+    # named[2288] in July (EDT: UTC-4), and a named[2288] again in January (EST: UTC-5).
+    c = HostClocks()
+    c.skews["combo", "named[2288]"] = 4 * H
+    c.place("combo", at("17:23:10"), "syslogd")
+    c.place("combo", at("22:23:17"), "named", "2288")  # 5 h ahead, 1 h after the old skew
+    judged = c.place("combo", at("17:23:20"), "snmpd")
+    assert judged.skew is not None and judged.skew.by == 5 * H
+    assert c.place("combo", at("22:23:21"), "named", "2288").ts == at("17:23:21")
+
+
+def test_repeated_jumps_of_one_host_are_one_information_finding() -> None:
+    jumps = [ClockJump("combo", T + i * M, 4 * H) for i in range(10)]
+    skews = [
+        ClockSkew("combo", f"named[{pid}]", "named", T + i * 24 * H, 4 * H)
+        for i, pid in enumerate(("2275", "2306"))
+    ]
+    found = clock_findings([*jumps, ClockJump("laptop", T, 8 * H)], skews)
+    assert [(f.kind, f.host, f.evidence["count"]) for f in found] == [
+        ("clock_jump", "combo", 10),
+        ("clock_jump", "laptop", 1),
+        ("clock_skew", "combo", 2),
+    ]
+    assert all(f.severity is Severity.INFO and f.detector == "clock" for f in found)
+    assert "jumped back 4.0 h" in found[0].summary and "10 times" in found[0].summary
+    assert "named wrote times 4.0 h ahead" in found[2].summary
+
+
+def test_the_reorder_buffer_gives_up_the_items_asked_for_in_order() -> None:
+    buf: ReorderBuffer[str] = ReorderBuffer()
+    for i, name in enumerate(["a", "named1", "b", "named2"]):
+        buf.push(T + i * M, name)
+    assert list(buf.release(T)) == ["a"]
+    assert buf.take(lambda s: s.startswith("named")) == ["named1", "named2"]
+    buf.push(T - H, "named1 moved back")
+    assert list(buf.release()) == ["named1 moved back", "b"]
