@@ -16,6 +16,7 @@ from __future__ import annotations
 import bz2
 import glob
 import gzip
+import heapq
 import lzma
 import os
 import re
@@ -369,18 +370,22 @@ YEARLESS = frozenset({"auto", "syslog", "journalctl"})
 #: A line of a file may be stamped this far after the file is read (a sender's zone,
 #: a clock a little ahead) before it is rejected as a clock in the future.
 FUTURE_SLACK = timedelta(days=1)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class InputReader:
-    """The events of `paths` (`expand_inputs`' order) read one after the other.
+    """The events of `paths` (`expand_inputs`' order), several logs merged in time.
 
     The consecutive files of one log (same directory and live name) are one stream
     of lines through one `read_events`: one format detection, the live file's host
-    for lines without one, and `--year` running on across them. Events carry the
-    newest file of their log as source; a rejection names its own file and line.
-    `name` and `line_no` say where the last item yielded comes from, `position()`
-    how many bytes on disk were read. `overrides` are ReadOptions fields (`naive_tz`,
-    `year`, `default_time`).
+    for lines without one, and `--year` running on across them. Several logs (one
+    file per host, as a log server keeps them) are read side by side and merged by
+    time, so that the hosts' lines meet on one timeline as they happened; a log's
+    lines keep their own order (a line out of order stays where its log put it).
+    Events carry the newest file of their log as source; a rejection names its own
+    file and line. `name` and `line_no` say where the last item yielded comes from,
+    `position()` how many bytes on disk were read. `overrides` are ReadOptions
+    fields (`naive_tz`, `year`, `default_time`).
     """
 
     def __init__(self, paths: Sequence[str], fmt: str = "auto", **overrides: Any) -> None:
@@ -393,24 +398,26 @@ class InputReader:
         self.name = self.paths[0] if self.paths else ""
         self.line_no = 0
         self._done = 0  # bytes on disk of the files read to their end
-        self._current: Input | None = None
+        self._current: dict[int, Input] = {}  # the file being read, per log
 
     def position(self) -> int:
         """Bytes on disk read so far (compressed bytes for compressed files)."""
-        current = self._current.position() if self._current is not None else None
-        return self._done + (current or 0)
+        return self._done + sum(inp.position() or 0 for inp in self._current.values())
 
     def __iter__(self) -> Iterator[LogEvent | Rejected]:
-        start = 0
-        while start < len(self.paths):
-            key = _log_key(self.paths[start])
-            end = start + 1
-            while end < len(self.paths) and _log_key(self.paths[end]) == key:
-                end += 1
-            yield from self._log(self.paths[start:end])
-            start = end
+        logs: list[list[str]] = []
+        for path in self.paths:
+            if logs and _log_key(logs[-1][-1]) == _log_key(path):
+                logs[-1].append(path)
+            else:
+                logs.append([path])
+        streams = [self._log(i, files) for i, files in enumerate(logs)]
+        merged = streams[0] if len(streams) == 1 else _by_time(streams)
+        for item, name, line_no in merged:
+            self.name, self.line_no = name, line_no
+            yield item
 
-    def _log(self, files: list[str]) -> Iterator[LogEvent | Rejected]:
+    def _log(self, log: int, files: list[str]) -> Iterator[tuple[LogEvent | Rejected, str, int]]:
         newest = files[-1]
         overrides = dict(self.overrides)
         if overrides.get("year") is None and "-" not in files and self.fmt in YEARLESS:
@@ -432,7 +439,7 @@ class InputReader:
                 except InputError as exc:
                     failures.append((count, Rejected(path, 1, exc.reason)))
                     continue
-                self._current = inp
+                self._current[log] = inp
                 try:
                     for n, line in enumerate(inp.lines(), start=1):
                         count += 1
@@ -445,7 +452,7 @@ class InputReader:
                 except InputError as exc:
                     failures.append((count, Rejected(path, inp.lines_read + 1, exc.reason)))
                 finally:
-                    self._current = None
+                    del self._current[log]
                     self._done += inp.size or 0
                     inp.close()
 
@@ -455,16 +462,15 @@ class InputReader:
             # yields fewer items than lines); an event is about the n-th line.
             i = item.line_no if isinstance(item, Rejected) and item.line_no > 0 else n
             while failures and failures[0][0] < i:
-                yield self._failed(failures.popleft()[1])
+                yield _failed(failures.popleft()[1])
             while index + 1 < len(starts) and starts[index + 1][0] < i:
                 index += 1
             before, name = starts[index]
-            self.name, self.line_no = name, i - before
             if isinstance(item, Rejected) and (item.source != name or item.line_no != i - before):
                 item = replace(item, source=name, line_no=i - before)
-            yield item
+            yield item, name, i - before
         while failures:
-            yield self._failed(failures.popleft()[1])
+            yield _failed(failures.popleft()[1])
 
     def _first_year(self, files: list[str]) -> int | None:
         """The year of the first year-less stamp of one log's files (`years.first_year`):
@@ -494,15 +500,41 @@ class InputReader:
 
         return first_year(stamps(lines()), reference)
 
-    def _failed(self, rejected: Rejected) -> Rejected:
-        self.name, self.line_no = rejected.source, rejected.line_no
-        return rejected
-
     def close(self) -> None:
-        """Close the file being read (a reader left before its end)."""
-        if self._current is not None:
-            self._current.close()
-            self._current = None
+        """Close the files being read (a reader left before their end)."""
+        for inp in self._current.values():
+            inp.close()
+        self._current.clear()
+
+
+def _failed(rejected: Rejected) -> tuple[Rejected, str, int]:
+    return rejected, rejected.source, rejected.line_no
+
+
+type _Item = tuple[LogEvent | Rejected, str, int]
+
+
+def _by_time(streams: Sequence[Iterator[_Item]]) -> Iterator[_Item]:
+    """The items of `streams` merged by event time. Each stream's own order is kept:
+    an item's key is the newest event time its stream has reached (a rejection, or a
+    line behind its predecessors, goes out right after what came before it)."""
+    heap: list[tuple[datetime, int, _Item]] = []
+    reached: list[datetime] = [_EARLIEST] * len(streams)
+
+    def push(i: int) -> None:
+        item = next(streams[i], None)
+        if item is not None:
+            event = item[0]
+            if isinstance(event, LogEvent) and event.ts > reached[i]:
+                reached[i] = event.ts
+            heapq.heappush(heap, (reached[i], i, item))
+
+    for i in range(len(streams)):
+        push(i)
+    while heap:
+        _, i, item = heapq.heappop(heap)
+        yield item
+        push(i)
 
 
 def _log_key(path: str) -> tuple[str, str]:

@@ -258,3 +258,21 @@ def test_timezone_places_a_cest_line_two_hours_earlier_in_utc() -> None:
 def test_an_unknown_zone_is_a_clear_error(zone: str) -> None:
     with pytest.raises(ValueError, match=r"unknown time zone .*: give an IANA name"):
         time_zone(zone)
+
+
+def test_several_hosts_logs_are_merged_on_one_timeline(tmp_path: Path) -> None:
+    # A log server's layout (rsyslog's `/var/log/remote/%HOSTNAME%.log` template): one
+    # file per host. Read one after the other, the second host's lines would all lie
+    # behind the first's; merged, the hosts' lines meet in time order.
+    web = "Nov 29 06:25:0{} web-01 CRON[1001]: (root) CMD (run-parts --report /etc/cron.daily)\n"
+    db = "Nov 29 06:25:0{} db-01 CRON[2001]: (root) CMD (run-parts --report /etc/cron.daily)\n"
+    (tmp_path / "web-01.log").write_text("".join(web.format(s) for s in (1, 3, 5)))
+    (tmp_path / "db-01.log").write_text("".join(db.format(s) for s in (2, 4)) + "garbage\n")
+    reader = InputReader(expand_inputs([str(tmp_path)]), "syslog", year=2026)
+    seen = [(e.host, e.ts.second) if isinstance(e, LogEvent) else e.reason for e in reader]
+    assert seen == [
+        ("web-01", 1), ("db-01", 2), ("web-01", 3), ("db-01", 4),
+        "not a syslog line (RFC 3164 or RFC 5424)",  # in its place, after db-01's line 2
+        ("web-01", 5),
+    ]  # fmt: skip
+    assert reader.position() == sum(p.stat().st_size for p in tmp_path.iterdir())
