@@ -50,6 +50,7 @@ def mine(
     counts: dict[int, int] = {}
     worst: dict[int, Severity] = {}
     rejected = 0
+    encoded: dict[int, tuple[str, str]] = {}  # template id -> (text, its JSON)
     write = sys.stdout.write
     with (
         opened(paths, fmt, timezone=timezone, year=year) as reader,
@@ -77,10 +78,12 @@ def mine(
             if item.severity > worst.get(m.template_id, Severity.DEBUG):
                 worst[m.template_id] = item.severity
             if jsonl:
-                row = where or {"line": reader.line_no}
-                write(
-                    json.dumps({**row, "template_id": m.template_id, "template": m.template}) + "\n"
-                )
+                # A template's JSON is encoded once per text it takes, not per line.
+                text = encoded.get(m.template_id)
+                if text is None or text[0] is not m.template:
+                    text = encoded[m.template_id] = (m.template, json.dumps(m.template))
+                head = json.dumps(where)[:-1] + ", " if several else f'{{"line": {reader.line_no}, '
+                write(f'{head}"template_id": {m.template_id}, "template": {text[1]}}}\n')
     if not jsonl:
         texts = dict(miner.templates())
         table = Table(title=f"{len(texts)} templates from {sum(counts.values())} lines")

@@ -452,7 +452,7 @@ class InputReader:
                 except InputError as exc:
                     failures.append((count, Rejected(path, inp.lines_read + 1, exc.reason)))
                 finally:
-                    del self._current[log]
+                    self._current.pop(log, None)  # close() may have emptied it
                     self._done += inp.size or 0
                     inp.close()
 

@@ -14,8 +14,10 @@ logrotate's postrotate reopens its files, and cron's daily run.
 from __future__ import annotations
 
 import bz2
+import gc
 import gzip
 import lzma
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -276,3 +278,18 @@ def test_several_hosts_logs_are_merged_on_one_timeline(tmp_path: Path) -> None:
         ("web-01", 5),
     ]  # fmt: skip
     assert reader.position() == sum(p.stat().st_size for p in tmp_path.iterdir())
+
+
+def test_a_reader_left_early_closes_its_files_quietly(tmp_path: Path, monkeypatch) -> None:
+    # `logvigil mine ... --jsonl | head -1`: the reader is closed before its end.
+    for host in ("web-01", "db-01"):
+        (tmp_path / f"{host}.log").write_bytes(day_lines("Nov 29", 1000))
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    reader = InputReader(expand_inputs([str(tmp_path)]), "syslog", year=2026)
+    stream = iter(reader)
+    next(stream)
+    reader.close()
+    del stream
+    gc.collect()
+    assert not unraisable and not reader._current
