@@ -93,4 +93,6 @@ def summary_table(summary: IngestSummary) -> Table:
             table.add_row(f"  {escape(rule)}", f"{n:,}")
     table.add_row("empty lines skipped", f"{summary.skipped_empty:,}")
     table.add_row("truncated (> 64 KiB)", f"{summary.truncated:,}")
+    if summary.redacted:
+        table.add_row("secrets redacted before storing", f"{summary.redacted:,}")
     return table

@@ -81,10 +81,11 @@ _RULES: tuple[tuple[re.Pattern[str], _Repl], ...] = (
         r"\1" + REDACTED,
     ),
     (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-    # password=hunter2, "token": "abc", api_key: abc, PGPASSWORD='x y'
+    # password=hunter2, "token": "abc", api_key: abc, PGPASSWORD='x y'; not a path, which
+    # says where a secret is kept (sshd: "Could not load host key: /etc/ssh/ssh_host_...")
     (
         re.compile(
-            rf"(?i)((?<![A-Za-z0-9_-])[A-Za-z0-9_-]*(?:{_KEYS})[\"']?\s*[:=]\s*)(?!{REDACTED})"
+            rf"(?i)((?<![A-Za-z0-9_-])[A-Za-z0-9_-]*(?:{_KEYS})[\"']?\s*[:=]\s*)(?!{REDACTED}|/)"
             r"(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
         ),
         r"\1" + REDACTED,
@@ -132,10 +133,57 @@ _RULES: tuple[tuple[re.Pattern[str], _Repl], ...] = (
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 
 
+def _has(*words: str) -> Callable[[str, str], bool]:
+    """A rule's quick test: one of `words` (lower case) is in the lower-cased text."""
+    return lambda text, low: any(w in low for w in words)
+
+
+_TOKEN_PREFIX = re.compile(
+    r"gh[pousr]_|github_pat_|glpat-|xox|xapp-|AKIA|ASIA|AIza|[sr]k_(?:live|test)_|sk-|SG\.|npm_"
+)
+_BOT_TOKEN = re.compile(r"\d:[A-Za-z0-9_-]{30}")
+_KEY_WORDS = ("pass", "pwd", "secret", "token", "key", "session", "credential")
+_KEY_VALUE = re.compile(rf"(?:{_KEYS})[\"']?\s*[:=]")  # the rule's key and separator
+
+#: For each rule of `_RULES`, in order, a quick test of (text, lower-cased text) that
+#: holds for every text the rule matches: a rule runs only where its test holds.
+_HINTS: tuple[Callable[[str, str], bool], ...] = (
+    _has("hooks.slack.com"),
+    _has("hook"),
+    _has("authorization"),
+    _has("bearer", "basic", "token"),
+    lambda text, low: _KEY_VALUE.search(low) is not None,
+    lambda text, low: "://" in text and "@" in text,
+    lambda text, low: _TOKEN_PREFIX.search(text) is not None,
+    lambda text, low: ":" in text and _BOT_TOKEN.search(text) is not None,
+    lambda text, low: "eyJ" in text,
+    lambda text, low: "-----BEGIN" in text,
+)
+assert len(_HINTS) == len(_RULES)
+#: Words of which every rule's match holds one (lower case), besides the bot token's
+#: shape: most log lines hold none and cost a few substring searches (one search of
+#: an alternation costs three times as much).
+_WORDS = (
+    "hook", "authorization", "bearer", "basic", "token", "://", "eyj", "-----begin",
+    *_KEY_WORDS, "gh", "glpat-", "xox", "xapp-", "akia", "asia", "aiza", "k_live_",
+    "k_test_", "sk-", "sg.", "npm_",
+)  # fmt: skip
+
+
+def might_hold_secret(text: str) -> bool:
+    """False when no redaction rule can match `text` (a quick test, no false negative)."""
+    low = text.lower()
+    return any(w in low for w in _WORDS) or (":" in text and _BOT_TOKEN.search(text) is not None)
+
+
 def redact(text: str, *, emails: bool = False) -> str:
     """`text` with secrets replaced by `<redacted>` (and e-mail addresses, if asked)."""
-    for pattern, repl in _RULES:
-        text = pattern.sub(repl, text)
+    if not emails and not might_hold_secret(text):
+        return text
+    low = text.lower()
+    for (pattern, repl), hint in zip(_RULES, _HINTS, strict=True):
+        if hint(text, low):
+            text = pattern.sub(repl, text)
     if emails:
         text = _EMAIL.sub("<email>", text)
     return text

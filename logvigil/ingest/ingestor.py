@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.redact import redact
 from logvigil.core.timeutil import floor_minute
 from logvigil.ingest.formats._common import DST
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
@@ -67,6 +68,8 @@ class IngestSummary:
     events: int = 0
     skipped_empty: int = 0
     truncated: int = 0
+    #: Lines whose secrets were redacted before they were mined and stored.
+    redacted: int = 0
     new_templates: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
@@ -184,6 +187,13 @@ class Ingestor:
             batch.counters["noise_downgraded", decision.rule] += 1
             event = decision.event
 
+        # A secret in a line is redacted before it is mined or stored: a template
+        # masked around a token would keep its tail beyond any later redaction.
+        redacted = redact(event.message)
+        if redacted is not event.message and redacted != event.message:
+            event = replace(event, message=redacted)
+            summary.redacted += 1
+            batch.counters["redacted", "secret in the line"] += 1
         match = self.miner.add(event.message)
         tid = match.template_id
         if match.created:
