@@ -14,6 +14,7 @@ from datetime import datetime
 
 from detector.incidents.model import Incident
 from investigate.analysis.impact import SUPERVISORS
+from investigate.analysis.wording import without_subject
 from investigate.model import Report, confidence_label
 from investigate.report_md import render_markdown
 from notify.base import Notification, NotificationKind, Section
@@ -46,7 +47,8 @@ def _hm(ts: datetime) -> str:
 
 def incident_opened(incident: Incident, now: datetime) -> Notification:
     evidence = [
-        f"{f.detector} · {f.subject}{' on ' + f.host if f.host and f.service else ''}: {f.summary}"
+        f"{f.detector} · {f.subject}{' on ' + f.host if f.host and f.service else ''}: "
+        + without_subject(f.summary, f.service, f.host)
         for f in incident.findings[:MAX_EVIDENCE]
     ]
     if len(incident.findings) > MAX_EVIDENCE:
@@ -95,7 +97,9 @@ def report_ready(incident: Incident | None, report: Report, now: datetime) -> No
         root, confidence = "No root cause found.", "n/a"
     else:
         where = " on ".join(x for x in (rc.service, rc.host) if x)
-        root = f"{where}: {rc.summary}" if where else rc.summary
+        said = without_subject(rc.summary, rc.service, rc.host)
+        # Each fact once: a summary that opens with its subject is not prefixed again.
+        root = f"{where}: {said}" if where and not said.startswith(where) else said
         confidence = f"{confidence_label(rc.confidence)} ({rc.confidence:.2f})"
     blast = [f"{i.service} ({i.status})" for i in report.impact if i.service not in SUPERVISORS]
     if not blast and incident is not None:

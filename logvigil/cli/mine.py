@@ -25,6 +25,7 @@ from logvigil.cli.kit import (
     read_input,
 )
 from logvigil.core.events import Rejected, Severity
+from logvigil.core.redact import redact
 from logvigil.ingest.templates import TemplateMiner
 
 
@@ -73,7 +74,7 @@ def mine(
                             soft_wrap=True,
                         )
                 continue
-            m = miner.add(item.message)
+            m = miner.add(redact(item.message))  # as ingest mines: secrets never shown
             counts[m.template_id] = counts.get(m.template_id, 0) + 1
             if item.severity > worst.get(m.template_id, Severity.DEBUG):
                 worst[m.template_id] = item.severity

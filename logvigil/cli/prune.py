@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logvigil.cli.kit import ConfigOpt, DbOpt, out, settings_or_exit, store_or_exit
+from logvigil.cli.kit import ConfigOpt, DbOpt, existing_store_or_exit, out, settings_or_exit
 from logvigil.core.timeutil import wall_clock
 from logvigil.store.retention import purge
 
@@ -11,9 +11,10 @@ def prune(db: DbOpt = None, config: ConfigOpt = None) -> None:
     """Apply retention: drop raw events and per-minute counts older than configured.
 
     The daemon does this on its own; this command is for stores fed by `ingest`.
+    A store that does not exist has nothing to prune: it is not created.
     """
     settings = settings_or_exit(config)
-    engine = store_or_exit(settings, db)
+    engine = existing_store_or_exit(settings, db)
     r = purge(
         engine,
         wall_clock(),

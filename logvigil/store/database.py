@@ -9,6 +9,7 @@ new empty database (nor its directory).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -141,6 +142,18 @@ def describe_db_error(exc: Exception, url: str) -> str:
     where = database_label(url)
     if "readonly" in text or "read-only" in text or "read only" in text:
         return f"database {where} is read-only: {doing}{text}"
+    path = sqlite_file(url)
+    if (
+        text == "unable to open database file"
+        and path is not None
+        and path.is_file()
+        and not os.access(path.parent, os.W_OK)
+    ):
+        # SQLite in WAL mode creates NAME-wal and NAME-shm beside the file, even to read.
+        return (
+            f"database {where} cannot be opened: its directory {path.parent} is read-only "
+            f"and SQLite needs to create {path.name}-wal and {path.name}-shm beside it"
+        )
     return f"database {where}: {doing}{text}"
 
 

@@ -181,6 +181,16 @@ def test_mine_shows_a_pattern_table(tmp_path: Path) -> None:
     assert "job <*> done in <*>" in result.stdout
 
 
+def test_mine_shows_templates_with_their_secrets_redacted(tmp_path: Path) -> None:
+    token = "k9F2mQ7vX1pL8sD4hJ6gT3rY5uI0oP2aS4dF6gH8jK1lZ3xC5vB7nM9qW2eR4-ZqWeRt"
+    log = tmp_path / "notifier.log"
+    log.write_text(f"webhook https://discord.com/api/webhooks/1187654321098765432/{token} failed\n")
+    result = run("mine", str(log), "--format", "raw", "--jsonl")
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["template"] == "webhook https://discord.com/api/webhooks/<redacted> failed"
+
+
 def test_mine_reports_rejected_lines_in_jsonl(tmp_path: Path) -> None:
     log = tmp_path / "a.jsonl"
     log.write_bytes(jsonl(GOOD[:1]).encode() + b"[1, 2]\n")

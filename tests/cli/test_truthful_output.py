@@ -200,6 +200,7 @@ READ_ONLY_COMMANDS = [
     ["incidents", "show", "1"],
     ["notify", "status"],
     ["silence", "list"],
+    ["prune"],  # writes, but a store that is not there has nothing to prune
 ]
 
 

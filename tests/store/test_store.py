@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.ingestor import Ingestor, load_templates, reason_category
 from logvigil.ingest.noise import NoiseConfig, NoiseFilter, NoiseRuleConfig
+from logvigil.store import database
 from logvigil.store.database import StoreError, create_store_engine, current_revision
 from logvigil.store.retention import purge
 from logvigil.store.schema import (
@@ -286,3 +288,23 @@ def test_counters_table_is_shared_by_every_kind_of_count(engine) -> None:
     with engine.connect() as conn:
         rows = conn.execute(select(Counter.name, Counter.key, Counter.count)).all()
     assert [tuple(r) for r in rows] == [("rejected", "missing timestamp", 2)]
+
+
+def test_a_store_in_a_read_only_directory_says_why_it_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read-only mount (root ignores permission bits, so the directory's state is what
+    # os.access reports): SQLite's WAL needs NAME-wal and NAME-shm beside the file.
+    db = tmp_path / "logvigil.db"
+    db.write_bytes(b"SQLite format 3\0")
+    error = sqlite3.OperationalError("unable to open database file")
+    monkeypatch.setattr(database.os, "access", lambda path, mode: Path(path) != tmp_path)
+    line = database.describe_db_error(error, f"sqlite:///{db}")
+    assert line == (
+        f"database {db} cannot be opened: its directory {tmp_path} is read-only and "
+        "SQLite needs to create logvigil.db-wal and logvigil.db-shm beside it"
+    )
+    monkeypatch.undo()  # a writable directory: the driver's reason as it is
+    assert database.describe_db_error(error, f"sqlite:///{db}") == (
+        f"database {db}: unable to open database file"
+    )
