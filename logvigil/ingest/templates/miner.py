@@ -15,10 +15,12 @@ text alone:
    the one that separates events (`<ip> "GET ...` from `<ip> "POST ...`).
 3. The message is compared with the templates of its group, oldest first.
    Similarity is the share of positions where template and message hold the
-   same token. A template the message *fits* (every non-wildcard position
-   equal) wins, the most specific one first; otherwise the most similar one
-   wins if its similarity reaches the threshold, and the positions that
-   differ become `<*>` (the template generalises and keeps its id).
+   same token, leaving out the positions where both hold a bare `<*>` (a
+   masked time or id in every line says nothing about the event). A template
+   the message *fits* (every non-wildcard position equal) wins, the most
+   specific one first; otherwise the most similar one wins if its similarity
+   reaches the threshold, and the positions that differ become `<*>` (the
+   template generalises and keeps its id).
 4. No template is similar enough: a new one is made, with id max + 1, or
    the next id of the `next_id` allocator when one is given (several ingest
    processes writing into one store draw ids from reserved blocks).
@@ -32,6 +34,7 @@ miner rebuilt from the persisted pairs answers exactly as the live one does.
 
 from __future__ import annotations
 
+import re
 from bisect import insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -51,6 +54,11 @@ from logvigil.ingest.templates.masking import (
 )
 
 _GroupKey = tuple[int, int, str]
+
+#: A number right-aligned in brackets: the kernel prints its uptime "[%5lu.%06lu]"
+#: (kernel/printk/printk.c, print_time), so "[    2.525973]" is two tokens and
+#: "[34798.540185]" one, and one message would fall into two templates by its time.
+_PADDED_NUMBER = re.compile(r"\[ +(?=\d+(?:\.\d+)?\])")
 
 
 class MinerConfig(Strict):
@@ -184,6 +192,14 @@ class TemplateMiner:
             self._remember(message, masked, best)
             return best.matched
         n = len(masked)
+        if best is not None:
+            # Positions where both hold a masked variable (a time, an id, an address in
+            # every line) say nothing about whether this is the template's event: the
+            # share of equal tokens is counted over the other positions (Drain's
+            # similarity also leaves out its wildcards). Else a header of masked fields
+            # makes unrelated short messages look alike.
+            both = sum(1 for i in best.wild if masked[i] == WILDCARD)
+            same, n = same - both, max(n - both, 1)
         if best is None or same < self._threshold * n or self._exact_only(message, masked):
             room = (
                 len(group) < self.config.max_templates_per_group
@@ -253,6 +269,8 @@ class TemplateMiner:
     def _mask(self, message: str) -> tuple[str, ...]:
         if "OUT=" in message and (packet := netfilter_tokens(message, self._masker)):
             return packet
+        if "[ " in message:  # printk's "[    2.525973]": one token whatever the uptime
+            message = _PADDED_NUMBER.sub("[", message)
         masked = list(map(self._masker.__getitem__, self._fold(message.split())))
         return tuple(mask_calendar(masked))
 
