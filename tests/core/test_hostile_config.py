@@ -316,7 +316,10 @@ def test_a_number_out_of_range_is_a_located_error(
 def test_the_largest_retention_is_accepted_and_prune_runs_with_it(tmp_path: Path) -> None:
     cfg = tmp_path / "logvigil.yaml"
     cfg.write_text("database:\n  event_retention_days: 36500\n  count_retention_days: 36500\n")
-    code, output = run("prune", "--config", str(cfg), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    (tmp_path / "empty.jsonl").write_text("")
+    assert run("ingest", str(tmp_path / "empty.jsonl"), "--db", db)[0] == 0  # a store to prune
+    code, output = run("prune", "--config", str(cfg), "--db", db)
     assert code == 0, output
     assert "purged 0 events (> 36500 days)" in output
 
