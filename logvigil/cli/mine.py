@@ -26,7 +26,11 @@ from logvigil.cli.kit import (
 )
 from logvigil.core.events import Rejected, Severity
 from logvigil.core.redact import redact
+from logvigil.ingest.inputs import InputReader
 from logvigil.ingest.templates import TemplateMiner
+
+#: --jsonl rows written at a time (about 40 KB) when the input is files.
+ROWS_PER_WRITE = 256
 
 
 def mine(
@@ -52,39 +56,51 @@ def mine(
     worst: dict[int, Severity] = {}
     rejected = 0
     encoded: dict[int, tuple[str, str]] = {}  # template id -> (text, its JSON)
-    write = sys.stdout.write
+    rows: list[str] = []  # --jsonl rows not written yet
     with (
         opened(paths, fmt, timezone=timezone, year=year) as reader,
         progress_bar(reader) as progress,
     ):
         several = len(reader.paths) > 1
+        # Rows are written a chunk at a time: with an unbuffered stdout (PYTHONUNBUFFERED,
+        # which container images set) a write per row is a system call per line. Standard
+        # input may be a live stream: its rows go out as they come.
+        chunk = 1 if reader.paths == ["-"] else ROWS_PER_WRITE
         events = read_input(reader, None if jsonl else progress)
-        for item in events:
-            where = {"file": reader.name, "line": reader.line_no} if several else {}
-            if isinstance(item, Rejected):
-                if item.reason != "empty line":
-                    rejected += 1
-                    if jsonl:
-                        row = where or {"line": item.line_no}
-                        write(json.dumps({**row, "error": item.reason}) + "\n")
+        try:
+            for item in events:
+                if isinstance(item, Rejected):
+                    if item.reason != "empty line":
+                        rejected += 1
+                        if jsonl:
+                            row = _where(reader) if several else {"line": item.line_no}
+                            rows.append(json.dumps({**row, "error": item.reason}) + "\n")
+                        else:
+                            err.print(
+                                f"[yellow]rejected[/] {escape(item.describe())}",
+                                highlight=False,
+                                soft_wrap=True,
+                            )
+                else:
+                    m = miner.add(redact(item.message))  # as ingest mines: secrets never shown
+                    counts[m.template_id] = counts.get(m.template_id, 0) + 1
+                    if item.severity > worst.get(m.template_id, Severity.DEBUG):
+                        worst[m.template_id] = item.severity
+                    if not jsonl:
+                        continue
+                    # A template's JSON is encoded once per text it takes, not per line.
+                    text = encoded.get(m.template_id)
+                    if text is None or text[0] is not m.template:
+                        text = encoded[m.template_id] = (m.template, json.dumps(m.template))
+                    if several:
+                        head = json.dumps(_where(reader))[:-1] + ", "
                     else:
-                        err.print(
-                            f"[yellow]rejected[/] {escape(item.describe())}",
-                            highlight=False,
-                            soft_wrap=True,
-                        )
-                continue
-            m = miner.add(redact(item.message))  # as ingest mines: secrets never shown
-            counts[m.template_id] = counts.get(m.template_id, 0) + 1
-            if item.severity > worst.get(m.template_id, Severity.DEBUG):
-                worst[m.template_id] = item.severity
-            if jsonl:
-                # A template's JSON is encoded once per text it takes, not per line.
-                text = encoded.get(m.template_id)
-                if text is None or text[0] is not m.template:
-                    text = encoded[m.template_id] = (m.template, json.dumps(m.template))
-                head = json.dumps(where)[:-1] + ", " if several else f'{{"line": {reader.line_no}, '
-                write(f'{head}"template_id": {m.template_id}, "template": {text[1]}}}\n')
+                        head = f'{{"line": {reader.line_no}, '
+                    rows.append(f'{head}"template_id": {m.template_id}, "template": {text[1]}}}\n')
+                if len(rows) >= chunk:
+                    _write(rows)
+        finally:
+            _write(rows)
     if not jsonl:
         texts = dict(miner.templates())
         table = Table(title=f"{len(texts)} templates from {sum(counts.values())} lines")
@@ -109,3 +125,16 @@ def mine(
         if rejected:
             err.print(f"{rejected} line(s) rejected")
     raise typer.Exit(EXIT_PARTIAL if rejected else EXIT_OK)
+
+
+def _where(reader: InputReader) -> dict[str, str | int]:
+    """The file and line of the item `reader` yielded last."""
+    return {"file": reader.name, "line": reader.line_no}
+
+
+def _write(rows: list[str]) -> None:
+    """Write `rows` to stdout in one call and empty the list."""
+    if rows:
+        text = "".join(rows)
+        rows.clear()
+        sys.stdout.write(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
@@ -20,6 +20,7 @@ from logvigil.core.timeutil import utc
 MAX_LINE_BYTES = 64 * 1024
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NO_OFFSET = timedelta(0)
 
 
 class Severity(IntEnum):
@@ -115,7 +116,8 @@ class LogEvent:
     truncated: bool = False
 
     def __post_init__(self) -> None:
-        if self.ts.tzinfo is None or self.ts.utcoffset() != UTC.utcoffset(None):
+        tz = self.ts.tzinfo
+        if tz is not UTC and (tz is None or self.ts.utcoffset() != _NO_OFFSET):
             object.__setattr__(self, "ts", utc(self.ts))
 
 

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
@@ -46,6 +46,9 @@ DEFAULT_BATCH_SIZE = 20000
 REJECTION_SAMPLES_PER_BATCH = 100
 #: A reason that is not an error: blank lines are skipped and counted apart.
 EMPTY_LINE = "empty line"
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_ONE_MINUTE = timedelta(minutes=1)
 
 _QUOTED = re.compile(r"\s*'[^']*'|\s*\"[^\"]*\"")
 
@@ -142,6 +145,9 @@ class Ingestor:
         self.clock = clock
         self.summary = IngestSummary()
         self._batch = _Batch()
+        # The minute of the last event and the next one's start: most events fall in
+        # the minute of the one before.
+        self._minute = self._next_minute = _EARLIEST
 
     def feed(self, items: Iterable[LogEvent | Rejected]) -> IngestSummary:
         """Ingest everything `items` yields, flushing every `batch_size` rows."""
@@ -202,7 +208,13 @@ class Ingestor:
         batch.template_text[tid] = match.template
         _touch(batch.templates, tid, ts, sev)
         _touch(batch.service_templates, (event.service, tid), ts, sev)
-        batch.minutes[floor_minute(ts), event.host, event.service, tid, sev] += 1
+        if not self._minute <= ts < self._next_minute:
+            self._minute = floor_minute(ts)
+            try:
+                self._next_minute = self._minute + _ONE_MINUTE
+            except OverflowError:  # the last minute of year 9999: no next one to reuse
+                self._next_minute = self._minute
+        batch.minutes[self._minute, event.host, event.service, tid, sev] += 1
         if event.truncated:
             summary.truncated += 1
         dst = event.attributes.get(DST)

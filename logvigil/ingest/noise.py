@@ -12,7 +12,7 @@ import dataclasses
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -154,6 +154,11 @@ class NoiseDecision:
 KEEP = NoiseDecision(NoiseAction.KEEP)
 
 
+#: Names whose glob answers a rule keeps (then it starts over): bounds the memory a
+#: stream of ever new host names takes.
+_NAMES_KEPT = 4096
+
+
 def _glob(pattern: str | None) -> re.Pattern[str] | None:
     return None if pattern is None else re.compile(fnmatch.translate(pattern))
 
@@ -166,6 +171,9 @@ class CompiledRule:
     host: re.Pattern[str] | None
     match: re.Pattern[str] | None
     severity: Severity
+    # What `service` and `host` answered for each name seen (`_glob_match`).
+    _services: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _hosts: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, rule: NoiseRuleConfig) -> CompiledRule:
@@ -179,11 +187,24 @@ class CompiledRule:
         )
 
     def matches(self, event: LogEvent) -> bool:
-        if self.service is not None and not self.service.match(event.service):
+        if self.service is not None and not _glob_match(
+            self.service, self._services, event.service
+        ):
             return False
-        if self.host is not None and not self.host.match(event.host):
+        if self.host is not None and not _glob_match(self.host, self._hosts, event.host):
             return False
         return self.match is None or self.match.search(event.message) is not None
+
+
+def _glob_match(glob: re.Pattern[str], seen: dict[str, bool], name: str) -> bool:
+    """Whether `glob` matches `name`, remembered in `seen`: a log names few services
+    and hosts, and most events repeat the one before."""
+    known = seen.get(name)
+    if known is None:
+        if len(seen) >= _NAMES_KEPT:
+            seen.clear()
+        known = seen[name] = glob.match(name) is not None
+    return known
 
 
 class NoiseFilter:

@@ -102,10 +102,9 @@ _UPTIME = r"(?:\[\s*\d+\.\d+\][ ]?)?"
 # systemd unit suffixes (systemd.unit(5)).
 _UNIT = r"[^\s:]+\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)"
 
-# One pattern; the leftmost match is the logger's level token. Each alternative
-# names the group that carries the level.
-_TOKEN_RE = re.compile(
-    rf"""
+# The leftmost match is the logger's level token. Each alternative names the group
+# that carries the level.
+_ALTERNATIVES = rf"""
     # klog/glog: E0304 10:00:00 ; Ruby Logger: E, [2026-03-04T...
       ^(?P<klog>[IWEF])\d{{4}}[ ]\d\d:\d\d:\d\d
     | ^(?P<ruby>[DIWEF]),[ ]\[\d
@@ -133,9 +132,16 @@ _TOKEN_RE = re.compile(
     # systemd: a unit entered the failed state
     | ^(?P<unit_failed>(?:{_UNIT}:[ ])?Failed[ ]with[ ]result[ ]'[a-z-]+'
         | (?:Unit[ ]{_UNIT}[ ]|{_UNIT}:[ ]Unit[ ])entered[ ]failed[ ]state)
-    """,
-    re.VERBOSE,
-)
+    """
+
+# What an alternative above that is not anchored at the start begins with: `[`, `"`,
+# a logfmt key (`level`, `lvl`, `log.level`, `severity`, any case), an upper-case
+# level word, `Traceback`, `Exception`. The guard in front of the alternatives lets
+# the search pass over every other position at the cost of one test instead of
+# trying each alternative there (half the time of a head with "error" in prose); it
+# never changes what matches.
+_STARTS = r"""[\["ACDEFINPSTW]|(?i:[ls])"""
+_TOKEN_RE = re.compile(rf"(?:^|(?={_STARTS}))(?:{_ALTERNATIVES})", re.VERBOSE)
 
 
 def _token_severity(message: str) -> Severity | None:

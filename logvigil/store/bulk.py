@@ -42,8 +42,12 @@ def _naive_utc(v: datetime | None) -> datetime | None:
     return v.astimezone(UTC).replace(tzinfo=None)
 
 
+#: `json.dumps(v, ensure_ascii=False)` without building an encoder for every value.
+_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json(v: Any) -> str | None:
-    return None if v is None else json.dumps(v, ensure_ascii=False)
+    return None if v is None else _JSON_ENCODE(v)
 
 
 def _as_int_bool(v: Any) -> int | None:
@@ -112,15 +116,16 @@ def executemany(
             plan = _PLANS[full_key] = _plan(conn, stmt, table, keys)
     getter = itemgetter(*plan.columns)
     single = len(plan.columns) == 1
+    converted, positional, names = plan.converted, plan.positional, plan.names
     params: list[Any] = []
     append = params.append
     for row in rows:
         values = getter(row)
         if single:
             values = (values,)
-        if plan.converted:
+        if converted:
             values = list(values)
-            for i, conv in plan.converted:
+            for i, conv in converted:
                 values[i] = conv(values[i])
-        append(tuple(values) if plan.positional else dict(zip(plan.names, values, strict=True)))
+        append(tuple(values) if positional else dict(zip(names, values, strict=True)))
     conn.exec_driver_sql(plan.sql, params)

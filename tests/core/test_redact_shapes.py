@@ -232,7 +232,9 @@ def test_a_secret_is_redacted_before_it_is_mined_or_stored(db_url: str, tmp_path
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            stored = [str(v) for v in conn.execute(text("SELECT template FROM templates")).scalars()]
+            stored = [
+                str(v) for v in conn.execute(text("SELECT template FROM templates")).scalars()
+            ]
             stored += [str(v) for v in conn.execute(text("SELECT message FROM events")).scalars()]
     finally:
         engine.dispose()

@@ -55,7 +55,9 @@ RFC3164 = re.compile(
     r" +(?P<rest>.*)",
     re.S,
 )
-TAG = re.compile(r"(?P<tag>[^\s\[\]:]{1,128})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?")
+# Possessive: a tag's and a pid's characters exclude what must follow them (`[`, `:`,
+# `]`), so giving some back could never match; not trying keeps a failing match short.
+TAG = re.compile(r"(?P<tag>[^\s\[\]:]{1,128}+)(?:\[(?P<pid>[^\]\s]{0,32}+)\])?: ?")
 _SD_NAME = r'[^\s\]="]{1,64}'  # RFC 5424 SD-NAME: printable ASCII except = SP ] "
 _SD_ELEMENT = re.compile(
     rf'\[(?P<id>{_SD_NAME})(?P<params>(?: +{_SD_NAME}="(?:[^"\\]|\\.)*")*) *\]', re.S
@@ -213,9 +215,10 @@ def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str]:
         tag = TAG.match(rest)
     service = ""
     if tag is not None:
-        service = _program(tag.group("tag"), attributes)
-        if tag.group("pid"):
-            attributes["pid"] = c.escape_controls(tag.group("pid"))
+        name, pid = tag.group("tag", "pid")
+        service = _program(name, attributes)
+        if pid:
+            attributes["pid"] = c.escape_controls(pid)
         rest = rest[tag.end() :]
     return host, service, rest
 
@@ -240,22 +243,34 @@ def _program(tag: str, attributes: dict[str, Any]) -> str:
 def _bsd_timestamp(m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]) -> datetime | str:
     """The UTC time of an RFC 3164 stamp, or why it is none; a local time in a
     daylight-saving change is marked in `attributes` (`_common.DST`)."""
-    second, frac = int(m.group("s")), (m.group("frac") or "0")[:6].ljust(6, "0")
-    month = MONTHS[m.group("mon")]
-    year = int(m.group("year")) if m.group("year") else None
+    mon, day, written_year, hour, mins, sec, frac = m.group(
+        "mon", "day", "year", "h", "m", "s", "frac"
+    )
+    month = MONTHS[mon]
+    year = int(written_year) if written_year else None
     if year is None and ctx.year is not None:  # --year: the operator's, run on in order
         year = ctx.year.of(month)
+    second = int(sec)
     minute = None
     if second < 60:
-        day = int(m.group("day"))
-        hour, mins = int(m.group("h")), int(m.group("m"))
-        minute, case = _bsd_minute_utc(year, month, day, hour, mins, ctx.now, ctx.naive_tz)
+        minute, case = _bsd_minute_utc(
+            year, month, int(day), int(hour), int(mins), ctx.now, ctx.naive_tz
+        )
         if case is not None:
             attributes[c.DST] = case
-    ts = None if minute is None else minute + timedelta(seconds=second, microseconds=int(frac))
+    if minute is None:
+        ts = None
+    elif frac is None:
+        ts = minute + _SECONDS[second]
+    else:
+        ts = minute + timedelta(seconds=second, microseconds=int(frac[:6].ljust(6, "0")))
     if ts is None or ts.year > c.MAX_YEAR:
         return _bsd_timestamp_error(m, ctx, year)
     return ts
+
+
+#: The seconds of a minute, made once: most stamps have no fraction.
+_SECONDS = tuple(timedelta(seconds=s) for s in range(60))
 
 
 @lru_cache(maxsize=4096)

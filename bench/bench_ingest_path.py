@@ -1,0 +1,195 @@
+"""Where `logvigil ingest` and `logvigil mine --jsonl` spend their time: mining or the rest.
+
+Run by hand, not in CI:
+
+    uv run python bench/bench_ingest_path.py [--data DIR] [--repeat N] [--json]
+
+For each real log of `../shared/data/real_logs` (override with --data; a file that is
+absent is skipped), read as syslog and as raw lines, it reports:
+
+- `mine --jsonl` and `ingest` (into a new SQLite file) through the command line, in a
+  subprocess as a user runs them, best of --repeat runs, with start-up subtracted:
+  start-up is the same command on an empty file (imports, the store's schema);
+- in process, on the same lines: reading and parsing alone (`InputReader`), redaction
+  alone, and the miner alone (a new `TemplateMiner` fed the redacted messages, as
+  both commands feed it);
+- the share of each command's time (start-up subtracted) that is mining.
+
+The lines of `ingest` that its noise rules drop are not mined there; the files here
+have none (`ingest` prints "dropped by noise rules").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from logvigil.core.events import LogEvent  # noqa: E402
+from logvigil.core.redact import redact  # noqa: E402
+from logvigil.ingest.inputs import InputReader, machine_zone, time_zone  # noqa: E402
+from logvigil.ingest.templates import TemplateMiner  # noqa: E402
+
+REAL_LOGS = ROOT.parent / "shared" / "data" / "real_logs"
+
+#: (file, its options as the command line takes them): syslog with the year (and zone)
+#: the file was written in, then the same file as raw lines.
+CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("serverlog_auth.log", ("--format", "syslog", "--year", "2019")),
+    ("serverlog_auth.log", ("--format", "raw")),
+    ("plemma_syslog.log", ("--format", "syslog", "--year", "2022", "--timezone", "UTC")),
+    ("plemma_syslog.log", ("--format", "raw")),
+)
+
+
+@dataclass
+class Result:
+    file: str
+    options: str
+    lines: int
+    startup_s: float
+    mine_s: float  # start-up subtracted
+    ingest_s: float  # start-up subtracted
+    read_s: float  # in process: reading and parsing
+    redact_s: float  # in process: redaction of the messages
+    miner_s: float  # in process: the miner alone
+
+    def rate(self, seconds: float) -> float:
+        return self.lines / max(seconds, 1e-9)
+
+
+def best(repeat: int, run: Callable[[], float]) -> float:
+    """The least of `repeat` durations that `run` returns."""
+    return min(run() for _ in range(repeat))
+
+
+def best_of[T](repeat: int, run: Callable[[], T]) -> tuple[float, T]:
+    """(the least seconds of `repeat` calls of `run`, what it returned)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = run()
+        times.append(time.perf_counter() - start)
+    return min(times), value
+
+
+def cli(args: Sequence[str]) -> float:
+    """Seconds of one `logvigil` command, its output read through a pipe (as `| jq` reads
+    it) and discarded; raises when it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "logvigil.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: some lines rejected (counted, not a failure)
+        raise SystemExit(f"logvigil {' '.join(args)} failed:\n{done.stderr.decode()}")
+    return elapsed
+
+
+def ingest(path: str, options: Sequence[str], tmp: Path) -> float:
+    db = tmp / "bench.db"
+    db.unlink(missing_ok=True)
+    try:
+        return cli(["ingest", path, *options, "--db", f"sqlite:///{db}"])
+    finally:
+        db.unlink(missing_ok=True)
+
+
+def reader(path: str, options: Sequence[str]) -> InputReader:
+    """The reader `mine` and `ingest` open for `path` with `options`."""
+    opts = dict(zip(options[::2], options[1::2], strict=True))
+    zone = opts.get("--timezone")
+    overrides: dict = {"naive_tz": machine_zone() if zone is None else time_zone(zone)}
+    if "--year" in opts:
+        overrides["year"] = int(opts["--year"])
+    return InputReader([path], opts["--format"], **overrides)
+
+
+def measure(path: Path, options: Sequence[str], repeat: int, tmp: Path) -> Result:
+    empty = tmp / path.name  # same name: the same host for lines without one
+    empty.write_bytes(b"")
+    startup_mine = best(repeat, lambda: cli(["mine", str(empty), *options, "--jsonl"]))
+    startup_ingest = best(repeat, lambda: ingest(str(empty), options, tmp))
+    mine_s = best(repeat, lambda: cli(["mine", str(path), *options, "--jsonl"]))
+    ingest_s = best(repeat, lambda: ingest(str(path), options, tmp))
+
+    read_s, events = best_of(
+        repeat, lambda: [e for e in reader(str(path), options) if type(e) is LogEvent]
+    )
+    redact_s, messages = best_of(repeat, lambda: [redact(e.message) for e in events])
+
+    def mine_alone() -> None:
+        add = TemplateMiner().add
+        for m in messages:
+            add(m)
+
+    miner_s, _ = best_of(repeat, mine_alone)
+    with path.open("rb") as f:
+        lines = sum(1 for _ in f)
+    return Result(
+        file=path.name,
+        options=" ".join(options),
+        lines=lines,
+        startup_s=min(startup_mine, startup_ingest),
+        mine_s=mine_s - startup_mine,
+        ingest_s=ingest_s - startup_ingest,
+        read_s=read_s,
+        redact_s=redact_s,
+        miner_s=miner_s,
+    )
+
+
+def report(r: Result) -> None:
+    print(f"{r.file} {r.options}: {r.lines:,} lines, start-up {r.startup_s:.2f} s")
+    for name, seconds in (("mine --jsonl", r.mine_s), ("ingest", r.ingest_s)):
+        share = r.miner_s / max(seconds, 1e-9)
+        print(
+            f"  {name:<13} {r.rate(seconds):>9,.0f} lines/s  ({seconds:.2f} s, "
+            f"mining {100 * share:.0f}% of it)"
+        )
+    print(
+        f"  in process:   read+parse {r.rate(r.read_s):,.0f} lines/s ({r.read_s:.2f} s), "
+        f"redact {r.rate(r.redact_s):,.0f} lines/s ({r.redact_s:.2f} s), "
+        f"miner alone {r.rate(r.miner_s):,.0f} lines/s ({r.miner_s:.2f} s)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--data", type=Path, default=REAL_LOGS, help="the real logs' folder")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = parser.parse_args(argv)
+    # Both change the figures: an unbuffered stdout makes a write a system call, and
+    # without cached bytecode start-up compiles every module.
+    flags = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
+    print("environment:", ", ".join(f"{f}={os.environ.get(f, '')!r}" for f in flags))
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-path-") as tmp:
+        for name, options in CASES:
+            path = args.data / name
+            if not path.is_file():
+                print(f"{path}: absent, skipped", file=sys.stderr)
+                continue
+            results.append(measure(path, options, args.repeat, Path(tmp)))
+            report(results[-1])
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
