@@ -33,6 +33,7 @@ from logvigil.ingest.clock import (
     HostClocks,
     ReorderBuffer,
     clock_findings,
+    writer_of,
 )
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
@@ -196,8 +197,7 @@ def replay(
 
 
 def _writes_as(event: LogEvent, skew: ClockSkew) -> bool:
-    pid = event.attributes.get("pid")
-    writer = f"{event.service}[{pid}]" if pid else event.service
+    writer = writer_of(event.service, event.attributes.get("pid", ""))
     return (event.host, writer) == (skew.host, skew.writer)
 
 

@@ -95,6 +95,11 @@ class _Step:
     to: datetime  # the stepping line's time
 
 
+def writer_of(service: str, pid: str = "") -> str:
+    """The process that wrote a line, as a skew is kept: `service[pid]`, or `service`."""
+    return f"{service}[{pid}]" if pid else service
+
+
 @dataclass
 class HostClocks:
     """Each host's offset from the timeline, each skewed program's, and the timeline's
@@ -117,7 +122,7 @@ class HostClocks:
                 return Placement(ts, unset=True)
             return Placement(self.point, shifted=self.point - ts, unset=True)
         written = ts
-        writer = f"{service}[{pid}]" if pid else service
+        writer = writer_of(service, pid)
         skew = self._judge_step(host, writer, ts)
         by = self.skews.get((host, writer))
         if by is not None:

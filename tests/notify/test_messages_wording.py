@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from notify_fakes import T0, make_incident
+from notify_fakes import T0, make_incident, make_report
 
-from investigate.model import Report, RootCause
+from investigate.model import Report
 from notify.messages import incident_opened, report_ready
 
 
 def _report(summary: str) -> Report:
-    return Report(
-        incident_id=42,
-        title="postgres OOM-killed on db-01",
-        root_cause=RootCause("postgres", "db-01", summary, 0.9, ("E1",)),
-        no_root_cause=False,
-        critical_failure=None,
-        impact=[],
-        timeline=[],
-        evidence=[],
-        hypotheses=[],
-        certain=[],
-        possible=[],
-        suggested_actions=[],
-    )
+    return make_report(summary=summary)
 
 
 def _section(n, name: str) -> str:

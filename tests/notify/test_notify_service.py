@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from notify_fakes import T0, TOKEN, FakeDiscord, make_incident
+from notify_fakes import T0, TOKEN, FakeDiscord, make_incident, make_report
 from pydantic import SecretStr
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from detector.incidents import repository as repo
 from detector.incidents.manager import ChangeKind, IncidentChange
-from investigate.model import Report, RootCause
+from investigate.model import Report
 from logvigil.core.events import Severity
 from logvigil.core.timeutil import wall_clock
 from logvigil.store.schema import ChannelState, IncidentRow, OutboxRow
@@ -206,20 +206,7 @@ def test_the_digest_is_sent_once_per_period_and_lists_still_open_incidents(
 
 
 def _report(incident_id: int) -> Report:
-    return Report(
-        incident_id=incident_id,
-        title="postgres OOM-killed on db-01 -> nextcloud, nginx degraded",
-        root_cause=RootCause("postgres", "db-01", "killed by the OOM killer", 0.9, ("E1",)),
-        no_root_cause=False,
-        critical_failure=None,
-        impact=[],
-        timeline=[],
-        evidence=[],
-        hypotheses=[],
-        certain=["postgres was OOM-killed @everyone"],
-        possible=[],
-        suggested_actions=[],
-    )
+    return make_report(incident_id, certain=("postgres was OOM-killed @everyone",))
 
 
 def _with_report(engine) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from detector.incidents.model import Incident, IncidentStatus, RootRef
+from investigate.model import Report, RootCause
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
 
@@ -197,4 +198,27 @@ def make_incident(
         findings=(finding,),
         root=root,
         blast_radius=("nextcloud", "nginx"),
+    )
+
+
+def make_report(
+    incident_id: int = 42,
+    *,
+    summary: str = "killed by the OOM killer",
+    certain: tuple[str, ...] = (),
+) -> Report:
+    """The deterministic report of `make_incident`'s postgres OOM kill."""
+    return Report(
+        incident_id=incident_id,
+        title="postgres OOM-killed on db-01 -> nextcloud, nginx degraded",
+        root_cause=RootCause("postgres", "db-01", summary, 0.9, ("E1",)),
+        no_root_cause=False,
+        critical_failure=None,
+        impact=[],
+        timeline=[],
+        evidence=[],
+        hypotheses=[],
+        certain=list(certain),
+        possible=[],
+        suggested_actions=[],
     )
