@@ -97,3 +97,17 @@ def test_no_catch_all_template_swallows_lines_of_different_programs(
         pytest.skip(f"{path} is absent (a clone without ../shared)")
     mixed = {text: progs for text, progs in _catch_alls(path, fmt, year).items() if len(progs) > 1}
     assert not mixed
+
+
+def test_a_store_mined_before_keeps_its_ids_and_its_templates_answer_as_before() -> None:
+    # A store of an earlier version holds the catch-all the old similarity made, under
+    # id 7. Nothing is renumbered or split: a line that fits it still gets id 7, and a
+    # new template continues after the highest id.
+    old = "<*> <*> <*> elemoine kernel: [<*>] <*> <*> <*> <*>"
+    miner = TemplateMiner(
+        templates=[(3, "<*> <*> <*> elemoine kernel: [<*>] e1000e: <*>"), (7, old)]
+    )
+    fits = miner.add(MTRR[0])
+    assert (fits.template_id, fits.template, fits.created) == (7, old, False)
+    new = miner.add(E1000E[0])
+    assert new.created and new.template_id == 8
