@@ -13,6 +13,9 @@ from typing import Any, Literal
 #: fraction and microseconds otherwise (`datetime.isoformat`'s own rule).
 TimeSpec = Literal["auto", "seconds", "milliseconds", "microseconds"]
 
+#: Before every aware time: a start for "the newest time seen so far".
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
 
 def utc(ts: datetime) -> datetime:
     """Return `ts` as an aware UTC datetime; a naive value is taken to be UTC."""

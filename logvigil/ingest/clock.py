@@ -205,14 +205,17 @@ class ReorderBuffer[T]:
 
     def take(self, which: Callable[[T], bool]) -> list[T]:
         """Remove and return, in time order, the held items `which` selects."""
-        keys, items = self._keys, self._items
-        kept = [(k, it) for k, it in zip(keys[self._head :], items[self._head :], strict=True)]
-        taken = [it for _, it in kept if which(it)]
+        taken: list[T] = []
+        keys: list[tuple[datetime, int]] = []
+        items: list[T] = []
+        for key, item in zip(self._keys[self._head :], self._items[self._head :], strict=True):
+            if which(item):
+                taken.append(item)
+            else:
+                keys.append(key)
+                items.append(item)
         if taken:
-            rest = [(k, it) for k, it in kept if not which(it)]
-            self._keys = [k for k, _ in rest]
-            self._items = [it for _, it in rest]
-            self._head = 0
+            self._keys, self._items, self._head = keys, items, 0
         return taken
 
     def release(self, until: datetime | None = None) -> Iterator[T]:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.redact import redact
-from logvigil.core.timeutil import floor_minute
+from logvigil.core.timeutil import EARLIEST, floor_minute
 from logvigil.ingest.formats._common import DST
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
 from logvigil.ingest.templates import TemplateMiner
@@ -47,7 +47,6 @@ REJECTION_SAMPLES_PER_BATCH = 100
 #: A reason that is not an error: blank lines are skipped and counted apart.
 EMPTY_LINE = "empty line"
 
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _ONE_MINUTE = timedelta(minutes=1)
 
 _QUOTED = re.compile(r"\s*'[^']*'|\s*\"[^\"]*\"")
@@ -147,7 +146,7 @@ class Ingestor:
         self._batch = _Batch()
         # The minute of the last event and the next one's start: most events fall in
         # the minute of the one before.
-        self._minute = self._next_minute = _EARLIEST
+        self._minute = self._next_minute = EARLIEST
 
     def feed(self, items: Iterable[LogEvent | Rejected]) -> IngestSummary:
         """Ingest everything `items` yields, flushing every `batch_size` rows."""

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator
 
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.timeutil import EARLIEST
 from logvigil.ingest.formats import (
     FORMATS,
     LINE_LIMIT,
@@ -370,7 +371,6 @@ YEARLESS = frozenset({"auto", "syslog", "journalctl"})
 #: A line of a file may be stamped this far after the file is read (a sender's zone,
 #: a clock a little ahead) before it is rejected as a clock in the future.
 FUTURE_SLACK = timedelta(days=1)
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class InputReader:
@@ -519,7 +519,7 @@ def _by_time(streams: Sequence[Iterator[_Item]]) -> Iterator[_Item]:
     an item's key is the newest event time its stream has reached (a rejection, or a
     line behind its predecessors, goes out right after what came before it)."""
     heap: list[tuple[datetime, int, _Item]] = []
-    reached: list[datetime] = [_EARLIEST] * len(streams)
+    reached: list[datetime] = [EARLIEST] * len(streams)
 
     def push(i: int) -> None:
         item = next(streams[i], None)
