@@ -3,7 +3,8 @@
 `Ticker.tick(now)` is the only thing the daemon's scheduler and `backtest`'s
 simulated clock call. It reads whole minutes `[start, end)` of per-minute
 counts (end = `now` floored to the minute, so a minute is evaluated once it is
-complete) and the sources' health records, hands each detector the window, its
+complete) and the sources' health records (from the store, or in a replay from
+the ingestor's own counts: `detector.windows`), hands each detector the window, its
 persisted state and `now`, keeps
 a detector that raises isolated and backed off, persists the state keys that
 changed together with a `ticks` row, and passes the findings to the incident
@@ -17,26 +18,18 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, type_coerce
-from sqlalchemy.types import NullType
+from sqlalchemy import Engine, delete, func, select
 
-from detector.detectors.base import MINUTE, CountRow, Detector, ServiceInfo, State, Window
+from detector.detectors.base import MINUTE, Detector, ServiceInfo, State, Window
 from detector.incidents.manager import IncidentChange, IncidentManager
-from logvigil.core.events import Severity
+from detector.windows import StoreWindows, WindowReader
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import floor_minute
 from logvigil.store.bulk import executemany
-from logvigil.store.schema import (
-    DetectorState,
-    MinuteCount,
-    ServiceTemplate,
-    Template,
-    TickRow,
-)
-from logvigil.store.source_health import read_source_health
+from logvigil.store.schema import DetectorState, TickRow
 from logvigil.store.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -45,24 +38,6 @@ log = logging.getLogger(__name__)
 MAX_CATCHUP = timedelta(minutes=60)
 #: A failing detector is skipped for 1, 2, 4, ... ticks, at most this many.
 MAX_BACKOFF_TICKS = 32
-
-
-_SEVERITIES = tuple(Severity)
-
-
-class _RawTime:
-    """Converts raw database timestamps (SQLite text, naive datetimes) to aware UTC,
-    parsing each distinct value once."""
-
-    def __init__(self) -> None:
-        self.seen: dict[Any, datetime] = {}
-
-    def __call__(self, raw: Any) -> datetime:
-        hit = self.seen.get(raw)
-        if hit is None:
-            value = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
-            hit = self.seen[raw] = value.replace(tzinfo=UTC)
-        return hit
 
 
 @dataclass
@@ -115,10 +90,14 @@ class Ticker:
         self._state: dict[str, dict[str, dict[str, Any]]] = {}
         self._backoff: dict[str, _Backoff] = {d.name: _Backoff() for d in self.detectors}
         self._last_end: datetime | None = None
-        self._prefetched: Window | None = None
         self._pending = _Pending()
+        #: Where windows are read: the store, or a replay's own counts (`detector.windows`).
+        self.windows: WindowReader = StoreWindows(engine, services)
         #: Write state and tick rows only on `persist()` (a replay), not every tick.
         self.batched = False
+        #: Called before the incident manager reads or writes the store, when windows
+        #: are not read from it: makes the store hold every line counted so far.
+        self.settle: Callable[[], None] | None = None
         self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -201,74 +180,19 @@ class Ticker:
         return (start, end) if start < end else None
 
     def prefetch(self, times: Sequence[datetime]) -> None:
-        """Read at once what the ticks at `times` (in order, none run yet) will read: a
-        replay runs many ticks over stored minutes, and one query for all of them costs
-        what one tick's costs. Valid until the next tick outside them reads."""
+        """Tell the window reader what the ticks at `times` (in order, none run yet)
+        will read, so that it may read it at once (`WindowReader.prefetch`)."""
         if len(times) < 2:
             return
         first = self.window_for(times[0])
         end = floor_minute(times[-1])
         if first is not None and first[0] < end:
-            self._prefetched = self._read(first[0], end)
+            self.windows.prefetch(first[0], end)
 
     def read_window(self, start: datetime, end: datetime) -> Window:
         """The window's counts, the text of their templates, the first sightings and
-        the sources' health records (from a `prefetch` that covers it, if any)."""
-        pre = self._prefetched
-        if pre is not None and pre.start <= start and end <= pre.end:
-            if end == pre.end:  # the last tick of the batch
-                self._prefetched = None
-            return pre.part(start, end)
-        self._prefetched = None
-        return self._read(start, end)
-
-    def _read(self, start: datetime, end: datetime) -> Window:
-        """One joined query and raw timestamps (parsed once per distinct minute):
-        a window of 20,000 rows has only a handful of minutes."""
-        to_utc = _RawTime()
-        templates: dict[int, str] = {}
-        rows: list[CountRow] = []
-        append = rows.append
-        with self.engine.connect() as conn:
-            result = conn.execute(
-                select(
-                    type_coerce(MinuteCount.minute, NullType()),
-                    MinuteCount.host,
-                    MinuteCount.service,
-                    MinuteCount.template_id,
-                    MinuteCount.severity,
-                    MinuteCount.count,
-                    Template.template,
-                )
-                .join(Template, Template.id == MinuteCount.template_id)
-                .where(MinuteCount.minute >= start, MinuteCount.minute < end)
-                .order_by(MinuteCount.minute)
-            ).all()
-            seen = to_utc.seen
-            for minute, host, service, tid, sev, count, text in result:
-                ts = seen.get(minute) or to_utc(minute)
-                append(CountRow(ts, host, service, tid, _SEVERITIES[sev], count))
-                templates[tid] = text
-            new_pairs = {
-                (service, tid): to_utc(first)
-                for service, tid, first in conn.execute(
-                    select(
-                        ServiceTemplate.service,
-                        ServiceTemplate.template_id,
-                        type_coerce(ServiceTemplate.first_seen, NullType()),
-                    ).where(ServiceTemplate.first_seen >= start, ServiceTemplate.first_seen < end)
-                ).all()
-            }
-            sources = tuple(read_source_health(conn))
-        return Window(
-            start=start,
-            end=end,
-            rows=tuple(rows),
-            templates=templates,
-            new_pairs=new_pairs,
-            services=dict(self.services()),
-            sources=sources,
-        )
+        the sources' health records."""
+        return self.windows.read(start, end)
 
     # ------------------------------------------------------------------ tick
 
@@ -318,6 +242,8 @@ class Ticker:
             self._state[det.name] = dict(new_state)
         result.findings.sort(key=lambda f: (f.started_at, f.detector, f.subject))
         if self.incidents is not None:
+            if self.settle is not None and not self.incidents.idle(result.findings, now):
+                self.settle()  # bundles and investigations read the lines
             # Every tick, even without findings: incidents resolve after a quiet period.
             # Incidents are written before the detector state: a crash between the two
             # re-finds the same anomaly, which grouping and cooldowns absorb, rather than

@@ -100,6 +100,11 @@ class IncidentManager:
         #: (`_quiet_known` False: unknown, read it again).
         self._quiet_due: datetime | None = None
         self._quiet_known = False
+        #: The only writer of its incidents (a replay): keep the unresolved incidents in
+        #: memory between ticks instead of reading them every tick. Whoever else changes
+        #: an incident (an investigation's claims) calls `forget_cached`.
+        self.sole_writer = False
+        self._active: list[Incident] | None = None
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -109,48 +114,48 @@ class IncidentManager:
         Raises IncidentConflict if concurrent writers kept changing incidents
         for `MAX_ATTEMPTS` tries; store and graph errors propagate.
         """
-        if (
-            not findings
-            and self._quiet_known
-            and (self._quiet_due is None or now < self._quiet_due)
-        ):
-            # Nothing found and no incident's quiet period over: nothing can change.
-            # (Another process only ever makes an incident's quiet period end later.)
+        if self.idle(findings, now):
             return []
         for _ in range(MAX_ATTEMPTS):
             self._quiet_known = False
+            cached, self._active = self._active, None
             try:
                 with self.engine.begin() as conn:
-                    changes, active = self._process(conn, findings, now)
+                    changes, active = self._process(conn, findings, now, cached)
                 # Committed: when the first of the unresolved incidents may resolve.
-                self._quiet_due = self._first_quiet_end(active, changes)
+                self._quiet_due = min(
+                    (inc.last_finding_at + self.quiet_period(inc) for inc in active),
+                    default=None,
+                )
                 self._quiet_known = True
+                if self.sole_writer:
+                    self._active = active
                 return changes
             except _Retry:
                 log.info("an incident changed under the tick; retrying on fresh state")
         raise IncidentConflict("incidents kept changing concurrently; findings not grouped")
 
-    def _first_quiet_end(
-        self, active: Sequence[Incident], changes: Sequence[IncidentChange]
-    ) -> datetime | None:
-        """When the first incident unresolved after `changes` may resolve. Never late:
-        an incident that only repeated a finding keeps its older `last_finding_at`
-        here (earlier), and a storm's longer quiet period only moves it later."""
-        latest = {inc.id: inc for inc in active}
-        for change in changes:
-            if change.kind is ChangeKind.RESOLVED:
-                latest.pop(change.incident.id, None)
-            else:
-                latest[change.incident.id] = change.incident
-        ends = (inc.last_finding_at + self.quiet_period(inc) for inc in latest.values())
-        return min(ends, default=None)
+    def idle(self, findings: Sequence[Finding], now: datetime) -> bool:
+        """True when `process(findings, now)` would change nothing without reading the
+        store: nothing found and no incident's quiet period over. (Another process
+        only ever makes an incident's quiet period end later.)"""
+        return (
+            not findings
+            and self._quiet_known
+            and (self._quiet_due is None or now < self._quiet_due)
+        )
 
     def _process(
-        self, conn: Connection, findings: Sequence[Finding], now: datetime
+        self,
+        conn: Connection,
+        findings: Sequence[Finding],
+        now: datetime,
+        cached: list[Incident] | None = None,
     ) -> tuple[list[IncidentChange], list[Incident]]:
-        """What changed, and the unresolved incidents it started from (after any that
-        resolved were read again)."""
-        active = repo.load_active(conn)
+        """What changed, and the unresolved incidents after it, oldest first (as
+        `repo.load_active` would read them). `cached`: the unresolved incidents as the
+        last step left them, when nobody else may have changed them since."""
+        active = cached if cached is not None else repo.load_active(conn)
         if not findings and not active:
             return [], []
         plan = self._plan(conn, active, findings, now)
@@ -159,14 +164,21 @@ class IncidentManager:
             conn, [inc for inc in due if not self._kept_alive(inc, plan)], now
         )
         if changes:  # decide again without them: their keys may cool down now
-            active = repo.load_active(conn)
+            gone = {c.incident.id for c in changes}
+            if cached is not None:
+                active = [inc for inc in active if inc.id not in gone]
+            else:
+                active = repo.load_active(conn)
             plan = self._plan(conn, active, findings, now)
         self.last_plan = plan
-        for index, group in enumerate(plan.new_groups):
-            changes.append(self._open(conn, index, group, plan, now))
         by_id = {inc.id: inc for inc in active}
+        for index, group in enumerate(plan.new_groups):
+            change = self._open(conn, index, group, plan, now)
+            changes.append(change)
+            by_id[change.incident.id] = repo.load(conn, change.incident.id) or change.incident
         for incident_id in sorted(plan.touched):
-            change = self._extend(conn, by_id[incident_id], plan, now)
+            after, change = self._extend(conn, by_id[incident_id], plan, now)
+            by_id[incident_id] = after
             if change is not None:
                 changes.append(change)
         suppressed = [d.finding for d in plan.decisions if d.outcome == "suppressed_cooldown"]
@@ -174,7 +186,7 @@ class IncidentManager:
             repo.attach_suppressed(conn, finding)  # extends that key's cooldown
         if suppressed:
             log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
-        return changes, list(active)
+        return changes, sorted(by_id.values(), key=lambda i: (i.opened_at, i.id))
 
     def _plan(
         self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
@@ -272,7 +284,8 @@ class IncidentManager:
 
     def _extend(
         self, conn: Connection, incident: Incident, plan: GroupingPlan, now: datetime
-    ) -> IncidentChange | None:
+    ) -> tuple[Incident, IncidentChange | None]:
+        """The incident as stored after this step, and its change if it gained findings."""
         joined = plan.joins.get(incident.id, ())
         latest = plan.latest_at(incident.id)
         last = max(incident.last_finding_at, latest) if latest else incident.last_finding_at
@@ -287,7 +300,8 @@ class IncidentManager:
             ):
                 raise _Retry
             self._record_firings(conn, incident.id, stored, refired)
-            return None
+            stored = tuple(repo.as_stored(f) if f.key in refired else f for f in stored)
+            return dataclasses.replace(incident, last_finding_at=last, findings=stored), None
         a = self._analyse(findings)
         bundle = self._bundle(conn, incident.id, a, findings, now)
         updated = dataclasses.replace(
@@ -310,7 +324,10 @@ class IncidentManager:
             raise _Retry
         self._record_firings(conn, incident.id, stored, refired)
         repo.insert_findings(conn, incident.id, added)
-        return IncidentChange(ChangeKind.UPDATED, updated, tuple(added))
+        return (
+            repo.load(conn, incident.id) or updated,
+            IncidentChange(ChangeKind.UPDATED, updated, tuple(added)),
+        )
 
     @staticmethod
     def _record_firings(
@@ -325,8 +342,9 @@ class IncidentManager:
 
     def forget_cached(self) -> None:
         """Read the incidents again at the next tick (another process may have changed
-        them: a leader that took over)."""
+        them: a leader that took over, an investigation's claims)."""
         self._quiet_known = False
+        self._active = None
 
     def next_due(self) -> datetime | None:
         """When the first unresolved incident's quiet period ends (it may resolve then)."""

@@ -8,6 +8,7 @@ investigator, the CLI) can act on the same incident safely.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -212,6 +213,12 @@ def insert_findings(conn: Connection, incident_id: int, findings: Iterable[Findi
     ]
     if rows:
         conn.execute(insert(findings_t), rows)
+
+
+def as_stored(finding: Finding) -> Finding:
+    """`finding` as `load` reads it back after `insert_findings` or
+    `update_finding_evidence` wrote it (its evidence through JSON)."""
+    return dataclasses.replace(finding, evidence=_json_safe(dict(finding.evidence)))
 
 
 def update_finding_evidence(

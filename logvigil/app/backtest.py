@@ -91,16 +91,24 @@ def replay(
     """
     step = timedelta(seconds=runtime.settings.detector.tick_seconds)
     ingestor = runtime.ingestor
-    runtime.ticker.batched = True  # state and tick rows are written once per batch
+    ticker = runtime.ticker
+    ticker.batched = True  # state and tick rows are written once per batch
+    if not every_minute:
+        # Windows from what the ingestor counts and incidents in memory: no flush and
+        # no query per tick.
+        runtime.as_sole_writer()
     result = BacktestResult(summary=ingestor.summary)
     next_tick: datetime | None = None
     due: list[datetime] = []
+    persisted = 0
 
     def run_due() -> None:
-        # One flush for several ticks: a tick at `now` reads only what lies before
-        # `now`, so events of later minutes already in the store change nothing.
-        ingestor.flush()
-        runtime.ticker.prefetch(due)
+        nonlocal persisted
+        if every_minute:
+            # One flush for several ticks: a tick at `now` reads only what lies before
+            # `now`, so events of later minutes already in the store change nothing.
+            ingestor.flush()
+            ticker.prefetch(due)
         for now in due:
             res = runtime.tick(now)
             result.ticks += 1
@@ -108,14 +116,16 @@ def replay(
             if on_tick is not None:
                 on_tick(res)
         due.clear()
-        runtime.ticker.persist()
+        if result.ticks - persisted >= TICKS_PER_FLUSH:
+            ticker.persist()
+            persisted = result.ticks
 
     def quiet_until(start: datetime, limit: datetime) -> None:
         """Tick the moments of `[start, limit)` (on the tick grid) where something falls
         due; no line lies in the windows of those ticks."""
         run_due()
         at = start
-        while (d := runtime.ticker.next_due()) is not None:
+        while (d := ticker.next_due()) is not None:
             if d > at:  # the first tick at or after d
                 at += step * -((at - d) // step)
             if at >= limit:
@@ -191,6 +201,8 @@ def replay(
             due.append(next_tick)
             next_tick += step
     run_due()
+    ticker.persist()
+    ingestor.flush()
     incidents = sorted(runtime.incidents.list(limit=None), key=lambda i: i.id)
     result.incidents = [_with_report(runtime, i.to_json()) for i in incidents]
     return result

@@ -21,6 +21,7 @@ from detector.detectors.base import ServiceInfo
 from detector.incidents.manager import ChangeKind, IncidentManager
 from detector.incidents.topology import GraphTopology
 from detector.tick import Ticker, TickResult
+from detector.windows import RecentWindows
 from graph.attribution import attributor_for
 from graph.inventory import Inventory, load_inventory
 from graph.store import GraphStore
@@ -30,8 +31,10 @@ from logvigil.app.metrics import DaemonMetrics
 from logvigil.app.settings import Settings
 from logvigil.ingest.ingestor import Ingestor, load_templates
 from logvigil.ingest.noise import NoiseFilter
+from logvigil.ingest.recent import RecentCounts
 from logvigil.ingest.templates import TemplateMiner
 from logvigil.store.ids import TemplateIdBlocks
+from logvigil.store.source_health import read_source_health
 from migrations.apply import open_engine
 from notify.service import maybe_enqueue_digest, on_incident_changes, on_report
 
@@ -122,6 +125,21 @@ class Runtime:
             services=lambda: self.services,
         )
 
+    def as_sole_writer(self) -> None:
+        """This runtime is the only writer of its store (a replay): ticks read their
+        windows from what the ingestor counts (`detector.windows`), not from the store,
+        and the incident manager keeps the unresolved incidents in memory. The store is
+        written when the batch is full and before the incidents need it."""
+        recent = RecentCounts.of_store(self.engine)
+        with self.engine.connect() as conn:
+            sources = read_source_health(conn)
+        self.ingestor.recent = recent
+        self.ticker.windows = RecentWindows(
+            recent, self.ingestor.miner.text_of, lambda: self.services, sources
+        )
+        self.ticker.settle = self.ingestor.flush
+        self.incidents.sole_writer = True
+
     def reload_detector_state(self) -> None:
         """Read the detectors' state and the last window from the store again: a
         process that takes over detection continues where the previous leader ended."""
@@ -162,6 +180,7 @@ class Runtime:
             log.exception("investigation of incident %s failed; detection goes on", incident_id)
             return
         finally:
+            self.incidents.forget_cached()  # its claims changed the incident's status
             if self.metrics is not None:
                 self.metrics.observe_investigation(time.perf_counter() - t0)
         if self.notify:

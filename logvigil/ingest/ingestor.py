@@ -24,6 +24,7 @@ from logvigil.core.redact import redact
 from logvigil.core.timeutil import EARLIEST, floor_minute
 from logvigil.ingest.formats._common import DST
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
+from logvigil.ingest.recent import RecentCounts
 from logvigil.ingest.templates import TemplateMiner
 from logvigil.store.bulk import executemany
 from logvigil.store.database import StoreError, describe_db_error
@@ -143,6 +144,8 @@ class Ingestor:
         self.store_events = store_events
         self.clock = clock
         self.summary = IngestSummary()
+        #: Also counts kept lines here, for a replay's ticks (`logvigil.ingest.recent`).
+        self.recent: RecentCounts | None = None
         self._batch = _Batch()
         # The minute of the last event and the next one's start: most events fall in
         # the minute of the one before.
@@ -213,7 +216,10 @@ class Ingestor:
                 self._next_minute = self._minute + _ONE_MINUTE
             except OverflowError:  # the last minute of year 9999: no next one to reuse
                 self._next_minute = self._minute
-        batch.minutes[self._minute, event.host, event.service, tid, sev] += 1
+        key = (self._minute, event.host, event.service, tid, sev)
+        batch.minutes[key] += 1
+        if self.recent is not None:
+            self.recent.add(key, ts)
         if event.truncated:
             summary.truncated += 1
         dst = event.attributes.get(DST)

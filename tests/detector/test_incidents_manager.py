@@ -13,6 +13,7 @@ from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, func, insert, select
 
 from detector.incidents.bundle import encoded_size
+from detector.incidents import repository as repo
 from detector.incidents.grouping import GroupingOutcome
 from detector.incidents.manager import ChangeKind, IncidentManager, IncidentNotFound
 from detector.incidents.model import (
@@ -30,6 +31,7 @@ from logvigil.core.findings import Finding
 from logvigil.store.bulk import executemany
 from logvigil.store.database import create_store_engine
 from logvigil.store.schema import Event, IncidentFinding, MinuteCount, ServiceTemplate, Template
+from migrations.apply import migrate
 
 
 @pytest.fixture(scope="module")
@@ -451,3 +453,81 @@ def test_the_bundle_stays_bounded_and_redacted_over_ten_thousand_long_lines(
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(IncidentFinding.__table__)).scalar()
     assert n == 30
+
+
+# -- the sole writer's incidents in memory ---------------------------------------------------
+
+
+def test_a_sole_writer_keeps_in_memory_exactly_what_it_would_read_back(
+    engine: Engine, manager: IncidentManager, topology: GraphTopology, tmp_path: Path
+) -> None:
+    """A replay's manager keeps the unresolved incidents between ticks instead of reading
+    them every tick; after every step they equal what the store holds, and it decides
+    what a manager reading the store decides (same changes, same resolution times)."""
+    reading = create_store_engine(f"sqlite:///{tmp_path / 'reading.db'}")
+    migrate(reading)
+    plain = IncidentManager(reading, topology, IncidentConfig())
+    manager.sole_writer = True
+    oom_evidence = {"victim": "postgres", "pid": 4242, "at": at(0)}  # a datetime: JSON-ed
+    steps = [
+        ([dataclasses.replace(oom(0), evidence=oom_evidence)], 1),
+        ([dataclasses.replace(oom(0), at=at(6), evidence=oom_evidence)], 6),  # fires again
+        ([finding("gitea", "app-02", 7)], 8),  # joins
+        ([], 20),
+        ([finding("postfix", "mail-01", 30)], 31),  # unrelated: a second incident
+        ([], 61),  # the postfix incident resolves after 30 quiet minutes
+        ([finding("postfix", "mail-01", 90)], 91),  # in its cooldown: suppressed
+        ([], 120),
+        ([], 368),  # the storm (two firings) resolves after 360 quiet minutes
+        ([], 400),
+    ]
+    kinds_expected = [
+        [("opened", 1)],
+        [],
+        [("updated", 1)],
+        [],
+        [("opened", 2)],
+        [("resolved", 2)],
+        [],
+        [],
+        [("resolved", 1)],
+        [],
+    ]
+    kinds, expected = [], []
+    for found, minute in steps:
+        changes = manager.process(found, at(minute))
+        kinds.append([(c.kind.value, c.incident.id) for c in changes])
+        with engine.connect() as conn:
+            assert manager._active == repo.load_active(conn), f"after the tick at {minute}"
+        assert manager.next_due() == _quiet_end_read_back(engine, manager)
+        expected.append([(c.kind.value, c.incident.id) for c in plain.process(found, at(minute))])
+    reading.dispose()
+    assert kinds == expected == kinds_expected
+    [suppressed] = [f for f in manager.get(2).findings if f.at == at(91)]
+    assert suppressed.service == "postfix"
+    [firings] = [f.evidence for f in manager.get(1).findings if f.kind == "oom_kill"]
+    assert firings["victim"] == "postgres" and firings["at"] == str(at(0))
+
+
+def _quiet_end_read_back(engine: Engine, manager: IncidentManager) -> object:
+    with engine.connect() as conn:
+        active = repo.load_active(conn)
+    return min((i.last_finding_at + manager.quiet_period(i) for i in active), default=None)
+
+
+def test_a_sole_writer_reads_again_after_someone_else_claimed_an_incident(
+    engine: Engine, manager: IncidentManager, topology: GraphTopology
+) -> None:
+    """An investigation claims the incident through its own manager (open ->
+    investigating -> reported); the replay's manager forgets what it held and still
+    resolves it on time."""
+    manager.sole_writer = True
+    [opened] = manager.process([oom(0)], at(1))
+    other = IncidentManager(engine, topology, IncidentConfig())
+    incident_id = opened.incident.id
+    assert other.claim(incident_id, IncidentStatus.OPEN, IncidentStatus.INVESTIGATING, at(2))
+    assert other.claim(incident_id, IncidentStatus.INVESTIGATING, IncidentStatus.REPORTED, at(2))
+    manager.forget_cached()
+    [resolved] = manager.process([], at(31))
+    assert resolved.kind is ChangeKind.RESOLVED
+    assert manager.get(incident_id).status is IncidentStatus.RESOLVED

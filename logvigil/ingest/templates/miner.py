@@ -237,6 +237,10 @@ class TemplateMiner:
         """Return every template as `(id, text)`, by id."""
         return [(i, self._by_id[i].text) for i in sorted(self._by_id)]
 
+    def text_of(self, template_id: int) -> str:
+        """The current text of template `template_id`. Raises KeyError for an unknown id."""
+        return self._by_id[template_id].text
+
     def take_dirty(self) -> list[tuple[int, str]]:
         """Return the templates created or changed since the last call, as
         `(id, current text)` by id, and forget them: the caller persists these."""
