@@ -95,9 +95,6 @@ class Ticker:
         self.windows: WindowReader = StoreWindows(engine, services)
         #: Write state and tick rows only on `persist()` (a replay), not every tick.
         self.batched = False
-        #: Called before the incident manager reads or writes the store, when windows
-        #: are not read from it: makes the store hold every line counted so far.
-        self.settle: Callable[[], None] | None = None
         self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -242,8 +239,6 @@ class Ticker:
             self._state[det.name] = dict(new_state)
         result.findings.sort(key=lambda f: (f.started_at, f.detector, f.subject))
         if self.incidents is not None:
-            if self.settle is not None and not self.incidents.idle(result.findings, now):
-                self.settle()  # bundles and investigations read the lines
             # Every tick, even without findings: incidents resolve after a quiet period.
             # Incidents are written before the detector state: a crash between the two
             # re-finds the same anomaly, which grouping and cooldowns absorb, rather than

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -105,6 +105,10 @@ class IncidentManager:
         #: an incident (an investigation's claims) calls `forget_cached`.
         self.sole_writer = False
         self._active: list[Incident] | None = None
+        self._cooldown_rows: list[repo.CooldownRow] | None = None
+        #: Called before a step that may read lines from the store (a bundle's samples
+        #: and counts), outside its transaction: a replay writes its batch of lines then.
+        self.settle: Callable[[], None] | None = None
 
     # -- the tick ----------------------------------------------------------------------------
 
@@ -116,9 +120,13 @@ class IncidentManager:
         """
         if self.idle(findings, now):
             return []
+        if self.settle is not None and self._may_read_lines(findings, now):
+            self.settle()
         for _ in range(MAX_ATTEMPTS):
             self._quiet_known = False
             cached, self._active = self._active, None
+            if not self.sole_writer:
+                self._cooldown_rows = None
             try:
                 with self.engine.begin() as conn:
                     changes, active = self._process(conn, findings, now, cached)
@@ -133,7 +141,23 @@ class IncidentManager:
                 return changes
             except _Retry:
                 log.info("an incident changed under the tick; retrying on fresh state")
+            except BaseException:
+                self._cooldown_rows = None  # read in a transaction that was rolled back
+                raise
         raise IncidentConflict("incidents kept changing concurrently; findings not grouped")
+
+    def _may_read_lines(self, findings: Sequence[Finding], now: datetime) -> bool:
+        """Whether this step may build a bundle: a finding opens or joins an incident,
+        or an incident may resolve (which changes the decisions). Only repeats of
+        findings already in an incident do not read lines."""
+        active = self._active
+        if active is None or any(i.last_finding_at <= now - self.quiet_period(i) for i in active):
+            return True
+        if not findings:
+            return False
+        with self.engine.connect() as conn:
+            plan = self._plan(conn, active, findings, now)
+        return bool(plan.new_groups or plan.joins)
 
     def idle(self, findings: Sequence[Finding], now: datetime) -> bool:
         """True when `process(findings, now)` would change nothing without reading the
@@ -164,6 +188,7 @@ class IncidentManager:
             conn, [inc for inc in due if not self._kept_alive(inc, plan)], now
         )
         if changes:  # decide again without them: their keys may cool down now
+            self._cooldown_rows = None
             gone = {c.incident.id for c in changes}
             if cached is not None:
                 active = [inc for inc in active if inc.id not in gone]
@@ -184,6 +209,7 @@ class IncidentManager:
         suppressed = [d.finding for d in plan.decisions if d.outcome == "suppressed_cooldown"]
         for finding in suppressed:
             repo.attach_suppressed(conn, finding)  # extends that key's cooldown
+            self._cooldown_rows = None
         if suppressed:
             log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
         return changes, sorted(by_id.values(), key=lambda i: (i.opened_at, i.id))
@@ -192,11 +218,14 @@ class IncidentManager:
         self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
     ) -> GroupingPlan:
         cfg = self.config
-        cooldowns = repo.active_cooldowns(
-            conn,
-            now,
-            timedelta(minutes=cfg.cooldown_minutes),
-            episode=timedelta(minutes=cfg.storm_quiet_minutes),
+        cooldown = timedelta(minutes=cfg.cooldown_minutes)
+        rows = self._cooldown_rows
+        if rows is None:
+            rows = repo.cooldown_rows(conn, now - cooldown) if cooldown > timedelta(0) else []
+            if self.sole_writer:  # valid for later ticks until something resolves
+                self._cooldown_rows = rows
+        cooldowns = repo.cooldowns_from(
+            rows, now, cooldown, episode=timedelta(minutes=cfg.storm_quiet_minutes)
         )
         return plan_grouping(
             active,
@@ -345,6 +374,7 @@ class IncidentManager:
         them: a leader that took over, an investigation's claims)."""
         self._quiet_known = False
         self._active = None
+        self._cooldown_rows = None
 
     def next_due(self) -> datetime | None:
         """When the first unresolved incident's quiet period ends (it may resolve then)."""

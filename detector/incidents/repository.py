@@ -106,8 +106,46 @@ def list_incidents(
     return _with_findings(conn, conn.execute(stmt).all())
 
 
+#: (cooldown key, resolved_at, last_finding_at, last finding of that key): what
+#: `cooldowns_from` needs of one resolved incident.
+CooldownRow = tuple[str, datetime | None, datetime, datetime | None]
+
+
 def active_cooldowns(
     conn: Connection, now: datetime, cooldown: timedelta, *, episode: timedelta | None = None
+) -> dict[str, datetime]:
+    """Cooldown key -> end of its cooldown (`cooldowns_from` of `cooldown_rows`)."""
+    if cooldown <= timedelta(0):
+        return {}
+    return cooldowns_from(cooldown_rows(conn, now - cooldown), now, cooldown, episode=episode)
+
+
+def cooldown_rows(conn: Connection, cutoff: datetime) -> list[CooldownRow]:
+    """The resolved incidents' keys that may still cool down at `cutoff` or later
+    (resolved, or a finding of the key, at `cutoff` or later). Rows read for one cutoff
+    answer correctly for any later one, until an incident resolves or a suppressed
+    finding is attached."""
+    i, f = incidents_t.c, findings_t.c
+    rows = conn.execute(
+        select(f.key, i.resolved_at, i.last_finding_at, func.max(f.at))
+        .select_from(findings_t.join(incidents_t, f.incident_id == i.id))
+        .where(
+            i.status == IncidentStatus.RESOLVED.value,
+            or_(i.resolved_at >= cutoff, f.at >= cutoff),
+        )
+        .group_by(f.key, i.id, i.resolved_at, i.last_finding_at)
+    )
+    return [
+        (key, resolved, last_finding, last_seen) for key, resolved, last_finding, last_seen in rows
+    ]
+
+
+def cooldowns_from(
+    rows: Iterable[CooldownRow],
+    now: datetime,
+    cooldown: timedelta,
+    *,
+    episode: timedelta | None = None,
 ) -> dict[str, datetime]:
     """Cooldown key -> end of its cooldown.
 
@@ -123,17 +161,7 @@ def active_cooldowns(
     """
     if cooldown <= timedelta(0):
         return {}
-    i, f = incidents_t.c, findings_t.c
     cutoff = now - cooldown
-    rows = conn.execute(
-        select(f.key, i.resolved_at, i.last_finding_at, func.max(f.at))
-        .select_from(findings_t.join(incidents_t, f.incident_id == i.id))
-        .where(
-            i.status == IncidentStatus.RESOLVED.value,
-            or_(i.resolved_at >= cutoff, f.at >= cutoff),
-        )
-        .group_by(f.key, i.id, i.resolved_at, i.last_finding_at)
-    )
     out: dict[str, datetime] = {}
     for key, resolved, last_finding, last_seen in rows:
         if resolved is None:

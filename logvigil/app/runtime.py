@@ -137,7 +137,7 @@ class Runtime:
         self.ticker.windows = RecentWindows(
             recent, self.ingestor.miner.text_of, lambda: self.services, sources
         )
-        self.ticker.settle = self.ingestor.flush
+        self.incidents.settle = self.ingestor.flush  # bundles read the lines
         self.incidents.sole_writer = True
 
     def reload_detector_state(self) -> None:

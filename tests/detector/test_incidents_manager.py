@@ -6,14 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, func, insert, select
 
-from detector.incidents.bundle import encoded_size
 from detector.incidents import repository as repo
+from detector.incidents.bundle import encoded_size
 from detector.incidents.grouping import GroupingOutcome
 from detector.incidents.manager import ChangeKind, IncidentManager, IncidentNotFound
 from detector.incidents.model import (
@@ -531,3 +532,25 @@ def test_a_sole_writer_reads_again_after_someone_else_claimed_an_incident(
     [resolved] = manager.process([], at(31))
     assert resolved.kind is ChangeKind.RESOLVED
     assert manager.get(incident_id).status is IncidentStatus.RESOLVED
+
+
+def test_a_sole_writer_settles_its_lines_only_before_a_step_that_reads_them(
+    manager: IncidentManager,
+) -> None:
+    """A replay writes its batch of lines before a step that builds a bundle (a finding
+    opens or joins an incident) and not before one that only records a repeat."""
+    settled: list[datetime] = []
+    manager.sole_writer = True
+    manager.settle = lambda: settled.append(now)
+    steps = [
+        ([oom(0)], 1, True),  # opens
+        ([dataclasses.replace(oom(0), at=at(5))], 5, False),  # fires again
+        ([dataclasses.replace(oom(0), at=at(9))], 9, False),
+        ([finding("gitea", "app-02", 10)], 11, True),  # joins
+        ([], 12, False),  # nothing found, nothing due: not even a step
+    ]
+    for found, minute, reads in steps:
+        now = at(minute)
+        before = len(settled)
+        manager.process(found, now)
+        assert (len(settled) > before) is reads, f"at minute {minute}"

@@ -21,7 +21,13 @@ MIN = timedelta(minutes=1)
 LINES = [
     (0, 5, "sshd", Severity.INFO, "Invalid user admin from 185.14.30.12"),
     (0, 9, "sshd", Severity.INFO, "Invalid user admin from 185.14.30.12"),
-    (0, 40, "cron", Severity.INFO, "pam_unix(cron:session): session opened for user root by (uid=0)"),
+    (
+        0,
+        40,
+        "cron",
+        Severity.INFO,
+        "pam_unix(cron:session): session opened for user root by (uid=0)",
+    ),
     (1, 2, "sshd", Severity.INFO, "Invalid user oracle from 61.177.172.13"),
     (1, 30, "sshd", Severity.ERROR, "error: Received disconnect from 61.177.172.13: 3: ..."),
     (3, 1, "su", Severity.NOTICE, "pam_unix(su:session): session opened for user news by (uid=0)"),
