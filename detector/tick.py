@@ -226,7 +226,8 @@ class Ticker:
             for key in old.keys() - new_state.keys():
                 removed.append((det.name, key))
             for key, value in new_state.items():
-                if old.get(key) != value:
+                prev = old.get(key)
+                if prev is not value and prev != value:  # most keys are left as they were
                     changed.append(
                         {
                             "detector": det.name,
