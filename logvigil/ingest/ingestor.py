@@ -186,6 +186,7 @@ class Ingestor:
             if service != event.service:
                 event = replace(event, service=service)
         decision = self.noise.apply(event)
+        severity = event.severity
         if decision is not KEEP:
             if decision.action is NoiseAction.DROP:
                 summary.dropped[decision.rule] += 1
@@ -193,7 +194,7 @@ class Ingestor:
                 return
             summary.downgraded[decision.rule] += 1
             batch.counters["noise_downgraded", decision.rule] += 1
-            event = decision.event
+            severity = decision.severity
 
         # A secret in a line is redacted before it is mined or stored: a template
         # masked around a token would keep its tail beyond any later redaction.
@@ -206,7 +207,7 @@ class Ingestor:
         tid = match.template_id
         if match.created:
             summary.new_templates += 1
-        ts, sev = event.ts, int(event.severity)
+        ts, sev = event.ts, int(severity)
         batch.template_text[tid] = match.template
         _touch(batch.templates, tid, ts, sev)
         _touch(batch.service_templates, (event.service, tid), ts, sev)

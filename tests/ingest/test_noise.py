@@ -60,7 +60,7 @@ def test_sshd_authentication_noise_is_kept_as_debug_never_as_an_error(message: s
     decision = DEFAULTS.apply(ev("sshd", message, Severity.ERROR))
     assert decision.action is NoiseAction.DOWNGRADE
     assert decision.rule == "sshd-auth-failures"
-    assert decision.event is not None and decision.event.severity is Severity.DEBUG
+    assert decision.severity is Severity.DEBUG
 
 
 @pytest.mark.parametrize("message", SSHD_KEPT)
@@ -97,7 +97,7 @@ def test_user_rules_come_before_the_defaults_and_the_first_match_wins() -> None:
     )
     decision = f.apply(ev("sshd", SSHD_NOISE[0], Severity.WARNING))
     assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "keep-sshd-visible")
-    assert decision.event.severity is Severity.NOTICE
+    assert decision.severity is Severity.NOTICE
 
 
 def test_downgrade_never_raises_a_severity() -> None:
@@ -105,7 +105,7 @@ def test_downgrade_never_raises_a_severity() -> None:
         [NoiseRuleConfig(name="d", match="chatty", action="downgrade", severity="warning")]
     )
     decision = f.apply(ev("app", "chatty debug line", Severity.DEBUG))
-    assert decision.event.severity is Severity.DEBUG
+    assert decision.severity is Severity.DEBUG
 
 
 def test_host_and_service_globs_must_all_hold() -> None:
@@ -142,7 +142,7 @@ def test_another_missing_file_is_kept_as_a_notice() -> None:
     )
     decision = DEFAULTS.apply(ev("nginx", line, Severity.ERROR))
     assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-missing-file")
-    assert decision.event.severity is Severity.NOTICE
+    assert decision.severity is Severity.NOTICE
 
 
 def test_a_permission_error_is_not_noise() -> None:
@@ -237,7 +237,7 @@ def test_sshd_preauthentication_chatter_is_downgraded_and_counted_with_failed_lo
 ) -> None:
     decision = DEFAULTS.apply(syslog_event(line))
     assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "sshd-auth-failures")
-    assert decision.event is not None and decision.event.severity is Severity.DEBUG
+    assert decision.severity is Severity.DEBUG
 
 
 @pytest.mark.parametrize(("line", "severity"), SSHD_FAILURES)
