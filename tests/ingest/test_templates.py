@@ -391,3 +391,39 @@ def test_loghub_ids_survive_a_rebuild() -> None:
             expected = live.match(line)
             assert expected is not None
             assert rebuilt.match(line) == expected
+
+
+LOGHUB = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "loghub_2k"
+
+
+def test_a_new_template_drops_only_its_groups_cached_answers() -> None:
+    """A template created in one group cannot change an answer found in another (a
+    lookup compares a message with its group alone): those stay cached, and every
+    answer still equals the uncached miner's."""
+    cached, uncached = TemplateMiner(), TemplateMiner(MinerConfig(cache_size=0))
+    rng = random.Random(11)
+    words = ["disk", "link", "user", "job", "worker", "cache", "pool", "queue"]
+    stream = [
+        f"{rng.choice(words)} {rng.choice(words)} {'x ' * rng.randint(0, 5)}{rng.randint(0, 99)}"
+        for _ in range(3000)
+    ]
+    for message in stream:
+        assert cached.add(message) == uncached.add(message), message
+        assert cached.match(message) == uncached.match(message), message
+    assert cached.templates() == uncached.templates()
+    cached.add("disk link " + "x " * 5 + "7")  # cached in its group
+    cached.add("a message of a length no one wrote before at all")  # another group
+    assert "disk link " + "x " * 5 + "7" in cached._cache
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="../shared/data/loghub_2k is absent")
+def test_the_caches_never_change_an_answer_on_real_logs() -> None:
+    """Loghub's eight real sets, interleaved into one stream as a busy host's logs are."""
+    sets = [
+        path.read_text(errors="replace").splitlines() for path in sorted(LOGHUB.glob("*/*_2k.log"))
+    ]
+    stream = [line for group in zip(*sets, strict=False) for line in group]
+    cached, uncached = TemplateMiner(), TemplateMiner(MinerConfig(cache_size=0))
+    for message in stream * 2:
+        assert cached.add(message) == uncached.add(message), message
+    assert cached.templates() == uncached.templates()

@@ -166,7 +166,11 @@ class TemplateMiner:
         self._by_id: dict[int, _Template] = {}
         self._dirty: dict[int, _Template] = {}
         self._cache: dict[str, _Template] = {}
-        self._masked_cache: dict[tuple[str, ...], _Template] = {}
+        #: masked tokens -> (template, the key of the group it was found in)
+        self._masked_cache: dict[tuple[str, ...], tuple[_Template, _GroupKey]] = {}
+        #: group key -> the messages and masked tokens cached from a lookup in that group
+        self._cached_messages: dict[_GroupKey, list[str]] = {}
+        self._cached_masked: dict[_GroupKey, list[tuple[str, ...]]] = {}
         self._masker = TokenMasker(self.config.token_cache_size, self.config.max_token_length)
         self._next_id = 1
         self._allocate = next_id
@@ -181,15 +185,16 @@ class TemplateMiner:
         if template is not None:
             return template.matched
         masked = self._mask(message)
-        template = self._masked_cache.get(masked)
-        if template is not None:
-            self._remember(message, masked, template)
+        hit = self._masked_cache.get(masked)
+        if hit is not None:
+            template, key = hit
+            self._remember(message, masked, template, key)
             return template.matched
 
         key, group = self._group(masked)
         best, same, fits = self._best(masked, group)
         if best is not None and fits:
-            self._remember(message, masked, best)
+            self._remember(message, masked, best, key)
             return best.matched
         n = len(masked)
         if best is not None:
@@ -212,8 +217,8 @@ class TemplateMiner:
             tuple(t if t == m else WILDCARD for t, m in zip(best.tokens, masked, strict=True))
         )
         self._dirty[best.id] = best
-        self._forget()
-        self._remember(message, masked, best)
+        self._forget(key)
+        self._remember(message, masked, best, key)
         return Match(best.id, best.text, created=False, changed=True)
 
     def match(self, message: str) -> Match | None:
@@ -227,9 +232,9 @@ class TemplateMiner:
         if template is not None:
             return template.matched
         masked = self._mask(message)
-        template = self._masked_cache.get(masked)
-        if template is not None:
-            return template.matched
+        hit = self._masked_cache.get(masked)
+        if hit is not None:
+            return hit[0].matched
         best, _, fits = self._best(masked, self._group(masked)[1])
         return best.matched if best is not None and fits else None
 
@@ -333,11 +338,14 @@ class TemplateMiner:
         self._by_id[template.id] = template
         insort(self._groups.setdefault(key, []), template, key=_template_id)
         self._dirty[template.id] = template
-        self._forget()
-        self._remember(message, masked, template)
+        self._forget(key)
+        self._remember(message, masked, template, key)
         return Match(template.id, template.text, created=True, changed=False)
 
-    def _remember(self, message: str, masked: tuple[str, ...], template: _Template) -> None:
+    def _remember(
+        self, message: str, masked: tuple[str, ...], template: _Template, key: _GroupKey
+    ) -> None:
+        """Cache the answer for `message` and `masked`, found in the group `key`."""
         size = self.config.cache_size
         if size == 0:
             return
@@ -345,14 +353,26 @@ class TemplateMiner:
         if len(message) <= self.config.max_cached_message_length:
             if len(cache) >= size:
                 cache.clear()
+                self._cached_messages.clear()
+            if message not in cache:
+                self._cached_messages.setdefault(key, []).append(message)
             cache[message] = template
         masked_cache = self._masked_cache
         if len(masked_cache) >= size:
             masked_cache.clear()
-        masked_cache[masked] = template
+            self._cached_masked.clear()
+        if masked not in masked_cache:
+            self._cached_masked.setdefault(key, []).append(masked)
+        masked_cache[masked] = (template, key)
 
-    def _forget(self) -> None:
-        # A new or wider template can be a better answer for a cached message;
-        # emptying the caches keeps every answer equal to a fresh lookup.
-        self._cache.clear()
-        self._masked_cache.clear()
+    def _forget(self, key: _GroupKey) -> None:
+        """Drop the cached answers found in the group `key`, where a template was just
+        created or widened: it can be a better answer for them, and only for them (a
+        lookup compares a message with its group's templates alone; templates never
+        leave their group). Answers stay equal to a fresh lookup, and a log that keeps
+        meeting new messages no longer loses every other group's answers each time."""
+        cache, masked_cache = self._cache, self._masked_cache
+        for message in self._cached_messages.pop(key, ()):
+            cache.pop(message, None)
+        for masked in self._cached_masked.pop(key, ()):
+            masked_cache.pop(masked, None)
