@@ -121,6 +121,12 @@ class GroupingPlan:
             )
         )
 
+    def suppressed(self) -> list[Finding]:
+        """The findings a cooldown suppressed (each is recorded on its resolved incident)."""
+        return [
+            d.finding for d in self.decisions if d.outcome is GroupingOutcome.SUPPRESSED_COOLDOWN
+        ]
+
     def latest_at(self, incident_id: int) -> datetime | None:
         """The latest `at` among findings that joined or repeated in `incident_id`."""
         ats = [d.finding.at for d in self.decisions if d.incident_id == incident_id]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -106,6 +106,10 @@ class IncidentManager:
         self.sole_writer = False
         self._active: list[Incident] | None = None
         self._cooldown_rows: list[repo.CooldownRow] | None = None
+        #: A sole writer's repeats not yet written: incident id -> (the incident after
+        #: them, the keys of its findings that fired again). Written by the next step
+        #: that does more than repeat, or by `write_pending`.
+        self._unwritten: dict[int, tuple[Incident, set[str]]] = {}
         #: Called before a step that may read lines from the store (a bundle's samples
         #: and counts), outside its transaction: a replay writes its batch of lines then.
         self.settle: Callable[[], None] | None = None
@@ -184,6 +188,8 @@ class IncidentManager:
             return [], []
         plan = self._plan(conn, active, findings, now)
         due = [inc for inc in active if inc.last_finding_at <= now - self.quiet_period(inc)]
+        if due or plan.new_groups or plan.joins or plan.suppressed():
+            self._write_repeats(conn)  # what follows reads or claims the stored incidents
         changes = self._resolve_quiet(
             conn, [inc for inc in due if not self._kept_alive(inc, plan)], now
         )
@@ -206,7 +212,7 @@ class IncidentManager:
             by_id[incident_id] = after
             if change is not None:
                 changes.append(change)
-        suppressed = [d.finding for d in plan.decisions if d.outcome == "suppressed_cooldown"]
+        suppressed = plan.suppressed()
         for finding in suppressed:
             repo.attach_suppressed(conn, finding)  # extends that key's cooldown
             self._cooldown_rows = None
@@ -324,13 +330,16 @@ class IncidentManager:
         stored = findings[: len(incident.findings)]
         added = findings[len(incident.findings) :]
         if not added:
-            if (last != incident.last_finding_at or refired) and not repo.update_unresolved(
-                conn, incident.id, {"last_finding_at": last}
-            ):
-                raise _Retry
-            self._record_firings(conn, incident.id, stored, refired)
+            if last == incident.last_finding_at and not refired:
+                return incident, None
             stored = tuple(repo.as_stored(f) if f.key in refired else f for f in stored)
-            return dataclasses.replace(incident, last_finding_at=last, findings=stored), None
+            after = dataclasses.replace(incident, last_finding_at=last, findings=stored)
+            if self.sole_writer:  # written with the next step that reads incidents
+                keys = self._unwritten.get(incident.id, (after, set()))[1]
+                self._unwritten[incident.id] = (after, keys | refired)
+            else:
+                self._write_repeat(conn, after, refired)
+            return after, None
         a = self._analyse(findings)
         bundle = self._bundle(conn, incident.id, a, findings, now)
         updated = dataclasses.replace(
@@ -358,6 +367,26 @@ class IncidentManager:
             IncidentChange(ChangeKind.UPDATED, updated, tuple(added)),
         )
 
+    def _write_repeat(self, conn: Connection, incident: Incident, refired: Iterable[str]) -> None:
+        """Write that `incident` repeated: its last finding time and the firings of its
+        findings of the keys `refired`."""
+        last = {"last_finding_at": incident.last_finding_at}
+        if not repo.update_unresolved(conn, incident.id, last):
+            raise _Retry
+        self._record_firings(conn, incident.id, incident.findings, frozenset(refired))
+
+    def _write_repeats(self, conn: Connection) -> None:
+        unwritten, self._unwritten = self._unwritten, {}
+        for incident, refired in unwritten.values():
+            self._write_repeat(conn, incident, refired)
+
+    def write_pending(self) -> None:
+        """Write the repeats a sole writer has kept in memory (a replay calls it when it
+        ends; `get`, `list` and `forget_cached` do first)."""
+        if self._unwritten:
+            with self.engine.begin() as conn:
+                self._write_repeats(conn)
+
     @staticmethod
     def _record_firings(
         conn: Connection, incident_id: int, stored: Sequence[Finding], refired: frozenset[str]
@@ -372,6 +401,7 @@ class IncidentManager:
     def forget_cached(self) -> None:
         """Read the incidents again at the next tick (another process may have changed
         them: a leader that took over, an investigation's claims)."""
+        self.write_pending()
         self._quiet_known = False
         self._active = None
         self._cooldown_rows = None
@@ -420,11 +450,13 @@ class IncidentManager:
     # -- reading and the lifecycle -----------------------------------------------------------
 
     def get(self, incident_id: int) -> Incident | None:
+        self.write_pending()
         with self.engine.connect() as conn:
             return repo.load(conn, incident_id)
 
     def list(self, status: IncidentStatus | None = None, limit: int = 50) -> list[Incident]:
         """The newest `limit` incidents, optionally only those of `status`."""
+        self.write_pending()
         with self.engine.connect() as conn:
             return repo.list_incidents(conn, status, limit)
 

@@ -204,5 +204,6 @@ class Runtime:
 
     def close(self) -> None:
         self.ingestor.flush()
+        self.incidents.write_pending()
         self.graph.close()
         self.engine.dispose()

@@ -24,11 +24,13 @@ from detector.incidents.model import (
     IncidentStatus,
     RootRef,
 )
+from detector.incidents.storm import FIRINGS, LAST_FIRED_AT
 from detector.incidents.topology import GraphTopology, InventoryTopology
 from graph.inventory import Inventory, load_inventory
 from graph.store import GraphStore
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
+from logvigil.core.timeutil import iso_z
 from logvigil.store.bulk import executemany
 from logvigil.store.database import create_store_engine
 from logvigil.store.schema import Event, IncidentFinding, MinuteCount, ServiceTemplate, Template
@@ -498,6 +500,7 @@ def test_a_sole_writer_keeps_in_memory_exactly_what_it_would_read_back(
     for found, minute in steps:
         changes = manager.process(found, at(minute))
         kinds.append([(c.kind.value, c.incident.id) for c in changes])
+        manager.write_pending()  # a repeat is written with the next step that reads
         with engine.connect() as conn:
             assert manager._active == repo.load_active(conn), f"after the tick at {minute}"
         assert manager.next_due() == _quiet_end_read_back(engine, manager)
@@ -554,3 +557,25 @@ def test_a_sole_writer_settles_its_lines_only_before_a_step_that_reads_them(
         before = len(settled)
         manager.process(found, now)
         assert (len(settled) > before) is reads, f"at minute {minute}"
+
+
+def test_a_sole_writers_repeats_are_written_before_anything_reads_the_incident(
+    engine: Engine, manager: IncidentManager
+) -> None:
+    """Repeats are kept in memory until a step that reads or claims incidents; the
+    resolved row then holds the last repeat and every firing."""
+    manager.sole_writer = True
+    [opened] = manager.process([oom(0)], at(1))
+    for minute in (5, 9):
+        assert manager.process([dataclasses.replace(oom(0), at=at(minute))], at(minute)) == []
+    with engine.connect() as conn:
+        [stored] = repo.load_active(conn)
+    assert stored.last_finding_at == at(1)  # not written yet: nothing read it
+    [resolved] = manager.process([], at(9 + 360))  # a storm: 360 quiet minutes
+    assert resolved.kind is ChangeKind.RESOLVED
+    with engine.connect() as conn:
+        row = repo.load(conn, opened.incident.id)
+    assert row is not None and row.last_finding_at == at(9)
+    [oom_finding] = row.findings
+    assert oom_finding.evidence[FIRINGS] == 3
+    assert oom_finding.evidence[LAST_FIRED_AT] == iso_z(at(9))
