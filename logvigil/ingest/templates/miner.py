@@ -188,7 +188,7 @@ class TemplateMiner:
         hit = self._masked_cache.get(masked)
         if hit is not None:
             template, key = hit
-            self._remember(message, masked, template, key)
+            self._remember(message, masked, template, key, masked_cached=True)
             return template.matched
 
         key, group = self._group(masked)
@@ -343,9 +343,15 @@ class TemplateMiner:
         return Match(template.id, template.text, created=True, changed=False)
 
     def _remember(
-        self, message: str, masked: tuple[str, ...], template: _Template, key: _GroupKey
+        self,
+        message: str,
+        masked: tuple[str, ...],
+        template: _Template,
+        key: _GroupKey,
+        masked_cached: bool = False,
     ) -> None:
-        """Cache the answer for `message` and `masked`, found in the group `key`."""
+        """Cache the answer for `message` (never cached yet: `add` answers cached ones
+        first) and, unless `masked_cached`, for `masked`, found in the group `key`."""
         size = self.config.cache_size
         if size == 0:
             return
@@ -354,16 +360,22 @@ class TemplateMiner:
             if len(cache) >= size:
                 cache.clear()
                 self._cached_messages.clear()
-            if message not in cache:
-                self._cached_messages.setdefault(key, []).append(message)
             cache[message] = template
+            filed = self._cached_messages.get(key)
+            if filed is None:
+                filed = self._cached_messages[key] = []
+            filed.append(message)
+        if masked_cached:
+            return
         masked_cache = self._masked_cache
         if len(masked_cache) >= size:
             masked_cache.clear()
             self._cached_masked.clear()
-        if masked not in masked_cache:
-            self._cached_masked.setdefault(key, []).append(masked)
         masked_cache[masked] = (template, key)
+        filed_masked = self._cached_masked.get(key)
+        if filed_masked is None:
+            filed_masked = self._cached_masked[key] = []
+        filed_masked.append(masked)
 
     def _forget(self, key: _GroupKey) -> None:
         """Drop the cached answers found in the group `key`, where a template was just
