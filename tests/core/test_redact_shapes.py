@@ -372,3 +372,20 @@ def test_a_findings_summary_quotes_template_text_redacted() -> None:
     text = f"notify: POST https://discord.com/api/webhooks/112233445566778899/{token} failed"
     summary = clip(text)
     assert token not in summary and "<redacted>" in summary
+
+
+# Real lines with a key word but no key-value (serverlog_auth.log, plemma_syslog.log):
+# sshd, PAM and cron name passwords, keys and sessions all day without holding one.
+KEY_WORDS_ONLY = [
+    "Failed password for invalid user admin from 185.14.30.12 port 52232 ssh2",
+    "Accepted publickey for deploy from 10.0.0.7 port 50122 ssh2: RSA SHA256:x1Yc",
+    "pam_unix(cron:session): session opened for user root by (uid=0)",
+    "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh",
+    "Received disconnect from 61.177.172.13 port 35446:11:  [preauth]",
+]
+
+
+@pytest.mark.parametrize("line", KEY_WORDS_ONLY)
+def test_a_key_word_without_a_value_is_not_a_secret_and_skips_the_rules(line: str) -> None:
+    assert not might_hold_secret(line)
+    assert redact(line) == _every_rule(line) == line
