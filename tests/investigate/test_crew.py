@@ -159,21 +159,26 @@ def test_a_failing_model_leaves_the_deterministic_report(case: Case) -> None:
 
 def test_a_model_slower_than_the_timeout_is_abandoned_and_stopped(case: Case) -> None:
     release = threading.Event()
+    called: list[float] = []
 
     def slow(role: str, turn: int, messages: Any) -> str:
+        called.append(time.monotonic())
         release.wait(5)
         return text_final("late")
 
     llm = FakeLLM(model="fake", script=slow)
     started = time.monotonic()
     report = run(case, llm, timeout_seconds=0.3)
-    assert time.monotonic() - started < 4
+    stopped = time.monotonic()
+    assert stopped - started < 4
     assert report.degraded == "timeout after 0.3s"
     assert report.root_cause.service == "postgres"
     release.set()
     time.sleep(0.2)
-    # The abandoned crew made no model call after its deadline.
-    assert len(llm.prompts) == 1
+    # The abandoned crew made no model call after its deadline: at most the one it was
+    # waiting on (none when a loaded machine had not reached it in 0.3 s).
+    assert len(llm.prompts) == len(called) <= 1
+    assert all(at < stopped for at in called)
 
 
 def test_hostile_log_lines_reach_the_model_neutralised_and_cannot_remove_the_root(
