@@ -201,7 +201,7 @@ class Attributor:
             found = self.units.lookup(unit, self._allowed(event.host))
             return found or unit_name(unit)
         key = (
-            (event.host, event.service, *(attrs.get(f) for f in _KEY_FIELDS))
+            (event.host, event.service, *map(attrs.get, _KEY_FIELDS))
             if attrs
             else (event.host, event.service)
         )
