@@ -154,6 +154,10 @@ class SilenceDetector:
         self._kinds = ev.LineKinds()
         #: service key -> (its state object, `_touched_at` of it)
         self._touch_cache: dict[str, tuple[Any, int | None]] = {}
+        #: state key -> the state object this detector wrote for it last, or read and
+        #: found whole: the very same object on a later tick needs no validation (a
+        #: tick validated every loaded rhythm, most of this detector's cost).
+        self._trusted: dict[str, Any] = {}
 
     def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
         """(life-cycle phase, counts as rhythm evidence) of a template of `service`."""
@@ -163,6 +167,8 @@ class SilenceDetector:
 
     def _load_pairs(self, state: State, svc: str) -> dict[str, _Pair] | None:
         raw = versioned(state, svc, self.state_version)
+        if raw is not None and self._trusted.get(svc) is raw:
+            return {host: rh.copy_rhythm(pair) for host, pair in raw["h"].items()}
         hosts = raw.get("h") if raw is not None else None
         if not isinstance(hosts, Mapping):
             return None
@@ -170,6 +176,8 @@ class SilenceDetector:
         for host, pair in hosts.items():
             if isinstance(host, str) and isinstance(pair, Mapping) and _valid_pair(pair):
                 out[host] = rh.copy_rhythm(pair)
+        if len(out) == len(hosts):
+            self._trusted[svc] = raw
         return out
 
     def _untouched(self, key: str, raw: Any, end: int) -> bool:
@@ -190,13 +198,17 @@ class SilenceDetector:
         return at
 
     def _load_host(self, state: State, host: str) -> _Pair | None:
-        raw = versioned(state, HOST_PREFIX + host, self.state_version)
+        key = HOST_PREFIX + host
+        raw = versioned(state, key, self.state_version)
+        if raw is not None and self._trusted.get(key) is raw:
+            return rh.copy_rhythm(raw)
         if raw is None or not _valid_pair(raw) or not isinstance(raw.get("l", ""), str):
             return None
         if raw.get("k", "sleep") not in ("sleep", "silent", "unreachable"):
             return None
         if not all(raw.get(k) is None or is_minute(raw[k]) for k in ("x", "w")):
             return None
+        self._trusted[key] = raw
         return rh.copy_rhythm(raw)
 
     # -- expected silences ----------------------------------------------------
@@ -410,18 +422,21 @@ class SilenceDetector:
                 findings.append(self._service_finding(svc, host, pair, s, end, info, now))
                 pair["f"] = pair["t"]
 
+        trusted = self._trusted
         for svc in dirty:
             if svc.startswith(HOST_PREFIX):
                 hs = hosts.get(svc[len(HOST_PREFIX) :])
                 if hs is not None:
-                    new_state[svc] = {"v": v, **hs}
+                    new_state[svc] = trusted[svc] = {"v": v, **hs}
             elif pairs.get(svc):
-                new_state[svc] = {"v": v, "h": pairs[svc]}
+                new_state[svc] = trusted[svc] = {"v": v, "h": pairs[svc]}
             else:
                 new_state.pop(svc, None)
         findings.sort(key=lambda f: (f.started_at, f.host or "", f.service or ""))
         if len(self._touch_cache) > 2 * len(new_state) + 64:  # services forgotten since
             self._touch_cache = {k: v for k, v in self._touch_cache.items() if k in new_state}
+        if len(trusted) > 2 * len(new_state) + 64:
+            self._trusted = {k: v for k, v in trusted.items() if k in new_state}
         return findings, new_state
 
     def _pair_minute(

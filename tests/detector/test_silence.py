@@ -7,6 +7,7 @@ stored as JSON in between, as the tick does.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -385,6 +386,29 @@ def test_malformed_state_is_dropped_not_a_crash(bad: Any) -> None:
     )
     assert r.state["host:db-01"]["a"] == EPOCH_MINUTE_0
     assert "host:" not in r.state
+
+
+def test_state_kept_in_memory_finds_what_state_read_back_from_the_store_finds() -> None:
+    """The detector trusts the objects it wrote itself (no validation on the next tick):
+    the same findings and the same state as when every tick reads JSON back."""
+    rows = both(every(1, "postgres"), every(3, "redis"))
+    runs = [Run(), Run(keep_objects=True)]
+    for r in runs:
+        r.learn(0, 2 * DAY, rows)
+        r.watch(2 * DAY, 2 * DAY + HOUR, every(3, "redis"))  # postgres stops
+    stored, kept = runs
+    assert kept.findings == stored.findings
+    assert json.loads(json.dumps(kept.state)) == stored.state
+    assert ("postgres", "silent_service") in {(f.service, f.kind) for f in kept.findings}
+
+
+@pytest.mark.parametrize("bad", BAD_PAIRS[3:], ids=[repr(b)[:40] for b in BAD_PAIRS[3:]])
+def test_a_state_object_the_detector_did_not_write_is_validated_again(bad: Any) -> None:
+    r = Run(keep_objects=True)
+    r.watch(0, 3, both(every(1, "postgres"), every(1, "redis")))
+    r.state["postgres"] = {"v": 2, "h": {"db-01": bad}}  # a store edited in between
+    r.watch(3, 4, both(every(1, "postgres"), every(1, "redis")))
+    assert r.state["postgres"]["h"]["db-01"]["a"] == EPOCH_MINUTE_0 + 3  # learnt anew
 
 
 def test_state_of_version_one_is_discarded_and_relearnt() -> None:

@@ -77,7 +77,9 @@ def detector(**config: Any) -> SilenceDetector:
 
 
 class Run:
-    """Runs `silence` window after window, the state through JSON as the tick stores it."""
+    """Runs `silence` window after window, the state through JSON as the tick stores it
+    (`keep_objects`: the very objects the detector returned, as the tick keeps them in
+    memory between ticks)."""
 
     def __init__(
         self,
@@ -86,8 +88,10 @@ class Run:
         services: Mapping[str, ServiceInfo] | None = None,
         sources: tuple[SourceHealthRecord, ...] = (),
         state: dict[str, Any] | None = None,
+        keep_objects: bool = False,
     ) -> None:
         self.det = det if det is not None else detector()
+        self.keep_objects = keep_objects
         self.services = dict(services or {})
         self.sources = sources
         self.state: dict[str, Any] = state or {}
@@ -105,7 +109,7 @@ class Run:
             self.sources,
         )
         found, new_state = self.det.evaluate(w, self.state, w.end)
-        self.state = json.loads(json.dumps(new_state))
+        self.state = dict(new_state) if self.keep_objects else json.loads(json.dumps(new_state))
         self.findings.extend(found)
         return found
 
