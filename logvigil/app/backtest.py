@@ -1,9 +1,10 @@
 """Backtest: replay recorded logs through exactly the daemon's code, on the log's clock.
 
 Events are ingested in input order; whenever an event's time crosses the next
-tick boundary (every `detector.tick_seconds` of log time), the ingestor flushes
-and the ticker runs with `now` = that boundary, as the daemon's scheduler would
-have at that moment. Nothing here reads the wall clock. Ticking stops after
+tick boundary (every `detector.tick_seconds` of log time), the ticker runs with
+`now` = that boundary, as the daemon's scheduler would have at that moment, on
+the window the ingestor has just counted (the replay is its store's only writer:
+`Runtime.as_sole_writer`). Nothing here reads the wall clock. Ticking stops after
 the last event's minute, so the end of a recording is not mistaken for every
 service going silent.
 """
@@ -39,7 +40,8 @@ from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.ingestor import IngestSummary
 from logvigil.ingest.inputs import FUTURE_SLACK
 
-#: Ticks run after one flush of the ingested events (15 minutes of log time).
+#: Ticks run together (15 minutes of log time), and between writes of the detector
+#: state and tick rows.
 TICKS_PER_FLUSH = 15
 
 
