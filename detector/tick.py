@@ -86,7 +86,6 @@ class Ticker:
         self.engine = engine
         self.detectors = list(detectors)
         self.incidents = incidents
-        self.services = services
         self._state: dict[str, dict[str, dict[str, Any]]] = {}
         self._backoff: dict[str, _Backoff] = {d.name: _Backoff() for d in self.detectors}
         self._last_end: datetime | None = None

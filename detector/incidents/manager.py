@@ -129,8 +129,6 @@ class IncidentManager:
         for _ in range(MAX_ATTEMPTS):
             self._quiet_known = False
             cached, self._active = self._active, None
-            if not self.sole_writer:
-                self._cooldown_rows = None
             try:
                 with self.engine.begin() as conn:
                     changes, active = self._process(conn, findings, now, cached)
@@ -206,7 +204,7 @@ class IncidentManager:
         for index, group in enumerate(plan.new_groups):
             change = self._open(conn, index, group, plan, now)
             changes.append(change)
-            by_id[change.incident.id] = repo.load(conn, change.incident.id) or change.incident
+            by_id[change.incident.id] = self._kept(conn, change.incident)
         for incident_id in sorted(plan.touched):
             after, change = self._extend(conn, by_id[incident_id], plan, now)
             by_id[incident_id] = after
@@ -362,10 +360,15 @@ class IncidentManager:
             raise _Retry
         self._record_firings(conn, incident.id, stored, refired)
         repo.insert_findings(conn, incident.id, added)
-        return (
-            repo.load(conn, incident.id) or updated,
-            IncidentChange(ChangeKind.UPDATED, updated, tuple(added)),
-        )
+        return self._kept(conn, updated), IncidentChange(ChangeKind.UPDATED, updated, tuple(added))
+
+    def _kept(self, conn: Connection, incident: Incident) -> Incident:
+        """`incident`, just written, as this step's result keeps it: read back exactly as
+        `repo.load_active` would give it when a sole writer keeps it between steps,
+        as it is otherwise (only its quiet period is asked of it)."""
+        if not self.sole_writer:
+            return incident
+        return repo.load(conn, incident.id) or incident
 
     def _write_repeat(self, conn: Connection, incident: Incident, refired: Iterable[str]) -> None:
         """Write that `incident` repeated: its last finding time and the firings of its

@@ -111,15 +111,6 @@ def list_incidents(
 CooldownRow = tuple[str, datetime | None, datetime, datetime | None]
 
 
-def active_cooldowns(
-    conn: Connection, now: datetime, cooldown: timedelta, *, episode: timedelta | None = None
-) -> dict[str, datetime]:
-    """Cooldown key -> end of its cooldown (`cooldowns_from` of `cooldown_rows`)."""
-    if cooldown <= timedelta(0):
-        return {}
-    return cooldowns_from(cooldown_rows(conn, now - cooldown), now, cooldown, episode=episode)
-
-
 def cooldown_rows(conn: Connection, cutoff: datetime) -> list[CooldownRow]:
     """The resolved incidents' keys that may still cool down at `cutoff` or later
     (resolved, or a finding of the key, at `cutoff` or later). Rows read for one cutoff
@@ -135,9 +126,7 @@ def cooldown_rows(conn: Connection, cutoff: datetime) -> list[CooldownRow]:
         )
         .group_by(f.key, i.id, i.resolved_at, i.last_finding_at)
     )
-    return [
-        (key, resolved, last_finding, last_seen) for key, resolved, last_finding, last_seen in rows
-    ]
+    return [tuple(row) for row in rows]
 
 
 def cooldowns_from(
