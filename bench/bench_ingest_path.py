@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_mining import drain3  # noqa: E402
 
+from logvigil.cli.kit import opened  # noqa: E402
 from logvigil.core.events import LogEvent  # noqa: E402
 from logvigil.core.redact import redact  # noqa: E402
-from logvigil.ingest.inputs import InputReader, machine_zone, time_zone  # noqa: E402
 from logvigil.ingest.templates import TemplateMiner  # noqa: E402
 
 REAL_LOGS = ROOT.parent / "shared" / "data" / "real_logs"
@@ -115,14 +115,17 @@ def ingest(path: str, options: Sequence[str], tmp: Path) -> float:
         db.unlink(missing_ok=True)
 
 
-def reader(path: str, options: Sequence[str]) -> InputReader:
-    """The reader `mine` and `ingest` open for `path` with `options`."""
+def read_events(path: str, options: Sequence[str]) -> list[LogEvent]:
+    """The events of `path` read by the reader `mine` and `ingest` open with `options`."""
     opts = dict(zip(options[::2], options[1::2], strict=True))
-    zone = opts.get("--timezone")
-    overrides: dict = {"naive_tz": machine_zone() if zone is None else time_zone(zone)}
-    if "--year" in opts:
-        overrides["year"] = int(opts["--year"])
-    return InputReader([path], opts["--format"], **overrides)
+    year = opts.get("--year")
+    with opened(
+        path,
+        opts["--format"],
+        timezone=opts.get("--timezone"),
+        year=None if year is None else int(year),
+    ) as reader:
+        return [e for e in reader if type(e) is LogEvent]
 
 
 def measure(path: Path, options: Sequence[str], repeat: int, tmp: Path) -> Result:
@@ -133,9 +136,7 @@ def measure(path: Path, options: Sequence[str], repeat: int, tmp: Path) -> Resul
     mine_s = best(repeat, lambda: cli(["mine", str(path), *options, "--jsonl"]))
     ingest_s = best(repeat, lambda: ingest(str(path), options, tmp))
 
-    read_s, events = best_of(
-        repeat, lambda: [e for e in reader(str(path), options) if type(e) is LogEvent]
-    )
+    read_s, events = best_of(repeat, lambda: read_events(str(path), options))
     redact_s, messages = best_of(repeat, lambda: [redact(e.message) for e in events])
 
     def mine_alone() -> None:
