@@ -108,6 +108,8 @@ def main() -> int:
     ap.add_argument("--only-real", action="store_true", help="only the real logs")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each real log (best kept)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat: give 1 or more runs, got {args.repeat}")
     if args.only_real:
         real = args.real or REAL_LOGS
         if not real.is_dir():

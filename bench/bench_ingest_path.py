@@ -198,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat: give 1 or more runs, got {args.repeat}")
     # Both change the figures: an unbuffered stdout makes a write a system call, and
     # without cached bytecode start-up compiles every module.
     flags = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
