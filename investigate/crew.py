@@ -33,7 +33,8 @@ from pydantic import BaseModel
 
 from detector.incidents.model import Incident
 from investigate.analysis import Analysis
-from investigate.llm import LLMConfig, build_llm, model_name, prepare_crewai_env
+from investigate.focused import focused_runner
+from investigate.llm import LLMConfig, build_llm, focused_mode, model_name, prepare_crewai_env
 from investigate.model import Report, ToolCall
 from investigate.prompt import (
     AGENT_TOOLS,
@@ -246,6 +247,10 @@ def run_crew(
     if isinstance(err, BaseException):
         if isinstance(err, CrewFailure):
             raise failure(err.reason)
+        if isinstance(err, SystemExit):  # CrewAI exits when a prompt outgrows the context
+            raise failure(
+                f"budget: the crew outgrew the model's context ({truncate(str(err), 200)})"
+            )
         raise failure(f"model error: {type(err).__name__}: {truncate(str(err), 300)}")
     output = outcome["output"]
     crewed = isinstance(output, CrewOutput)
@@ -306,9 +311,13 @@ def crew_runner(
     """A runner for `investigate.service.investigate(..., crew_runner=...)`, or None.
 
     None when `llm_config.provider` is `none` and no `llm` is given: the
-    deterministic report is the report. `llm` overrides the configured model
+    deterministic report is the report. In focused mode (`llm.mode`, or `auto` with a
+    small `llm.context_tokens`) the runner asks the focused questions
+    (`investigate.focused`) and CrewAI is not used. `llm` overrides the configured model
     (tests pass a fake). Raises `LLMSetupError` for a provider without a model.
     """
+    if llm is None and llm_config.provider != "none" and focused_mode(llm_config):
+        return focused_runner(llm_config)
     model = llm if llm is not None else build_llm(llm_config, data_dir)
     if model is None:
         return None

@@ -31,7 +31,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from logvigil.core.configbase import Strict
 
@@ -61,6 +61,57 @@ class LLMConfig(Strict):
     #: Tokens one model answer may take: a report is a few hundred; a small model that
     #: rambles is cut here rather than running to the end of its context.
     max_answer_tokens: Annotated[int, Field(ge=64, le=32768)] = 800
+    #: The model's context window as the server runs it (llama.cpp's `--n_ctx`, Ollama's
+    #: `num_ctx`, which LogVigil sets to this): every prompt plus its answer fits in it.
+    context_tokens: Annotated[int, Field(ge=1024, le=1_048_576)] = 4096
+    #: `focused`: one schema-constrained question per agent, evidence fetched by code
+    #: (`investigate.focused`); `crew`: CrewAI's agents with tool loops (`investigate.crew`);
+    #: `auto`: focused below `CREW_MIN_CONTEXT_TOKENS` of context, crew from there.
+    mode: Literal["auto", "focused", "crew"] = "auto"
+    #: How focused mode asks for schema-constrained answers (`investigate.chat`): `auto`
+    #: tries `json_schema`, then `json_object` with a schema, then none (tolerant parser).
+    structured: Literal["auto", "json_schema", "json_object", "off"] = "auto"
+    #: Who words the impact and the report's statements in focused mode: `model` (two more
+    #: questions), `analysis` (the model only chooses: first failure, root), `auto`: the
+    #: model from `WORDING_MIN_CONTEXT_TOKENS` of context.
+    wording: Literal["auto", "model", "analysis"] = "auto"
+
+    @model_validator(mode="after")
+    def _answers_fit(self) -> LLMConfig:
+        if self.max_answer_tokens > self.context_tokens // 2:
+            raise ValueError(
+                f"max_answer_tokens ({self.max_answer_tokens}) must be at most half of "
+                f"context_tokens ({self.context_tokens}): the prompt needs the rest"
+            )
+        return self
+
+
+#: Context below which `mode: auto` runs the focused questions instead of CrewAI's agents:
+#: the crew's prompts, tool outputs and ReAct framing need about 8k real tokens, and CrewAI
+#: exits (`SystemExit`) when a conversation outgrows the window.
+CREW_MIN_CONTEXT_TOKENS = 16_384
+
+
+#: Context from which `wording: auto` lets the model word the impact and the statements.
+#: Below it run the tiny models of small machines (a 270M to 1B model at 2k to 4k tokens),
+#: which can choose among ids under a schema but write filler: measured with Gemma 3 270M,
+#: its free text was digits repeated to the token cap, the field names, or the question's
+#: own words (docs/investigation.md).
+WORDING_MIN_CONTEXT_TOKENS = 8192
+
+
+def model_words(config: LLMConfig) -> bool:
+    """Whether focused mode asks the model to word the impact and the statements."""
+    if config.wording == "auto":
+        return config.context_tokens >= WORDING_MIN_CONTEXT_TOKENS
+    return config.wording == "model"
+
+
+def focused_mode(config: LLMConfig) -> bool:
+    """Whether `config` runs the focused questions rather than CrewAI's agents."""
+    if config.mode == "auto":
+        return config.context_tokens < CREW_MIN_CONTEXT_TOKENS
+    return config.mode == "focused"
 
 
 class LLMSetupError(ValueError):

@@ -16,7 +16,7 @@ from logvigil.core.jsonable import jsonable
 from logvigil.core.timeutil import parse_iso
 
 #: Bumped when the prompts or the report's shape change; stored with every report.
-PROMPT_VERSION = "2026-11-22.1"
+PROMPT_VERSION = "2026-11-30.1"
 #: A confidence from this high reads "high", from MEDIUM "medium", below it "low".
 HIGH, MEDIUM = 0.75, 0.5
 
@@ -68,6 +68,31 @@ class ToolCall:
     status: str
     output: str  # what the model was given (already sanitised and truncated)
     agent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """One question put to the model in focused mode (`investigate.focused`), as measured.
+
+    `prompt_tokens` / `answer_tokens` are the server's own counts (None when it gave
+    none); `counted` is what LogVigil counted before sending (`exact` when with the
+    server's tokenizer) to keep the prompt within `llm.context_tokens`. `outcome` says
+    what became of the answer: `used`, `agreed`, `accepted: ...`, `disagreed: ...`,
+    `invalid: ...`, `timeout: ...`, `error: ...`, `budget: ...`, `skipped: ...`.
+    """
+
+    question: str
+    seconds: float
+    valid: bool
+    outcome: str
+    structured: str = "none"
+    prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    counted: int | None = None
+    exact: bool = False
+    answer: dict[str, Any] | None = None
+    #: What of the answer was not used, and why ("'why' cites E9, which does not exist").
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +180,8 @@ class Report:
     report_md: str = ""
     #: The incident's status when it was investigated ("resolved" for a late report).
     incident_status: str | None = None
+    #: Focused mode: each question put to the model, with its tokens, time and fate.
+    model_calls: list[ModelCall] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -242,4 +269,20 @@ class Report:
             degraded=obj.get("degraded"),
             report_md=obj.get("report_md", ""),
             incident_status=obj.get("incident_status"),
+            model_calls=[
+                ModelCall(
+                    c["question"],
+                    float(c.get("seconds", 0.0)),
+                    bool(c.get("valid")),
+                    c.get("outcome", ""),
+                    c.get("structured", "none"),
+                    c.get("prompt_tokens"),
+                    c.get("answer_tokens"),
+                    c.get("counted"),
+                    bool(c.get("exact")),
+                    c.get("answer"),
+                    list(c.get("dropped", [])),
+                )
+                for c in obj.get("model_calls", [])
+            ],
         )

@@ -11,6 +11,7 @@ output at most `MAX_TOOL_OUTPUT_CHARS`, so a 4k-context model fits.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 
@@ -105,13 +106,18 @@ class Context:
         return estimate_tokens(self.text)
 
 
-def _hypothesis_line(i: int, h: Hypothesis) -> str:
+def hypothesis_label(i: int) -> str:
+    """How the crew's prompts number the ranked hypotheses: `[0]`, `[1]`, ..."""
+    return f"[{i}]"
+
+
+def _hypothesis_line(label: str, h: Hypothesis) -> str:
     where = f"{h.service or 'host ' + str(h.host)}" + (
         f" on {h.host}" if h.service and h.host else ""
     )
     reasons = "; ".join(clean_text(r, 160) for r in h.reasons[:3])
     ev = ", ".join(h.evidence[:6])
-    return f"[{i}] {clean_text(where, 120)} (score {h.score:.2f}): {reasons}" + (
+    return f"{label} {clean_text(where, 120)} (score {h.score:.2f}): {reasons}" + (
         f" [evidence {ev}]" if ev else ""
     )
 
@@ -139,12 +145,22 @@ def _quoted(body: str, label: str) -> str:
     return delimit(body, label).split("\n", 1)[1]
 
 
-def build_context(incident: Incident, analysis: Analysis, max_chars: int) -> Context:
+def build_context(
+    incident: Incident,
+    analysis: Analysis,
+    max_chars: int,
+    *,
+    label: Callable[[int], str] = hypothesis_label,
+    choose: str = "choose by number; 0 is the best ranked",
+    hypotheses_last: bool = False,
+) -> Context:
     """The sanitised, delimited context bundle of `incident` with `analysis`'s hypotheses.
 
     At most `max_chars` characters: sample lines, then evidence items, then
     findings are cut (the least valuable first) until it fits; the ranked
-    hypotheses are always kept (they are what the model chooses between).
+    hypotheses are always kept (they are what the model chooses between), each
+    headed by `label(i)` and introduced by `choose`; after the evidence with
+    `hypotheses_last` (a small model weighs best what it read last).
     """
     hyps = list(analysis.report.hypotheses)[:MAX_HYPOTHESES]
     evidence = list(analysis.report.evidence)
@@ -177,13 +193,17 @@ def build_context(incident: Incident, analysis: Analysis, max_chars: int) -> Con
         if len(findings) > n_findings:
             rows.append(f"- ... {len(findings) - n_findings} more finding(s)")
         parts.append(_quoted("\n".join(rows), "findings"))
-        parts += ["", "Ranked hypotheses (choose by number; 0 is the best ranked):"]
-        parts += [_hypothesis_line(i, h) for i, h in enumerate(hyps)] or ["(none)"]
+        ranked = ["", f"Ranked hypotheses ({choose}):"]
+        ranked += [_hypothesis_line(label(i), h) for i, h in enumerate(hyps)] or ["(none)"]
+        if not hypotheses_last:
+            parts += ranked
         if evidence and n_evidence:
             parts += ["", "Evidence (templates and sample lines are quoted log data):"]
             parts += [_evidence_block(e, samples, line_chars) for e in evidence[:n_evidence]]
         if len(evidence) > n_evidence:
             parts.append(f"({len(evidence) - n_evidence} more evidence item(s) left out)")
+        if hypotheses_last:
+            parts += ranked
         return "\n".join(parts)
 
     samples, line_chars, n_ev, n_f = 3, 240, len(evidence), len(findings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from investigate.mdtext import code_block, code_span, escape_text
-from investigate.model import Report, TimelineEntry, confidence_label
+from investigate.model import ModelCall, Report, TimelineEntry, confidence_label
 from investigate.shell import is_built_command
 from logvigil.core.text import disarm_mentions, truncate
 
@@ -132,6 +132,11 @@ def render_markdown(report: Report) -> str:
     out += [f"- {_action(a)}" for a in report.suggested_actions] or ["- none"]
     out.append("")
 
+    if report.model_calls:
+        out.append("### Model calls")
+        out += [_model_call(c) for c in report.model_calls]
+        out.append("")
+
     tokens = ", ".join(f"{k} {v}" for k, v in sorted(report.tokens.items()))
     footer = [
         f"model {code_span(report.model)}",
@@ -145,6 +150,21 @@ def render_markdown(report: Report) -> str:
     out.append("---")
     out.append(" · ".join(footer) + f" · replay: `investigate --incident {report.incident_id}`")
     return "\n".join(out) + "\n"
+
+
+def _model_call(c: ModelCall) -> str:
+    """One focused question: its fate, time, tokens (the server's count) and schema mode."""
+    tokens = (
+        f"{c.prompt_tokens} + {c.answer_tokens} tokens"
+        if c.prompt_tokens is not None
+        else f"{c.counted} tokens counted"
+        if c.counted is not None
+        else "not sent"
+    )
+    return (
+        f"- {c.question}: {escape_text(truncate(c.outcome, 300))} · {c.seconds:.2f} s · "
+        f"{tokens} · {c.structured}"
+    )
 
 
 def _action(text: str) -> str:

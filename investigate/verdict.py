@@ -77,13 +77,15 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str, what: str = "the reporter's final answer") -> dict[str, Any]:
+    """The JSON object in `text` (a model's answer), tolerant of a Markdown fence and of
+    words around it. Raises `CrewFailure` ("nonsense answer: ...", naming `what`)."""
     text = _FENCE.sub("", text.strip())
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
-        raise CrewFailure("nonsense answer: no JSON object in the reporter's final answer")
+        raise CrewFailure(f"nonsense answer: no JSON object in {what}")
     try:
-        obj = json.loads(text[start : end + 1])
+        obj = json.loads(text[start : end + 1], strict=False)  # a raw newline in a string
     except json.JSONDecodeError as e:
         raise CrewFailure(f"nonsense answer: malformed JSON ({e.msg} at {e.pos})") from None
     if not isinstance(obj, dict):
@@ -113,7 +115,7 @@ def parse_verdict(text: str, hypotheses: Sequence[Hypothesis], quoted: str = "")
     null with `no_root_cause: true`. Raises `CrewFailure`
     ("nonsense answer: ...") for anything else.
     """
-    obj = _json_object(text)
+    obj = json_object(text)
     if quoted and (squash(json.dumps(obj)) in quoted or squash(text.strip()) in quoted):
         raise CrewFailure("nonsense answer: it repeats text quoted from the logs")
     for key in ANSWER_KEYS:

@@ -238,6 +238,16 @@ def _with_report(runtime: Runtime, incident: dict[str, Any]) -> dict[str, Any]:
             "impact": [{"service": i.service, "status": i.status} for i in report.impact],
             "model": report.model,
         }
+        if report.model != "none":  # what the model cost and did (timings vary by run)
+            incident["report"] |= {
+                "degraded": report.degraded,
+                "tokens": dict(report.tokens),
+                "duration_s": report.duration_s,
+                "model_calls": [
+                    {k: v for k, v in dataclasses.asdict(c).items() if k != "answer"}
+                    for c in report.model_calls
+                ],
+            }
     return incident
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from graph.store import GraphError
+from investigate.llm import model_name
 from logvigil.app.settings import Settings
 from logvigil.cli.kit import (
     EXIT_OK,
@@ -25,13 +26,19 @@ from logvigil.cli.kit import (
     out,
     settings_or_exit,
 )
+from logvigil.cli.llmopts import LlmContextOpt, LlmOpt, LlmUrlOpt, runner_or_exit, with_llm
 from logvigil.core.yamlfile import ConfigError
 from logvigil.evaluation.demo import render_demo, run_demo
 from logvigil.evaluation.real_rendering import render as render_real
 from logvigil.evaluation.real_rendering import to_json as real_json
 from logvigil.evaluation.reallogs import evaluate_real
 from logvigil.evaluation.rendering import render, to_json
-from logvigil.evaluation.suite import backtest_runner, evaluate_suite
+from logvigil.evaluation.suite import (
+    SuiteReport,
+    backtest_runner,
+    evaluate_suite,
+    with_llm_metrics,
+)
 from logvigil.store.database import StoreError
 
 DEFAULT_SUITE = Path("tests/scenarios")
@@ -97,6 +104,9 @@ def eval_suite(
         ),
     ] = None,
     config: ConfigOpt = None,
+    llm: LlmOpt = None,
+    llm_url: LlmUrlOpt = None,
+    llm_context: LlmContextOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Replay every scenario of a suite and score detection against its expected faults.
@@ -106,13 +116,20 @@ def eval_suite(
     replays real log files (no inventory) and scores them against their hand-made
     labels: must-page events paged within 10 minutes, false pages per host-day,
     incidents per event (docs/evaluation.md).
+
+    With --llm (and --llm-url), every incident is investigated with that model too:
+    the share of usable (schema-valid, not degraded) answers, how often the model's
+    root agrees with the deterministic one, tokens and seconds per investigation and
+    per call (docs/investigation.md).
     """
-    settings = settings_or_exit(config)
+    settings = with_llm(settings_or_exit(config), llm, llm_url, llm_context)
+    runner_or_exit(settings)  # a model that cannot be reached as configured fails here, once
     if real is not None:
         _report(lambda: evaluate_real(real, settings), real_json, render_real, as_json)
-    _report(
-        lambda: evaluate_suite(suite, backtest_runner(settings=settings)),
-        to_json,
-        render,
-        as_json,
-    )
+    model = model_name(settings.llm)
+
+    def evaluate() -> SuiteReport:
+        report = evaluate_suite(suite, backtest_runner(settings=settings))
+        return report if model == "none" else with_llm_metrics(report, model)
+
+    _report(evaluate, to_json, render, as_json)

@@ -29,13 +29,13 @@ from sqlalchemy.exc import DBAPIError
 from detector.incidents import repository as repo
 from detector.incidents.manager import IncidentNotFound
 from detector.incidents.topology import InventoryTopology
-from investigate.crew import crew_runner
 from investigate.model import Report
-from investigate.service import CrewRunner, diff_reports
+from investigate.service import diff_reports
 from investigate.service import investigate as investigate_incident
 from logvigil.app.runtime import read_inventory
 from logvigil.app.settings import Settings
 from logvigil.cli.kit import err, existing_store_or_exit, fail, fail_config, settings_or_exit
+from logvigil.cli.llmopts import LlmContextOpt, LlmOpt, LlmUrlOpt, runner_or_exit, with_llm
 from logvigil.core.timeutil import wall_clock
 from logvigil.core.yamlfile import ConfigError
 from logvigil.store.database import StoreError, describe_db_error
@@ -43,50 +43,14 @@ from notify.service import post_incident
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
-_LLM = re.compile(r"^(none|(openai|ollama):(\S.*))$")
 #: Controls other than tab and newline (ANSI escapes among them), kept off a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def parse_llm(value: str) -> tuple[str, str | None]:
-    """`none` -> ("none", None); `openai:gpt-4o-mini` -> ("openai", "gpt-4o-mini").
-
-    Raises ValueError naming the accepted forms.
-    """
-    m = _LLM.match(value.strip())
-    if m is None:
-        raise ValueError(
-            f"--llm {value!r}: expected none, openai:MODEL or ollama:MODEL (e.g. ollama:qwen2.5:7b)"
-        )
-    if m.group(1) == "none":
-        return "none", None
-    return m.group(2), m.group(3).strip()
-
-
-def _settings(config: Path | None, llm: str | None) -> Settings:
-    settings = settings_or_exit(config)
-    if llm is not None:
-        try:
-            provider, model = parse_llm(llm)
-        except ValueError as exc:
-            fail(str(exc))
-        update: dict[str, str] = {"provider": provider}
-        if model is not None:
-            update["model"] = model
-        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
-    return settings
-
-
-def _runner(settings: Settings) -> CrewRunner | None:
-    """The crew's runner for the configured model, or None for the deterministic report."""
-    if settings.llm.provider == "none":
-        return None
-    try:
-        return crew_runner(settings.llm, settings.data_dir)
-    except ImportError as exc:
-        fail(f"the crew is not available ({exc}); use --llm none for the deterministic report")
-    except Exception as exc:  # a bad model configuration is the user's to fix
-        fail(f"--llm {settings.llm.provider}:{settings.llm.model}: {exc}")
+def _settings(
+    config: Path | None, llm: str | None, url: str | None, context: int | None
+) -> Settings:
+    return with_llm(settings_or_exit(config), llm, url, context)
 
 
 def _topology(settings: Settings) -> InventoryTopology:
@@ -139,12 +103,9 @@ def investigate(
     config: Annotated[
         Path | None, typer.Option("--config", help="configuration file (logvigil.yaml)")
     ] = None,
-    llm: Annotated[
-        str | None,
-        typer.Option(
-            "--llm", help="none, openai:MODEL or ollama:MODEL (default: the config's llm)"
-        ),
-    ] = None,
+    llm: LlmOpt = None,
+    llm_url: LlmUrlOpt = None,
+    llm_context: LlmContextOpt = None,
     rerun: Annotated[
         bool, typer.Option("--rerun", help="investigate again and show what changed")
     ] = False,
@@ -160,7 +121,7 @@ def investigate(
     (silences and quiet hours do not apply to this explicit request); exits 0 once
     delivered, 1 with each channel's error if delivery failed for good.
     """
-    settings = _settings(config, llm)
+    settings = _settings(config, llm, llm_url, llm_context)
     engine = existing_store_or_exit(settings, db)  # an incident needs a store: never create one
     try:
         stored = _stored_report(engine, incident)
@@ -176,7 +137,7 @@ def investigate(
             _topology(settings),
             incident,
             incidents=settings.detector.incidents,
-            crew_runner=_runner(settings),
+            crew_runner=runner_or_exit(settings),
             now=wall_clock(),
         )
         changes = (

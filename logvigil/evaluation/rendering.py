@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from logvigil.core.timeutil import iso_z
+from logvigil.evaluation.llmscore import LLMMetrics
 from logvigil.evaluation.scoring import (
     DETECT_WITHIN,
     MATCH_HORIZON,
@@ -17,6 +19,7 @@ from logvigil.evaluation.scoring import (
     FaultOutcome,
     SuiteMetrics,
     detect_within,
+    percentile,
 )
 from logvigil.evaluation.suite import SuiteReport
 
@@ -37,6 +40,78 @@ def fmt_duration(d: timedelta | None) -> str:
         return f"{m} min" + (f" {s} s" if s else "")
     h, m = divmod(m, 60)
     return f"{h} h" + (f" {m} min" if m else "")
+
+
+def _mean(values: tuple[float, ...] | tuple[int, ...]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def llm_json(m: LLMMetrics) -> dict[str, Any]:
+    """The model's metrics as JSON-able data, with the requirements' verdicts."""
+    return {
+        "model": m.model,
+        "investigations": m.investigations,
+        "unasked": m.unasked,
+        "usable": m.usable,
+        "usable_share": m.usable_share,
+        "degraded": dict(m.degraded),
+        "root_answers": m.root_answers,
+        "agreed": m.agreed,
+        "accepted": m.accepted,
+        "disagreed": m.disagreed,
+        "agreement": m.agreement,
+        "calls": m.calls,
+        "valid_calls": m.valid_calls,
+        "exact_counts": m.exact_counts,
+        "over_context": m.over_context,
+        "tokens_per_investigation": _mean(m.tokens),
+        "seconds_per_investigation": _mean(m.seconds),
+        "seconds_per_call_p50": percentile(m.call_seconds, 50),
+        "seconds_per_call_p95": percentile(m.call_seconds, 95),
+        "requirements": [
+            {"name": r.name, "passed": r.passed, "detail": r.detail} for r in m.requirements()
+        ],
+    }
+
+
+def _investigations(incidents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each incident's report as the model left it: degraded or not, and every question."""
+    out = []
+    for i in incidents:
+        report = i.get("report")
+        if isinstance(report, Mapping) and report.get("model", "none") != "none":
+            out.append(
+                {
+                    "incident": i.get("id"),
+                    "degraded": report.get("degraded"),
+                    "tokens": report.get("tokens", {}),
+                    "duration_s": report.get("duration_s"),
+                    "model_calls": report.get("model_calls", []),
+                }
+            )
+    return out
+
+
+def render_llm(m: LLMMetrics, out: Console) -> None:
+    """The model's lines of the text report."""
+    ok, bad = "[green]✓[/]", "[red]✗[/]"
+    p50, p95 = percentile(m.call_seconds, 50), percentile(m.call_seconds, 95)
+    tokens, seconds = _mean(m.tokens), _mean(m.seconds)
+    degraded = ", ".join(f"{k} {n}" for k, n in m.degraded.items()) or "none"
+    out.print(
+        f"[bold]model[/] {escape(m.model)}: {m.investigations} investigations"
+        + (f" ({m.unasked} more with nothing to ask)" if m.unasked else "")
+        + ", usable answers "
+        f"{m.usable}/{m.investigations} ({_pct(m.usable_share)}), degraded: {degraded}; "
+        f"root question answered {m.root_answers}: agreed {m.agreed} "
+        f"({_pct(m.agreement)}), accepted {m.accepted}, disagreed {m.disagreed}; "
+        f"{m.valid_calls}/{m.calls} calls schema-valid, {m.exact_counts} counted with the "
+        f"server's tokenizer; "
+        + (f"{tokens:.0f} tokens and {seconds:.1f} s per investigation, " if tokens else "")
+        + (f"{p50:.2f} s per call (p95 {p95:.2f} s)" if p50 is not None and p95 else "no calls")
+    )
+    for req in m.requirements():
+        out.print(f"  {ok if req.passed else bad} {req.name} ({req.detail})")
 
 
 def outcome_json(o: FaultOutcome) -> dict[str, Any]:
@@ -107,9 +182,10 @@ def to_json(report: SuiteReport) -> dict[str, Any]:
                 "faults": [outcome_json(o) for o in r.score.outcomes] if r.score else [],
                 "false_incidents": list(r.score.false_incidents) if r.score else [],
             }
+            | ({"investigations": _investigations(r.incidents)} if report.llm is not None else {})
             for r in report.results
         ],
-    }
+    } | ({"llm": llm_json(report.llm)} if report.llm is not None else {})
 
 
 def render(report: SuiteReport, console: Console | None = None) -> None:
@@ -190,6 +266,8 @@ def render(report: SuiteReport, console: Console | None = None) -> None:
     )
     for req in m.requirements():
         out.print(f"  {ok if req.passed else bad} {req.name} ({req.detail})")
+    if report.llm is not None:
+        render_llm(report.llm, out)
     errors = sum(r.error is not None for r in report.results)
     if errors:
         out.print(f"  {bad} {errors} scenario(s) could not be scored")

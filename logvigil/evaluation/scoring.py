@@ -273,7 +273,7 @@ class SuiteMetrics:
 EMPTY_METRICS = SuiteMetrics(0, 0, 0, 0, 0.0, (), 0, 0, 0, 0)
 
 
-def percentile(values: Sequence[timedelta], p: float) -> timedelta | None:
+def percentile[T: (timedelta, float)](values: Sequence[T], p: float) -> T | None:
     """The nearest-rank `p`th percentile, or None for no values."""
     if not values:
         return None

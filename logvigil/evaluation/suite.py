@@ -7,6 +7,7 @@ their own) and scores each one with `evaluation.scoring.score`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from logvigil.app.backtest import run_backtest
 from logvigil.app.settings import Settings
 from logvigil.core.yamlfile import ConfigError, Problem
+from logvigil.evaluation.llmscore import LLMMetrics, llm_metrics
 from logvigil.evaluation.scenario import Scenario, load_scenario
 from logvigil.evaluation.scoring import EMPTY_METRICS, ScenarioScore, SuiteMetrics, score
 
@@ -41,10 +43,22 @@ class ScenarioResult:
 class SuiteReport:
     results: tuple[ScenarioResult, ...]
     overall: SuiteMetrics = field(default=EMPTY_METRICS)
+    #: How the model fared, when the suite ran with one (`with_llm_metrics`).
+    llm: LLMMetrics | None = None
 
     @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+        return (
+            bool(self.results)
+            and all(r.passed for r in self.results)
+            and (self.llm is None or self.llm.passed)
+        )
+
+
+def with_llm_metrics(report: SuiteReport, model: str) -> SuiteReport:
+    """`report` with the metrics of `model` over its scenarios' investigations."""
+    incidents = [i for r in report.results for i in r.incidents]
+    return dataclasses.replace(report, llm=llm_metrics(model, incidents))
 
 
 def evaluate_suite(suite_dir: Path | str, run: Runner) -> SuiteReport:

@@ -10,7 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 import logvigil.cli.investigate
-from logvigil.cli.investigate import app, parse_llm
+from logvigil.cli.investigate import app
+from logvigil.cli.llmopts import parse_llm
 from logvigil.evaluation.demo import HOMELAB_INVENTORY
 
 runner = CliRunner()
@@ -156,3 +157,32 @@ def test_llm_option_format() -> None:
     for bad in ("openai:", "claude:x", "", "ollama"):
         with pytest.raises(ValueError):
             parse_llm(bad)
+
+
+def test_rerun_with_a_model_at_a_url_records_its_questions(
+    incident_db: Path, config: Path, find_incident
+) -> None:
+    from openai_fake import FakeOpenAI
+
+    server = FakeOpenAI()
+    try:
+        iid = str(find_incident("oom"))
+        db = f"sqlite:///{incident_db}"
+        r = run(
+            *("--incident", iid, "--db", db, "--config", str(config), "--rerun", "--json"),
+            *("--llm", "openai:tiny", "--llm-url", server.url, "--llm-context", "8192"),
+        )
+    finally:
+        server.close()
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["model"] == "openai/tiny" and report["degraded"] is None
+    # 8,192 tokens of context: the model words the report too (four questions).
+    assert [c["question"] for c in report["model_calls"]] == [
+        "timeline",
+        "root_cause",
+        "impact",
+        "reporter",
+    ]
+    assert len(server.requests) == 4
+    assert "### Model calls" in report["report_md"]

@@ -157,6 +157,19 @@ def test_a_failing_model_leaves_the_deterministic_report(case: Case) -> None:
     assert report.root_cause.service == "postgres"
 
 
+def test_crewais_context_overflow_exit_ends_the_crew_not_the_investigation(case: Case) -> None:
+    """CrewAI raises SystemExit when a prompt outgrows the model's context (what the 270M
+    Gemma met at 4,096 tokens): the crew ends, the investigation and the process do not."""
+
+    def overflow(role: str, turn: int, messages: Any) -> str:
+        raise SystemExit("Context length exceeded and user opted not to summarize")
+
+    report = run(case, FakeLLM(model="fake", script=overflow))
+    assert report.degraded.startswith("budget: the crew outgrew the model's context")
+    assert "Context length exceeded" in report.degraded
+    assert report.root_cause.service == "postgres"
+
+
 def test_a_model_slower_than_the_timeout_is_abandoned_and_stopped(case: Case) -> None:
     release = threading.Event()
     called: list[float] = []

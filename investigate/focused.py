@@ -1,0 +1,630 @@
+"""Focused mode: the crew for small local models, one schema-constrained question per agent.
+
+A 270M to 3B model on a small machine cannot drive CrewAI's open-ended tool
+loops: its prompts outgrow a 4k context, it invents tool names, and its final
+answer is rarely the JSON asked for. So in focused mode (`llm.mode`, chosen by
+`llm.context_tokens`, see `investigate.llm.focused_mode`) the evidence is
+fetched by code (the deterministic analysis has already run every tool) and
+each of the four agents asks the model ONE question whose answer is
+constrained to a JSON schema at the server (`investigate.chat`):
+
+1. **timeline**: which entry of the deterministic timeline is the first failure
+   (an enum of the entries' ids `T1..Tn`);
+2. **root_cause**: which ranked hypothesis is the root cause (an enum of their
+   ids `H1..Hn` or `none`), how confident (`low`, `medium`, `high`), and why;
+3. **impact**: one or two sentences on what is affected and what is at risk;
+4. **reporter**: what is certain, what is possible, what to do next.
+
+Questions 3 and 4 are asked only when the model words the report (`llm.wording`,
+by default from 8k tokens of context): below that, the model only chooses and
+the analysis words the report.
+
+Budget: every prompt is counted before it is sent (with the server's own
+tokenizer when it has one) and its context is cut, level by level, until it takes
+at most half of `llm.context_tokens` (a small model on a CPU reads about 100 to
+200 tokens a second: fewer tokens are answers sooner), or failing that until the
+prompt and the answer's cap (`answer_cap`: the longest answer its schema allows) fit
+the context; a question that cannot
+fit is not asked (`budget: ...`). The whole investigation has
+`llm.timeout_seconds`; a timeout or a server error stops the remaining questions.
+
+What the model writes is used only when it says something true to the bundle: a
+free-text field of fewer than `MIN_WORDS` words, made of the question's own words
+(tiny models fill a field with the instruction's description of it), or citing an
+evidence id that does not exist, is dropped (said in `ModelCall.dropped`), and a
+question left with nothing is `invalid`. A choice stands on its own: the server's
+grammar held it to its enum. The model's reason for its root
+replaces the analysis' summary only when it cites evidence of that root.
+
+Who wins (the deterministic analysis is calibrated, the model is not):
+
+- the model's root is taken when it agrees with the deterministic one, or when the
+  deterministic analysis could not separate them: its confidence is below
+  `MEDIUM` and the model's pick scores within `CLOSE_MARGIN` of the best;
+- otherwise the deterministic root stands, the model's view is shown under
+  "possible" with its reason, and the report is marked `disagreed: ...`;
+- an answer that breaks its schema (or cites evidence ids that do not exist) is
+  not used: `invalid: ...`. Every question's tokens, time and fate are in
+  `Report.model_calls`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from string import Template
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from detector.incidents.model import Incident
+from investigate.analysis import Analysis
+from investigate.analysis.hypotheses import CLOSE_MARGIN
+from investigate.chat import ChatClient, ChatError, Message, make_client
+from investigate.llm import LLMConfig, LLMSetupError, model_words
+from investigate.model import MEDIUM, Hypothesis, ModelCall, Report, TimelineEntry
+from investigate.prompt import build_context, load_prompt
+from investigate.sanitize import clean_text, delimit
+from investigate.verdict import CrewFailure, Verdict, json_object, merge, squash
+from logvigil.core.timeutil import iso_z
+
+#: Characters of one statement taken from the model (summary, why, certain, ...).
+MAX_TEXT_CHARS = 300
+#: Statements per list taken from the model.
+MAX_ITEMS = 3
+#: Detail levels of every question's context, fullest first.
+LEVELS = 4
+#: Characters of the root question's context at each level.
+ROOT_CONTEXT_CHARS = (9000, 5000, 2800, 1500)
+#: Timeline entries shown at each level.
+TIMELINE_ENTRIES = (12, 8, 5, 3)
+#: Impact items shown at each level.
+IMPACT_ITEMS = (10, 6, 4, 2)
+
+_EVIDENCE_ID = re.compile(r"\bE(\d+)\b")
+#: The model's confidence, a word: an enum a server's grammar can hold (a number's range
+#: it cannot: Gemma 3 270M answered 1.5 under `maximum: 1`), and its value when used.
+CONFIDENCE_WORDS = {"low": 0.3, "medium": 0.6, "high": 0.9}
+#: Words (with a letter) a statement of the model needs to say something.
+MIN_WORDS = 3
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def _text(max_chars: int = MAX_TEXT_CHARS) -> Any:
+    return Field(json_schema_extra={"maxLength": max_chars})
+
+
+def _texts() -> Any:
+    return Field(
+        default_factory=list,
+        json_schema_extra={"maxItems": MAX_ITEMS, "items": {"type": "string", "maxLength": 200}},
+    )
+
+
+class ImpactAnswer(_Answer):
+    summary: str = _text()
+
+
+class ReportAnswer(_Answer):
+    certain: list[str] = _texts()
+    possible: list[str] = _texts()
+    suggested_actions: list[str] = _texts()
+
+
+def _choice_model(name: str, field: str, ids: Sequence[str], **fields: Any) -> type[_Answer]:
+    """An answer model whose `field` is one of `ids` (an enum in its JSON schema)."""
+    choice = Literal[tuple(ids)]  # type: ignore[valid-type]
+    return create_model(name, __base__=_Answer, **{field: (choice, ...)}, **fields)
+
+
+def timeline_model(ids: Sequence[str]) -> type[_Answer]:
+    return _choice_model("TimelineAnswer", "first_failure", ids, note=(str, _text(120)))
+
+
+def root_model(ids: Sequence[str]) -> type[_Answer]:
+    """The root question's answer: `hypothesis` is one of `ids` or "none"."""
+    return _choice_model(
+        "RootAnswer",
+        "hypothesis",
+        [*ids, "none"],
+        confidence=(Literal[tuple(CONFIDENCE_WORDS)], ...),
+        why=(str, _text(200)),
+    )
+
+
+def answer_cap(schema: dict[str, Any]) -> int:
+    """Tokens the longest answer `schema` allows may take: one a character of every
+    string at its `maxLength` (a run of digits is a token each), plus the JSON around."""
+    tokens = 16
+    for prop in schema.get("properties", {}).values():
+        items = prop.get("items", {})
+        tokens += (
+            8 + prop.get("maxLength", 0) + prop.get("maxItems", 0) * (4 + items.get("maxLength", 0))
+        )
+        if "enum" in prop:
+            tokens += max(len(str(v)) for v in prop["enum"])
+    return tokens
+
+
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema sent to the server: `model`'s, every property required."""
+    schema = model.model_json_schema()
+    schema["required"] = list(schema.get("properties", {}))
+    return schema
+
+
+@dataclass(frozen=True)
+class Question:
+    """One focused question: its answer's shape and its prompt at each detail level."""
+
+    name: str
+    model: type[_Answer]
+    render: Callable[[int], str]  # the user message at level 0 (fullest) .. LEVELS - 1
+
+    @property
+    def prompt(self) -> str:
+        """The name of its prompt file (`investigate/prompts/focused_<name>.txt`)."""
+        return f"focused_{self.name}"
+
+
+class Stop(Exception):
+    """The remaining questions are not asked (timeout, server error); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Asker:
+    """Puts questions to one model within one investigation's context and time budget."""
+
+    client: ChatClient
+    config: LLMConfig
+    deadline: float
+    evidence_ids: frozenset[str]
+    calls: list[ModelCall]
+    sent: int = 0
+
+    def ask(self, q: Question) -> dict[str, Any] | None:
+        """The validated answer to `q` (its fields), or None (the reason is in `self.calls`).
+
+        Raises `Stop` on a timeout or a server error: nothing more is asked.
+        """
+        schema = schema_of(q.model)
+        answer_tokens = min(answer_cap(schema), self.config.max_answer_tokens)
+        room = self.config.context_tokens - answer_tokens
+        # One user turn holding the brief and the question: Gemma's chat template has no
+        # system role (llama-cpp-python's `gemma` format drops a system message).
+        brief = load_prompt("focused_system")
+        target = min(room, self.config.context_tokens // 2)
+        fitting: tuple[list[Message], int, bool] | None = None
+        counted, exact = 0, False
+        for level in range(LEVELS):
+            messages = [{"role": "user", "content": f"{brief}\n{q.render(level)}"}]
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise Stop(f"timeout after {self.config.timeout_seconds:g}s")
+            counted, exact = self.client.count_tokens(messages, timeout=min(left, 10.0))
+            if counted <= room and fitting is None:
+                fitting = (messages, counted, exact)
+            if counted <= target:
+                fitting = (messages, counted, exact)
+                break
+        if fitting is None:
+            return self._record(
+                q,
+                0.0,
+                f"budget: the smallest prompt takes {counted} tokens, {room} are left "
+                f"for it in a context of {self.config.context_tokens}",
+                counted=counted,
+                exact=exact,
+            )
+        messages, counted, exact = fitting
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise Stop(f"timeout after {self.config.timeout_seconds:g}s")
+        self.sent += 1
+        try:
+            got = self.client.ask(messages, schema, max_tokens=answer_tokens, timeout=remaining)
+        except ChatError as e:
+            kind = "timeout" if e.kind == "timeout" else "error"
+            self._record(q, remaining if kind == "timeout" else 0.0, f"{kind}: {e}")
+            raise Stop(f"{kind}: {q.name}: {e}") from None
+        seen = {
+            "structured": got.structured,
+            "prompt_tokens": got.prompt_tokens,
+            "answer_tokens": got.answer_tokens,
+            "counted": counted,
+            "exact": exact,
+        }
+        used = (got.prompt_tokens or 0) + (got.answer_tokens or 0)
+        if used > self.config.context_tokens:
+            return self._record(
+                q,
+                got.seconds,
+                f"budget: the server counted {used} tokens, over the context of "
+                f"{self.config.context_tokens}",
+                **seen,
+            )
+        if got.finish == "length":
+            return self._record(
+                q, got.seconds, f"invalid: the answer was cut at {answer_tokens} tokens", **seen
+            )
+        try:
+            parsed = q.model.model_validate(json_object(got.text, f"the {q.name} answer"))
+        except CrewFailure as e:
+            return self._record(q, got.seconds, f"invalid: {e.reason}", **seen)
+        except ValidationError as e:
+            return self._record(q, got.seconds, f"invalid: {_first_error(e)}", **seen)
+        said = parsed.model_dump()
+        answer, dropped = _usable(said, squash(load_prompt(q.prompt)), schema, self.evidence_ids)
+        if not any(answer.values()):
+            return self._record(
+                q,
+                got.seconds,
+                f"invalid: nothing it wrote can be used: {'; '.join(dropped)}",
+                **seen,
+            )
+        self.calls.append(
+            ModelCall(q.name, got.seconds, True, "used", answer=said, dropped=dropped, **seen)
+        )
+        return answer
+
+    def _record(self, q: Question, seconds: float, outcome: str, **seen: Any) -> None:
+        self.calls.append(ModelCall(q.name, round(seconds, 3), False, outcome, **seen))
+        return None
+
+
+def _says_nothing(text: str, instruction: str) -> bool:
+    """Whether `text` says nothing: fewer than `MIN_WORDS` words, or words of the question
+    itself (a small model fills a field with the instruction's description of it)."""
+    if sum(1 for w in text.split() if any(ch.isalpha() for ch in w)) < MIN_WORDS:
+        return True
+    return squash(text).lower() in instruction.lower()
+
+
+def _usable(
+    answer: dict[str, Any], instruction: str, schema: dict[str, Any], evidence: frozenset[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """`answer` with every free-text value that says nothing or cites evidence that does not
+    exist emptied, and why each was (a choice, a field with an `enum` in `schema`, is
+    kept: the server's grammar held it)."""
+    choices = {k for k, prop in schema.get("properties", {}).items() if "enum" in prop}
+    out: dict[str, Any] = {}
+    dropped: list[str] = []
+
+    def keep(key: str, text: str) -> bool:
+        invented = sorted({m for m in _EVIDENCE_ID.findall(text)} - {e[1:] for e in evidence})
+        if invented:
+            cited = ", ".join(f"E{n}" for n in invented)
+            verb = "does" if len(invented) == 1 else "do"
+            dropped.append(f"{key!r} cites {cited}, which {verb} not exist")
+            return False
+        if _says_nothing(text, instruction):
+            dropped.append(f"{key!r} says nothing")
+            return False
+        return True
+
+    for key, value in answer.items():
+        if isinstance(value, str) and key not in choices:
+            value = value if keep(key, value) else ""
+        elif isinstance(value, list):
+            value = [v for v in value if not isinstance(v, str) or keep(key, v)]
+        out[key] = value
+    return out, dropped
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(x) for x in err.get("loc", ())) or "answer"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+# -- the questions -----------------------------------------------------------------------
+
+
+def _entry_line(label: str, e: TimelineEntry, chars: int) -> str:
+    who = e.service or (f"host {e.host}" if e.host else "?")
+    where = f"{who}@{e.host}" if e.service and e.host else who
+    return f"{label} {iso_z(e.at)} {clean_text(where, 80)}: {clean_text(e.summary, chars)}"
+
+
+def _timeline_question(incident: Incident, base: Report) -> Question | None:
+    entries = base.timeline
+    if len(entries) < 2:
+        return None  # nothing to choose
+    n_max = min(len(entries), TIMELINE_ENTRIES[0])
+    ids = [f"T{i + 1}" for i in range(n_max)]
+
+    def render(level: int) -> str:
+        n, chars = min(n_max, TIMELINE_ENTRIES[level]), (160, 120, 80, 60)[level]
+        body = "\n".join(_entry_line(ids[i], entries[i], chars) for i in range(n))
+        return Template(load_prompt("focused_timeline")).safe_substitute(
+            incident_id=incident.id, context=delimit(body, "timeline")
+        )
+
+    return Question("timeline", timeline_model(ids), render)
+
+
+def hypothesis_id(i: int) -> str:
+    """How focused mode names the ranked hypotheses: `H1`, `H2`, ..."""
+    return f"H{i + 1}"
+
+
+def _root_question(incident: Incident, analysis: Analysis) -> tuple[Question, list[Hypothesis]]:
+    hyps = build_context(incident, analysis, ROOT_CONTEXT_CHARS[-1]).hypotheses
+    ids = [hypothesis_id(i) for i in range(len(hyps))]
+
+    def render(level: int) -> str:
+        ctx = build_context(
+            incident,
+            analysis,
+            ROOT_CONTEXT_CHARS[level],
+            label=hypothesis_id,
+            choose="H1 is the best ranked",
+            hypotheses_last=True,
+        )
+        return Template(load_prompt("focused_root_cause")).safe_substitute(
+            incident_id=incident.id, context=ctx.text, choices=", ".join([*ids, "none"])
+        )
+
+    return Question("root_cause", root_model(ids), render), hyps
+
+
+def _root_words(report: Report) -> str:
+    rc = report.root_cause
+    if rc is None:
+        return "none found"
+    who = rc.service or f"host {rc.host}"
+    return clean_text(f"{who} on {rc.host}" if rc.service and rc.host else who, 120)
+
+
+def _impact_question(incident: Incident, report: Report) -> Question | None:
+    if not report.impact:
+        return None
+
+    def render(level: int) -> str:
+        items = report.impact[: IMPACT_ITEMS[level]]
+        rows = [
+            f"- {i.status.replace('_', ' ')}: {clean_text(i.service, 80)}: "
+            f"{clean_text(i.summary, 160)}"
+            for i in items
+        ]
+        if len(report.impact) > len(items):
+            rows.append(f"- ... {len(report.impact) - len(items)} more")
+        return Template(load_prompt("focused_impact")).safe_substitute(
+            incident_id=incident.id, root=_root_words(report), context="\n".join(rows)
+        )
+
+    return Question("impact", ImpactAnswer, render)
+
+
+def _reporter_question(incident: Incident, report: Report) -> Question:
+    def render(level: int) -> str:
+        n = (6, 4, 2, 0)[level]
+        parts = []
+        if report.root_cause is not None:
+            parts.append("Why: " + clean_text(report.root_cause.summary, 300))
+        parts += ["Timeline:"] + [
+            _entry_line(f"T{i + 1}", e, 100) for i, e in enumerate(report.timeline[:n])
+        ]
+        parts += ["Evidence:"] + [
+            f"{e.id}: {clean_text(e.service or '-', 60)} template "
+            f"{clean_text(e.template or '?', 140)} (lines before {e.count_before}, "
+            f"during {e.count_during})"
+            for e in report.evidence[: max(n, 2)]
+        ]
+        parts += ["Known so far:"] + [
+            f"- {clean_text(s, 200)}" for s in (report.certain + report.possible)[: n + 2]
+        ]
+        return Template(load_prompt("focused_reporter")).safe_substitute(
+            incident_id=incident.id,
+            root=_root_words(report),
+            context=delimit("\n".join(parts), "report"),
+        )
+
+    return Question("reporter", ReportAnswer, render)
+
+
+# -- who wins ----------------------------------------------------------------------------
+
+
+def _close(chosen: Hypothesis, best: Hypothesis) -> bool:
+    return chosen.score >= (1 - CLOSE_MARGIN) * best.score
+
+
+def decide_root(
+    base: Report, hyps: Sequence[Hypothesis], answer: dict[str, Any], model: str
+) -> tuple[int | None, str, str | None]:
+    """(the hypothesis index the report takes, the question's outcome, a statement of the
+    model's view for "possible" when it was not taken)."""
+    det = 0 if base.root_cause is not None and hyps else None
+    picked = answer["hypothesis"]
+    choice = None if picked == "none" else int(picked[1:]) - 1
+    why = clean_text(answer.get("why", ""), MAX_TEXT_CHARS)
+    if choice == det:
+        return det, "agreed", None
+    name = "no root cause" if choice is None else _hyp_words(hyps[choice])
+    view = f"the model ({model}) named {name} as the root cause" + (f": {why}" if why else "")
+    if det is not None and choice is not None:
+        conf = base.root_cause.confidence if base.root_cause else 0.0
+        if conf < MEDIUM and _close(hyps[choice], hyps[0]):
+            return (
+                choice,
+                f"accepted: {hyp_id_words(choice, hyps)} scores within "
+                f"{CLOSE_MARGIN:.0%} of {hyp_id_words(0, hyps)} and the deterministic "
+                f"confidence is {conf:.2f}",
+                None,
+            )
+        because = (
+            f"the deterministic confidence in {_hyp_words(hyps[0])} is {conf:.2f}"
+            if conf >= MEDIUM
+            else f"{_hyp_words(hyps[0])} scores {hyps[0].score:.2f} against "
+            f"{hyps[choice].score:.2f}"
+        )
+    elif det is None:
+        because = "the evidence supports none of the hypotheses"
+    else:
+        because = f"the evidence points at {_hyp_words(hyps[0])}"
+    return det, f"disagreed: it chose {name}; kept the deterministic root: {because}", view
+
+
+def _hyp_words(h: Hypothesis) -> str:
+    who = h.service or f"host {h.host}"
+    return clean_text(f"{who} on {h.host}" if h.service and h.host else who, 120)
+
+
+def hyp_id_words(i: int, hyps: Sequence[Hypothesis]) -> str:
+    return f"{hypothesis_id(i)} ({_hyp_words(hyps[i])})"
+
+
+def _grounded(why: str, h: Hypothesis) -> bool:
+    """Whether the model's reason cites evidence of the hypothesis it explains: only then
+    does it replace the analysis' summary (a small model's free text often does not)."""
+    return bool(set(_EVIDENCE_ID.findall(why)) & {e[1:] for e in h.evidence})
+
+
+def _statements(values: Sequence[str]) -> list[str]:
+    return [clean_text(v, MAX_TEXT_CHARS) for v in values if v.strip()][:MAX_ITEMS]
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+def focused_report(
+    incident: Incident,
+    analysis: Analysis,
+    base: Report,
+    config: LLMConfig,
+    client: ChatClient,
+) -> Report:
+    """`base` with the model's answers to the four focused questions merged in.
+
+    Never raises for a model's failure: what could not be used is said in
+    `degraded`, and every question is recorded in `model_calls`. Answers given
+    before a timeout or a server error are kept.
+    """
+    started = time.monotonic()
+    asker = Asker(
+        client,
+        config,
+        started + config.timeout_seconds,
+        frozenset(e.id for e in base.evidence),
+        [],
+    )
+    calls = asker.calls
+    root_q, hyps = _root_question(incident, analysis)
+    chosen = 0 if base.root_cause is not None and hyps else None
+    summary = base.root_cause.summary if base.root_cause else ""
+    confidence = base.root_cause.confidence if base.root_cause else 0.0
+    report, certain, possible, actions = base, [], [], []
+    stopped = None
+    try:
+        tl = _timeline_question(incident, base)
+        tl_answer = asker.ask(tl) if tl is not None else None
+        if tl_answer is not None:
+            possible += _timeline_view(base, tl_answer["first_failure"], calls)
+        root_answer = asker.ask(root_q) if hyps else None
+        if root_answer is not None:
+            chosen, outcome, view = decide_root(base, hyps, root_answer, client.name)
+            calls[-1] = replace(calls[-1], outcome=outcome)
+            why = clean_text(root_answer["why"], MAX_TEXT_CHARS)
+            if chosen is not None and _grounded(why, hyps[chosen]):
+                summary = why
+            if outcome.startswith("accepted"):
+                confidence = min(confidence, CONFIDENCE_WORDS[root_answer["confidence"]])
+            if view:
+                possible.append(view)
+        report = merge(base, Verdict(chosen, summary, confidence, [], [], []), hyps)
+        words = model_words(config)
+        impact_q = _impact_question(incident, report) if words else None
+        impact_answer = asker.ask(impact_q) if impact_q is not None else None
+        if impact_answer is not None:
+            certain += _statements([impact_answer["summary"]])
+        stated = asker.ask(_reporter_question(incident, report)) if words else None
+        if stated is not None:
+            certain += _statements(stated["certain"])
+            possible = _statements(stated["possible"]) + possible
+            actions = [a.replace("`", "'") for a in _statements(stated["suggested_actions"])]
+    except Stop as e:
+        stopped = e.reason
+    # The model's actions are prose; the deterministic ones that carry a command follow.
+    report = merge(base, Verdict(chosen, summary, confidence, [], [], actions), hyps)
+    prompt = sum(c.prompt_tokens or 0 for c in calls)
+    answer = sum(c.answer_tokens or 0 for c in calls)
+    return replace(
+        report,
+        certain=certain + list(base.certain),
+        possible=possible + list(base.possible),
+        model=client.name,
+        degraded=_degraded(calls, stopped),
+        model_calls=list(calls),
+        tokens={
+            "prompt_tokens": prompt,
+            "completion_tokens": answer,
+            "total_tokens": prompt + answer,
+            "model_calls": asker.sent,
+        },
+        duration_s=round(time.monotonic() - started, 3),
+    )
+
+
+def _timeline_view(base: Report, picked: str, calls: list[ModelCall]) -> list[str]:
+    """The model's first failure as a "possible" statement when it is not the analysis'."""
+    i = int(picked[1:]) - 1
+    det = (
+        base.timeline.index(base.critical_failure)
+        if base.critical_failure in base.timeline
+        else None
+    )
+    if i == det:
+        calls[-1] = replace(calls[-1], outcome="agreed")
+        return []
+    calls[-1] = replace(calls[-1], outcome=f"differs: it reads {picked} as the first failure")
+    e = base.timeline[i]
+    return [f"the model reads this as the first failure: {_entry_line(picked, e, 160)}"]
+
+
+def _degraded(calls: Sequence[ModelCall], stopped: str | None) -> str | None:
+    """Why some of the model's answers were not used, by kind, or None."""
+    kinds = ("timeout", "error", "budget", "invalid", "disagreed")
+    reasons = [
+        f"{c.outcome.split(':', 1)[0]}: {c.question}:{c.outcome.split(':', 1)[1]}"
+        for c in calls
+        if c.outcome.split(":", 1)[0] in kinds and c.question
+    ]
+    if stopped and not any(r.startswith(stopped.split(":", 1)[0]) for r in reasons):
+        reasons.insert(0, stopped)
+    return "; ".join(reasons) or None
+
+
+def focused_runner(
+    config: LLMConfig, client: ChatClient | None = None
+) -> Callable[[Incident, Analysis, Any, Report], Report]:
+    """A runner for `investigate.service.investigate(..., crew_runner=...)` in focused mode.
+
+    `client` overrides the configured server (tests pass one at a local URL).
+    """
+    if client is None:
+        if not config.model:
+            raise LLMSetupError(f"llm.model is required when llm.provider is {config.provider!r}")
+        client = make_client(
+            config.provider,
+            config.model,
+            config.base_url,
+            api_key=config.api_key.get_secret_value() if config.api_key else None,
+            structured=config.structured,
+            context_tokens=config.context_tokens,
+        )
+    used = client
+
+    def run(incident: Incident, analysis: Analysis, _tools: Any, base: Report) -> Report:
+        return focused_report(incident, analysis, base, config, used)
+
+    return run
