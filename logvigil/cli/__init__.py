@@ -20,6 +20,7 @@ from logvigil.cli import (
     mine,
     prune,
     run,
+    search,
     stats,
     status,
 )
@@ -39,6 +40,7 @@ app.command("check-config")(check_config.check_config)
 app.command("mine")(mine.mine)
 app.command("ingest")(ingest.ingest)
 app.command("stats")(stats.stats)
+app.command("search")(search.search)
 app.command("prune")(prune.prune)
 # Detection: replay, incidents, the daemon and its state, evaluation.
 app.command("backtest")(backtest.backtest)

@@ -1,0 +1,137 @@
+"""`logvigil search TEXT`: the store's templates that match what an operator typed.
+
+    logvigil search "disk full on the nas"
+    logvigil search "postgres killed" --since 2026-03-03 --until 2026-03-04
+    logvigil search "connection refused" --service gitea --host web-01 --json
+
+Each hit: the template id and text, the services and hosts that log it, first and
+last seen, its lines over the range (by service) and the newest sample line.
+Times are ISO 8601 (`2026-03-04`, `2026-03-04T09:00`, `...Z` or `+01:00`; without an
+offset, UTC) or a span back from now (`30m`, `6h`, `2d`). Reads only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from logvigil.cli.kit import (
+    ConfigOpt,
+    DbOpt,
+    existing_store_or_exit,
+    fail,
+    out,
+    settings_or_exit,
+    store_errors,
+)
+from logvigil.core.text import single_line, truncate
+from logvigil.core.timeutil import wall_clock
+from logvigil.search.templates import Hit, UnknownName, search_templates
+
+_SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(value: str, option: str, now: datetime) -> datetime:
+    """`value` of `option` as an aware UTC time; exits 2 naming the option when it is not
+    ISO 8601 or a span back from `now` (`30m`, `6h`, `2d`, `1w`)."""
+    text = value.strip()
+    span = _SPAN.match(text.lower())
+    if span:
+        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(
+            f"{option} {value!r}: expected an ISO 8601 time (2026-03-04, 2026-03-04T09:00, "
+            "...Z) or a span back from now (30m, 6h, 2d, 1w)"
+        )
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def search(
+    text: Annotated[str, typer.Argument(help="what to look for, in your own words")],
+    service: Annotated[str | None, typer.Option("--service", help="only this service")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="only this host")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="from this time (ISO 8601, or 30m, 6h, 2d)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="before this time (ISO 8601, or 30m, 6h, 2d)")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="hits at most", min=1, max=1000)] = 10,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Search the mined templates in an operator's words ("disk full on the nas").
+
+    Lexical ranking (BM25 over template text, service names boosted, operator words
+    mapped to what programs log); filters by service, host and time range. Reads
+    only: without a store, says so and exits 2. An unknown service or host exits 2
+    with the closest names.
+    """
+    if not text.strip():
+        fail("search: give some words to look for")
+    now = wall_clock()
+    start = parse_when(since, "--since", now) if since else None
+    end = parse_when(until, "--until", now) if until else None
+    if start is not None and end is not None and start >= end:
+        fail(f"--since {since!r} is not before --until {until!r}")
+    settings = settings_or_exit(config)
+    engine = existing_store_or_exit(settings, db)
+    try:
+        with store_errors(engine, "search"):
+            hits = search_templates(
+                engine, text, service=service, host=host, since=start, until=end, limit=limit
+            )
+    except UnknownName as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if as_json:
+        payload = {
+            "query": text,
+            "service": service,
+            "host": host,
+            "since": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+            "hits": [h.to_json() for h in hits],
+        }
+        out.print_json(json.dumps(payload))
+        return
+    if not hits:
+        out.print(f"no template matches {escape(single_line(text))!r}")
+        return
+    out.print(_table(hits))
+
+
+def _cell(text: str | None, chars: int) -> str:
+    """Log text for the terminal: one line, no control characters, no rich markup."""
+    return escape(truncate(single_line(text or ""), chars)) if text else "-"
+
+
+def _table(hits: list[Hit]) -> Table:
+    t = Table(title="templates", title_justify="left")
+    for col in ("id", "template", "services", "hosts", "first seen", "last seen", "lines"):
+        t.add_column(col, justify="right" if col in ("id", "lines") else "left")
+    for h in hits:
+        template = _cell(h.template, 200) + (
+            f"\n[dim]e.g. {_cell(h.sample, 200)}[/]" if h.sample else ""
+        )
+        t.add_row(
+            str(h.template_id),
+            template,
+            escape(", ".join(h.services)),
+            escape(", ".join(h.hosts)) or "-",
+            f"{h.first_seen:%Y-%m-%d %H:%M}",
+            f"{h.last_seen:%Y-%m-%d %H:%M}",
+            f"{h.lines:,}",
+        )
+    return t
