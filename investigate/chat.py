@@ -189,7 +189,7 @@ def _estimate_tokens(messages: Sequence[Message]) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN) + _template_allowance(messages)
 
 
-def _post(
+def post_json(
     url: str, body: dict[str, Any], timeout: float, headers: dict[str, str] | None = None
 ) -> Any:
     """POST `body` as JSON; return the decoded JSON answer.
@@ -299,7 +299,7 @@ class _OpenAIClient:
                 body["response_format"] = response_format
             started = time.monotonic()
             try:
-                answer = _post(self._url, body, timeout, self._headers)
+                answer = post_json(self._url, body, timeout, self._headers)
             except ChatError as e:
                 seconds += time.monotonic() - started
                 if e.kind != "http" or i == len(dialects) - 1:
@@ -352,7 +352,7 @@ class _OpenAIClient:
         candidates = _TOKENIZERS if known is None else (known,) if known else ()
         for path, key in candidates:
             try:
-                answer = _post(self._root + path, {key: text}, timeout)
+                answer = post_json(self._root + path, {key: text}, timeout)
                 tokens = answer["tokens"]
                 if not isinstance(tokens, list):
                     raise TypeError("tokens is not a list")
@@ -409,7 +409,7 @@ class _OllamaClient:
         if self._format:
             body["format"] = schema
         started = time.monotonic()
-        answer = _post(self._url, body, timeout)
+        answer = post_json(self._url, body, timeout)
         seconds = time.monotonic() - started
         try:
             content = answer["message"]["content"]

@@ -43,6 +43,8 @@ from logvigil.app.sources import SourcePool
 from logvigil.app.status import ProcessStatus, write_status_file
 from logvigil.core.timeutil import wall_clock
 from logvigil.ingest.sources import LineSource
+from logvigil.search.embed import Embedder
+from logvigil.search.vectors import backfill
 from logvigil.store.database import StoreError
 from logvigil.store.retention import purge
 from logvigil.store.source_health import record_source_health
@@ -60,6 +62,9 @@ MISFIRE_GRACE_S = 30
 RELOAD_EVERY_S = 30
 #: The outbox is drained this often: a 429's retry_after is honoured within seconds.
 SEND_EVERY_S = 5
+#: Seconds between two runs of the embedding backfill, and the templates each embeds.
+EMBED_EVERY_S = 60
+EMBED_PER_RUN = 512
 #: The process's status file (`logvigil status`) is rewritten this often.
 STATUS_EVERY_S = 5
 
@@ -203,6 +208,23 @@ class Daemon:
         except Exception:
             log.exception("retention failed; retried next hour")
 
+    def embed_templates(self) -> None:
+        """Backfill the vectors of new or changed templates (semantic search), a bounded
+        batch per run, off the ingest path: ingest never waits on the model."""
+        if not self.leader.held:
+            return
+        try:
+            done = backfill(
+                self.runtime.engine,
+                Embedder(self.runtime.settings.embeddings),
+                self.clock(),
+                EMBED_PER_RUN,
+            )
+            if done:
+                log.info("embeddings: %d template(s) embedded", done)
+        except Exception:
+            log.exception("embedding templates failed; retried in %d s", EMBED_EVERY_S)
+
     def reload_inventory(self) -> None:
         try:
             result = self.reloader.check()
@@ -293,6 +315,14 @@ class Daemon:
                 id="retention",
             )
             self.scheduler.add_job(self.send, "interval", seconds=SEND_EVERY_S, id="send")
+            if self.runtime.settings.embeddings.provider != "none":
+                self.scheduler.add_job(
+                    self.embed_templates,
+                    "interval",
+                    seconds=EMBED_EVERY_S,
+                    next_run_time=first + timedelta(seconds=2),
+                    id="embed",
+                )
         # Ingest attributes events to the inventory's services, detection groups over it.
         self.scheduler.add_job(
             self.reload_inventory, "interval", seconds=RELOAD_EVERY_S, id="reload"

@@ -41,6 +41,7 @@ from logvigil.core.yamlfile import (
 )
 from logvigil.ingest.noise import NoiseConfig
 from logvigil.ingest.sources import SourceConfig, SourceSpec
+from logvigil.search.embed import EmbeddingsConfig
 from logvigil.store.config import DatabaseConfig
 from notify.config import NotifyConfig
 
@@ -61,6 +62,7 @@ ENV_OVERRIDES: dict[str, PathKey] = {
     "LOGVIGIL_LLM_MODEL": ("llm", "model"),
     "LOGVIGIL_LLM_BASE_URL": ("llm", "base_url"),
     "LOGVIGIL_LLM_API_KEY": ("llm", "api_key"),
+    "LOGVIGIL_EMBEDDINGS_API_KEY": ("embeddings", "api_key"),
     "LOGVIGIL_DISCORD_WEBHOOK_URL": ("notify", "discord", "webhook_url"),
     "LOGVIGIL_SMTP_PASSWORD": ("notify", "email", "password"),
     "LOGVIGIL_METRICS_PORT": ("metrics", "port"),
@@ -118,6 +120,7 @@ class Settings(Strict):
     detector: DetectorSection = Field(default_factory=DetectorSection)
     graph: GraphConfig = Field(default_factory=GraphConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    embeddings: EmbeddingsConfig = Field(default_factory=EmbeddingsConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 

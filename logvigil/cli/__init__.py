@@ -41,6 +41,7 @@ app.command("mine")(mine.mine)
 app.command("ingest")(ingest.ingest)
 app.command("stats")(stats.stats)
 app.command("search")(search.search)
+app.command("embed")(search.embed)
 app.command("prune")(prune.prune)
 # Detection: replay, incidents, the daemon and its state, evaluation.
 app.command("backtest")(backtest.backtest)

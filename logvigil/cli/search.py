@@ -17,6 +17,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -24,6 +25,7 @@ from rich.table import Table
 from logvigil.cli.kit import (
     ConfigOpt,
     DbOpt,
+    err,
     existing_store_or_exit,
     fail,
     out,
@@ -32,7 +34,9 @@ from logvigil.cli.kit import (
 )
 from logvigil.core.text import single_line, truncate
 from logvigil.core.timeutil import wall_clock
+from logvigil.search.embed import Embedder, EmbeddingsConfig, EmbedError, embedding_text
 from logvigil.search.templates import Hit, UnknownName, search_templates
+from logvigil.search.vectors import backfill
 
 _SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -86,10 +90,18 @@ def search(
         fail(f"--since {since!r} is not before --until {until!r}")
     settings = settings_or_exit(config)
     engine = existing_store_or_exit(settings, db)
+    semantic = _query_vector(settings.embeddings, text)
     try:
         with store_errors(engine, "search"):
             hits = search_templates(
-                engine, text, service=service, host=host, since=start, until=end, limit=limit
+                engine,
+                text,
+                service=service,
+                host=host,
+                since=start,
+                until=end,
+                limit=limit,
+                semantic=semantic,
             )
     except UnknownName as exc:
         fail(str(exc))
@@ -98,6 +110,7 @@ def search(
     if as_json:
         payload = {
             "query": text,
+            "ranking": "lexical+semantic" if semantic else "lexical",
             "service": service,
             "host": host,
             "since": start.isoformat() if start else None,
@@ -110,6 +123,50 @@ def search(
         out.print(f"no template matches {escape(single_line(text))!r}")
         return
     out.print(_table(hits))
+
+
+def _query_vector(config: EmbeddingsConfig, text: str) -> tuple[str, np.ndarray] | None:
+    """(model, the query's vector) when an embedding server is configured and answers;
+    otherwise None, with a warning when it failed: the lexical ranking still answers."""
+    if config.provider == "none":
+        return None
+    try:
+        embedder = Embedder(config)
+        return embedder.name, embedder.embed([embedding_text(text)])[0]
+    except (ValueError, EmbedError) as exc:
+        err.print(f"[yellow]warning:[/] semantic ranking off: {escape(str(exc))}")
+        return None
+
+
+def embed(
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="templates at most (default: all)", min=1)
+    ] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Embed the templates that have no current vector (the daemon does it on its own).
+
+    Needs an `embeddings:` section in the config; exits 2 without one, 1 when the
+    server fails (the vectors of the batches before it are kept).
+    """
+    settings = settings_or_exit(config)
+    if settings.embeddings.provider == "none":
+        fail("embed: no embeddings server is configured (the `embeddings:` section)")
+    try:
+        embedder = Embedder(settings.embeddings)
+    except ValueError as exc:
+        fail(f"embeddings: {exc}")
+    engine = existing_store_or_exit(settings, db)
+    try:
+        with store_errors(engine, "embed"):
+            done = backfill(engine, embedder, wall_clock(), limit)
+    except EmbedError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    out.print(f"{done:,} template(s) embedded with {escape(embedder.name)}")
 
 
 def _cell(text: str | None, chars: int) -> str:

@@ -16,15 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+import numpy as np
+from sqlalchemy import Connection, Engine, func, select
 
 from logvigil.core.events import Severity
 from logvigil.core.jsonable import jsonable
-from logvigil.search.lexical import Document, LexicalIndex
+from logvigil.search.embed import cosine_top, fuse
+from logvigil.search.lexical import Document, LexicalIndex, Scored
+from logvigil.search.vectors import current
 from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
 #: Names offered by "did you mean".
 SUGGESTIONS = 3
+#: How deep each ranking goes into the fusion.
+FUSED_DEPTH = 50
 
 
 class UnknownName(ValueError):
@@ -83,6 +88,32 @@ def _in_range(stmt: Any, since: datetime | None, until: datetime | None) -> Any:
     return stmt
 
 
+def _fused(
+    conn: Connection,
+    lexical: list[Scored],
+    semantic: tuple[str, np.ndarray],
+    allowed: set[int] | None,
+    limit: int,
+) -> list[Scored]:
+    """The lexical ranking fused with the cosine ranking of `semantic`'s stored vectors;
+    the lexical one alone while no template has a current vector of that model."""
+    model, vector = semantic
+    ids, matrix = current(conn, model)
+    if not ids or matrix.shape[1] != vector.shape[-1]:
+        return lexical[:limit]
+    near = [
+        ids[row]
+        for row, _ in cosine_top(vector, matrix, len(ids))
+        if allowed is None or ids[row] in allowed
+    ][:FUSED_DEPTH]
+    by_id = {s.id: s for s in lexical}
+    fused = fuse([[s.id for s in lexical[:FUSED_DEPTH]], near])
+    return [
+        Scored(tid, round(score, 5), by_id[tid].matched if tid in by_id else ())
+        for tid, score in fused[:limit]
+    ]
+
+
 def search_templates(
     engine: Engine,
     query: str,
@@ -92,9 +123,13 @@ def search_templates(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 10,
+    semantic: tuple[str, np.ndarray] | None = None,
 ) -> list[Hit]:
     """The `limit` best templates for `query` that match the filters, best first.
 
+    With `semantic` (an embedding model's name and the query's vector from it), the
+    templates' stored vectors of that model are ranked by cosine too, and both
+    rankings are fused (reciprocal rank fusion of their best `FUSED_DEPTH`).
     Raises `UnknownName` for a service or host the store has never seen (with the
     closest names), and sqlalchemy errors from the store.
     """
@@ -119,7 +154,10 @@ def search_templates(
         index = LexicalIndex(
             Document(tid, text, tuple(names.get(tid, ()))) for tid, text in texts.items()
         )
-        found = index.search(query, allowed=allowed)[:limit]
+        lexical = index.search(query, allowed=allowed)
+        found = lexical[:limit]
+        if semantic is not None:
+            found = _fused(conn, lexical, semantic, allowed, limit)
         if not found:
             return []
         ids = [f.id for f in found]

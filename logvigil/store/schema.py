@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -97,6 +98,25 @@ class ServiceTemplate(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     max_severity: Mapped[int] = mapped_column(SmallInteger)
+
+
+#: A vector's bytes (float32): MariaDB's BLOB stops at 64 KiB.
+Blob = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+
+
+class TemplateEmbedding(Base):
+    """A template's vector from one embedding model, for semantic search. It is current
+    while the template's text hashes to `text_hash` and `text_version` is today's."""
+
+    __tablename__ = "template_embeddings"
+
+    template_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    text_version: Mapped[int] = mapped_column(SmallInteger)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(Blob)
+    embedded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MinuteCount(Base):
