@@ -19,16 +19,10 @@ import pytest
 from crew_support import HOSTILE, Case, make_case
 
 from investigate.chat import ChatAnswer, ChatError, Message
-from investigate.focused import (
-    answer_cap,
-    decide_root,
-    focused_report,
-    focused_runner,
-    root_model,
-    schema_of,
-)
+from investigate.focused import decide_root, focused_report, focused_runner
 from investigate.llm import LLMConfig, focused_mode
 from investigate.model import Hypothesis, Report
+from investigate.questions import answer_cap, root_model, schema_of
 from investigate.service import investigate, load_report
 
 Answer = str | dict[str, Any] | ChatError | Callable[[Sequence[Message]], str]
