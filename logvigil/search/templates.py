@@ -1,7 +1,9 @@
 """`logvigil search`: the store's templates ranked for a query, with what each hit needs.
 
 `search_templates(engine, query, ...)` reads every template and the services that
-log it, ranks them lexically (`logvigil.search.lexical`), keeps those that match
+log it, ranks them lexically (`logvigil.search.lexical`), and, given the query's
+vector, by cosine over the stored vectors too (`logvigil.search.vectors`), the two
+rankings fused by reciprocal rank; keeps those that match
 the filters (a service, a host, a time range: the template has lines there), and
 for the best ones reads their lines over the range by service and host, and one
 sample line (the newest in the range). Read-only; a handful of queries whatever
