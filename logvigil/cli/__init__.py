@@ -11,6 +11,7 @@ clear message on stderr, never a traceback.
 import typer
 
 from logvigil.cli import (
+    ask,
     backtest,
     check_config,
     evaluation,
@@ -42,6 +43,7 @@ app.command("ingest")(ingest.ingest)
 app.command("stats")(stats.stats)
 app.command("search")(search.search)
 app.command("embed")(search.embed)
+app.command("ask")(ask.ask)
 app.command("prune")(prune.prune)
 # Detection: replay, incidents, the daemon and its state, evaluation.
 app.command("backtest")(backtest.backtest)

@@ -1,0 +1,265 @@
+"""`logvigil ask`, deterministic: a question answered from the store with exact numbers and
+the ids behind them, no model.
+
+The question is parsed (`logvigil.search.question`) against the store's hosts and
+services; its range is its time phrase, `--since` / `--until`, or the last 24 hours.
+The answer gathers, for what was asked (the hosts and services named, or everything):
+
+- the incidents open at any moment of the range, with their root (the report's
+  when one was written, else the detectors' suspected root);
+- for a count ("how many errors did nginx log yesterday, by hour"), the exact
+  total from the per-minute counts and, when asked, by local hour or day;
+- the error templates with the most lines in the range, and the templates first
+  seen in it;
+- the templates that match the question's other words (`search`).
+
+Every fact carries its id (incident `#12`, template `T41`) so it can be checked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from detector.incidents.manager import IncidentManager
+from investigate.service import load_report
+from logvigil.core.events import Severity
+from logvigil.core.jsonable import jsonable
+from logvigil.search.question import Question, Unknown, parse_question
+from logvigil.search.templates import Hit, search_templates
+from logvigil.search.timephrase import TimeRange
+from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
+
+#: The range of a question without a time phrase.
+DEFAULT_SPAN = timedelta(hours=24)
+#: Templates listed per section.
+TOP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFact:
+    id: int
+    title: str
+    severity: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    root: str | None  # "postgres on db-01", or None when none was found
+    services: tuple[str, ...]
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFact:
+    id: int
+    template: str
+    services: tuple[str, ...]
+    lines: int
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountFact:
+    what: str  # errors, warnings, lines
+    total: int
+    by: str | None  # hour, day
+    buckets: list[tuple[datetime, int]] = field(default_factory=list)  # local starts
+
+
+@dataclass
+class Answer:
+    question: str
+    start: datetime
+    end: datetime
+    phrase: str | None
+    hosts: tuple[str, ...]
+    services: tuple[str, ...]
+    unknown: tuple[Unknown, ...]
+    incidents: list[IncidentFact]
+    count: CountFact | None
+    top_errors: list[TemplateFact]
+    first_seen: list[TemplateFact]
+    matches: list[Hit]
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["matches"] = [h.to_json() for h in self.matches]
+        return jsonable(out)
+
+
+def _names(engine: Engine) -> tuple[set[str], set[str]]:
+    with engine.connect() as conn:
+        services = set(conn.execute(select(ServiceTemplate.service).distinct()).scalars())
+        hosts = set(conn.execute(select(MinuteCount.host).distinct()).scalars())
+    return hosts, services
+
+
+def _scoped(stmt: Any, q: Question, start: datetime, end: datetime) -> Any:
+    stmt = stmt.where(MinuteCount.minute >= start, MinuteCount.minute < end)
+    if q.services:
+        stmt = stmt.where(MinuteCount.service.in_(q.services))
+    if q.hosts:
+        stmt = stmt.where(MinuteCount.host.in_(q.hosts))
+    return stmt
+
+
+def _severity(stmt: Any, what: str) -> Any:
+    if what == "errors":
+        return stmt.where(MinuteCount.severity >= int(Severity.ERROR))
+    if what == "warnings":
+        return stmt.where(MinuteCount.severity == int(Severity.WARNING))
+    return stmt
+
+
+def _bucket(minute: datetime, by: str, zone: tzinfo) -> datetime:
+    local = minute.astimezone(zone)
+    return (
+        local.replace(minute=0, second=0, microsecond=0)
+        if by == "hour"
+        else local.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+
+
+def _incidents(engine: Engine, q: Question, start: datetime, end: datetime) -> list[IncidentFact]:
+    out = []
+    for inc in IncidentManager(engine, None).list(limit=None):
+        if inc.opened_at >= end or (inc.resolved_at is not None and inc.resolved_at < start):
+            continue
+        if q.hosts and not set(q.hosts) & set(inc.hosts):
+            continue
+        if q.services and not set(q.services) & set(inc.services):
+            continue
+        report = load_report(engine, inc.id)
+        root: str | None
+        if report is not None:
+            rc = report.root_cause
+            root = None if rc is None else " on ".join(x for x in (rc.service, rc.host) if x)
+        else:
+            r = inc.root
+            root = None if r is None else " on ".join(x for x in (r.service, r.host) if x)
+        out.append(
+            IncidentFact(
+                inc.id,
+                inc.title,
+                inc.severity.label,
+                inc.opened_at,
+                inc.resolved_at,
+                root or None,
+                inc.services,
+                inc.hosts,
+            )
+        )
+    return sorted(out, key=lambda i: i.opened_at)
+
+
+def answer_question(
+    engine: Engine,
+    text: str,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Answer:
+    """The deterministic answer to `text` from the store (see the module's doc)."""
+    hosts, services = _names(engine)
+    q = parse_question(text, now, zone, hosts=hosts, services=services)
+    phrase_range: TimeRange | None = q.range
+    start = since or (phrase_range.start if phrase_range else now - DEFAULT_SPAN)
+    end = until or (phrase_range.end if phrase_range else now)
+    count = None
+    with engine.connect() as conn:
+        if q.count is not None:
+            stmt = _severity(
+                _scoped(select(MinuteCount.minute, func.sum(MinuteCount.count)), q, start, end),
+                q.count,
+            ).group_by(MinuteCount.minute)
+            buckets: dict[datetime, int] = defaultdict(int)
+            total = 0
+            for minute, n in conn.execute(stmt):
+                total += int(n or 0)
+                if q.by is not None:
+                    buckets[_bucket(minute, q.by, zone)] += int(n or 0)
+            count = CountFact(q.count, total, q.by, sorted(buckets.items()))
+        errors = _severity(
+            _scoped(
+                select(MinuteCount.template_id, func.sum(MinuteCount.count).label("n")),
+                q,
+                start,
+                end,
+            ),
+            "errors",
+        ).group_by(MinuteCount.template_id)
+        top = conn.execute(
+            errors.order_by(func.sum(MinuteCount.count).desc(), MinuteCount.template_id).limit(TOP)
+        ).all()
+        new = select(
+            ServiceTemplate.template_id,
+            ServiceTemplate.service,
+            ServiceTemplate.count,
+            ServiceTemplate.first_seen,
+        ).where(ServiceTemplate.first_seen >= start, ServiceTemplate.first_seen < end)
+        if q.services:
+            new = new.where(ServiceTemplate.service.in_(q.services))
+        first = conn.execute(new.order_by(ServiceTemplate.first_seen)).all()
+        if q.hosts:  # templates carry no host: keep those with lines there in the range
+            there = set(
+                conn.execute(
+                    _scoped(select(MinuteCount.template_id).distinct(), q, start, end)
+                ).scalars()
+            )
+            first = [st for st in first if st.template_id in there]
+        first = first[:TOP]
+        ids = {tid for tid, _ in top} | {st.template_id for st in first}
+        texts = dict(
+            conn.execute(select(Template.id, Template.template).where(Template.id.in_(ids))).all()
+        )
+        owners: dict[int, list[str]] = defaultdict(list)
+        for svc, tid in conn.execute(
+            select(ServiceTemplate.service, ServiceTemplate.template_id).where(
+                ServiceTemplate.template_id.in_(ids)
+            )
+        ):
+            owners[tid].append(svc)
+    matches = (
+        search_templates(
+            engine,
+            q.words,
+            service=q.services[0] if len(q.services) == 1 else None,
+            host=q.hosts[0] if len(q.hosts) == 1 else None,
+            since=start,
+            until=end,
+            limit=TOP,
+        )
+        if q.words.strip() and q.count is None
+        else []
+    )
+    return Answer(
+        question=q.text,
+        start=start,
+        end=end,
+        phrase=phrase_range.phrase if phrase_range and since is None and until is None else None,
+        hosts=q.hosts,
+        services=q.services,
+        unknown=q.unknown,
+        incidents=_incidents(engine, q, start, end),
+        count=count,
+        top_errors=[
+            TemplateFact(tid, texts.get(tid, "?"), tuple(sorted(owners[tid])), int(n))
+            for tid, n in top
+        ],
+        first_seen=[
+            TemplateFact(
+                st.template_id,
+                texts.get(st.template_id, "?"),
+                (st.service,),
+                st.count,
+                st.first_seen,
+            )
+            for st in first
+        ],
+        matches=matches,
+    )
