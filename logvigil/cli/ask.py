@@ -28,7 +28,7 @@ from logvigil.cli.kit import (
     settings_or_exit,
     store_errors,
 )
-from logvigil.cli.search import parse_when
+from logvigil.cli.search import SinceOpt, UntilOpt, range_or_exit
 from logvigil.core.text import single_line, truncate
 from logvigil.core.timeutil import wall_clock
 from logvigil.ingest.inputs import machine_zone
@@ -37,12 +37,8 @@ from logvigil.search.ask import Answer, answer_question
 
 def ask(
     question: Annotated[str, typer.Argument(help="your question, in your own words")],
-    since: Annotated[
-        str | None, typer.Option("--since", help="from this time (ISO 8601, or 30m, 6h, 2d)")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="before this time (ISO 8601, or 30m, 6h, 2d)")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     timezone: Annotated[
         str | None,
         typer.Option(
@@ -69,10 +65,7 @@ def ask(
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"--timezone {timezone!r}: not an IANA zone name (e.g. Europe/Berlin)")
     now = wall_clock()
-    start = parse_when(since, "--since", now) if since else None
-    end = parse_when(until, "--until", now) if until else None
-    if start is not None and end is not None and start >= end:
-        fail(f"--since {since!r} is not before --until {until!r}")
+    start, end = range_or_exit(since, until, now)
     settings = settings_or_exit(config)
     engine = existing_store_or_exit(settings, db)
     try:

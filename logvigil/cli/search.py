@@ -59,16 +59,32 @@ def parse_when(value: str, option: str, now: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="from this time (ISO 8601, or 30m, 6h, 2d)")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="before this time (ISO 8601, or 30m, 6h, 2d)")
+]
+
+
+def range_or_exit(
+    since: str | None, until: str | None, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` as UTC times; exits 2 naming the option that is wrong, or
+    when the range is empty."""
+    start = parse_when(since, "--since", now) if since else None
+    end = parse_when(until, "--until", now) if until else None
+    if start is not None and end is not None and start >= end:
+        fail(f"--since {since!r} is not before --until {until!r}")
+    return start, end
+
+
 def search(
     text: Annotated[str, typer.Argument(help="what to look for, in your own words")],
     service: Annotated[str | None, typer.Option("--service", help="only this service")] = None,
     host: Annotated[str | None, typer.Option("--host", help="only this host")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="from this time (ISO 8601, or 30m, 6h, 2d)")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="before this time (ISO 8601, or 30m, 6h, 2d)")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     limit: Annotated[int, typer.Option("--limit", help="hits at most", min=1, max=1000)] = 10,
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -83,11 +99,7 @@ def search(
     """
     if not text.strip():
         fail("search: give some words to look for")
-    now = wall_clock()
-    start = parse_when(since, "--since", now) if since else None
-    end = parse_when(until, "--until", now) if until else None
-    if start is not None and end is not None and start >= end:
-        fail(f"--since {since!r} is not before --until {until!r}")
+    start, end = range_or_exit(since, until, wall_clock())
     settings = settings_or_exit(config)
     engine = existing_store_or_exit(settings, db)
     semantic = _query_vector(settings.embeddings, text)

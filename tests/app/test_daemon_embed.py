@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from embed_server import EmbedServer
+from embed_server import EmbedServer, embed_server  # noqa: F401 - the fixture
 from homelab_incidents import homelab_db  # noqa: F401 - the fixture
 from sqlalchemy import func, select
 
@@ -20,22 +20,18 @@ from logvigil.store.schema import Template, TemplateEmbedding
 
 
 @pytest.fixture
-def server() -> Iterator[EmbedServer]:
-    s = EmbedServer()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
-
-
-@pytest.fixture
-def runtime(homelab_db: Path, tmp_path: Path, server: EmbedServer) -> Iterator[Runtime]:  # noqa: F811
+def runtime(homelab_db: Path, tmp_path: Path, embed_server: EmbedServer) -> Iterator[Runtime]:  # noqa: F811
     store = tmp_path / "store.db"
     shutil.copy(homelab_db, store)
     settings = Settings.model_validate(
         {
             "data_dir": str(tmp_path / "data"),
             "graph": {"inventory": str(tmp_path / "none.yaml")},
-            "embeddings": {"provider": "openai", "model": "bag", "base_url": f"{server.url}/v1"},
+            "embeddings": {
+                "provider": "openai",
+                "model": "bag",
+                "base_url": f"{embed_server.url}/v1",
+            },
         }
     )
     rt = Runtime(settings, db_url=f"sqlite:///{store}")
@@ -50,19 +46,24 @@ def rows(runtime: Runtime) -> tuple[int, int]:
     return templates, vectors
 
 
-def test_the_leader_embeds_the_templates(runtime: Runtime, server: EmbedServer) -> None:
+def test_the_leader_embeds_the_templates(
+    runtime: Runtime,
+    embed_server: EmbedServer,  # noqa: F811 - the fixture
+) -> None:
     daemon = Daemon(runtime, [], role=Role.DETECT, leader=AlwaysLeader())
     daemon.embed_templates()
     templates, vectors = rows(runtime)
     assert vectors == templates > 0
     daemon.embed_templates()  # nothing new: no request
-    assert sum(len(r["input"]) for r in server.requests) == templates
+    assert sum(len(r["input"]) for r in embed_server.requests) == templates
 
 
 def test_a_failing_server_is_logged_and_retried(
-    runtime: Runtime, server: EmbedServer, caplog: pytest.LogCaptureFixture
+    runtime: Runtime,
+    embed_server: EmbedServer,  # noqa: F811 - the fixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    server.mode = "500"
+    embed_server.mode = "500"
     Daemon(runtime, [], role=Role.DETECT, leader=AlwaysLeader()).embed_templates()
     assert rows(runtime)[1] == 0
     assert "embedding templates failed" in caplog.text

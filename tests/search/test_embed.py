@@ -23,42 +23,36 @@ from logvigil.search.embed import (
 )
 
 
-@pytest.fixture
-def server() -> Iterator[EmbedServer]:
-    s = EmbedServer()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
-
-
-def openai(server: EmbedServer, **kw: Any) -> Embedder:
-    cfg = {"provider": "openai", "model": "e5", "base_url": f"{server.url}/v1"} | kw
+def openai(embed_server: EmbedServer, **kw: Any) -> Embedder:
+    cfg = {"provider": "openai", "model": "e5", "base_url": f"{embed_server.url}/v1"} | kw
     return Embedder(EmbeddingsConfig(**cfg))
 
 
-def test_openai_compatible_batches_in_order_and_normalised(server: EmbedServer) -> None:
+def test_openai_compatible_batches_in_order_and_normalised(embed_server: EmbedServer) -> None:
     texts = ["a", "bb", "ccc", "dddd", "eeeee"]
-    m = openai(server, batch_size=2).embed(texts)
+    m = openai(embed_server, batch_size=2).embed(texts)
     assert m.shape == (5, DIM) and m.dtype == np.float32
     assert np.allclose(np.linalg.norm(m, axis=1), 1)
     # Answered in reverse order: put back by index.
     assert np.allclose(m, normalised([bag_of_words(t) for t in texts]))
-    assert [len(r["input"]) for r in server.requests] == [2, 2, 1]
-    assert {r["_path"] for r in server.requests} == {"/v1/embeddings"}
-    assert server.requests[0]["_auth"] == "Bearer anything"
-    assert server.requests[0]["model"] == "e5"
+    assert [len(r["input"]) for r in embed_server.requests] == [2, 2, 1]
+    assert {r["_path"] for r in embed_server.requests} == {"/v1/embeddings"}
+    assert embed_server.requests[0]["_auth"] == "Bearer anything"
+    assert embed_server.requests[0]["model"] == "e5"
 
 
-def test_ollama_speaks_api_embed(server: EmbedServer) -> None:
-    e = Embedder(EmbeddingsConfig(provider="ollama", model="nomic", base_url=f"{server.url}/v1"))
+def test_ollama_speaks_api_embed(embed_server: EmbedServer) -> None:
+    e = Embedder(
+        EmbeddingsConfig(provider="ollama", model="nomic", base_url=f"{embed_server.url}/v1")
+    )
     assert e.name == "ollama/nomic"
     assert e.embed(["x", "yy"]).shape == (2, DIM)
-    assert server.requests[0]["_path"] == "/api/embed"
+    assert embed_server.requests[0]["_path"] == "/api/embed"
 
 
-def test_token_vectors_are_mean_pooled(server: EmbedServer) -> None:
-    server.mode = "tokens"
-    m = openai(server).embed(["a b"])
+def test_token_vectors_are_mean_pooled(embed_server: EmbedServer) -> None:
+    embed_server.mode = "tokens"
+    m = openai(embed_server).embed(["a b"])
     assert np.allclose(m[0], normalised([1.0, 1.0] + [0.0] * (DIM - 2))[0])
 
 
@@ -66,12 +60,12 @@ def test_token_vectors_are_mean_pooled(server: EmbedServer) -> None:
     ("mode", "kind"),
     [("500", "http"), ("garbage", "protocol"), ("short", "shape"), ("nan", "shape")],
 )
-def test_a_broken_server_is_a_clear_error(server: EmbedServer, mode: str, kind: str) -> None:
-    server.mode = mode
+def test_a_broken_server_is_a_clear_error(embed_server: EmbedServer, mode: str, kind: str) -> None:
+    embed_server.mode = mode
     with pytest.raises(EmbedError) as exc:
-        openai(server).embed(["a", "b"])
+        openai(embed_server).embed(["a", "b"])
     assert exc.value.kind == kind
-    assert server.url.split("//")[1] in str(exc.value)
+    assert embed_server.url.split("//")[1] in str(exc.value)
 
 
 def test_nothing_listening_is_a_connection_error() -> None:

@@ -27,14 +27,6 @@ NOW = datetime(2026, 3, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[EmbedServer]:
-    s = EmbedServer()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
-
-
-@pytest.fixture
 def store(homelab_db: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "store.db"
     shutil.copy(homelab_db, copy)
@@ -48,9 +40,9 @@ def engine(store: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
-def embedder(server: EmbedServer, model: str = "bag") -> Embedder:
+def embedder(embed_server: EmbedServer, model: str = "bag") -> Embedder:
     cfg = EmbeddingsConfig(
-        provider="openai", model=model, base_url=f"{server.url}/v1", batch_size=8
+        provider="openai", model=model, base_url=f"{embed_server.url}/v1", batch_size=8
     )
     return Embedder(cfg)
 
@@ -60,49 +52,51 @@ def count(engine: Engine) -> int:
         return conn.execute(select(func.count()).select_from(TemplateEmbedding)).scalar_one()
 
 
-def test_backfill_embeds_each_template_once(engine: Engine, server: EmbedServer) -> None:
-    e = embedder(server)
+def test_backfill_embeds_each_template_once(engine: Engine, embed_server: EmbedServer) -> None:
+    e = embedder(embed_server)
     with engine.connect() as conn:
         templates = conn.execute(select(func.count()).select_from(Template)).scalar_one()
     assert backfill(engine, e, NOW) == templates == count(engine)
-    assert len(server.requests) == -(-templates // 8)  # in batches of 8
+    assert len(embed_server.requests) == -(-templates // 8)  # in batches of 8
     assert backfill(engine, e, NOW) == 0  # nothing stale: no request
-    assert len(server.requests) == -(-templates // 8)
+    assert len(embed_server.requests) == -(-templates // 8)
     with engine.connect() as conn:
         ids, matrix = current(conn, e.name)
     assert len(ids) == templates and matrix.shape == (templates, 16)
 
 
 def test_a_changed_template_or_another_model_embeds_again(
-    engine: Engine, server: EmbedServer
+    engine: Engine, embed_server: EmbedServer
 ) -> None:
-    backfill(engine, embedder(server), NOW)
+    backfill(engine, embedder(embed_server), NOW)
     with engine.begin() as conn:  # the miner generalised template 1
         conn.execute(update(Template).where(Template.id == 1).values(template="changed <*>"))
     with engine.connect() as conn:
         assert [tid for tid, _ in stale(conn, "openai/bag")] == [1]
         ids, _ = current(conn, "openai/bag")
         assert 1 not in ids  # a stale vector is never searched
-    assert backfill(engine, embedder(server), NOW) == 1
-    assert server.requests[-1]["input"] == [embedding_text("changed <*>")]
+    assert backfill(engine, embedder(embed_server), NOW) == 1
+    assert embed_server.requests[-1]["input"] == [embedding_text("changed <*>")]
     before = count(engine)
-    assert backfill(engine, embedder(server, "other"), NOW, limit=5) == 5
+    assert backfill(engine, embedder(embed_server, "other"), NOW, limit=5) == 5
     assert count(engine) == before + 5  # the first model's vectors are kept
 
 
-def test_a_failing_server_keeps_the_batches_before_it(engine: Engine, server: EmbedServer) -> None:
-    done = backfill(engine, embedder(server), NOW, limit=8)
+def test_a_failing_server_keeps_the_batches_before_it(
+    engine: Engine, embed_server: EmbedServer
+) -> None:
+    done = backfill(engine, embedder(embed_server), NOW, limit=8)
     assert done == 8
-    server.mode = "500"
+    embed_server.mode = "500"
     with pytest.raises(Exception, match="HTTP 500"):
-        backfill(engine, embedder(server), NOW)
+        backfill(engine, embedder(embed_server), NOW)
     assert count(engine) == 8
 
 
 def test_fused_search_finds_by_meaning_what_the_words_miss(
-    engine: Engine, server: EmbedServer
+    engine: Engine, embed_server: EmbedServer
 ) -> None:
-    e = embedder(server)
+    e = embedder(embed_server)
     backfill(engine, e, NOW)
     # The bag-of-words server: a query made of the template's own words is closest to it.
     target = "postgresql@<*>-main.service: Failed with result 'oom-kill'."
@@ -121,12 +115,12 @@ def test_fused_search_finds_by_meaning_what_the_words_miss(
 
 
 def test_the_cli_embeds_and_searches_with_both_rankings(
-    store: Path, server: EmbedServer, tmp_path: Path
+    store: Path, embed_server: EmbedServer, tmp_path: Path
 ) -> None:
     cfg = tmp_path / "logvigil.yaml"
     cfg.write_text(
         f"data_dir: {tmp_path / 'data'}\n"
-        f"embeddings:\n  provider: openai\n  model: bag\n  base_url: {server.url}/v1\n"
+        f"embeddings:\n  provider: openai\n  model: bag\n  base_url: {embed_server.url}/v1\n"
     )
     db = f"sqlite:///{store}"
     r = runner.invoke(app, ["embed", "--db", db, "--config", str(cfg)])
@@ -137,7 +131,7 @@ def test_the_cli_embeds_and_searches_with_both_rankings(
     )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["ranking"] == "lexical+semantic"
-    server.mode = "500"
+    embed_server.mode = "500"
     r = runner.invoke(
         app, ["search", "postgres killed", "--json", "--db", db, "--config", str(cfg)]
     )

@@ -3,11 +3,9 @@ back bit for bit (SQLite, and PostgreSQL and MariaDB when their URLs are set).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
-import pytest
 from embed_server import EmbedServer, bag_of_words
 from sqlalchemy import Engine, insert, update
 
@@ -23,15 +21,7 @@ TEMPLATES = {
 }
 
 
-@pytest.fixture
-def server() -> Iterator[EmbedServer]:
-    s = EmbedServer()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
-
-
-def test_vectors_round_trip_and_are_replaced(engine: Engine, server: EmbedServer) -> None:
+def test_vectors_round_trip_and_are_replaced(engine: Engine, embed_server: EmbedServer) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(Template),
@@ -47,7 +37,7 @@ def test_vectors_round_trip_and_are_replaced(engine: Engine, server: EmbedServer
                 for i, t in TEMPLATES.items()
             ],
         )
-    e = Embedder(EmbeddingsConfig(provider="ollama", model="bag", base_url=server.url))
+    e = Embedder(EmbeddingsConfig(provider="ollama", model="bag", base_url=embed_server.url))
     assert backfill(engine, e, NOW) == 3
     with engine.connect() as conn:
         ids, matrix = current(conn, e.name)

@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import threading
 import zlib
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 DIM = 16
 
@@ -67,3 +70,12 @@ class EmbedServer:
             return 200, {"model": req["model"], "embeddings": vectors}
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
         return 200, {"object": "list", "data": list(reversed(data)), "model": req["model"]}
+
+
+@pytest.fixture
+def embed_server() -> Iterator[EmbedServer]:
+    """An `EmbedServer` for one test."""
+    s = EmbedServer()
+    yield s
+    s.server.shutdown()
+    s.server.server_close()
