@@ -1,7 +1,43 @@
 """The synthetic homelab with faults, backtested (see `homelab_incidents`): a real store;
-and a local embedding server (`embed_server`)."""
+a local embedding server (`embed_server`); and `stores`, the stores the query and
+question sets are written against (the demo's, and scenarios' of tests/scenarios)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import yaml
 from embed_server import embed_server  # noqa: F401 - the fixture
 from homelab_incidents import homelab_db  # noqa: F401 - the fixture
+
+from logvigil.app.backtest import run_backtest
+from logvigil.evaluation.demo import run_demo
+from logvigil.evaluation.scenario import load_scenario
+
+HERE = Path(__file__).parent
+SCENARIOS = HERE.parent / "scenarios"
+#: The sets of this folder and the key of their items.
+SETS = {"queries.yaml": "queries", "queries_fresh.yaml": "queries", "questions.yaml": "questions"}
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A store per name the sets use: `demo` (as `logvigil demo` makes it) or a scenario
+    of tests/scenarios, backtested."""
+    tmp = tmp_path_factory.mktemp("stores")
+    wanted = {
+        item["store"]
+        for name, key in SETS.items()
+        for item in yaml.safe_load((HERE / name).read_text())[key]
+    }
+    urls = {}
+    for store in sorted(wanted):
+        url = f"sqlite:///{tmp / store}.db"
+        if store == "demo":
+            run_demo(3, db_url=url)
+        else:
+            scenario = load_scenario(SCENARIOS / store)
+            run_backtest(scenario.lines(), inventory_path=scenario.inventory_path, db_url=url)
+        urls[store] = url
+    return urls
