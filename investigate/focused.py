@@ -61,7 +61,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from detector.incidents.model import Incident
+from detector.incidents.model import Incident, RootRef
 from investigate.analysis import Analysis
 from investigate.analysis.hypotheses import CLOSE_MARGIN
 from investigate.chat import ChatClient, ChatError, Message, make_client
@@ -289,8 +289,7 @@ def decide_root(
 
 
 def _hyp_words(h: Hypothesis) -> str:
-    who = h.service or f"host {h.host}"
-    return clean_text(f"{who} on {h.host}" if h.service and h.host else who, 120)
+    return clean_text(str(RootRef(h.service, h.host)), 120)
 
 
 def hyp_id_words(i: int, hyps: Sequence[Hypothesis]) -> str:

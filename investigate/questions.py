@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from detector.incidents.model import Incident
+from detector.incidents.model import Incident, RootRef
 from investigate.analysis import Analysis
 from investigate.model import Hypothesis, Report, TimelineEntry
 from investigate.prompt import build_context, load_prompt
@@ -167,10 +167,7 @@ def root_question(incident: Incident, analysis: Analysis) -> tuple[Question, lis
 
 def _root_words(report: Report) -> str:
     rc = report.root_cause
-    if rc is None:
-        return "none found"
-    who = rc.service or f"host {rc.host}"
-    return clean_text(f"{who} on {rc.host}" if rc.service and rc.host else who, 120)
+    return "none found" if rc is None else clean_text(str(RootRef(rc.service, rc.host)), 120)
 
 
 def impact_question(incident: Incident, report: Report) -> Question | None:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from detector.incidents import repository as repo
 from detector.incidents.manager import IncidentManager, IncidentNotFound
-from detector.incidents.model import Incident, IncidentConfig, IncidentStatus
+from detector.incidents.model import Incident, IncidentConfig, IncidentStatus, RootRef
 from investigate.analysis import Analysis, analyse
 from investigate.model import Report, confidence_label
 from investigate.report_md import render_markdown
@@ -163,12 +163,8 @@ def load_report(engine: Engine, incident_id: int) -> Report | None:
 
 
 def _root(r: Report) -> str:
-    if r.root_cause is None:
-        return "no root cause"
     rc = r.root_cause
-    if rc.service and rc.host:
-        return f"{rc.service} on {rc.host}"
-    return rc.service or f"host {rc.host}"
+    return "no root cause" if rc is None else str(RootRef(rc.service, rc.host))
 
 
 def diff_reports(old: Report, new: Report) -> list[str]:

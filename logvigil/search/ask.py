@@ -133,13 +133,9 @@ def _incidents(engine: Engine, q: Question, start: datetime, end: datetime) -> l
         if q.services and not set(q.services) & set(inc.services):
             continue
         report = load_report(engine, inc.id)
-        root: str | None
-        if report is not None:
-            rc = report.root_cause
-            root = None if rc is None else " on ".join(x for x in (rc.service, rc.host) if x)
-        else:
-            r = inc.root
-            root = None if r is None else " on ".join(x for x in (r.service, r.host) if x)
+        # The report's root when one was written, else the detectors' suspected root.
+        r = inc.root if report is None else report.root_cause
+        root = None if r is None else " on ".join(x for x in (r.service, r.host) if x)
         out.append(
             IncidentFact(
                 inc.id,
