@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from logvigil.app.runtime import read_inventory
 from logvigil.app.settings import Settings
@@ -44,7 +44,7 @@ from logvigil.cli.kit import (
 )
 from logvigil.core.timeutil import iso_z_or_none, wall_clock
 from logvigil.core.yamlfile import ConfigError
-from logvigil.store.schema import MinuteCount, ServiceTemplate
+from logvigil.store.names import seen_hosts, seen_services
 from notify import configured_channels, silences
 from notify.outbox import channel_status
 from notify.policy import Silence
@@ -145,11 +145,10 @@ def _check_known(
         fail_config(exc)
     where = f"the inventory {path}" if path.exists() else f"the inventory (no file {path})"
     if service is not None:
-        seen = conn.execute(select(ServiceTemplate.service).distinct()).scalars()
-        _known("--service", "service", service, [*inventory.services, *seen], where)
+        known = [*inventory.services, *seen_services(conn)]
+        _known("--service", "service", service, known, where)
     if host is not None:  # hosts that logged within the count retention (90 days)
-        seen = conn.execute(select(MinuteCount.host).distinct()).scalars()
-        _known("--host", "host", host, [*inventory.hosts, *seen], where)
+        _known("--host", "host", host, [*inventory.hosts, *seen_hosts(conn)], where)
 
 
 def _known(option: str, kind: str, name: str, known: Iterable[str], where: str) -> None:

@@ -32,6 +32,7 @@ from logvigil.core.jsonable import jsonable
 from logvigil.search.question import Question, Unknown, parse_question
 from logvigil.search.templates import Hit, search_templates
 from logvigil.search.timephrase import TimeRange
+from logvigil.store.names import seen_hosts, seen_services
 from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
 
 #: The range of a question without a time phrase.
@@ -88,13 +89,6 @@ class Answer:
         out = asdict(self)
         out["matches"] = [h.to_json() for h in self.matches]
         return jsonable(out)
-
-
-def _names(engine: Engine) -> tuple[set[str], set[str]]:
-    with engine.connect() as conn:
-        services = set(conn.execute(select(ServiceTemplate.service).distinct()).scalars())
-        hosts = set(conn.execute(select(MinuteCount.host).distinct()).scalars())
-    return hosts, services
 
 
 def _scoped(stmt: Any, q: Question, start: datetime, end: datetime) -> Any:
@@ -161,7 +155,8 @@ def answer_question(
     until: datetime | None = None,
 ) -> Answer:
     """The deterministic answer to `text` from the store (see the module's doc)."""
-    hosts, services = _names(engine)
+    with engine.connect() as conn:
+        hosts, services = seen_hosts(conn), seen_services(conn)
     q = parse_question(text, now, zone, hosts=hosts, services=services)
     phrase_range: TimeRange | None = q.range
     start = since or (phrase_range.start if phrase_range else now - DEFAULT_SPAN)

@@ -26,6 +26,7 @@ from logvigil.core.jsonable import jsonable
 from logvigil.search.embed import cosine_top, fuse
 from logvigil.search.lexical import Document, LexicalIndex, Scored
 from logvigil.search.vectors import current
+from logvigil.store.names import seen_hosts
 from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
 #: Names offered by "did you mean".
@@ -145,8 +146,7 @@ def search_templates(
             _names_or_fail({s for ns in names.values() for s in ns}, service, "service")
             allowed = {tid for tid, ns in names.items() if service in ns}
         if host is not None:
-            hosts = set(conn.execute(select(MinuteCount.host).distinct()).scalars())
-            _names_or_fail(hosts, host, "host")
+            _names_or_fail(seen_hosts(conn), host, "host")
         if host is not None or since is not None or until is not None:
             stmt = select(MinuteCount.template_id).distinct()
             if host is not None:
