@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -65,7 +65,7 @@ from detector.incidents.model import Incident, RootRef
 from investigate.analysis import Analysis
 from investigate.analysis.hypotheses import CLOSE_MARGIN
 from investigate.chat import ChatClient, ChatError, Message, make_client
-from investigate.llm import LLMConfig, LLMSetupError, model_words
+from investigate.llm import LLMConfig, model_words, require_model
 from investigate.model import MEDIUM, Hypothesis, ModelCall, Report
 from investigate.prompt import load_prompt
 from investigate.questions import (
@@ -84,6 +84,8 @@ from investigate.questions import (
     timeline_question,
 )
 from investigate.sanitize import clean_text
+from investigate.service import CrewRunner
+from investigate.tools import EvidenceTools
 from investigate.verdict import CrewFailure, Verdict, json_object, merge, squash
 
 _EVIDENCE_ID = re.compile(r"\bE(\d+)\b")
@@ -416,19 +418,15 @@ def _degraded(calls: Sequence[ModelCall], stopped: str | None) -> str | None:
     return "; ".join(reasons) or None
 
 
-def focused_runner(
-    config: LLMConfig, client: ChatClient | None = None
-) -> Callable[[Incident, Analysis, Any, Report], Report]:
+def focused_runner(config: LLMConfig, client: ChatClient | None = None) -> CrewRunner:
     """A runner for `investigate.service.investigate(..., crew_runner=...)` in focused mode.
 
     `client` overrides the configured server (tests pass one at a local URL).
     """
     if client is None:
-        if not config.model:
-            raise LLMSetupError(f"llm.model is required when llm.provider is {config.provider!r}")
         client = make_client(
             config.provider,
-            config.model,
+            require_model(config),
             config.base_url,
             api_key=config.api_key.get_secret_value() if config.api_key else None,
             structured=config.structured,
@@ -436,7 +434,7 @@ def focused_runner(
         )
     used = client
 
-    def run(incident: Incident, analysis: Analysis, _tools: Any, base: Report) -> Report:
+    def run(incident: Incident, analysis: Analysis, _tools: EvidenceTools, base: Report) -> Report:
         return focused_report(incident, analysis, base, config, used)
 
     return run

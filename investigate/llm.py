@@ -162,6 +162,13 @@ def model_name(config: LLMConfig) -> str:
     return f"{config.provider}/{config.model}"
 
 
+def require_model(config: LLMConfig) -> str:
+    """The model name of `config`; raises `LLMSetupError` when a provider has none."""
+    if not config.model:
+        raise LLMSetupError(f"llm.model is required when llm.provider is {config.provider!r}")
+    return config.model
+
+
 def build_llm(
     config: LLMConfig, data_dir: Path, *, max_tokens: int | None = None
 ) -> BaseLLM | None:
@@ -174,8 +181,7 @@ def build_llm(
     """
     if config.provider == "none":
         return None
-    if not config.model:
-        raise LLMSetupError(f"llm.model is required when llm.provider is {config.provider!r}")
+    require_model(config)
     prepare_crewai_env(data_dir)
     from crewai import LLM  # deferred on purpose: ~3 s and 180 MB, after prepare_crewai_env
 
