@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from openai_fake import FakeOpenAI
 from typer.testing import CliRunner
 
 import logvigil.cli.investigate
@@ -162,8 +163,6 @@ def test_llm_option_format() -> None:
 def test_rerun_with_a_model_at_a_url_records_its_questions(
     incident_db: Path, config: Path, find_incident
 ) -> None:
-    from openai_fake import FakeOpenAI
-
     server = FakeOpenAI()
     try:
         iid = str(find_incident("oom"))

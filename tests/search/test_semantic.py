@@ -15,6 +15,7 @@ from embed_server import EmbedServer
 from sqlalchemy import Engine, func, select, update
 from typer.testing import CliRunner
 
+from logvigil.app.settings import load_settings
 from logvigil.cli import app
 from logvigil.search.embed import Embedder, EmbeddingsConfig, embedding_text
 from logvigil.search.templates import search_templates
@@ -151,8 +152,6 @@ def test_embed_without_a_configured_server_exits_2(store: Path, tmp_path: Path) 
 
 
 def test_the_embeddings_key_comes_from_the_environment() -> None:
-    from logvigil.app.settings import load_settings
-
     s = load_settings(environ={"LOGVIGIL_EMBEDDINGS_API_KEY": "s3cret"})
     assert s.embeddings.api_key is not None
     assert s.embeddings.api_key.get_secret_value() == "s3cret"
