@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from http_support import send_json
 
 from investigate.chat import ChatError, make_client
 
@@ -107,14 +108,7 @@ def serve() -> Iterator[Callable[[Route], Server]]:
                 if code == 0:  # slow: answer nothing until the test ends
                     release.wait(10)
                     code, data = 200, completion()
-                try:
-                    self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
+                send_json(self, code, data)
 
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from crew_support import final_json
+from http_support import send_json
 
 
 class FakeOpenAI:
@@ -53,14 +54,7 @@ class FakeOpenAI:
                 return self._send(200, json.dumps(outer.answer(req)).encode())
 
             def _send(self, code: int, data: bytes) -> None:
-                try:
-                    self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    pass
+                send_json(self, code, data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
