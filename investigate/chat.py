@@ -63,7 +63,7 @@ from typing import Any, Final, Literal, Protocol
 
 import requests
 
-from investigate.llm import DEFAULT_OLLAMA_URL, PLACEHOLDER_API_KEY
+from investigate.llm import DEFAULT_OLLAMA_URL, PLACEHOLDER_API_KEY, LLMConfig, require_model
 from logvigil.core.redact import clean_line, hide_url_password
 from logvigil.core.text import single_line
 
@@ -169,6 +169,19 @@ def make_client(
     if provider == "ollama":
         return _OllamaClient(model, base_url or DEFAULT_OLLAMA_URL, structured, context_tokens)
     raise ValueError(f"provider must be 'openai' or 'ollama', got: {provider!r}")
+
+
+def client_for(config: LLMConfig) -> ChatClient:
+    """The client of the `llm:` section; raises ValueError (`LLMSetupError` without a
+    model name) when it cannot work."""
+    return make_client(
+        config.provider,
+        require_model(config),
+        config.base_url,
+        api_key=config.api_key.get_secret_value() if config.api_key else None,
+        structured=config.structured,
+        context_tokens=config.context_tokens,
+    )
 
 
 # -- shared helpers --------------------------------------------------------------------------

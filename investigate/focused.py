@@ -32,7 +32,7 @@ fit is not asked (`budget: ...`). The whole investigation has
 `llm.timeout_seconds`; a timeout or a server error stops the remaining questions.
 
 What the model writes is used only when it says something true to the bundle: a
-free-text field of fewer than `MIN_WORDS` words, made of the question's own words
+free-text field of fewer than `verdict.MIN_WORDS` words, made of the question's own words
 (tiny models fill a field with the instruction's description of it), or citing an
 evidence id that does not exist, is dropped (said in `ModelCall.dropped`), and a
 question left with nothing is `invalid`. A choice stands on its own: the server's
@@ -64,8 +64,8 @@ from pydantic import ValidationError
 from detector.incidents.model import Incident, RootRef
 from investigate.analysis import Analysis
 from investigate.analysis.hypotheses import CLOSE_MARGIN
-from investigate.chat import ChatClient, ChatError, Message, make_client
-from investigate.llm import LLMConfig, model_words, require_model
+from investigate.chat import ChatClient, ChatError, Message, client_for
+from investigate.llm import LLMConfig, model_words
 from investigate.model import MEDIUM, Hypothesis, ModelCall, Report
 from investigate.prompt import load_prompt
 from investigate.questions import (
@@ -86,11 +86,10 @@ from investigate.questions import (
 from investigate.sanitize import clean_text
 from investigate.service import CrewRunner
 from investigate.tools import EvidenceTools
-from investigate.verdict import CrewFailure, Verdict, json_object, merge, squash
+from investigate.verdict import CrewFailure, Verdict, json_object, merge, says_nothing, squash
 
 _EVIDENCE_ID = re.compile(r"\bE(\d+)\b")
 #: Words (with a letter) a statement of the model needs to say something.
-MIN_WORDS = 3
 
 
 class Stop(Exception):
@@ -202,14 +201,6 @@ class Asker:
         return None
 
 
-def _says_nothing(text: str, instruction: str) -> bool:
-    """Whether `text` says nothing: fewer than `MIN_WORDS` words, or words of the question
-    itself (a small model fills a field with the instruction's description of it)."""
-    if sum(1 for w in text.split() if any(ch.isalpha() for ch in w)) < MIN_WORDS:
-        return True
-    return squash(text).lower() in instruction.lower()
-
-
 def _usable(
     answer: dict[str, Any], instruction: str, schema: dict[str, Any], evidence: frozenset[str]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -227,7 +218,7 @@ def _usable(
             verb = "does" if len(invented) == 1 else "do"
             dropped.append(f"{key!r} cites {cited}, which {verb} not exist")
             return False
-        if _says_nothing(text, instruction):
+        if says_nothing(text, instruction):
             dropped.append(f"{key!r} says nothing")
             return False
         return True
@@ -423,16 +414,7 @@ def focused_runner(config: LLMConfig, client: ChatClient | None = None) -> CrewR
 
     `client` overrides the configured server (tests pass one at a local URL).
     """
-    if client is None:
-        client = make_client(
-            config.provider,
-            require_model(config),
-            config.base_url,
-            api_key=config.api_key.get_secret_value() if config.api_key else None,
-            structured=config.structured,
-            context_tokens=config.context_tokens,
-        )
-    used = client
+    used = client_for(config) if client is None else client
 
     def run(incident: Incident, analysis: Analysis, _tools: EvidenceTools, base: Report) -> Report:
         return focused_report(incident, analysis, base, config, used)

@@ -77,6 +77,18 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+#: Fewer words than this (words with a letter) say nothing.
+MIN_WORDS = 3
+
+
+def says_nothing(text: str, instruction: str) -> bool:
+    """Whether `text` says nothing: fewer than `MIN_WORDS` words, or words of the question
+    itself (a small model fills a field with the instruction's description of it)."""
+    if sum(1 for w in text.split() if any(ch.isalpha() for ch in w)) < MIN_WORDS:
+        return True
+    return squash(text).lower() in instruction.lower()
+
+
 def json_object(text: str, what: str = "the reporter's final answer") -> dict[str, Any]:
     """The JSON object in `text` (a model's answer), tolerant of a Markdown fence and of
     words around it. Raises `CrewFailure` ("nonsense answer: ...", naming `what`)."""

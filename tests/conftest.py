@@ -1,5 +1,7 @@
 """Shared fixtures: real databases (SQLite always; PostgreSQL and MariaDB when their
-URLs are exported) and an isolated data directory for every test."""
+URLs are exported), an isolated data directory for every test, and the real llama.cpp
+server (`llama_server`: the 270M Gemma model behind `python -m llama_cpp.server`, one per
+session, shared by the crew's wire path, `investigate.chat` and `ask --llm`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from llama_support import llama_cpp_server
 from sqlalchemy import Engine, inspect, text
 
 from logvigil.store.database import create_store_engine
@@ -79,3 +82,15 @@ def engine(db_url: str) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m llama_cpp.server` with the 270M Gemma model, on a free local port."""
+    chat = {"model": "probe", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+    with llama_cpp_server(
+        tmp_path_factory.mktemp("llama"),
+        *("--chat_format", "gemma", "--n_ctx", "4096"),
+        probe={"chat/completions": chat},
+    ) as url:
+        yield url

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from investigate.chat import ChatClient, client_for
 from investigate.crew import crew_runner
 from investigate.llm import LLMConfig
 from investigate.service import CrewRunner
@@ -99,3 +100,14 @@ def runner_or_exit(settings: Settings) -> CrewRunner | None:
         fail(f"the crew is not available ({exc}); use --llm none for the deterministic report")
     except Exception as exc:  # a bad model configuration is the user's to fix
         fail(f"--llm {settings.llm.provider}:{settings.llm.model}: {exc}")
+
+
+def chat_client_or_exit(config: LLMConfig) -> ChatClient | None:
+    """A client for one schema-constrained question to the configured model (`ask`), or
+    None for provider `none`; exits 2 for a model configuration that cannot work."""
+    if config.provider == "none":
+        return None
+    try:
+        return client_for(config)
+    except ValueError as exc:
+        fail(f"--llm {config.provider}:{config.model}: {exc}")

@@ -19,18 +19,25 @@ Every fact carries its id (incident `#12`, template `T41`) so it can be checked.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from detector.incidents.manager import IncidentManager
+from graph.inventory import Inventory
 from investigate.service import load_report
 from logvigil.core.events import Severity
-from logvigil.core.jsonable import jsonable
-from logvigil.search.question import Question, Unknown, parse_question
-from logvigil.search.templates import Hit, search_templates
+from logvigil.search.answer import (
+    Answer,
+    CountFact,
+    IncidentFact,
+    NeighbourFact,
+    TemplateFact,
+)
+from logvigil.search.question import Question, parse_question
+from logvigil.search.templates import search_templates
 from logvigil.search.timephrase import TimeRange
 from logvigil.store.names import seen_hosts, seen_services
 from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
@@ -39,56 +46,6 @@ from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
 DEFAULT_SPAN = timedelta(hours=24)
 #: Templates listed per section.
 TOP = 5
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentFact:
-    id: int
-    title: str
-    severity: str
-    opened_at: datetime
-    resolved_at: datetime | None
-    root: str | None  # "postgres on db-01", or None when none was found
-    services: tuple[str, ...]
-    hosts: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateFact:
-    id: int
-    template: str
-    services: tuple[str, ...]
-    lines: int
-    first_seen: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CountFact:
-    what: str  # errors, warnings, lines
-    total: int
-    by: str | None  # hour, day
-    buckets: list[tuple[datetime, int]] = field(default_factory=list)  # local starts
-
-
-@dataclass
-class Answer:
-    question: str
-    start: datetime
-    end: datetime
-    phrase: str | None
-    hosts: tuple[str, ...]
-    services: tuple[str, ...]
-    unknown: tuple[Unknown, ...]
-    incidents: list[IncidentFact]
-    count: CountFact | None
-    top_errors: list[TemplateFact]
-    first_seen: list[TemplateFact]
-    matches: list[Hit]
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["matches"] = [h.to_json() for h in self.matches]
-        return jsonable(out)
 
 
 def _scoped(stmt: Any, q: Question, start: datetime, end: datetime) -> Any:
@@ -140,9 +97,27 @@ def _incidents(engine: Engine, q: Question, start: datetime, end: datetime) -> l
                 root or None,
                 inc.services,
                 inc.hosts,
+                summary=report.root_cause.summary if report and report.root_cause else None,
+                affected=tuple(
+                    i.service for i in (report.impact if report else []) if i.status == "affected"
+                ),
             )
         )
     return sorted(out, key=lambda i: i.opened_at)
+
+
+def neighbours(inventory: Inventory, services: Iterable[str]) -> list[NeighbourFact]:
+    """Each of `services` the inventory declares, with its dependencies and dependents."""
+    edges = inventory.impact_edges()
+    return [
+        NeighbourFact(
+            s,
+            tuple(sorted({e.target for e in edges if e.source == s})),
+            tuple(sorted({e.source for e in edges if e.target == s})),
+        )
+        for s in dict.fromkeys(services)
+        if s in inventory.services
+    ]
 
 
 def answer_question(
@@ -153,8 +128,10 @@ def answer_question(
     zone: tzinfo,
     since: datetime | None = None,
     until: datetime | None = None,
+    inventory: Inventory | None = None,
 ) -> Answer:
-    """The deterministic answer to `text` from the store (see the module's doc)."""
+    """The deterministic answer to `text` from the store (see the module's doc); with an
+    `inventory`, the graph neighbours of the services asked about and of the roots."""
     with engine.connect() as conn:
         hosts, services = seen_hosts(conn), seen_services(conn)
     q = parse_question(text, now, zone, hosts=hosts, services=services)
@@ -228,6 +205,8 @@ def answer_question(
         if q.words.strip() and q.count is None
         else []
     )
+    incidents = _incidents(engine, q, start, end)
+    roots = [i.root.split(" on ")[0] for i in incidents if i.root]
     return Answer(
         question=q.text,
         start=start,
@@ -236,7 +215,7 @@ def answer_question(
         hosts=q.hosts,
         services=q.services,
         unknown=q.unknown,
-        incidents=_incidents(engine, q, start, end),
+        incidents=incidents,
         count=count,
         top_errors=[
             TemplateFact(tid, texts.get(tid, "?"), tuple(sorted(owners[tid])), int(n))
@@ -253,4 +232,5 @@ def answer_question(
             for st in first
         ],
         matches=matches,
+        neighbours=neighbours(inventory, (*q.services, *roots)) if inventory else [],
     )

@@ -358,4 +358,20 @@ class ChannelState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AnswerRow(Base):
+    """An answer `ask` gave: its question, the evidence and wording as shown, and the model
+    (None for the deterministic answer). `ask --replay ID` shows it again from here."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    question: Mapped[str] = mapped_column(LongText)
+    model: Mapped[str | None] = mapped_column(String(NAME_LEN), nullable=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 metadata = Base.metadata

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from embed_server import embed_server  # noqa: F401 - the fixture
-from homelab_incidents import homelab_db  # noqa: F401 - the fixture
+from homelab_incidents import homelab_db, incident_db  # noqa: F401 - the fixtures
 
 from logvigil.app.backtest import run_backtest
 from logvigil.evaluation.demo import run_demo

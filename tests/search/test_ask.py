@@ -79,15 +79,15 @@ def test_without_a_time_phrase_the_last_24_hours(engine: Engine) -> None:
     assert a.phrase is None and (a.start, a.end) == (datetime(2026, 3, 3, 12, tzinfo=UTC), NOW)
 
 
-def cli(homelab_db: Path, *args: str):
-    return runner.invoke(app, ["ask", *args, "--db", f"sqlite:///{homelab_db}"])
+def cli(db: Path, *args: str):
+    return runner.invoke(app, ["ask", *args, "--db", f"sqlite:///{db}"])
 
 
-def test_the_cli_answers_in_text_and_json(homelab_db: Path) -> None:
-    r = cli(homelab_db, "what happened on db-01 on March 3?", "--timezone", "UTC")
+def test_the_cli_answers_in_text_and_json(incident_db: Path) -> None:
+    r = cli(incident_db, "what happened on db-01 on March 3?", "--timezone", "UTC")
     assert r.exit_code == 0, r.output
     assert "root: postgres on db-01" in r.stdout and "[critical]" in r.stdout
-    r = cli(homelab_db, "how many errors on March 3 by hour", "--timezone", "UTC", "--json")
+    r = cli(incident_db, "how many errors on March 3 by hour", "--timezone", "UTC", "--json")
     assert r.exit_code == 0, r.output
     obj = json.loads(r.stdout)
     assert obj["count"]["total"] > 0 and obj["count"]["by"] == "hour"
@@ -102,14 +102,17 @@ def test_the_cli_answers_in_text_and_json(homelab_db: Path) -> None:
         (["x", "--since", "soon"], "--since 'soon'"),
     ],
 )
-def test_bad_input_exits_2_naming_it(homelab_db: Path, args: list[str], message: str) -> None:
-    r = cli(homelab_db, *args)
+def test_bad_input_exits_2_naming_it(incident_db: Path, args: list[str], message: str) -> None:
+    r = cli(incident_db, *args)
     assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
 
 
-def test_a_hostile_question_is_answered_as_text(homelab_db: Path) -> None:
+def test_a_hostile_question_is_answered_as_text(incident_db: Path) -> None:
     r = cli(
-        homelab_db, "[bold]x[/] <script>alert(1)</script> \x1b[31m since 99:99", "--timezone", "UTC"
+        incident_db,
+        "[bold]x[/] <script>alert(1)</script> \x1b[31m since 99:99",
+        "--timezone",
+        "UTC",
     )
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output

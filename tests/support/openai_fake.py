@@ -24,6 +24,9 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.mode = "ok"
+        #: The content of every schema-constrained answer, when set (and its finish reason).
+        self.scripted: str | None = None
+        self.scripted_finish = "stop"
         self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()
         outer = self
@@ -62,6 +65,9 @@ class FakeOpenAI:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.scripted is not None and "response_format" in req:
+            message = {"role": "assistant", "content": self.scripted}
+            return self.completion(req, message, self.scripted_finish)
         if "response_format" in req or self.mode in ("no-schemas", "outside"):
             return self.completion(req, {"role": "assistant", "content": self.focused(req)})
         messages = req.get("messages", [])
