@@ -30,6 +30,7 @@ from detector.incidents.model import IncidentConfig
 from graph.config import GraphConfig
 from investigate.llm import LLMConfig
 from logvigil.app.metrics import MetricsConfig
+from logvigil.app.webconfig import WebConfig
 from logvigil.core.configbase import Strict
 from logvigil.core.yamlfile import (
     ConfigError,
@@ -66,6 +67,7 @@ ENV_OVERRIDES: dict[str, PathKey] = {
     "LOGVIGIL_DISCORD_WEBHOOK_URL": ("notify", "discord", "webhook_url"),
     "LOGVIGIL_SMTP_PASSWORD": ("notify", "email", "password"),
     "LOGVIGIL_METRICS_PORT": ("metrics", "port"),
+    "LOGVIGIL_WEB_TOKEN": ("web", "token"),
 }
 
 
@@ -123,6 +125,7 @@ class Settings(Strict):
     embeddings: EmbeddingsConfig = Field(default_factory=EmbeddingsConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @field_validator("sources")
     @classmethod

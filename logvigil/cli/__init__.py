@@ -24,6 +24,7 @@ from logvigil.cli import (
     search,
     stats,
     status,
+    web,
 )
 from logvigil.cli.graph import app as graph_app
 from logvigil.cli.notify import notify_app, silence_app
@@ -44,6 +45,7 @@ app.command("stats")(stats.stats)
 app.command("search")(search.search)
 app.command("embed")(search.embed)
 app.command("ask")(ask.ask)
+app.command("web")(web.web)
 app.command("prune")(prune.prune)
 # Detection: replay, incidents, the daemon and its state, evaluation.
 app.command("backtest")(backtest.backtest)

@@ -13,8 +13,7 @@ offset, UTC) or a span back from now (`30m`, `6h`, `2d`). Reads only.
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import numpy as np
@@ -33,30 +32,20 @@ from logvigil.cli.kit import (
     store_errors,
 )
 from logvigil.core.text import single_line, truncate
+from logvigil.core.timeutil import parse_when as parse_when_text
 from logvigil.core.timeutil import wall_clock
 from logvigil.search.embed import Embedder, EmbeddingsConfig, EmbedError, embedding_text
 from logvigil.search.templates import Hit, UnknownName, search_templates
 from logvigil.search.vectors import backfill
 
-_SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def parse_when(value: str, option: str, now: datetime) -> datetime:
-    """`value` of `option` as an aware UTC time; exits 2 naming the option when it is not
-    ISO 8601 or a span back from `now` (`30m`, `6h`, `2d`, `1w`)."""
-    text = value.strip()
-    span = _SPAN.match(text.lower())
-    if span:
-        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
+    """`value` of `option` as an aware UTC time (`logvigil.core.timeutil.parse_when`); exits
+    2 naming the option when it is neither ISO 8601 nor a span back from `now`."""
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(
-            f"{option} {value!r}: expected an ISO 8601 time (2026-03-04, 2026-03-04T09:00, "
-            "...Z) or a span back from now (30m, 6h, 2d, 1w)"
-        )
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return parse_when_text(value, now)
+    except ValueError as exc:
+        fail(f"{option} {value!r}: {exc}")
 
 
 SinceOpt = Annotated[

@@ -6,7 +6,8 @@ daemon, the CLI and the live sources read it with, so there is one place to read
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 #: How much of the time `iso_z` writes: "auto" is whole seconds when the time has no
@@ -62,3 +63,24 @@ def floor_minute(ts: datetime) -> datetime:
 def wall_clock() -> datetime:
     """Now, as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+_SPAN = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(value: str, now: datetime) -> datetime:
+    """`value` as an aware UTC time: ISO 8601 (naive is UTC) or a span back from `now`
+    (`30m`, `6h`, `2d`, `1w`). Raises ValueError saying what is expected."""
+    text = value.strip()
+    span = _SPAN.match(text.lower())
+    if span:
+        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 8601 time (2026-03-04, 2026-03-04T09:00, ...Z) or a span back "
+            "from now (30m, 6h, 2d, 1w)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
