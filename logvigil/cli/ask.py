@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,13 +21,13 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
-from graph.inventory import Inventory, load_inventory
 from logvigil.cli.kit import (
     ConfigOpt,
     DbOpt,
     err,
     existing_store_or_exit,
     fail,
+    inventory_or_none,
     out,
     settings_or_exit,
     store_errors,
@@ -37,7 +36,6 @@ from logvigil.cli.llmopts import LlmContextOpt, LlmUrlOpt, chat_client_or_exit, 
 from logvigil.cli.search import SinceOpt, UntilOpt, range_or_exit
 from logvigil.core.text import single_line, truncate
 from logvigil.core.timeutil import wall_clock
-from logvigil.core.yamlfile import ConfigError
 from logvigil.ingest.inputs import machine_zone
 from logvigil.search.answer import Answer, Synthesis
 from logvigil.search.answers import AnswerNotFound, load_answer, save_answer
@@ -109,7 +107,7 @@ def ask(
     start, end = range_or_exit(since, until, now)
     llm_config = with_llm(settings, llm, llm_url, llm_context).llm
     client = chat_client_or_exit(llm_config)
-    inventory = _inventory(settings.graph.inventory)
+    inventory = inventory_or_none(settings.graph.inventory, "answering without the graph")
     engine = existing_store_or_exit(settings, db)
     try:
         with store_errors(engine, "ask"):
@@ -131,25 +129,6 @@ def ask(
     finally:
         engine.dispose()
     _show(answer_id, answer, zone, as_json)
-
-
-def _inventory(path: Path) -> Inventory | None:
-    """The inventory for the graph neighbours, or None (said on stderr) when it cannot be read:
-    `ask` answers without the graph rather than not at all."""
-    if not path.exists():
-        return None
-    try:
-        return load_inventory(path)
-    except ConfigError as exc:
-        first = exc.problems[0] if exc.problems else "invalid inventory"
-        n = len(exc.problems)
-        err.print(
-            f"warning: {first}{f' (and {n - 1} more)' if n > 1 else ''}; "
-            "answering without the graph",
-            markup=False,
-            style="yellow",
-        )
-        return None
 
 
 def _show(answer_id: int | None, a: Answer, zone: tzinfo, as_json: bool) -> None:

@@ -39,6 +39,7 @@ from rich.progress import (
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from graph.inventory import Inventory, load_inventory
 from logvigil.app.settings import Settings, load_settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
@@ -289,3 +290,21 @@ def _advance(
         progress.update(task, completed=reader.position(), **fields)
     else:
         progress.update(task, completed=lines, **fields)
+
+
+def inventory_or_none(path: Path, without: str) -> Inventory | None:
+    """The inventory at `path` for a command that can do without it, or None: when there is
+    none, or when it cannot be read (its first problem is said on stderr, then `without`)."""
+    if not path.exists():
+        return None
+    try:
+        return load_inventory(path)
+    except ConfigError as exc:
+        first = exc.problems[0] if exc.problems else exc
+        more = len(exc.problems) - 1
+        err.print(
+            f"warning: {first}{f' (and {more} more)' if more > 0 else ''}; {without}",
+            markup=False,
+            style="yellow",
+        )
+        return None

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from sqlalchemy import Engine
 
 from graph.store import GraphError
 from logvigil.app.daemon import Role
 from logvigil.app.factory import StartError, build_daemon
 from logvigil.app.logs import setup_logging
+from logvigil.app.settings import Settings
 from logvigil.app.signals import install_signal_handlers
-from logvigil.cli.kit import ConfigOpt, err, fail, fail_config, settings_or_exit
+from logvigil.app.webconfig import split_listen
+from logvigil.cli.kit import (
+    ConfigOpt,
+    err,
+    fail,
+    fail_config,
+    inventory_or_none,
+    settings_or_exit,
+)
 from logvigil.core.yamlfile import ConfigError
 from logvigil.store.database import StoreError
+from logvigil.web.app import create_app
+from logvigil.web.serve import serve_in_thread
 from notify.outbox import broken_channels
 
 RoleOpt = Annotated[
@@ -83,9 +96,28 @@ def run(
             "ingest into this store (see docs/daemon.md)",
             soft_wrap=True,
         )
+    stop_web = _start_web(settings, runtime.engine)
     restore_signals = install_signal_handlers(daemon.stop)
     try:
         daemon.run()
     finally:
         restore_signals()
+        stop_web()
         daemon.close()
+
+
+def _start_web(settings: Settings, engine: Engine) -> Callable[[], None]:
+    """The pages beside the daemon when `web.listen` is set (checked with the config:
+    loopback, or a token); returns what stops them."""
+    if settings.web.listen is None:
+        return lambda: None
+    host, port = split_listen(settings.web.listen)
+    token = settings.web.token.get_secret_value() if settings.web.token else None
+    inventory = inventory_or_none(settings.graph.inventory, "no graph on the pages")
+    try:
+        app = create_app(engine, settings, inventory=inventory, token=token)
+        stop = serve_in_thread(app, host, port)
+    except OSError as exc:
+        fail(f"web.listen: {exc}")
+    err.print(f"pages on http://{host}:{port}/", highlight=False)
+    return stop

@@ -13,13 +13,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from graph.inventory import Inventory, load_inventory
 from logvigil.app.webconfig import DEFAULT_LISTEN, check_listen
-from logvigil.cli.kit import ConfigOpt, DbOpt, err, existing_store_or_exit, fail, settings_or_exit
-from logvigil.core.yamlfile import ConfigError
+from logvigil.cli.kit import (
+    ConfigOpt,
+    DbOpt,
+    err,
+    existing_store_or_exit,
+    fail,
+    inventory_or_none,
+    settings_or_exit,
+)
 from logvigil.web.app import create_app
+from logvigil.web.serve import serve
 
 
 def web(
@@ -38,22 +44,18 @@ def web(
     except ValueError as exc:
         fail(f"--listen {exc}")
     engine = existing_store_or_exit(settings, db)
-    inventory: Inventory | None = None
-    if settings.graph.inventory.exists():
-        try:
-            inventory = load_inventory(settings.graph.inventory)
-        except ConfigError as exc:
-            err.print(
-                f"warning: {exc.problems[0] if exc.problems else exc}; no graph on the pages",
-                markup=False,
-                style="yellow",
-            )
     token = settings.web.token.get_secret_value() if settings.web.token else None
-    app = create_app(engine, settings, inventory=inventory, token=token)
+    app = create_app(
+        engine,
+        settings,
+        inventory=inventory_or_none(settings.graph.inventory, "no graph on the pages"),
+        token=token,
+    )
     err.print(
-        f"serving http://{host}:{port}/ (read-only){' with a token' if token else ''}", markup=False
+        f"serving http://{host}:{port}/ (read-only){' with a token' if token else ''}",
+        markup=False,
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        serve(app, host, port)
     finally:
         engine.dispose()
