@@ -12,6 +12,7 @@ delivery is in doubt until the channel answers (see `notify/outbox.py`).
 from __future__ import annotations
 
 import socket
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +95,8 @@ class Notification:
     created_at: datetime | None = None
     attachment_name: str = "report.md"
     tags: tuple[str, ...] = field(default=())
+    #: The incident's chart as PNG (`notify.picture`), shown in the message when set.
+    picture: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,7 @@ class Notification:
             "created_at": None if self.created_at is None else iso_z(self.created_at),
             "attachment_name": self.attachment_name,
             "tags": list(self.tags),
+            "picture_png": None if self.picture is None else b64encode(self.picture).decode(),
         }
 
     @classmethod
@@ -128,7 +132,18 @@ class Notification:
             created_at=None if created is None else parse_iso(created),
             attachment_name=obj.get("attachment_name", "report.md"),
             tags=tuple(obj.get("tags", ())),
+            picture=_picture(obj.get("picture_png")),
         )
+
+
+def _picture(value: Any) -> bytes | None:
+    """The stored picture, or None (absent, or not base64: the text goes without it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return b64decode(value, validate=True)
+    except ValueError:
+        return None
 
 
 #: Called by a notifier just before the message can reach the channel.

@@ -21,7 +21,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, select
@@ -45,6 +45,7 @@ from notify.outbox import (
     mark_ok,
     outbox_t,
 )
+from notify.picture import incident_picture
 from notify.policy import (
     DeliveryDecision,
     Reason,
@@ -188,9 +189,13 @@ def on_report(
     """Enqueue "report ready" on the channels that were told about the incident (or that
     would be now). Returns rows enqueued; never raises."""
     try:
-        with engine.begin() as conn:
+        # The picture is read on its own connection: a failed read must not abort the
+        # transaction that enqueues the text.
+        with engine.connect() as conn:
             incident = repo.load(conn, incident_id)
-            n = report_ready(incident, report, now)
+            picture = incident_picture(conn, incident) if incident is not None else None
+        with engine.begin() as conn:
+            n = replace(report_ready(incident, report, now), picture=picture)
             channels = configured_channels(notify_config)
             targets = route(incident, notify_config.routes, channels) if incident else channels
             silences = silences_db.active(conn, now)
@@ -309,7 +314,8 @@ def post_incident(
             f"`investigate --incident {incident_id}` first",
         )
     report = Report.from_json(row.report)
-    n = report_ready(incident, report, now)
+    with engine.connect() as conn:
+        n = replace(report_ready(incident, report, now), picture=incident_picture(conn, incident))
     digest = hashlib.sha256(n.markdown.encode()).hexdigest()[:16]
     notifiers = dict(notifiers) if notifiers is not None else build_notifiers(notify_config)
     ids: dict[int, str] = {}

@@ -38,6 +38,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from detector.incidents.chart import incident_chart_data
 from detector.incidents.manager import IncidentManager
 from graph.inventory import Inventory
 from investigate.service import load_report
@@ -48,7 +49,7 @@ from logvigil.core.timeutil import parse_when, wall_clock
 from logvigil.search.templates import search_templates
 from logvigil.store.schema import SilenceRow
 from logvigil.web import data
-from logvigil.web.svg import Mark, dependency_graph, incident_chart, sparkline
+from logvigil.web.svg import dependency_graph, incident_chart, sparkline
 
 HERE = Path(__file__).parent
 COOKIE = "logvigil_token"
@@ -161,12 +162,8 @@ def create_app(
         if inc is None:
             return page("error.html", 404, message=f"no incident #{incident_id} in the store")
         report = load_report(ctx.engine, incident_id)
-        last = inc.resolved_at or inc.last_finding_at
-        start, end = data.chart_window(inc.opened_at, last)
-        involved = tuple(dict.fromkeys((*inc.services, *inc.blast_radius)))[:8]
         with ctx.engine.connect() as conn:
-            series = data.service_series(conn, involved, start, end)
-        marks = [Mark(f.started_at, f"{f.service or f.host}: {f.summary}") for f in inc.findings]
+            drawn = incident_chart_data(conn, inc)
         root = report.root_cause.service if report and report.root_cause else None
         root = root or (inc.root.service if inc.root else None)
         affected = [i.service for i in (report.impact if report else []) if i.status == "affected"]
@@ -179,7 +176,7 @@ def create_app(
             "incident.html",
             inc=inc,
             report=report,
-            chart=incident_chart(series, marks),
+            chart=incident_chart(drawn.series, drawn.marks),
             graph=graph,
             root=root,
             affected=affected,

@@ -8,23 +8,15 @@ stays text. Colours are CSS classes, so the dark and the light theme both apply.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from html import escape
 
-from logvigil.web.data import Series
+from detector.incidents.chart import Mark
+from logvigil.store.series import Series
 
 WIDTH = 720
 ROW = 90  # height of one service's chart
 LEFT = 110  # room for the service's name
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A moment to mark on a chart (a finding), with its label."""
-
-    at: datetime
-    label: str
 
 
 def _points(values: Sequence[int], top: float, height: float, peak: int) -> str:

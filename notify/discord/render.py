@@ -48,6 +48,8 @@ EMBED_TOTAL_MAX = 6000
 EMBEDS_MAX = 10
 #: Discord refuses uploads above 10 MiB on unboosted servers; the report is kept far below.
 ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
+MARKDOWN_TYPE = "text/markdown; charset=utf-8"
+PNG_TYPE = "image/png"
 
 
 #: Embed colour by severity (RGB as an integer).
@@ -91,10 +93,12 @@ def render_value(section: Section, limit: int) -> tuple[str, bool]:
 
 @dataclass(frozen=True, slots=True)
 class DiscordMessage:
-    """The JSON payload and, when the report did not fit, the file to attach."""
+    """The JSON payload and the files to attach, in `payload["attachments"]`'s order: the
+    full report when the embed could not hold it, the incident's chart when there is one
+    (shown as the embed's image)."""
 
     payload: dict
-    attachment: tuple[str, bytes] | None = None
+    files: tuple[tuple[str, bytes, str], ...] = ()  # (file name, bytes, content type)
 
 
 def colour(n: Notification) -> int:
@@ -150,12 +154,22 @@ def render(n: Notification) -> DiscordMessage:
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     }
-    attachment = None
+    files: list[tuple[str, bytes, str]] = []
     if n.markdown and (truncated or n.kind is NotificationKind.REPORT):
         data = n.markdown.encode("utf-8")[:ATTACHMENT_MAX_BYTES]
-        attachment = (n.attachment_name, data)
-        payload["attachments"] = [{"id": 0, "filename": n.attachment_name}]
-    return DiscordMessage(payload, attachment)
+        files.append((n.attachment_name, data, MARKDOWN_TYPE))
+    if n.picture:
+        name = picture_name(n)
+        files.append((name, n.picture, PNG_TYPE))
+        embed["image"] = {"url": f"attachment://{name}"}
+    if files:
+        payload["attachments"] = [{"id": i, "filename": f[0]} for i, f in enumerate(files)]
+    return DiscordMessage(payload, tuple(files))
+
+
+def picture_name(n: Notification) -> str:
+    """The chart's file name: Discord shows an attachment in the embed by this name."""
+    return f"incident-{n.incident_id}.png" if n.incident_id is not None else "incident.png"
 
 
 def embed_size(embed: dict) -> int:

@@ -3,10 +3,11 @@ their failures mean. Imported when a message is posted, not with the notifier (t
 libraries cost ~0.2 s, which every command would pay at start-up).
 
 `post` sends exactly the rendered payload (the library's own `json` would also
-send every other attribute it holds, our timeout included) with the report as
-Discord's `files[0]`, through `DiscordWebhook.api_post_request` (never its
-`execute()`), and returns the answer's status, body and headers. A failure
-raises `PostFailed`, which says whether the request certainly never left.
+send every other attribute it holds, our timeout included) with its files (the
+report, the chart) as Discord's `files[0]`, `files[1]`, through
+`DiscordWebhook.api_post_request` (never its `execute()`), and returns the answer's
+status, body and headers. A failure raises `PostFailed`, which says whether the
+request certainly never left.
 urllib3's records that quote a request path (the webhook's token) are scrubbed.
 """
 
@@ -27,7 +28,6 @@ from notify.base import describe_error, scrub
 from notify.discord.render import DiscordMessage
 
 #: Content type of the attached report.
-ATTACHMENT_TYPE = "text/markdown; charset=utf-8"
 #: Loggers of urllib3 that quote a request's path (the webhook's token) in their records.
 URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
 
@@ -90,13 +90,10 @@ for _name in URLLIB3_LOGGERS:
 
 class _Webhook(DiscordWebhook):
     """A `DiscordWebhook` that posts exactly `message.payload` (see the module's docstring),
-    with the attachment as Discord's `files[0]`. `wait` is on the URL already."""
+    with its files as Discord's `files[N]`. `wait` is on the URL already."""
 
     def __init__(self, url: str, message: DiscordMessage, timeout: float) -> None:
-        files = {}
-        if message.attachment is not None:
-            name, data = message.attachment
-            files["files[0]"] = (name, data, ATTACHMENT_TYPE)
+        files = {f"files[{i}]": f for i, f in enumerate(message.files)}
         super().__init__(url, files=files, timeout=timeout, wait=False, rate_limit_retry=False)
         self._payload = message.payload
 

@@ -31,7 +31,7 @@ from notify.base import (
     scrub,
 )
 from notify.email.config import EmailConfig
-from notify.email.render import mail_subject, render_html, render_plain
+from notify.email.render import PICTURE_CID, mail_subject, render_html, render_plain
 from notify.email.tls import CAFileError, tls_client_context
 
 #: Seconds for connecting and for each SMTP command.
@@ -105,6 +105,16 @@ class EmailNotifier:
         msg["Message-ID"] = make_msgid(domain="logvigil")
         msg.set_content(render_plain(n))
         msg.add_alternative(render_html(n), subtype="html")
+        if n.picture:
+            html_part = msg.get_payload()[-1]
+            html_part.add_related(
+                n.picture,
+                "image",
+                "png",
+                cid=f"<{PICTURE_CID}>",
+                filename="incident.png",
+                disposition="inline",
+            )
         return msg
 
     def send(self, notification: Notification, committing: Committing = no_commit) -> str | None:

@@ -28,8 +28,13 @@ def render_plain(n: Notification) -> str:
     return defang_urls(render_text(n))
 
 
+#: The Content-ID of the chart, shown inline by the HTML part (`cid:`).
+PICTURE_CID = "incident-chart@logvigil"
+
+
 def render_html(n: Notification) -> str:
-    """HTML alternative; every piece of text is defanged and escaped."""
+    """HTML alternative; every piece of text is defanged and escaped. With a picture, it is
+    shown after the summary from the message's own related part (`cid:`, no remote image)."""
 
     def e(text: str) -> str:
         return html.escape(defang_urls(text))
@@ -40,6 +45,8 @@ def render_html(n: Notification) -> str:
     ]
     if n.summary:
         out.append(f"<p>{e(n.summary)}</p>")
+    if n.picture:
+        out.append(f'<p><img src="cid:{PICTURE_CID}" alt="lines and errors per minute"></p>')
     if n.sections:
         out.append("<dl>")
         for s in n.sections:
