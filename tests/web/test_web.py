@@ -1,11 +1,10 @@
-"""`logvigil web` over a store filled by the demo, through Starlette's test client (real
+"""`logvigil web` over a store filled by the demo (`conftest.store`), through Starlette's test client (real
 HTTP semantics, in process): every page answers with the expected facts, hostile log
 text stays inert, the security headers are on every answer, the token is enforced, and
 bad parameters are clear 400s naming them."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,44 +18,11 @@ from typer.testing import CliRunner
 from graph.inventory import load_inventory
 from logvigil.app.settings import Settings
 from logvigil.cli import app as cli_app
-from logvigil.evaluation.demo import HOMELAB_INVENTORY, run_demo
+from logvigil.evaluation.demo import HOMELAB_INVENTORY
 from logvigil.web.app import SECURITY_HEADERS, create_app
 
 runner = CliRunner()
 NOW = datetime(2026, 3, 5, 12, tzinfo=UTC)
-#: Log text written to hurt: markup, a script, a javascript: link, Markdown, mentions.
-HOSTILE = (
-    "<script>alert('x')</script> evil template",
-    '<img src=x onerror="alert(1)"> broken image',
-    "[click here](javascript:alert(1)) to fix",
-    "@everyone **URGENT** </td></tr><tr><td>injected",
-)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    tmp = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{tmp / 'demo.db'}"
-    run_demo(3, db_url=url)
-    lines = tmp / "hostile.jsonl"
-    lines.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "ts": f"2026-03-04T10:0{i}:00Z",
-                    "host": "web-01",
-                    "service": "nginx",
-                    "severity": "error",
-                    "message": m,
-                }
-            )
-            + "\n"
-            for i, m in enumerate(HOSTILE)
-        )
-    )
-    r = runner.invoke(cli_app, ["ingest", str(lines), "--format", "jsonl", "--db", url])
-    assert r.exit_code == 0, r.output
-    return url
 
 
 @pytest.fixture(scope="module")
