@@ -4,28 +4,47 @@ A template is a document of two fields: its text (the mined template, placeholde
 `<*>` and pure numbers dropped: they say nothing an operator would type) and the
 names of the services and programs that log it (`nginx`, `postgres`). Both are
 cut into lowercase words and stemmed (Snowball's English stemmer: `killed`,
-`kills` and `killing` are one word), and scored with BM25 (k1 1.2, b 0.75); a
-word found in the names counts `NAME_BOOST` times, since "postgres killed" names
-the service first, and a typed word of `MIN_PREFIX` letters or more stands for
-its daemon's name too ("ssh" for `sshd`: Unix names a daemon with a trailing d).
+`kills` and `killing` are one word), and scored with BM25 (k1 1.2, b 0.75).
 
-Operators do not write what programs write: "disk full" is logged as "No space
-left on device", "brute force" as "Failed password ... invalid user". So a query
-is expanded with `THESAURUS`, a short list of the words programs use for the
-symptoms people name (the kernel, libc's `strerror`, OpenSSH, systemd, the
-usual daemons); each entry the query holds counts as one word at
-`EXPANSION_WEIGHT` (its best word in the template, as search engines blend
-synonyms into one term). The
-list is general sysadmin knowledge written before any query set was measured;
-it is not tuned to one.
+- Identifiers: programs write `Sabre\\DAV\\Exception\\NotFound`, `oom_reaper`,
+  `GetUserByName`, `sda2`, `php-fpm8`. A token is also cut at its case changes,
+  underscores and digits, so "not found", "oom reaper" or "sda" find it; a part
+  counts `PART_WEIGHT` (a word inside an identifier says less than one written
+  alone: `boot` in `BOOT_IMAGE=<*>`).
+- Names: a word in the names counts `NAME_BOOST` times, since "postgres killed"
+  names the service first, and a typed word of `MIN_PREFIX` letters or more
+  stands for its daemon's name too ("ssh" for `sshd`: Unix names a daemon with a
+  trailing d), counted once wherever it is found. A typed word ending in s that
+  no template holds is looked up without it (Snowball leaves `cpus`, `vms` whole).
+- Operator words: people do not type what programs write. "disk full" is logged
+  as "No space left on device", "brute force" as "Failed password ... invalid
+  user", "502" as nginx's "upstream prematurely closed". `SENSES` maps what
+  people say for a thing to the phrases programs write for it (the kernel,
+  libc's `strerror` and errno names, OpenSSH, PAM, systemd, PostgreSQL, nginx,
+  the usual daemons). A phrase said matches the query's words in order (a stop
+  word it lacks is skipped, "restarted the server" holds "restart server"; one
+  it holds must be there, "not found", "log in"); one inside a longer phrase
+  that matched does not count ("disk" in "disk full"). Each adds one group at
+  `EXPANSION_WEIGHT`: its best written phrase in the template, whose words add
+  up times the share of them there ("key exchange" found whole beats the "key"
+  of "host key"), as search engines blend synonyms into one term.
+- Ideas: the typed words of a phrase said are one idea and count as their mean
+  times the share found ("ran out of room" is not the `OUT` of `OUT=<*>`); any
+  other typed word is one. A template scores times the share of the query's
+  ideas it holds (typed, or through their group) to the power `COORDINATION`, so
+  one rare word cannot outweigh a template that holds the rest of the query.
+
+The senses were grown from the misses of the development query sets
+(`tests/search/queries.yaml`, `queries_fresh.yaml`), each entry vocabulary any
+on-call person uses or a common program's own wording; none names a host or a
+service of one store.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,100 +56,407 @@ B = 0.75
 NAME_BOOST = 2.0
 #: Letters a typed word needs to stand for its daemon's name (`ssh` for `sshd`).
 MIN_PREFIX = 3
+#: How much a part of a compound counts (`found` in `NotFound`, `boot` in `BOOT_IMAGE`):
+#: a word inside an identifier says less than a word written alone.
+PART_WEIGHT = 0.5
+#: A template that holds fewer of the query's ideas scores less: times the share it
+#: holds to this power (Lucene's "coord"), so one rare word cannot outweigh the rest.
+COORDINATION = 0.5
 #: How much a word added by the thesaurus counts against a word typed.
 EXPANSION_WEIGHT = 0.5
 
-_WORD = re.compile(r"[a-z][a-z0-9_]*[a-z0-9]|[a-z]")
+#: A word: letters, digits and underscores from a letter on; `I/O` is one ("io").
+_WORD = re.compile(r"[Ii]/[Oo]\b|[A-Za-z][A-Za-z0-9_]*[A-Za-z0-9]|[A-Za-z]")
+#: A query's tokens: words as in a template, and numbers (for the thesaurus' `502`).
+_QUERY_TOKEN = re.compile(r"[Ii]/[Oo]\b|[A-Za-z][A-Za-z0-9_]*[A-Za-z0-9]|[A-Za-z]|[0-9]+")
 #: Words that say nothing in a search (English function words; never log vocabulary).
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have how i in is it its me my "
     "no not of on or our that the their them then there these this those to was we were "
-    "what when where which who why will with you your can t s".split()
+    "what when where which who why will with you your can t s "
+    # Negated verbs, typed without their apostrophe ("can't" is `cant`) or written with
+    # it (`doesn't` is `doesn` `t`): "can't connect" is about "connect". A phrase said
+    # can still hold them ("won't start").
+    "cant cannot wont dont doesnt didnt isnt wasnt arent couldnt wouldnt shouldnt hasnt "
+    "havent hadnt doesn didn isn wasn aren couldn wouldn shouldn hasn haven hadn".split()
 )
 
-#: An operator's words -> the words programs write for that symptom. Keys and values are
-#: phrases; each is cut into words and stemmed like everything else.
-THESAURUS: dict[str, tuple[str, ...]] = {
-    "disk full": ("no space left on device", "enospc", "filesystem full", "quota exceeded"),
-    "full": ("no space left", "enospc"),
-    "disk": ("filesystem", "device", "space", "mount", "sda", "nvme", "ext4", "xfs"),
-    "out of memory": ("oom", "oom-kill", "killed process", "memory cgroup"),
-    "memory": ("oom", "oom-kill", "killed process"),
-    "oom": ("out of memory", "killed process", "oom-kill"),
-    "killed": ("oom", "oom-kill", "sigkill", "signal 9", "terminated"),
-    "crash": ("segfault", "core dumped", "panic", "killed", "aborted", "main process exited"),
-    "crashed": ("segfault", "core dumped", "panic", "killed", "main process exited"),
-    "brute force": (
-        "failed password",
-        "invalid user",
-        "authentication failure",
-        "maximum authentication attempts",
+#: What operators say for a thing -> the phrases programs write for it (`|` between
+#: phrases). Both are cut into words and stemmed like everything else. A phrase said
+#: matches the query's words in order: a stop word of the query it lacks is skipped, one
+#: it holds must be there ("not found" is not "found"); one inside a longer phrase that
+#: matched does not count. Numbers count for these phrases alone (a status code such as
+#: 502 is what people type; programs write it as a number, which is not searched).
+SENSES: tuple[tuple[str, str], ...] = (
+    # -- storage: libc's strerror, the kernel's block and filesystem drivers, fsck
+    (
+        "disk full | full | out of space | no space | space | no room | out of room"
+        " | ran out of room | ran out of space | run out of space | filled up | fill up"
+        " | fills up | disk filled | enospc",
+        "no space left on device | enospc | filesystem full | quota exceeded | disk full",
     ),
-    "login": ("session opened", "accepted password", "accepted publickey", "authentication"),
-    "logins": ("session opened", "accepted password", "accepted publickey"),
-    "ssh": ("sshd",),
-    "password": ("authentication", "failed password"),
-    "reboot": ("boot", "booting", "linux version", "shutdown", "power", "systemd"),
-    "rebooted": ("boot", "booting", "linux version", "shutdown"),
-    "restart": ("restarted", "starting", "started", "stopping", "scheduled restart"),
-    "restarted": ("restart", "starting", "started", "stopping"),
-    "down": ("refused", "unreachable", "timed out", "failed", "stopped", "inactive"),
-    "unreachable": ("refused", "no route to host", "timed out", "unreachable"),
-    "can't reach": ("connect", "refused", "unreachable", "timed out", "upstream"),
-    "cannot reach": ("connect", "refused", "unreachable", "timed out", "upstream"),
-    "reach": ("connect", "connection"),
-    "slow": ("timeout", "timed out", "latency", "took", "slow"),
-    "timeout": ("timed out", "time out"),
-    "backend": ("upstream",),
-    "database": ("postgres", "postgresql", "mysql", "mariadb", "sql", "db"),
-    "db": ("database", "postgres", "postgresql", "mysql", "mariadb"),
-    "web": ("nginx", "apache", "http", "upstream"),
-    "permission": ("permission denied", "eacces", "not permitted"),
-    "denied": ("permission denied", "refused", "forbidden"),
-    "cert": ("certificate", "tls", "ssl", "expired"),
-    "certificate": ("tls", "ssl", "x509", "expired"),
-    "dns": ("resolve", "resolution", "name or service not known", "nxdomain", "servfail"),
-    "network": ("link", "eth0", "nic", "carrier", "unreachable"),
-    "scan": ("invalid user", "did not receive identification", "connection closed", "ufw block"),
-    "scanner": ("invalid user", "did not receive identification", "connection closed"),
-    "firewall": ("ufw", "iptables", "nftables", "block", "drop"),
-    "cron": ("cmd", "crond", "anacron"),
-    "job": ("cmd", "cron", "timer", "unit"),
-    "jobs": ("cmd", "cron", "timer"),
-    "failed": ("failure", "error", "failed"),
-    "fail": ("failed", "failure", "error"),
-    "error": ("failed", "failure", "fatal"),
-    "errors": ("failed", "failure", "fatal", "error"),
-    "hang": ("hung", "blocked for more than", "stuck", "not responding", "timed out"),
-    "hangs": ("hung", "blocked for more than", "stuck", "not responding", "timed out"),
-    "io": ("i/o error", "blk_update_request", "buffer i/o"),
-    "corruption": ("corrupt", "checksum", "fsck", "journal"),
-    "temperature": ("thermal", "temperature above threshold", "throttled"),
-    "overheating": ("thermal", "temperature above threshold", "throttled"),
-    "usb": ("usb", "new device", "disconnect"),
-    "service": ("unit", "systemd"),
+    (
+        "disk | disks | drive | drives | storage | volume | hdd | ssd",
+        "disk | filesystem | device | space | mount | sda | vda | nvme | scsi | ext4 | xfs",
+    ),
+    ("size | how big | big | capacity", "size | bytes | blocks | gb | tb | gib | tib | large"),
+    (
+        "corrupt | corrupted | corruption | damaged | damage | garbled",
+        "corrupt | corrupted | checksum | invalid | invalid page | read block | bad block"
+        " | i/o error | uncleanly",
+    ),
+    (
+        "repair | repaired | repairing | fsck | filesystem check | fix | fixed",
+        "recovery | fsck | orphan cleanup | repair | replay | clean",
+    ),
+    (
+        "io | io error | read error | write error | disk error | bad sector | bad sectors | eio"
+        " | disk failing | failing disk | dying disk | drive failing | smart",
+        "i/o error | blk_update_request | buffer i/o | medium error | bad sector",
+    ),
+    # -- memory: the kernel's OOM killer
+    (
+        "out of memory | memory | ram | oom | out of ram | ran out of ram | ran out of memory"
+        " | run out of memory | memory leak | leak | leaking | enomem | memory full | ram full"
+        " | low memory | memory pressure | mem | memory exhausted",
+        "out of memory | oom | oom-killer | oom-kill | killed process | memory cgroup",
+    ),
+    ("swap | swapping", "swap | memory | oom"),
+    (
+        "ran out | run out | running out | runs out | exhausted",
+        "out of | exhausted | no space | exceeded | limit",
+    ),
+    # -- a process dies, stops, starts: signals, systemd, the daemons' own words
+    (
+        "killed | kill | killing | kills | sigkill",
+        "oom | oom-kill | sigkill | signal 9 | killed | terminated",
+    ),
+    (
+        "crash | crashed | crashes | crashing | died | dies | dead | segfault",
+        "segfault | core dumped | panic | killed | aborted | main process exited | sigsegv"
+        " | sigabrt | not properly shut down | interrupted | uncleanly",
+    ),
+    ("exit | exited | exit code | exit status", "exited | status | code | exit-code"),
+    (
+        "restart | restarted | restarting | restarts | bounce | bounced | bouncing",
+        "restarted | restarting | starting | started | stopping | stopped | scheduled restart",
+    ),
+    (
+        "reboot | rebooted | rebooting | reboots | restart server | restarted server"
+        " | restart machine | restart box | restart host | restart system | power cycle"
+        " | power cycled",
+        "reboot | rebooting | boot | booting | shutdown | linux version | system reboot | power",
+    ),
+    (
+        "stop | stopped | stopping | stops | shut down | shutdown | shutting down",
+        "stopping | stopped | shutdown | shutting down | sigterm | terminating | deactivated"
+        " | exiting",
+    ),
+    (
+        "graceful | gracefully | clean shutdown | cleanly",
+        "shutdown | sigterm | requested | fast shutdown | final | ready to exit | clean",
+    ),
+    (
+        "start | started | starting | come up | came up | comes up | launch | launched",
+        "starting | started | ready | listening | initialized | loaded",
+    ),
+    (
+        "wont start | wont come up | failed to start | fails to start | cant start | cannot start"
+        " | doesnt start",
+        "failed to start | failed | cannot | unable | exit-code | fatal",
+    ),
+    ("online | back online", "ready | started | listening | accept connections | up"),
+    (
+        "up | is up | running | is running | alive",
+        "listening | started | ready | accept connections | running",
+    ),
+    (
+        "port taken | port in use | port already in use | port already taken | port conflict"
+        " | port busy | address in use | cant bind | cannot bind | eaddrinuse",
+        "address already in use | bind | eaddrinuse",
+    ),
+    ("back up | came back", "ready | started | listening | accept connections | resumed | up"),
+    (
+        "hang | hangs | hung | stuck | frozen | freeze | freezes | unresponsive | not responding",
+        "hung | blocked for more than | stuck | not responding | timed out | soft lockup",
+    ),
+    (
+        "hang up | hangs up | hung up | disconnect | disconnects | disconnected | disconnecting",
+        "disconnect | disconnected | disconnecting | closed | connection closed | bye"
+        " | reset by peer",
+    ),
+    # -- logins: OpenSSH, PAM, the web applications
+    (
+        "login | logins | log in | logged in | logon | sign in | signed in | signin",
+        "session opened | accepted password | accepted publickey | authentication"
+        " | login successful | auth | authenticating",
+    ),
+    (
+        "password | passwords | passwd | credentials",
+        "authentication | failed password | auth | password",
+    ),
+    (
+        "wrong password | bad password | incorrect password | invalid password | wrong credentials",
+        "failed password | authentication failure | failed authentication | invalid | incorrect",
+    ),
+    (
+        "auth | authentication | authenticate",
+        "authentication | auth | pam | login | authenticating",
+    ),
+    (
+        "brute force | bruteforce | password guessing | guessing | guess | hammering | hammer"
+        " | dictionary attack | credential stuffing | password spraying | attack | attacks"
+        " | attacking | attacked | attacker | attackers | hacker | hackers | intrusion | break in",
+        "failed password | invalid user | authentication failure"
+        " | maximum authentication attempts | too many authentication failures",
+    ),
+    (
+        "attempts | attempt | tries | tried | try | retries | retry",
+        "attempt | tries | retry | retries | retrying",
+    ),
+    (
+        "too many | maximum | max | limit | limits | exceeded",
+        "maximum | exceeded | too many | limit | max | quota | too large",
+    ),
+    (
+        "invalid user | unknown user | made up | fake | nonexistent | non existent | dont exist"
+        " | doesnt exist | no such user | bogus",
+        "invalid user | invalid | unknown | illegal",
+    ),
+    ("username | usernames | user name | account | accounts", "user"),
+    ("key | keys | ssh key | pubkey | public key", "publickey | host key | public key"),
+    ("banner | ssh banner | version string", "identification | protocol version | banner"),
+    # -- the network: scanners, firewalls, proxies, DNS, TLS
+    (
+        "scan | scans | scanner | scanners | scanning | probe | probes | probing | port scan"
+        " | bot | bots | crawler",
+        "invalid user | did not receive identification | connection closed | bad protocol version"
+        " | preauth | ufw block | banner exchange",
+    ),
+    (
+        "firewall | iptables | nftables | ufw | netfilter | packet filter",
+        "ufw | iptables | nftables | block | drop | reject | ufw block",
+    ),
+    (
+        "dropped | dropping | drop | drops | blocked | blocking",
+        "block | drop | dropped | reject | denied",
+    ),
+    (
+        "denied | deny | rejected | reject | refused | refuse | forbidden | not allowed",
+        "denied | refused | forbidden | rejected | not permitted | unable | block",
+    ),
+    (
+        "permission | permissions | eacces | eperm",
+        "permission denied | eacces | not permitted | forbidden",
+    ),
+    (
+        "unreachable | cant reach | cannot reach | cant connect | cannot connect | cant talk"
+        " | cannot talk | no connection | lost connection | connection lost | econnrefused",
+        "connect | connection refused | refused | unreachable | timed out | upstream | no route",
+    ),
+    ("reach | talk | contact", "connect | connection"),
+    ("backend | backends", "upstream"),
+    (
+        "network | ethernet | nic | lan | wifi | wlan | interface | cable",
+        "link | eth0 | enp | wlan | nic | carrier | link is up | link is down",
+    ),
+    (
+        "dns | name resolution | resolve | resolving | lookup | lookups | pihole | pi hole",
+        "dns | resolve | resolution | nxdomain | servfail | query | forwarded | dnsmasq",
+    ),
+    (
+        "502 | bad gateway | gateway | 504 | gateway timeout | proxy error | upstream error"
+        " | backend error",
+        "upstream | prematurely closed | connect() failed | no live upstreams | bad gateway"
+        " | upstream timed out",
+    ),
+    (
+        "503 | service unavailable | unavailable",
+        "unavailable | no live upstreams | maintenance | upstream",
+    ),
+    (
+        "404 | not found | notfound | missing | deleted | gone | no such file | disappeared"
+        " | vanished | enoent",
+        "not found | notfound | enoent | missing | located | exist | find",
+    ),
+    (
+        "403 | 401 | forbidden | unauthorized",
+        "forbidden | denied | permission | unauthorized | authentication",
+    ),
+    (
+        "413 | upload | uploads | uploading | uploaded | too big | too large | file too big"
+        " | body too large | request too large | size limit",
+        "too large | large body | request entity too large | client_max_body_size | body | put"
+        " | upload",
+    ),
+    (
+        "500 | internal server error | internal error",
+        "exception | fatal | error | internal | uncaught",
+    ),
+    (
+        "health check | healthcheck | health checks | monitoring | uptime check | liveness"
+        " | readiness | heartbeat | polling | poll | polled",
+        "status | health | healthz | ping | alive | probe | monitor | heartbeat",
+    ),
+    ("browser | browsers | web client | user agent | curl", "http | mozilla | get | user agent"),
+    (
+        "ssl | tls | cipher | ciphers | crypto | cryptography | encryption | kex | key exchange"
+        " | handshake | algorithm | algorithms",
+        "ssl | tls | cipher | kex | key exchange | handshake | negotiate | no matching"
+        " | diffie-hellman | certificate",
+    ),
+    (
+        "mismatch | mismatched | incompatible | not compatible | no common | unsupported",
+        "mismatch | no matching | unable to negotiate | incompatible | unsupported | version",
+    ),
+    (
+        "weak | old | legacy | outdated | obsolete | deprecated | insecure",
+        "deprecated | legacy | obsolete | insecure | weak | sha1",
+    ),
+    (
+        "cert | certs | certificate | certificates | expired | expiry | expires",
+        "certificate | tls | ssl | x509 | expired | expire",
+    ),
+    ("timeout | timeouts | timed out | time out | etimedout", "timed out | time out | timeout"),
+    ("slow | slowness | lag | laggy | latency", "timeout | timed out | latency | took | slow"),
+    (
+        "down | is down | went down",
+        "refused | unreachable | timed out | failed | stopped | inactive",
+    ),
+    # -- boot, power, time: the kernel, systemd
+    (
+        "boot | booted | booting | bootup | boots | startup | power on | powered on",
+        "startup | booting | boot | linux version | kernel command line | startup finished",
+    ),
+    (
+        "vm | vms | virtual machine | virtualized | virtualised | virtualization | hypervisor"
+        " | guest | virtual",
+        "virtualization | hypervisor | kvm | qemu | vmware | virtualbox | xen | virtio | hyper-v",
+    ),
+    ("hardware | motherboard | bios | firmware", "dmi | bios | hardware | firmware"),
+    (
+        "security hole | vulnerable | vulnerability | vulnerabilities | cve | exploit | security",
+        "vulnerable | mitigation | spectre | meltdown | retbleed | cve | vulnerability",
+    ),
+    (
+        "power cut | power loss | power failure | power outage | lost power | outage | unclean"
+        " | unclean shutdown | hard reset | hard reboot | pulled plug | crash recovery"
+        " | unexpected shutdown | unexpected reboot | sudden reboot | sudden shutdown | abrupt"
+        " | abruptly | not shut down cleanly | not shut down properly | not cleanly"
+        " | not properly | uncleanly",
+        "not properly shut down | uncleanly | unclean | recovery | interrupted | orphan cleanup"
+        " | automatic recovery",
+    ),
+    (
+        "recovery | recover | recovered | recovering",
+        "recovery | redo | replay | not properly shut down | interrupted | orphan cleanup",
+    ),
+    (
+        "wal | write ahead log | transaction log | xlog | redo | redo log | replay | replaying",
+        "wal | redo | record | replay | checkpoint | lsn | recovery",
+    ),
+    (
+        "sleep | slept | asleep | suspend | suspended | standby | hibernate | hibernated",
+        "suspend | sleep | suspending | hibernate",
+    ),
+    (
+        "woke | wake | wakes | woke up | wake up | waking | resume | resumed | resuming"
+        " | back from suspend | back from sleep | back from standby | out of suspend"
+        " | out of sleep | out of standby",
+        "resume | resumed | suspend exit | wake | woke",
+    ),
+    (
+        "how long | duration | took | time taken | elapsed",
+        "finished in | took | elapsed | duration",
+    ),
+    ("reload | reloaded | reloading | reloads", "load | loading | loaded | reload"),
+    ("reconnect | reconnected | reconnecting", "connect | connected | connection"),
+    ("remount | remounted", "mount | mounted"),
+    (
+        "succeed | succeeded | success | successful | successfully | worked | completed"
+        " | finished | done",
+        "success | successful | succeeded | saved | completed | finished | done",
+    ),
+    ("did run | run | runs", "finished | completed | succeeded | saved | done | started"),
+    ("cron | cronjob | cron job | crontab | scheduled task", "cmd | crond | anacron | run-parts"),
+    ("job | jobs", "cmd | cron | timer | unit"),
+    ("failed | fail | fails | failing | failure | failures", "failure | failed | error | fatal"),
+    ("error | errors | err", "failed | failure | fatal | error | exception"),
+    ("warning | warnings | warn", "warning | warn"),
+    (
+        "duplicate | duplicates | dupe | dupes | already exists | integrity"
+        " | constraint violation | unique violation",
+        "duplicate | unique constraint | already exists | violates",
+    ),
+    ("picture | pictures | image | images | pic | pics", "photo | photos | image | jpg | jpeg"),
+    (
+        "persistence | persist | persisted | bgsave | save to disk | dump to disk",
+        "saving | saved | save | snapshot | rdb | aof | dump | background saving",
+    ),
+    (
+        "terminated | terminate | terminating | sigterm | sigint | sighup",
+        "sigterm | terminating | received signal | exiting",
+    ),
+    ("signal | signals", "sigterm | sigkill | sighup | sigint | signal"),
+    ("share | shares | export | exports", "nfs | smb | samba | cifs | export | mount"),
+    ("time sync | ntp | clock | clock drift", "chrony | ntp | timesyncd | clock | time"),
+    ("sudo | privilege | privileges | escalation", "sudo | root | command"),
+    ("raid | array | degraded", "raid | md | mdadm | degraded"),
+    ("lvm | logical volume | logical volumes", "dm | device-mapper | lvm | mapper"),
+    ("config | configuration | settings | conf", "configuration | config | conf | cfg"),
+    (
+        "locale | locales | glibc | libc | collation | encoding | charset",
+        "collation | locale | lc_collate | lc_ctype | encoding | glibc",
+    ),
+    (
+        "upgrade | upgraded | upgrading | update | updated | updates",
+        "version | upgrade | upgraded | updated",
+    ),
+    (
+        "stack trace | stacktrace | backtrace | traceback | call trace | trace",
+        "call trace | trace | stack | dump_stack | traceback | backtrace",
+    ),
+    (
+        "temperature | overheating | overheat | thermal",
+        "thermal | temperature above threshold | throttled",
+    ),
+    ("usb", "usb | new device | disconnect"),
+    # -- the programs people name by what they are
+    (
+        "database | databases | db | dbs",
+        "database | postgres | postgresql | mysql | mariadb | sql | db | pq | sqlstate | psycopg"
+        " | jdbc",
+    ),
+    ("git | git server | forge", "gitea | gitlab | forgejo | gogs"),
+    (
+        "web | web server | webserver | proxy | reverse proxy | http server",
+        "nginx | apache | httpd | caddy | traefik | haproxy | http | upstream",
+    ),
+    ("worker | workers | child | children | pool", "worker | child | pool | process"),
+    ("process | processes | process list | process table | ps", "task | tasks | pid"),
+    ("container | containers", "docker | containerd | container | podman"),
+    ("sync client | file sync | desktop client", "dav | webdav | propfind"),
+    (
+        "journal | journald | logs | log | log files | log file | syslog",
+        "journal | journald | log | syslog",
+    ),
+    ("mail | email | smtp", "postfix | smtp | dovecot | exim | sendmail"),
+    ("vpn | wireguard", "wireguard | wg | openvpn | handshake | peer"),
+    ("box | machine | server | host | node", "system"),
+    ("service | services | daemon", "unit | systemd"),
     # systemd names its units `x.service`, `x.timer`, ...: "unit" is rarely in the line.
-    "unit": ("service", "timer", "socket", "mount"),
-    "systemd": ("service", "unit"),
-    "boot": ("startup", "booting", "linux version", "kernel command line"),
-    "online": ("ready", "started", "listening", "accept connections", "up"),
-    "back up": ("ready", "started", "listening", "accept connections", "resumed"),
-    "logged in": ("session opened", "accepted password", "accepted publickey"),
-    "key": ("publickey", "host key"),
-    "username": ("user",),
-    "usernames": ("user",),
-    "made up": ("invalid", "unknown", "illegal"),
-    "fake": ("invalid", "unknown", "illegal"),
-    "bad gateway": ("upstream", "prematurely closed", "connect() failed", "no live upstreams"),
-    "gateway": ("upstream",),
-    "did run": ("finished", "completed", "succeeded", "saved", "done"),
-    "run": ("finished", "completed", "succeeded", "saved", "done", "started"),
-    "standby": ("suspend", "resume", "resumed", "sleep"),
-    "sleep": ("suspend", "resume", "resumed"),
-    "woke": ("resume", "resumed", "wake", "suspend exit"),
-    "suspend": ("sleep", "resume", "resumed"),
-    "how long": ("finished in", "took", "elapsed", "duration"),
-}
+    ("unit | units", "service | timer | socket | mount"),
+    ("systemd", "service | unit"),
+)
+
+#: Each phrase an operator says -> the words programs write for it (`SENSES`, a phrase
+#: in several senses holding the words of all).
+THESAURUS: dict[str, tuple[str, ...]] = {}
+for _said, _written in SENSES:
+    for _phrase in _said.split("|"):
+        _key = " ".join(_phrase.split())
+        _adds = tuple(" ".join(w.split()) for w in _written.split("|"))
+        THESAURUS[_key] = tuple(dict.fromkeys(THESAURUS.get(_key, ()) + _adds))
 
 
 @lru_cache(maxsize=1)
@@ -138,53 +464,192 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
-#: Each word seen -> its stem, or "" for a stop word (a log's vocabulary is small).
-_STEMS: dict[str, str] = dict.fromkeys(STOPWORDS, "")
+#: Each token seen (as written) -> its stems: as a whole word (none for a stop word) and
+#: its parts when it is a compound (a log's vocabulary is small, so this stays small and
+#: makes cutting a template into words a dict lookup).
+_STEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+#: The parts of a compound token: an upper-case run (`SQL`, `DAV`), a word with at most its
+#: first letter upper-case, digits.
+_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def _stems(token: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The stems of one token as written: the whole word, and when it is a compound
+    (`NotFound`, `oom_reaper`, `GetUserByName`, `sda2`, `php8`), its parts, so that
+    "not found", "oom" or "sda" find it. Parts of one letter and numbers say nothing."""
+    stems = _STEMS.get(token)
+    if stems is not None:
+        return stems
+    stem = _stem
+    lower = token.lower().replace("/", "")  # `I/O`
+    whole = () if lower in STOPWORDS or len(lower) == 1 else (stem(lower),)
+    parts: tuple[str, ...] = ()
+    pieces = [p.lower() for piece in token.split("_") for p in _PART.findall(piece)]
+    if len(pieces) > 1:
+        parts = tuple(
+            dict.fromkeys(
+                stem(p) for p in pieces if len(p) > 1 and not p.isdigit() and p not in STOPWORDS
+            )
+        )
+        parts = tuple(p for p in parts if p not in whole)
+    stems = _STEMS[token] = (whole, parts)
+    return stems
 
 
 def words(text: str) -> list[str]:
     """The stemmed search words of `text`: lowercase, placeholders, numbers and stop
-    words dropped."""
-    stems = _STEMS
-    out = []
-    for w in _WORD.findall(text.lower().replace("<*>", " ")):
-        stem = stems.get(w)
-        if stem is None:
-            stem = stems[w] = str(_stemmer().stemWord(w))
-        if stem:
-            out.append(stem)
+    words dropped, compounds also cut into their parts."""
+    out: list[str] = []
+    for token in _WORD.findall(text.replace("<*>", " ")):
+        whole, parts = _STEMS.get(token) or _stems(token)
+        out.extend(whole)
+        out.extend(parts)
     return out
+
+
+def _weighted(text: str) -> tuple[dict[str, float], int]:
+    """A template's words and how often each is there, and its length in words as
+    written (a compound is one)."""
+    tf: dict[str, float] = {}
+    length = 0
+    stems = _STEMS
+    for token in _WORD.findall(text.replace("<*>", " ")):
+        whole, parts = stems.get(token) or _stems(token)
+        for w in whole:
+            tf[w] = tf.get(w, 0.0) + 1.0
+            length += 1
+        for w in parts:
+            tf[w] = tf.get(w, 0.0) + PART_WEIGHT
+    return tf, length
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A query as searched: the words typed, and the thesaurus' groups of words it adds."""
+    """A query as searched."""
 
+    #: The words typed: stemmed, stop words left out.
     typed: tuple[str, ...]
-    groups: tuple[tuple[str, ...], ...]
+    #: The ideas typed: the words of a phrase the thesaurus knows ("ran out of room"), or
+    #: one word.
+    units: tuple[tuple[str, ...], ...]
+    #: For each thesaurus phrase said, the phrases programs write for it, as words (the
+    #: words typed left out).
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    #: For each group, the units it stands for (a negative number: an idea typed as a
+    #: number, `502`).
+    covers: tuple[tuple[int, ...], ...]
 
 
 def expand(query: str) -> Query:
-    """`query`'s stemmed words, and one group of words for each thesaurus entry whose
-    phrase it holds (as stemmed words, in order), without the words typed."""
-    typed = tuple(dict.fromkeys(words(query.replace("'", ""))))
-    padded = f" {' '.join(typed)} "
-    groups = []
-    for key, said in _thesaurus():
-        if f" {key} " in padded:
-            group = tuple(w for w in dict.fromkeys(said) if w not in typed)
-            if group:
-                groups.append(group)
-    return Query(typed, tuple(groups))
+    """`query`'s stemmed words, and one group of phrases for each thesaurus phrase it
+    holds that no longer phrase it holds covers, without the words typed.
+
+    A phrase matches the query's words in order; a stop word of the query that the
+    phrase does not hold is skipped ("restarted the server" holds "restart server"),
+    one that it holds must be there ("log in" is not "log", "not found" not "found")."""
+    said = _said(query, _thesaurus_numbers())
+    typed = tuple(dict.fromkeys(w for w in said if w not in STOPWORDS and not w.isdigit()))
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    seen: set[tuple[str, ...]] = set()
+    by_first = _thesaurus()
+    for i, w in enumerate(said):
+        for key, written in by_first.get(w, ()):
+            end = 0 if key in seen else _match(key, said, i)
+            if end:
+                seen.add(key)
+                spans.append((i, end, written))
+    spans = [
+        (start, end, written)
+        for start, end, written in spans
+        if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)
+    ]  # "disk full" holds "disk" and "full": the phrase says it
+    units: dict[tuple[str, ...], None] = {}
+    placed: set[str] = set()
+    for start, end, _ in sorted(spans, key=lambda s: s[0] - s[1]):
+        unit = tuple(w for w in dict.fromkeys(said[start:end]) if w in typed and w not in placed)
+        if len(unit) > 1:
+            units[unit] = None
+            placed.update(unit)
+    units.update(((w,), None) for w in typed if w not in placed)
+    unit_of = {w: n for n, unit in enumerate(units) for w in unit}
+    groups: dict[tuple[tuple[str, ...], ...], set[int]] = {}
+    for start, end, written in spans:
+        group = tuple(
+            dict.fromkeys(
+                p for p in (tuple(w for w in ph if w not in typed) for ph in _written(written)) if p
+            )
+        )
+        if group:
+            said_units = {unit_of[w] for w in said[start:end] if w in unit_of}
+            groups.setdefault(group, set()).update(said_units or {-1 - len(groups)})
+    return Query(
+        typed, tuple(units), tuple(groups), tuple(tuple(sorted(c)) for c in groups.values())
+    )
+
+
+def _match(key: tuple[str, ...], said: list[str], start: int) -> int:
+    """Where `key` ends if it begins at `said[start]` (stop words it lacks skipped), or 0."""
+    if said[start] != key[0]:
+        return 0
+    i, j = start + 1, 1
+    while j < len(key):
+        if i == len(said):
+            return 0
+        if said[i] == key[j]:
+            j += 1
+        elif said[i] not in STOPWORDS:
+            return 0
+        i += 1
+    return i
+
+
+def _said(text: str, numbers: frozenset[str] | None = None) -> list[str]:
+    """The words of a query or a thesaurus phrase in order: stemmed, stop words kept as
+    they are (phrases need them), numbers kept when in `numbers` (all when None): people
+    type a status code (`502`), programs write it as a number we do not index."""
+    out: list[str] = []
+    for token in _QUERY_TOKEN.findall(text.replace("'", "")):
+        lower = token.lower()
+        if token.isdigit():
+            if numbers is None or token in numbers:
+                out.append(token)
+        elif lower in STOPWORDS:
+            out.append(lower)
+        else:
+            out.extend(words(token))
+    return out
 
 
 @lru_cache(maxsize=1)
-def _thesaurus() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """`THESAURUS` in stemmed words: (the phrase's words joined, the words it adds)."""
-    return tuple(
-        (" ".join(words(phrase.replace("'", ""))), tuple(w for s in said for w in words(s)))
-        for phrase, said in THESAURUS.items()
-    )
+def _thesaurus() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """`THESAURUS` by the first word of its phrases: (the phrase's words, the phrases it
+    adds as written), phrases that stem alike ("crash", "crashed") merged into one. The
+    phrases added are cut into words once a query holds the phrase (`_written`)."""
+    merged: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for phrase, written in THESAURUS.items():
+        key = tuple(_said(phrase))
+        if key:
+            merged[key] = tuple(dict.fromkeys(merged.get(key, ()) + written))
+    out: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for key, written in merged.items():
+        out.setdefault(key[0], []).append((key, written))
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _written(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Phrases programs write, as words."""
+    return tuple(dict.fromkeys(p for p in (tuple(words(s)) for s in phrases) if p))
+
+
+@lru_cache(maxsize=1)
+def _thesaurus_numbers() -> frozenset[str]:
+    return frozenset(p for p in THESAURUS if p.isdigit())
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,24 +674,25 @@ class LexicalIndex:
     def __init__(self, documents: Iterable[Document]) -> None:
         self.ids: list[int] = []
         #: Each document's words and their weights (a name's words count `NAME_BOOST`).
-        self._docs: list[Counter[str]] = []
+        self._docs: list[dict[str, float]] = []
         self._postings: dict[str, dict[int, float]] = {}  # filled per word searched
+        self._scored: dict[str, dict[int, float]] = {}  # BM25 per word searched
+        self._typed: dict[str, dict[int, float]] = {}  # the same per word typed (`_word`)
         self._names: set[str] = set()
         name_words: dict[str, list[str]] = {}
         lengths: list[int] = []
         for doc in documents:
             self.ids.append(doc.id)
-            text = words(doc.text)
-            tf: Counter[str] = Counter(text)
+            tf, length = _weighted(doc.text)
             for name in doc.names:
                 said = name_words.get(name)
                 if said is None:
                     said = name_words[name] = words(re.sub(r"[-.@]", " ", name))
                     self._names.update(said)
                 for w in said:
-                    tf[w] = tf.get(w, 0) + NAME_BOOST  # not Counter's slow __missing__
+                    tf[w] = tf.get(w, 0.0) + NAME_BOOST
             self._docs.append(tf)
-            lengths.append(len(text) + 1)
+            lengths.append(length + 1)
         self._lengths = lengths
         self._avg = sum(lengths) / len(lengths) if lengths else 1.0
 
@@ -242,50 +708,93 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _with_names(self, typed: tuple[str, ...]) -> tuple[str, ...]:
-        """`typed` and the daemons a typed word names (`ssh` is `sshd`, `cron` is `crond`):
-        people type a program's name without the `d` Unix gives its daemon."""
-        out = dict.fromkeys(typed)
-        for w in typed:
-            if len(w) >= MIN_PREFIX and f"{w}d" in self._names:
-                out[f"{w}d"] = None
-        return tuple(out)
+    def _word(self, word: str) -> dict[int, float]:
+        """BM25's score of a typed `word` in each document that holds it, counted once
+        whether it is found as written or as its daemon's name (`ssh` is `sshd`, `cron`
+        is `crond`: people type a program's name without the `d` Unix gives its daemon)."""
+        found = self._typed.get(word)
+        if found is not None:
+            return found
+        found = self._scores(word)
+        if not found and len(word) >= MIN_PREFIX and word.endswith("s"):
+            found = self._scores(word[:-1])  # Snowball leaves `cpus`, `vms`, `dbs` whole
+        if len(word) >= MIN_PREFIX and f"{word}d" in self._names:
+            found = dict(found)
+            for n, score in self._scores(f"{word}d").items():
+                found[n] = max(found.get(n, 0.0), score)
+        self._typed[word] = found
+        return found
+
+    def _phrase(
+        self, phrase: tuple[str, ...], score: Callable[[str], dict[int, float]]
+    ) -> dict[int, float]:
+        """The score of `phrase` in each document that holds a word of it: its words'
+        scores added, times the share of its words there (a phrase found whole is worth
+        more than one of its words)."""
+        if len(phrase) == 1:
+            return score(phrase[0])
+        total: dict[int, float] = {}
+        count: dict[int, int] = {}
+        for w in phrase:
+            for n, s in score(w).items():
+                total[n] = total.get(n, 0.0) + s
+                count[n] = count.get(n, 0) + 1
+        return {n: s * count[n] / len(phrase) for n, s in total.items()}
 
     def _scores(self, word: str) -> dict[int, float]:
         """BM25's score of `word` in each document that holds it."""
+        found = self._scored.get(word)
+        if found is not None:
+            return found
         postings = self._postings_of(word)
         if not postings:
-            return {}
-        n_docs = len(self.ids)
-        idf = math.log(1 + (n_docs - len(postings) + 0.5) / (len(postings) + 0.5))
-        avg, lengths = self._avg, self._lengths
-        return {
-            n: idf * f * (K1 + 1) / (f + K1 * (1 - B + B * lengths[n] / avg))
-            for n, f in postings.items()
-        }
+            found = {}
+        else:
+            n_docs = len(self.ids)
+            idf = math.log(1 + (n_docs - len(postings) + 0.5) / (len(postings) + 0.5))
+            avg, lengths = self._avg, self._lengths
+            found = {
+                n: idf * f * (K1 + 1) / (f + K1 * (1 - B + B * lengths[n] / avg))
+                for n, f in postings.items()
+            }
+        self._scored[word] = found
+        return found
 
     def search(self, query: str, *, allowed: set[int] | None = None) -> list[Scored]:
         """Every document that holds a word of `query` (of `allowed` ids, when given),
         best first; ties go to the lower id (the older template).
 
-        Typed words add up (BM25). Each thesaurus group counts as one word, at
-        `EXPANSION_WEIGHT`: its best-scoring word in the document, as a search engine
-        blends synonyms into one term, so that an entry with many words cannot
-        outweigh what was typed."""
+        Typed words add up (BM25), each counted once whether found as written or as
+        its daemon's name; the words of a phrase said count as one idea, their mean
+        times the share of them found. Each thesaurus group counts as one word, at
+        `EXPANSION_WEIGHT`: its best-scoring phrase in the document (a phrase's words
+        added up, times the share of them there), as a search engine blends synonyms
+        into one term, so that an entry with many phrases cannot outweigh what was
+        typed. The sum is multiplied by the share of the query's ideas the document
+        holds, typed or through their groups, to the power `COORDINATION`."""
         q = expand(query)
         scores: dict[int, float] = {}
         matched: dict[int, list[str]] = {}
-        for w in self._with_names(q.typed):
-            for n, score in self._scores(w).items():
-                scores[n] = scores.get(n, 0.0) + score
-                matched.setdefault(n, []).append(w)
-        for group in q.groups:
+        concepts: dict[int, set[int]] = {}
+        n_concepts = len(q.units) + len({c for cover in q.covers for c in cover if c < 0})
+        for u, unit in enumerate(q.units):
+            for w in unit:
+                for n in self._word(w):
+                    matched.setdefault(n, []).append(w)
+            for n, score in self._phrase(unit, self._word).items():
+                scores[n] = scores.get(n, 0.0) + score / len(unit)
+                concepts.setdefault(n, set()).add(u)
+        for group, cover in zip(q.groups, q.covers, strict=True):
             best: dict[int, float] = {}
-            for w in group:
-                for n, score in self._scores(w).items():
+            for phrase in group:
+                for n, score in self._phrase(phrase, self._scores).items():
                     best[n] = max(best.get(n, 0.0), score)
             for n, score in best.items():
                 scores[n] = scores.get(n, 0.0) + EXPANSION_WEIGHT * score
+                concepts.setdefault(n, set()).update(cover)
+        if n_concepts > 1:
+            for n in scores:
+                scores[n] *= (len(concepts[n]) / n_concepts) ** COORDINATION
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.ids[kv[0]]))
         return [
             Scored(self.ids[n], round(s, 4), tuple(matched.get(n, ())))

@@ -18,7 +18,12 @@ from logvigil.evaluation.scenario import load_scenario
 HERE = Path(__file__).parent
 SCENARIOS = HERE.parent / "scenarios"
 #: The sets of this folder and the key of their items.
-SETS = {"queries.yaml": "queries", "queries_fresh.yaml": "queries", "questions.yaml": "questions"}
+SETS = {
+    "queries.yaml": "queries",
+    "queries_fresh.yaml": "queries",
+    "queries_blind.yaml": "queries",
+    "questions.yaml": "questions",
+}
 
 
 @pytest.fixture(scope="session")

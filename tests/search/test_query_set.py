@@ -3,11 +3,21 @@
 `queries.yaml` (63 queries) was written by hand against the stores' template lists
 before the ranker existed; its even-numbered half was then used to develop the
 thesaurus and the daemon-name rule, its odd half kept to measure. `queries_fresh.yaml`
-(59 queries) was written later, blind to both the ranker and the first set: it is the
-honest measure of what the ranking does on words it was not developed with. Each query's expected
-template must be in the top 3 (lexical only). The floors are the figures measured
-when the sets were added, so a change that loses ground fails; the target of the
-issue is 90%.
+(59 queries) was written later, blind to both the ranker and the first set (40 of 59
+when first measured). Each query's expected template must be in the top 3 (lexical
+only). The floors are the figures last measured, so a change that loses ground fails;
+the target of the issue is 90%.
+
+Issue 16's second round (identifiers cut into words, phrases said and written scored
+whole, typed ideas counted once with a coordination factor, status codes and errno
+names, and many more senses) was developed on the misses of both sets, the fresh set
+being spent by then: 57 -> 63 of 63 and 40 -> 58 of 59. Neither set measures that
+round honestly any more: only a set written blind to it does.
+
+`queries_blind.yaml` (66 queries) is that set: written by someone who read only the
+stores' template lists (neither the ranker, nor its tests, nor the other sets), before
+the second round, which was developed without ever reading it. Measured once before
+the second round (51 of 66) and once after (60 of 66, 90.9%), nothing tuned between.
 """
 
 from __future__ import annotations
@@ -22,9 +32,9 @@ from sqlalchemy import create_engine
 from logvigil.search.templates import Hit, search_templates
 
 HERE = Path(__file__).parent
-#: The floor of each set: the first set after its development (its held-out odd half alone
-#: was 25 of 31 before and after), the fresh set as first measured, blind (40 of 59).
-SETS = {"queries.yaml": 0.90, "queries_fresh.yaml": 0.67}
+#: The floor of each set, as last measured: 63 of 63 and 58 of 59 (both developed on);
+#: the blind set 60 of 66.
+SETS = {"queries.yaml": 1.00, "queries_fresh.yaml": 0.98, "queries_blind.yaml": 0.90}
 
 
 def load(name: str) -> list[dict[str, Any]]:
