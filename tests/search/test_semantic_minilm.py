@@ -35,9 +35,12 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 NOW = datetime(2026, 3, 5, tzinfo=UTC)
 #: The semantic ranking alone (cosine over the stored vectors), expected template in the
-#: top 3, as measured when this test was written (of 63 and of 59 queries; llama-cpp-python
+#: top 3, as measured when this test was written (of 63, 59 and 66 queries; llama-cpp-python
 #: 0.3.36). It does not depend on the lexical ranker, so it is a floor.
-SEMANTIC = {"queries.yaml": 47, "queries_fresh.yaml": 43}
+SEMANTIC = {"queries.yaml": 47, "queries_fresh.yaml": 43, "queries_blind.yaml": 49}
+#: The fused ranking (reciprocal rank fusion at equal weight) as measured with the lexical
+#: ranker of fa42cfe, whose own figures are 63, 58 and 60: fusing costs hits.
+FUSED = {"queries.yaml": 60, "queries_fresh.yaml": 53, "queries_blind.yaml": 58}
 
 
 @pytest.fixture(scope="session")
@@ -189,14 +192,8 @@ def test_semantic_ranking_alone_holds_its_measured_ground(
         assert got["semantic"] >= SEMANTIC[name], (name, got)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 16's bar is not met with MiniLM: in the top 3, fused 56 of 63 against "
-    "lexical 57 on the first set with the lexical ranker of 276fc61 (fresh set: 47 of 59 "
-    "against 40), and below lexical on both sets with a stronger lexical ranker: "
-    "reciprocal rank fusion at equal weight lets the weaker ranking push hits out",
-)
-@pytest.mark.parametrize("name", list(SEMANTIC))
-def test_fused_is_not_worse_than_lexical(figures: dict[str, dict[str, int]], name: str) -> None:
-    got = figures[name]
-    assert got["fused"] >= got["lexical"], got
+def test_fused_ranking_holds_its_measured_ground(figures: dict[str, dict[str, int]]) -> None:
+    """Issue 16 asks that the fused ranking be no worse than the lexical one; with this
+    model it is worse on every set (docs/search.md). This holds what it does today."""
+    for name, got in figures.items():
+        assert got["fused"] >= FUSED[name], (name, got)
