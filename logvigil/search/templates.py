@@ -117,6 +117,43 @@ def _fused(
     ]
 
 
+_Indexed = tuple[dict[int, str], dict[int, list[str]], LexicalIndex]
+#: The word index of the stores searched last, by URL, with the state it was built from.
+_INDEXES: dict[str, tuple[tuple[Any, ...], _Indexed]] = {}
+_INDEXES_KEPT = 4
+
+
+def _index(conn: Connection, url: str) -> _Indexed:
+    """The templates' texts, their services and the word index over them, rebuilt only when
+    the templates changed since the last search of this store (a long-running process, the
+    web pages, searches many times). The state is read in one aggregate: the number of
+    templates, the newest id and their total length (a template that generalises changes
+    its text, and so its length, under the same id), and the number of service pairs."""
+    templates = conn.execute(
+        select(
+            func.count(Template.id),
+            func.max(Template.id),
+            func.sum(func.length(Template.template)),
+        )
+    ).one()
+    pairs = conn.execute(select(func.count()).select_from(ServiceTemplate)).scalar_one()
+    state = (*templates, pairs)
+    kept = _INDEXES.get(url)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    texts: dict[int, str] = dict(conn.execute(select(Template.id, Template.template)).all())
+    names: dict[int, list[str]] = defaultdict(list)
+    for svc, tid in conn.execute(select(ServiceTemplate.service, ServiceTemplate.template_id)):
+        names[tid].append(svc)
+    index = LexicalIndex(
+        Document(tid, text, tuple(names.get(tid, ()))) for tid, text in texts.items()
+    )
+    if len(_INDEXES) >= _INDEXES_KEPT and url not in _INDEXES:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[url] = (state, (texts, names, index))
+    return texts, names, index
+
+
 def search_templates(
     engine: Engine,
     query: str,
@@ -137,10 +174,7 @@ def search_templates(
     closest names), and sqlalchemy errors from the store.
     """
     with engine.connect() as conn:
-        texts: dict[int, str] = dict(conn.execute(select(Template.id, Template.template)).all())
-        names: dict[int, list[str]] = defaultdict(list)
-        for svc, tid in conn.execute(select(ServiceTemplate.service, ServiceTemplate.template_id)):
-            names[tid].append(svc)
+        texts, names, index = _index(conn, engine.url.render_as_string(hide_password=False))
         allowed: set[int] | None = None
         if service is not None:
             _names_or_fail({s for ns in names.values() for s in ns}, service, "service")
@@ -153,9 +187,6 @@ def search_templates(
                 stmt = stmt.where(MinuteCount.host == host)
             seen = set(conn.execute(_in_range(stmt, since, until)).scalars())
             allowed = seen if allowed is None else allowed & seen
-        index = LexicalIndex(
-            Document(tid, text, tuple(names.get(tid, ()))) for tid, text in texts.items()
-        )
         lexical = index.search(query, allowed=allowed)
         found = lexical[:limit]
         if semantic is not None:

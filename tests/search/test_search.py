@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, update
 from typer.testing import CliRunner
 
 from logvigil.cli import app
 from logvigil.search.templates import UnknownName, search_templates
+from logvigil.store.schema import Template
 
 runner = CliRunner()
 FAULTS_DAY = datetime(2026, 3, 3, tzinfo=UTC)
@@ -117,3 +118,33 @@ def test_log_text_is_inert_in_the_terminal(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "[bold red]pwned[/]" in r.stdout  # shown literally
     assert "\x1b[" not in r.stdout
+
+
+def test_the_kept_index_follows_the_templates(tmp_path: Path) -> None:
+    """The word index is kept between searches of a store (the web pages search it many
+    times) and rebuilt when a template is added or generalises under its id."""
+    db = f"sqlite:///{tmp_path / 's.db'}"
+
+    def ingest(message: str) -> None:
+        log = tmp_path / "one.jsonl"
+        line = {
+            "ts": "2026-03-04T10:00:00Z",
+            "host": "h1",
+            "service": "app",
+            "severity": "error",
+            "message": message,
+        }
+        log.write_text(json.dumps(line) + "\n")
+        r = runner.invoke(app, ["ingest", str(log), "--format", "jsonl", "--db", db])
+        assert r.exit_code == 0, r.output
+
+    ingest("connection refused by the database")
+    engine = create_engine(db)
+    assert [h.template for h in search_templates(engine, "connection refused")]
+    assert search_templates(engine, "certificate expired") == []
+    ingest("TLS certificate expired for host mail.example.org")
+    assert "certificate expired" in search_templates(engine, "certificate expired")[0].template
+    with engine.begin() as conn:  # a template that generalises keeps its id, not its text
+        conn.execute(update(Template).values(template=Template.template + " quarantined"))
+    assert search_templates(engine, "quarantined")
+    engine.dispose()
