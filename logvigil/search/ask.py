@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
-from detector.incidents.manager import IncidentManager
 from graph.inventory import Inventory
-from investigate.service import load_report
+from investigate.model import Report
 from logvigil.core.events import Severity
 from logvigil.search.answer import (
     Answer,
@@ -40,7 +39,7 @@ from logvigil.search.question import Question, parse_question
 from logvigil.search.templates import search_templates
 from logvigil.search.timephrase import TimeRange
 from logvigil.store.names import seen_hosts, seen_services
-from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
+from logvigil.store.schema import IncidentRow, MinuteCount, ServiceTemplate, Template
 
 #: The range of a question without a time phrase.
 DEFAULT_SPAN = timedelta(hours=24)
@@ -74,36 +73,57 @@ def _bucket(minute: datetime, by: str, zone: tzinfo) -> datetime:
     )
 
 
-def _incidents(engine: Engine, q: Question, start: datetime, end: datetime) -> list[IncidentFact]:
+def _incidents(conn: Connection, q: Question, start: datetime, end: datetime) -> list[IncidentFact]:
+    """The incidents open at any moment of [start, end), for the names asked about. One query
+    of the columns needed (never the context bundles); the report's JSON only when stored."""
+    rows = conn.execute(
+        select(
+            IncidentRow.id,
+            IncidentRow.title,
+            IncidentRow.severity,
+            IncidentRow.opened_at,
+            IncidentRow.resolved_at,
+            IncidentRow.root_service,
+            IncidentRow.root_host,
+            IncidentRow.services,
+            IncidentRow.hosts,
+            IncidentRow.report,
+        )
+        .where(IncidentRow.opened_at < end)
+        .where(or_(IncidentRow.resolved_at.is_(None), IncidentRow.resolved_at >= start))
+        .order_by(IncidentRow.opened_at, IncidentRow.id)
+    )
     out = []
-    for inc in IncidentManager(engine, None).list(limit=None):
-        if inc.opened_at >= end or (inc.resolved_at is not None and inc.resolved_at < start):
+    for row in rows:
+        services, hosts = tuple(row.services or ()), tuple(row.hosts or ())
+        if q.hosts and not set(q.hosts) & set(hosts):
             continue
-        if q.hosts and not set(q.hosts) & set(inc.hosts):
+        if q.services and not set(q.services) & set(services):
             continue
-        if q.services and not set(q.services) & set(inc.services):
-            continue
-        report = load_report(engine, inc.id)
+        report = Report.from_json(row.report) if row.report is not None else None
         # The report's root when one was written, else the detectors' suspected root.
-        r = inc.root if report is None else report.root_cause
-        root = None if r is None else " on ".join(x for x in (r.service, r.host) if x)
+        if report is None:
+            root = " on ".join(x for x in (row.root_service, row.root_host) if x)
+        else:
+            rc = report.root_cause
+            root = "" if rc is None else " on ".join(x for x in (rc.service, rc.host) if x)
         out.append(
             IncidentFact(
-                inc.id,
-                inc.title,
-                inc.severity.label,
-                inc.opened_at,
-                inc.resolved_at,
+                row.id,
+                row.title,
+                Severity(row.severity).label,
+                row.opened_at,
+                row.resolved_at,
                 root or None,
-                inc.services,
-                inc.hosts,
+                services,
+                hosts,
                 summary=report.root_cause.summary if report and report.root_cause else None,
                 affected=tuple(
                     i.service for i in (report.impact if report else []) if i.status == "affected"
                 ),
             )
         )
-    return sorted(out, key=lambda i: i.opened_at)
+    return out
 
 
 def neighbours(inventory: Inventory, services: Iterable[str]) -> list[NeighbourFact]:
@@ -205,7 +225,8 @@ def answer_question(
         if q.words.strip() and q.count is None
         else []
     )
-    incidents = _incidents(engine, q, start, end)
+    with engine.connect() as conn:
+        incidents = _incidents(conn, q, start, end)
     roots = [i.root.split(" on ")[0] for i in incidents if i.root]
     return Answer(
         question=q.text,

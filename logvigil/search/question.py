@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from logvigil.search.lexical import STOPWORDS
+from logvigil.search.senses import STOPWORDS
 from logvigil.search.timephrase import TimeRange, find_range
 
 #: Words of a question's grammar, never taken for a misspelt name.
