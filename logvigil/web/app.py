@@ -14,6 +14,9 @@ Safe by default:
   `Authorization: Bearer TOKEN`, or once as `?token=TOKEN`, which sets an HttpOnly,
   SameSite=Strict cookie and redirects to the same page without it;
 - only GET and HEAD exist: nothing here changes state.
+
+The pages are plain functions: Starlette runs them in its thread pool, so a slow page
+does not hold the others up.
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ def create_app(
     def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**values), status_code=status)
 
-    async def incidents(request: Request) -> Response:
+    def incidents(request: Request) -> Response:
         now = ctx.clock()
         sev = _choice(request, "severity", SEVERITIES)
         f = data.IncidentFilter(
@@ -153,7 +156,7 @@ def create_app(
             rows = data.list_incidents(conn, f)
         return page("incidents.html", rows=rows, f=request.query_params, severities=SEVERITIES)
 
-    async def incident(request: Request) -> Response:
+    def incident(request: Request) -> Response:
         try:
             incident_id = int(request.path_params["id"])
         except ValueError:
@@ -183,7 +186,7 @@ def create_app(
             at_risk=at_risk,
         )
 
-    async def services(request: Request) -> Response:
+    def services(request: Request) -> Response:
         now = ctx.clock()
         with ctx.engine.connect() as conn:
             status = gather(ctx.engine, ctx.settings, now)
@@ -215,7 +218,7 @@ def create_app(
             hosts=sorted({h for r in recent for h in r.hosts}),
         )
 
-    async def templates(request: Request) -> Response:
+    def templates(request: Request) -> Response:
         now = ctx.clock()
         q = request.query_params.get("q", "").strip()[:200]
         days = 14
@@ -228,10 +231,10 @@ def create_app(
         sparks = {t: sparkline(v) for t, v in daily.items()}
         return page("templates.html", q=q, hits=hits, newest=newest, sparks=sparks, days=days)
 
-    async def status_page(request: Request) -> Response:
+    def status_page(request: Request) -> Response:
         return page("status.html", s=gather(ctx.engine, ctx.settings, ctx.clock()))
 
-    async def trends_page(request: Request) -> Response:
+    def trends_page(request: Request) -> Response:
         now = ctx.clock()
         days = _int(request, "days", 14, 1, TREND_DAYS_MAX)
         until = _when(request, "until", now) or now
