@@ -10,12 +10,12 @@ one is refused with an error naming `web.listen`.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from logvigil.core.configbase import Strict
+from logvigil.core.net import is_loopback
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -26,15 +26,6 @@ def split_listen(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
     return host.strip("[]"), int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class WebConfig(Strict):

@@ -10,13 +10,13 @@ never quoting the URL: its token is the secret.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, SecretStr, field_validator
 
+from logvigil.core.net import is_loopback
 from notify.base import ChannelConfig
 
 #: The hosts Discord serves webhooks on.
@@ -34,15 +34,6 @@ DISCORD_HOSTS = frozenset(
 #: token letters, digits, `-` and `_` (68 of them in the URLs Discord hands out).
 _PATH = re.compile(r"/api(?:/v\d{1,2})?/webhooks/\d{1,20}/[A-Za-z0-9_-]{1,200}/?")
 SHAPE = "https://discord.com/api/webhooks/<id>/<token>"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_webhook_url(value: str) -> str:
@@ -65,7 +56,7 @@ def check_webhook_url(value: str) -> str:
         raise ValueError(f"must not carry a user name or password: expected {SHAPE}")
     if port == 0:
         raise ValueError(f"is not a valid URL (a port is 1 to 65535): expected {SHAPE}")
-    if not _is_loopback(host):
+    if not is_loopback(host):
         if parts.scheme != "https":
             raise ValueError(
                 f"must be https:// (http:// only for a loopback test server): expected {SHAPE}"
