@@ -142,11 +142,29 @@ def cosine_top(query: np.ndarray, matrix: np.ndarray, k: int) -> list[tuple[int,
     return [(int(i), float(scores[i])) for i in best]
 
 
-def fuse(rankings: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of several rankings of ids (best first): each id scores
-    the sum of 1 / (k + rank) over the rankings that hold it; ties to the lower id."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+def _min_max(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
+    """Each id's score rescaled to [0, 1] over `ranking`: its best 1, its last 0 (all 1
+    when every score is the same)."""
+    if not ranking:
+        return {}
+    scores = [score for _, score in ranking]
+    hi, lo = max(scores), min(scores)
+    span = hi - lo
+    return {item: (score - lo) / span if span > 0 else 1.0 for item, score in ranking}
+
+
+def combine(
+    lexical: Sequence[tuple[int, float]],
+    semantic: Sequence[tuple[int, float]],
+    lexical_weight: float = 0.5,
+) -> list[tuple[int, float]]:
+    """Two rankings of ids with their scores (a BM25 score, a cosine), fused by a convex
+    combination of their min-max normalised scores: `lexical_weight` times the one plus
+    the rest times the other; an id absent from a ranking scores 0 there. Ties go to the
+    lower id. Unlike reciprocal rank fusion, which keeps only ranks, a lexical hit far
+    ahead of the next stays ahead of a template the model merely finds near (Bruch et
+    al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023)."""
+    scores = {item: lexical_weight * s for item, s in _min_max(lexical).items()}
+    for item, s in _min_max(semantic).items():
+        scores[item] = scores.get(item, 0.0) + (1.0 - lexical_weight) * s
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

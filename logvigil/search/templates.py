@@ -3,9 +3,9 @@
 `search_templates(engine, query, ...)` reads every template and the services that
 log it, ranks them lexically (`logvigil.search.lexical`), and, given the query's
 vector, by cosine over the stored vectors too (`logvigil.search.vectors`), the two
-rankings fused by reciprocal rank; keeps those that match
-the filters (a service, a host, a time range: the template has lines there), and
-for the best ones reads their lines over the range by service and host, and one
+rankings fused by their normalised scores (`logvigil.search.embed.combine`); keeps
+those that match the filters (a service, a host, a time range: the template has
+lines there), and for the best ones reads their lines over the range by service and host, and one
 sample line (the newest in the range). Read-only; a handful of queries whatever
 the store's size, each on an index except the per-host counts of the hits.
 """
@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from logvigil.core.events import Severity
 from logvigil.core.jsonable import jsonable
-from logvigil.search.embed import cosine_top, fuse
+from logvigil.search.embed import combine, cosine_top
 from logvigil.search.lexical import Document, LexicalIndex, Scored
 from logvigil.search.vectors import current
 from logvigil.store.names import seen_hosts
@@ -31,8 +31,8 @@ from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
 
 #: Names offered by "did you mean".
 SUGGESTIONS = 3
-#: How deep each ranking goes into the fusion.
-FUSED_DEPTH = 50
+#: How deep each ranking goes into the fusion: its last scores 0 there, its first 1.
+FUSED_DEPTH = 30
 
 
 class UnknownName(ValueError):
@@ -105,12 +105,12 @@ def _fused(
     if not ids or matrix.shape[1] != vector.shape[-1]:
         return lexical[:limit]
     near = [
-        ids[row]
-        for row, _ in cosine_top(vector, matrix, len(ids))
+        (ids[row], cosine)
+        for row, cosine in cosine_top(vector, matrix, len(ids))
         if allowed is None or ids[row] in allowed
     ][:FUSED_DEPTH]
     by_id = {s.id: s for s in lexical}
-    fused = fuse([[s.id for s in lexical[:FUSED_DEPTH]], near])
+    fused = combine([(s.id, s.score) for s in lexical[:FUSED_DEPTH]], near)
     return [
         Scored(tid, round(score, 5), by_id[tid].matched if tid in by_id else ())
         for tid, score in fused[:limit]
@@ -169,7 +169,8 @@ def search_templates(
 
     With `semantic` (an embedding model's name and the query's vector from it), the
     templates' stored vectors of that model are ranked by cosine too, and both
-    rankings are fused (reciprocal rank fusion of their best `FUSED_DEPTH`).
+    rankings are fused (`combine`: their best `FUSED_DEPTH` each, scores normalised, at
+    equal weight).
     Raises `UnknownName` for a service or host the store has never seen (with the
     closest names), and sqlalchemy errors from the store.
     """

@@ -22,6 +22,7 @@ SETS = {
     "queries.yaml": "queries",
     "queries_fresh.yaml": "queries",
     "queries_blind.yaml": "queries",
+    "queries_blind2.yaml": "queries",
     "questions.yaml": "questions",
 }
 

@@ -18,7 +18,7 @@ from logvigil.search.embed import (
     EmbedError,
     cosine_top,
     embedding_text,
-    fuse,
+    combine,
     normalised,
 )
 
@@ -90,9 +90,28 @@ def test_cosine_top_and_fusion() -> None:
     assert [i for i, _ in cosine_top(q, m, 2)] == [0, 1]
     assert cosine_top(q, m[:0], 3) == []
     assert len(cosine_top(q, m, 10)) == 4
-    # An item both rankings hold beats one that only one ranking puts first.
-    fused = fuse([[1, 2, 3], [2, 4, 1]])
-    assert [i for i, _ in fused][:2] == [2, 1]
+
+
+def test_fusion_keeps_the_gaps_between_scores() -> None:
+    # Lexical: 1 far ahead of 2 and 3; the model finds 4 nearest, then 1, far behind.
+    lexical = [(1, 9.0), (2, 2.0), (3, 1.0)]
+    semantic = [(4, 0.80), (5, 0.79), (1, 0.40), (2, 0.39)]
+    fused = combine(lexical, semantic)
+    # 1 is first lexically by a wide margin and the model holds it too: it stays first
+    # (reciprocal rank fusion, which keeps only ranks, would put 4 ahead of 2 and 1 level).
+    assert [i for i, _ in fused][:3] == [1, 4, 5]
+    scores = dict(fused)
+    assert scores[1] == pytest.approx(0.5 * 1.0 + 0.5 * (0.40 - 0.39) / (0.80 - 0.39))
+    assert scores[2] == pytest.approx(0.5 * (2.0 - 1.0) / (9.0 - 1.0))  # the model's last: 0
+    assert scores[4] == pytest.approx(0.5 * 1.0)
+    assert scores[3] == pytest.approx(0.0)  # last lexically, absent from the other
+    # The weight moves the balance: all lexical keeps its order, none keeps the model's.
+    assert [i for i, _ in combine(lexical, semantic, 1.0)][:3] == [1, 2, 3]
+    assert [i for i, _ in combine(lexical, semantic, 0.0)][:2] == [4, 5]
+    # One hit, or equal scores, count as the best; empty rankings give nothing.
+    assert combine([(7, 3.0)], []) == [(7, 0.5)]
+    assert [i for i, _ in combine([(2, 1.0), (1, 1.0)], [])] == [1, 2]  # ties: lower id
+    assert combine([], []) == []
 
 
 def test_the_embedded_text_has_no_placeholders() -> None:
