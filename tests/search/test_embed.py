@@ -16,9 +16,9 @@ from logvigil.search.embed import (
     Embedder,
     EmbeddingsConfig,
     EmbedError,
+    combine,
     cosine_top,
     embedding_text,
-    combine,
     normalised,
 )
 
