@@ -190,16 +190,20 @@ class Attributor:
         return None
 
     def attribute(self, event: LogEvent) -> str:
-        """The service of `event`; memoised on the fields the rules read (not the
-        message, except for kernel lines, which may name an OOM victim, and systemd's,
-        which may name a failed unit)."""
+        """The service of `event`; memoised on the fields the rules read. The message is
+        read first only for kernel lines, which may name an OOM victim, and systemd's,
+        which may name a failed unit; the other kernel lines (most of a firewall's log)
+        are memoised like any line."""
         attrs = event.attributes
         if _is_kernel(event):
-            return self._attribute(event)
-        unit = failed_unit(event)
-        if unit is not None:
-            found = self.units.lookup(unit, self._allowed(event.host))
-            return found or unit_name(unit)
+            victim = oom_victim(event)
+            if victim is not None:
+                return self._victim_service(victim, event.host)
+        else:
+            unit = failed_unit(event)
+            if unit is not None:
+                found = self.units.lookup(unit, self._allowed(event.host))
+                return found or unit_name(unit)
         key = (
             (event.host, event.service, *map(attrs.get, _KEY_FIELDS))
             if attrs
@@ -209,19 +213,23 @@ class Attributor:
         if hit is None:
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
-            hit = self._memo[key] = self._attribute(event)
+            hit = self._memo[key] = self._by_rules(event)
         return hit
 
-    def _attribute(self, event: LogEvent) -> str:
+    def _victim_service(self, victim: OomVictim, host: str) -> str:
+        """The service that runs an OOM killer's victim on `host`, else its process name."""
+        allowed = self._allowed(host)
+        found = None
+        if victim.unit:
+            found = self.units.lookup(victim.unit, allowed)
+        found = found or self.comms.lookup(victim.process, allowed)
+        found = found or self.identifiers.lookup(victim.process, allowed)
+        return found or victim.process
+
+    def _by_rules(self, event: LogEvent) -> str:
+        """The service the `match` rules give `event`: a function of the fields in
+        `_KEY_FIELDS`, its host and its service only (what the memo is keyed on)."""
         allowed = self._allowed(event.host)
-        victim = oom_victim(event)
-        if victim is not None:
-            found = None
-            if victim.unit:
-                found = self.units.lookup(victim.unit, allowed)
-            found = found or self.comms.lookup(victim.process, allowed)
-            found = found or self.identifiers.lookup(victim.process, allowed)
-            return found or victim.process
         attrs = event.attributes
         for fields, table in (
             (_CONTAINER_FIELDS, self.containers),

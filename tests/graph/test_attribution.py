@@ -120,6 +120,18 @@ def test_other_kernel_lines_stay_with_the_kernel(homelab: Inventory) -> None:
     assert attribute(e, homelab) == "kernel"
 
 
+def test_a_kernel_line_after_others_of_its_host_still_names_its_oom_victim(
+    homelab: Inventory,
+) -> None:
+    """Kernel lines are memoised on their fields like any line, but only once they name
+    no victim: the same fields with a victim in the message go to the victim's service."""
+    plain = event("db-01", "kernel", "EXT4-fs (sda1): mounted filesystem")
+    killed = event("db-01", "kernel", "Out of memory: Killed process 2811 (postgres) a:1kB")
+    for _ in range(2):
+        assert attribute(plain, homelab) == "kernel"
+        assert attribute(killed, homelab) == "postgres"
+
+
 @pytest.mark.parametrize("service", ["postgres", "nginx"])
 def test_killed_process_text_from_a_non_kernel_source_is_not_an_oom_line(
     homelab: Inventory, service: str
