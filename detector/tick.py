@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
 
-from detector.detectors.base import MINUTE, Detector, ServiceInfo, State, Window
+from detector.detectors.base import MINUTE, Detector, ServiceInfo, State, StateDraft, Window
 from detector.incidents.manager import IncidentChange, IncidentManager
 from detector.windows import StoreWindows, WindowReader
 from logvigil.core.findings import Finding
@@ -38,6 +38,27 @@ log = logging.getLogger(__name__)
 MAX_CATCHUP = timedelta(minutes=60)
 #: A failing detector is skipped for 1, 2, 4, ... ticks, at most this many.
 MAX_BACKOFF_TICKS = 32
+
+
+def state_changes(old: State, new: State) -> tuple[list[str], list[str]]:
+    """(the keys of `new` whose value is not the one of `old`, in `new`'s order; the keys
+    of `old` that `new` lacks). A `StateDraft` names the keys that may differ, so only
+    those are compared; any other mapping is compared key by key."""
+    if isinstance(new, StateDraft):
+        touched = new.touched
+        gone = [key for key in touched if key in old and key not in new]
+        differ = {key for key in touched if key in new and _differs(old.get(key), new[key])}
+        if len(differ) < 2:
+            return list(differ), gone
+        return [key for key in new if key in differ], gone
+    changed = [
+        key for key, value in new.items() if (prev := old.get(key)) is not value and prev != value
+    ]  # most keys are left as they were
+    return changed, list(old.keys() - new.keys())
+
+
+def _differs(prev: Any, value: Any) -> bool:
+    return prev is not value and prev != value
 
 
 @dataclass
@@ -222,20 +243,18 @@ class Ticker:
                 continue
             bo.failures = 0
             result.findings.extend(found)
-            for key in old.keys() - new_state.keys():
-                removed.append((det.name, key))
-            for key, value in new_state.items():
-                prev = old.get(key)
-                if prev is not value and prev != value:  # most keys are left as they were
-                    changed.append(
-                        {
-                            "detector": det.name,
-                            "key": key[:255],
-                            "version": det.state_version,
-                            "state": value,
-                            "updated_at": now,
-                        }
-                    )
+            keys, gone = state_changes(old, new_state)
+            removed.extend((det.name, key) for key in gone)
+            for key in keys:
+                changed.append(
+                    {
+                        "detector": det.name,
+                        "key": key[:255],
+                        "version": det.state_version,
+                        "state": new_state[key],
+                        "updated_at": now,
+                    }
+                )
             self._state[det.name] = dict(new_state)
         result.findings.sort(key=lambda f: (f.started_at, f.detector, f.subject))
         if self.incidents is not None:

@@ -101,12 +101,47 @@ class Window:
         return out
 
 
+class StateDraft(dict[str, dict[str, Any]]):
+    """A detector's new state, begun as a copy of the old one (`StateDraft(state)`), that
+    remembers the keys assigned, deleted or popped since (`touched`).
+
+    The tick then compares only those keys with the old state instead of every key: a
+    state holds a key per service or host learnt, while a tick changes a few.
+    Values are replaced, never changed in place (they are shared with the old state), so
+    a key not touched holds the old value. The other ways of changing a dict are refused.
+    """
+
+    __slots__ = ("touched",)
+
+    def __init__(self, state: State) -> None:
+        super().__init__(state)
+        self.touched: set[str] = set()
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.touched.add(key)
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.touched.add(key)
+        return super().pop(key, *default)
+
+    def _untracked(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a StateDraft changes by item assignment, del and pop only")
+
+    update = setdefault = popitem = clear = __ior__ = _untracked  # type: ignore[assignment]
+
+
 class Detector(Protocol):
     """A detector: built from its frozen config; `evaluate` is pure.
 
     `evaluate` returns the findings of this window and the *whole* new state
-    (the tick persists only the keys whose value changed). It must not raise
-    for any window; a bug that does is isolated and backed off by the tick.
+    (the tick persists only the keys whose value changed; a `StateDraft` tells it
+    which keys may have). It must not raise for any window; a bug that does is
+    isolated and backed off by the tick.
     """
 
     #: The model of its `detector.<name>:` config section (with an `enabled` field).

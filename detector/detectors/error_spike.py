@@ -53,7 +53,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import ActsOnLines, State, Window
+from detector.detectors.base import ActsOnLines, State, StateDraft, Window
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -154,7 +154,7 @@ class ErrorSpike(ActsOnLines):
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the spikes of `window` (minute by minute) and the new state."""
-        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        new_state = StateDraft(state)
         if not window.rows:
             return [], new_state
         version = self.state_version

@@ -29,7 +29,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import ActsOnLines, State, Window
+from detector.detectors.base import ActsOnLines, State, StateDraft, Window
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -62,7 +62,7 @@ class NewTemplate(ActsOnLines):
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the new error templates of `window` and the new state."""
-        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        new_state = StateDraft(state)
         version = self.state_version
 
         # Learning starts at a service's first row.

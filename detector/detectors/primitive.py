@@ -43,7 +43,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import ActsOnLines, State, Window
+from detector.detectors.base import ActsOnLines, State, StateDraft, Window
 from detector.detectors.lifecycle import KERNEL
 from logvigil.core.configbase import SeverityName, Strict
 from logvigil.core.events import Severity
@@ -438,7 +438,7 @@ class PrimitiveDetector(ActsOnLines):
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the primitives of `window` and the new state."""
-        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        new_state = StateDraft(state)
         templates = window.templates
         kinds: dict[tuple[int, str], Primitive] = {}
         for tid, svc in {(r.template_id, r.service) for r in window.rows}:

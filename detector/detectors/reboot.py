@@ -61,7 +61,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import CountRow, State, Window
+from detector.detectors.base import CountRow, State, StateDraft, Window
 from detector.detectors.lifecycle import KERNEL, Phase, phase_of, reexecutes, writes_shutdown
 from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
@@ -171,7 +171,7 @@ class UncleanRebootDetector:
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the unclean reboots found up to the end of `window` and the new state."""
-        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        new_state = StateDraft(state)
         end = to_minute(window.end)
         by_host: dict[str, dict[int, list[CountRow]]] = {}
         for r in window.rows:

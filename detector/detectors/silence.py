@@ -90,7 +90,7 @@ from pydantic import Field
 from detector.detectors import silence_evidence as ev
 from detector.detectors import silence_rhythm as rh
 from detector.detectors._common import is_minute, next_after, to_minute, versioned
-from detector.detectors.base import ServiceInfo, State, Window
+from detector.detectors.base import ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
 from logvigil.core.configbase import Strict
@@ -310,7 +310,7 @@ class SilenceDetector:
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:
         """Return the silences found up to the end of `window` and the new state."""
-        new_state: dict[str, dict[str, Any]] = dict(state)  # type: ignore[arg-type]
+        new_state = StateDraft(state)
         end, services, v = to_minute(window.end), window.services, self.state_version
         findings: list[Finding] = []
         activity = ev.activity(window, self._kinds)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import pytest
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 
 from detector.detectors import build_detectors
-from detector.detectors.base import State, Window
-from detector.tick import MAX_CATCHUP, Ticker
+from detector.detectors.base import State, StateDraft, Window
+from detector.tick import MAX_CATCHUP, Ticker, state_changes
 from logvigil.core.events import LogEvent, Severity
 from logvigil.core.findings import Finding
 from logvigil.ingest.ingestor import Ingestor
@@ -210,3 +211,20 @@ def test_a_tick_finds_a_host_that_a_process_recorded_as_unreachable(engine) -> N
     (finding,) = result.findings
     assert (finding.detector, finding.kind, finding.host) == ("source", "host_unreachable", "db-02")
     assert finding.started_at == UNREACHABLE.unreachable_since
+
+
+def test_a_state_draft_names_the_keys_to_compare_and_they_give_the_whole_comparison() -> None:
+    old = {"a": {"n": 1}, "b": {"n": 2}, "c": {"n": 3}, "d": {"n": 4}}
+    draft = StateDraft(old)
+    draft["d"] = {"n": 40}  # changed, written before an earlier key
+    draft["b"] = {"n": 20}
+    draft["a"] = {"n": 1}  # written again, equal: not a change
+    del draft["c"]
+    draft.pop("x", None)  # absent in both: nothing
+    draft["e"] = {"n": 5}  # new
+    assert draft.touched == {"a", "b", "c", "d", "e", "x"}
+    assert state_changes(old, draft) == (["b", "d", "e"], ["c"])  # in the new state's order
+    assert state_changes(old, dict(draft)) == (["b", "d", "e"], ["c"])
+    assert state_changes(old, StateDraft(old)) == ([], [])
+    with pytest.raises(TypeError):
+        draft.update(f={"n": 6})  # a change it could not name
