@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from detector.incidents.context import ContextBundle
 from detector.incidents.model import Incident, IncidentStatus, RootRef
@@ -69,29 +69,37 @@ def _incident(row: Any, findings: Sequence[Finding]) -> Incident:
     )
 
 
+# The reads of every tick that has findings, built once (building a statement cost
+# SQLAlchemy about as much as running it on a small store).
+_FINDINGS_OF = (
+    select(findings_t)
+    .where(findings_t.c.incident_id.in_(bindparam("ids", expanding=True)))
+    .order_by(findings_t.c.id)
+)
+_ACTIVE = (
+    select(incidents_t)
+    .where(incidents_t.c.status != IncidentStatus.RESOLVED.value)
+    .order_by(incidents_t.c.opened_at, incidents_t.c.id)
+)
+_ONE = select(incidents_t).where(incidents_t.c.id == bindparam("id"))
+
+
 def _with_findings(conn: Connection, rows: Sequence[Any]) -> list[Incident]:
     ids = [r.id for r in rows]
     by_incident: dict[int, list[Finding]] = {i: [] for i in ids}
     if ids:
-        for fr in conn.execute(
-            select(findings_t).where(findings_t.c.incident_id.in_(ids)).order_by(findings_t.c.id)
-        ):
+        for fr in conn.execute(_FINDINGS_OF, {"ids": ids}):
             by_incident[fr.incident_id].append(_finding(fr))
     return [_incident(r, by_incident[r.id]) for r in rows]
 
 
 def load_active(conn: Connection) -> list[Incident]:
     """Every unresolved incident with its findings, oldest first."""
-    rows = conn.execute(
-        select(incidents_t)
-        .where(incidents_t.c.status != IncidentStatus.RESOLVED.value)
-        .order_by(incidents_t.c.opened_at, incidents_t.c.id)
-    ).all()
-    return _with_findings(conn, rows)
+    return _with_findings(conn, conn.execute(_ACTIVE).all())
 
 
 def load(conn: Connection, incident_id: int) -> Incident | None:
-    rows = conn.execute(select(incidents_t).where(incidents_t.c.id == incident_id)).all()
+    rows = conn.execute(_ONE, {"id": incident_id}).all()
     return _with_findings(conn, rows)[0] if rows else None
 
 

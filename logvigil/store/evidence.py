@@ -15,12 +15,24 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, case, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 
 from logvigil.core.events import Severity
 from logvigil.core.timeutil import parse_iso
-from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
+from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template, UTCDateTime
 
 #: Rows read by a line query before it chooses among them.
 SCAN_ROWS = 2000
@@ -113,36 +125,68 @@ class FirstOccurrence:
     first_from_onset: datetime | None
 
 
-def _line_query(line_chars: int) -> Select:
+# The queries are built once, with bound parameters for what a call varies (one query
+# per combination of a function's optional conditions: `_notable_query`,
+# `_restart_query`). Building a query on every call cost SQLAlchemy more than running
+# it, and each incident's bundle and investigation run a dozen.
+
+
+def _in(name: str) -> BindParameter:
+    """A list bound at execution (`IN (...)` of as many values as the call gives)."""
+    return bindparam(name, expanding=True)
+
+
+def _time(name: str) -> BindParameter:
+    """A time bound at execution, stored as the time columns store it."""
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _line_query() -> Select:
+    """The columns of a `LogLine`: the message cut to the bound `prefix` characters."""
     e = events_t.c
-    message = func.substr(e.message, 1, PREFIX_FACTOR * line_chars).label("message")
+    message = func.substr(e.message, 1, bindparam("prefix")).label("message")
     return select(e.id, e.ts, e.host, e.service, e.severity, e.template_id, message)
+
+
+#: Severity by stored value (`Severity(value)` per line costs more than the lookup).
+_SEVERITIES = {int(s): s for s in Severity}
+
+
+def _severity(value: int) -> Severity:
+    found = _SEVERITIES.get(value)
+    return found if found is not None else Severity(value)  # raises for an unknown value
 
 
 def _log_lines(rows: Iterable[Row]) -> list[LogLine]:
     return [
         LogLine(
-            id=r.id,
-            ts=parse_iso(r.ts),
-            host=r.host,
-            service=r.service,
-            severity=Severity(r.severity),
-            template_id=r.template_id,
-            message=r.message or "",
+            id=id_,
+            ts=parse_iso(ts),
+            host=host,
+            service=service,
+            severity=_severity(severity),
+            template_id=template_id,
+            message=message or "",
         )
-        for r in rows
+        for id_, ts, host, service, severity, template_id, message in rows
     ]
 
 
-def _subjects(services: Collection[str], hosts: Collection[str]) -> list[ColumnElement[bool]]:
-    """Conditions for the lines of `services`, and of systemd / init on `hosts`."""
+def _subjects(services: bool, hosts: bool) -> list[ColumnElement[bool]]:
+    """Conditions for the lines of the bound `services`, and of systemd / init on the
+    bound `hosts` (each when asked)."""
     e = events_t.c
     who: list[ColumnElement[bool]] = []
     if services:
-        who.append(e.service.in_(services))
+        who.append(e.service.in_(_in("services")))
     if hosts:
-        who.append(e.host.in_(hosts) & e.service.in_(INIT_SERVICES))
+        who.append(e.host.in_(_in("hosts")) & e.service.in_(INIT_SERVICES))
     return who
+
+
+_TEMPLATE_TEXTS = select(templates_t.c.id, templates_t.c.template).where(
+    templates_t.c.id.in_(_in("ids"))
+)
 
 
 def template_texts(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
@@ -150,10 +194,23 @@ def template_texts(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = conn.execute(
-        select(templates_t.c.id, templates_t.c.template).where(templates_t.c.id.in_(wanted))
-    )
+    rows = conn.execute(_TEMPLATE_TEXTS, {"ids": wanted})
     return {r.id: r.template for r in rows}
+
+
+def _template_counts_query() -> Select:
+    c = counts_t.c
+    split = _time("split")
+    before = func.sum(case((c.minute < split, c.count), else_=0))
+    during = func.sum(case((c.minute >= split, c.count), else_=0))
+    return (
+        select(c.service, c.template_id, before, during, func.max(c.severity))
+        .where(c.service.in_(_in("services")), c.minute >= _time("start"), c.minute < _time("stop"))
+        .group_by(c.service, c.template_id)
+    )
+
+
+_TEMPLATE_COUNTS = _template_counts_query()
 
 
 def template_counts(
@@ -168,18 +225,27 @@ def template_counts(
     `before` the bucket starting at `split` and `during` from it on."""
     if not services:
         return []
-    c = counts_t.c
-    before = func.sum(case((c.minute < split, c.count), else_=0))
-    during = func.sum(case((c.minute >= split, c.count), else_=0))
     rows = conn.execute(
-        select(c.service, c.template_id, before, during, func.max(c.severity))
-        .where(c.service.in_(services), c.minute >= start, c.minute < stop)
-        .group_by(c.service, c.template_id)
+        _TEMPLATE_COUNTS,
+        {"services": list(services), "start": start, "split": split, "stop": stop},
     ).all()
     return [
         TemplateCount(service, tid, int(b or 0), int(d or 0), Severity(sev))
         for service, tid, b, d, sev in rows
     ]
+
+
+_st = service_templates_t.c
+_FIRST_SEEN_BETWEEN = (
+    select(_st.service, _st.template_id, _st.first_seen, _st.count, _st.max_severity)
+    .where(_st.service.in_(_in("services")), _st.first_seen >= _time("start"))
+    .where(_st.first_seen <= _time("end"))
+    .order_by(_st.max_severity.desc(), _st.first_seen, _st.service, _st.template_id)
+    .limit(bindparam("limit"))
+)
+_FIRST_SEEN_TIMES = select(_st.service, _st.template_id, _st.first_seen).where(
+    _st.service.in_(_in("services"))
+)
 
 
 def first_seen_between(
@@ -189,12 +255,9 @@ def first_seen_between(
     most severe (then earliest), returned earliest first."""
     if not services:
         return []
-    st = service_templates_t.c
     rows = conn.execute(
-        select(st.service, st.template_id, st.first_seen, st.count, st.max_severity)
-        .where(st.service.in_(services), st.first_seen >= start, st.first_seen <= end)
-        .order_by(st.max_severity.desc(), st.first_seen, st.service, st.template_id)
-        .limit(limit)
+        _FIRST_SEEN_BETWEEN,
+        {"services": list(services), "start": start, "end": end, "limit": limit},
     ).all()
     seen = [
         FirstSeen(
@@ -214,10 +277,7 @@ def first_seen_times(conn: Connection, services: Sequence[str]) -> dict[tuple[st
     `services`."""
     if not services:
         return {}
-    st = service_templates_t.c
-    rows = conn.execute(
-        select(st.service, st.template_id, st.first_seen).where(st.service.in_(services))
-    )
+    rows = conn.execute(_FIRST_SEEN_TIMES, {"services": list(services)})
     return {(r.service, r.template_id): parse_iso(r.first_seen) for r in rows}
 
 
@@ -243,22 +303,41 @@ def notable_lines(
     `min_severity` or worse or of one of `template_ids`, in time order."""
     if not services and not hosts:
         return []
+    params = {
+        "start": start,
+        "end": end,
+        "min_severity": int(min_severity),
+        "prefix": PREFIX_FACTOR * line_chars,
+        "limit": SCAN_ROWS,
+    }
+    if services:
+        params["services"] = list(services)
+    if hosts:
+        params["hosts"] = list(hosts)
+    if template_ids:
+        params["template_ids"] = sorted(template_ids)
+    query = _notable_query(bool(services), bool(hosts), bool(template_ids))
+    return _log_lines(conn.execute(query, params).all())
+
+
+@cache
+def _notable_query(services: bool, hosts: bool, template_ids: bool) -> Select:
+    """`notable_lines`' query of one shape (which of its lists are given)."""
     e = events_t.c
     who = []
     if services:
-        who.append(e.service.in_(services))
+        who.append(e.service.in_(_in("services")))
     if hosts:
-        who.append(e.host.in_(hosts))
-    notable = [e.severity >= int(min_severity)]
+        who.append(e.host.in_(_in("hosts")))
+    notable = [e.severity >= bindparam("min_severity")]
     if template_ids:
-        notable.append(e.template_id.in_(sorted(template_ids)))
-    rows = conn.execute(
-        _line_query(line_chars)
-        .where(e.ts >= start, e.ts <= end, or_(*who), or_(*notable))
+        notable.append(e.template_id.in_(_in("template_ids")))
+    return (
+        _line_query()
+        .where(e.ts >= _time("start"), e.ts <= _time("end"), or_(*who), or_(*notable))
         .order_by(e.ts, e.id)
-        .limit(SCAN_ROWS)
+        .limit(bindparam("limit"))
     )
-    return _log_lines(rows)
 
 
 def lines_near(
@@ -279,12 +358,15 @@ def lines_near(
     where = [e.ts >= lo, e.ts <= hi]
     if service is not None:
         where.append(e.service == service)
-    base = _line_query(line_chars).where(*where)
+    base = _line_query().where(*where)
+    prefix = {"prefix": PREFIX_FACTOR * line_chars}
     severe = conn.execute(
-        base.where(e.severity >= int(min_severity)).order_by(e.ts).limit(SCAN_ROWS)
+        base.where(e.severity >= int(min_severity)).order_by(e.ts).limit(SCAN_ROWS), prefix
     ).all()
-    after = conn.execute(base.where(e.ts >= moment).order_by(e.ts).limit(limit)).all()
-    before = conn.execute(base.where(e.ts < moment).order_by(e.ts.desc()).limit(limit)).all()
+    after = conn.execute(base.where(e.ts >= moment).order_by(e.ts).limit(limit), prefix).all()
+    before = conn.execute(
+        base.where(e.ts < moment).order_by(e.ts.desc()).limit(limit), prefix
+    ).all()
     seen: set[int] = set()
     rows = []
     for r in (*severe, *after, *before):
@@ -307,22 +389,37 @@ def restart_lines(
 ) -> list[LogLine]:
     """The first `limit` lines in [`start`, `end`] of `services`, or of systemd / init
     (`INIT_SERVICES`) on `hosts`, that match one of the LIKE `patterns`, in time order."""
-    who = _subjects(services, sorted(hosts))
-    if not who:
+    if not services and not hosts:
         return []
+    params = {
+        "start": start,
+        "end": end,
+        "prefix": PREFIX_FACTOR * line_chars,
+        "limit": limit,
+    }
+    if services:
+        params["services"] = list(services)
+    if hosts:
+        params["hosts"] = sorted(hosts)
+    query = _restart_query(bool(services), bool(hosts), tuple(patterns))
+    return _log_lines(conn.execute(query, params).all())
+
+
+@cache
+def _restart_query(services: bool, hosts: bool, patterns: tuple[str, ...]) -> Select:
+    """`restart_lines`' query of one shape (which of its lists are given, which patterns)."""
     e = events_t.c
-    rows = conn.execute(
-        _line_query(line_chars)
+    return (
+        _line_query()
         .where(
-            e.ts >= start,
-            e.ts <= end,
-            or_(*who),
+            e.ts >= _time("start"),
+            e.ts <= _time("end"),
+            or_(*_subjects(services, hosts)),
             or_(*(e.message.like(p) for p in patterns)),
         )
         .order_by(e.ts, e.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return _log_lines(rows)
 
 
 def first_occurrences(
