@@ -124,14 +124,17 @@ class IncidentManager:
         """
         if self.idle(findings, now):
             return []
-        if self.settle is not None and self._may_read_lines(findings, now):
-            self.settle()
+        planned = None
+        if self.settle is not None:
+            reads, planned = self._may_read_lines(findings, now)
+            if reads:
+                self.settle()
         for _ in range(MAX_ATTEMPTS):
             self._quiet_known = False
             cached, self._active = self._active, None
             try:
                 with self.engine.begin() as conn:
-                    changes, active = self._process(conn, findings, now, cached)
+                    changes, active = self._process(conn, findings, now, cached, planned)
                 # Committed: when the first of the unresolved incidents may resolve.
                 self._quiet_due = min(
                     (inc.last_finding_at + self.quiet_period(inc) for inc in active),
@@ -143,23 +146,30 @@ class IncidentManager:
                 return changes
             except _Retry:
                 log.info("an incident changed under the tick; retrying on fresh state")
+                planned = None  # decided on the incidents that changed
             except BaseException:
                 self._cooldown_rows = None  # read in a transaction that was rolled back
                 raise
         raise IncidentConflict("incidents kept changing concurrently; findings not grouped")
 
-    def _may_read_lines(self, findings: Sequence[Finding], now: datetime) -> bool:
+    def _may_read_lines(
+        self, findings: Sequence[Finding], now: datetime
+    ) -> tuple[bool, GroupingPlan | None]:
         """Whether this step may build a bundle: a finding opens or joins an incident,
         or an incident may resolve (which changes the decisions). Only repeats of
-        findings already in an incident do not read lines."""
+        findings already in an incident do not read lines. With the plan it made to
+        tell, if it made one: the step's own, for the same incidents (those kept in
+        memory), cooldowns (kept too) and findings."""
         active = self._active
-        if active is None or any(i.last_finding_at <= now - self.quiet_period(i) for i in active):
-            return True
+        # Kept incidents come with the first end of their quiet periods (`_quiet_due`,
+        # set with them in `process`): one of them may resolve once it is past.
+        if active is None or (self._quiet_due is not None and self._quiet_due <= now):
+            return True, None
         if not findings:
-            return False
+            return False, None
         with self.engine.connect() as conn:
             plan = self._plan(conn, active, findings, now)
-        return bool(plan.new_groups or plan.joins)
+        return bool(plan.new_groups or plan.joins), plan if self.sole_writer else None
 
     def idle(self, findings: Sequence[Finding], now: datetime) -> bool:
         """True when `process(findings, now)` would change nothing without reading the
@@ -177,14 +187,19 @@ class IncidentManager:
         findings: Sequence[Finding],
         now: datetime,
         cached: list[Incident] | None = None,
+        planned: GroupingPlan | None = None,
     ) -> tuple[list[IncidentChange], list[Incident]]:
         """What changed, and the unresolved incidents after it, oldest first (as
         `repo.load_active` would read them). `cached`: the unresolved incidents as the
-        last step left them, when nobody else may have changed them since."""
+        last step left them, when nobody else may have changed them since; `planned`:
+        the plan `_may_read_lines` made of them for this step."""
         active = cached if cached is not None else repo.load_active(conn)
         if not findings and not active:
             return [], []
-        plan = self._plan(conn, active, findings, now)
+        if planned is not None and cached is not None:
+            plan = planned
+        else:
+            plan = self._plan(conn, active, findings, now)
         due = [inc for inc in active if inc.last_finding_at <= now - self.quiet_period(inc)]
         if due or plan.new_groups or plan.joins or plan.suppressed():
             self._write_repeats(conn)  # what follows reads or claims the stored incidents
