@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -85,7 +86,9 @@ def backtest(
                 opened(paths or logs, fmt, timezone=timezone, year=year) as reader,
                 progress_bar(reader) as progress,
             ):
+                started = time.perf_counter()
                 result = replay(runtime, read_input(reader, progress))
+                seconds = time.perf_counter() - started
         finally:
             runtime.close()
     if as_json:
@@ -101,7 +104,8 @@ def backtest(
     s = result.summary
     err.print(
         f"{s.lines:,} lines, {s.events:,} events, {s.dropped_total:,} dropped as noise, "
-        f"{s.rejected_total:,} rejected, {result.ticks:,} ticks",
+        f"{s.rejected_total:,} rejected, {result.ticks:,} ticks; replayed in {seconds:.2f} s "
+        f"({s.lines / max(seconds, 1e-6):,.0f} lines/s)",
         highlight=False,
     )
     for finding in result.clock_findings:

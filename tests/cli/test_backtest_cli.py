@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,17 @@ def test_backtest_reads_standard_input(oom_log: Path) -> None:
     result = runner.invoke(app, ["backtest", "-", "--inventory", str(INVENTORY)], input=data)
     assert result.exit_code == 0, result.output
     assert "incident(s)" in result.stdout
+    # The summary says how long the replay itself took, start-up left out.
+    summary = re.search(
+        r"^3,000 lines, .* ticks; replayed in ([0-9.]+) s \(([0-9,]+) lines/s\)$",
+        result.stderr,
+        re.MULTILINE,
+    )
+    assert summary is not None, result.stderr
+    seconds, rate = float(summary[1]), int(summary[2].replace(",", ""))
+    # The seconds are printed rounded to 0.01: the rate lies within what that allows.
+    assert 3000 / (seconds + 0.005) <= rate + 1
+    assert seconds < 0.005 or rate <= 3000 / (seconds - 0.005) + 1
 
 
 def test_editing_the_inventory_reshapes_the_incident(oom_log: Path, tmp_path: Path) -> None:
