@@ -253,32 +253,25 @@ def _samples(
     limits: BundleConfig,
     text: Callable[[str], str],
 ) -> tuple[SampleLine, ...]:
-    """Sample lines in priority order (the caller trims from the end, then sorts by time)."""
-    rows = evidence.notable_lines(
+    """Sample lines in priority order (the caller trims from the end, then sorts by time):
+    the store chooses them (`evidence.sample_lines`), so only the kept lines are read."""
+    rows = evidence.sample_lines(
         conn,
         services=services,
         hosts=hosts,
         start=start,
         end=end,
         min_severity=Severity.WARNING,
-        template_ids=finding_tpls | first_seen_tpls,
+        first_tpls=finding_tpls,
+        then_tpls=first_seen_tpls - finding_tpls,
+        per_template=limits.max_samples_per_template,
+        limit=limits.max_sample_lines,
         line_chars=limits.max_line_chars,
     )
-
-    def rank(r: evidence.LogLine) -> tuple[int, int, datetime]:
-        klass = 0 if r.template_id in finding_tpls else 1 if r.template_id in first_seen_tpls else 2
-        return (klass, -r.severity, r.ts)
-
-    out: list[SampleLine] = []
-    per_template: dict[int, int] = {}
-    for r in sorted(rows, key=rank):
-        if per_template.get(r.template_id, 0) >= limits.max_samples_per_template:
-            continue
-        per_template[r.template_id] = per_template.get(r.template_id, 0) + 1
-        out.append(SampleLine(r.ts, r.host, r.service, r.severity, r.template_id, text(r.message)))
-        if len(out) >= limits.max_sample_lines:
-            break
-    return tuple(out)
+    return tuple(
+        SampleLine(r.ts, r.host, r.service, r.severity, r.template_id, text(r.message))
+        for r in rows
+    )
 
 
 def _restarts(

@@ -126,7 +126,7 @@ class FirstOccurrence:
 
 
 # The queries are built once, with bound parameters for what a call varies (one query
-# per combination of a function's optional conditions: `_notable_query`,
+# per combination of a function's optional conditions: `_notable_query`, `_sample_query`,
 # `_restart_query`). Building a query on every call cost SQLAlchemy more than running
 # it, and each incident's bundle and investigation run a dozen.
 
@@ -340,6 +340,76 @@ def _notable_query(services: bool, hosts: bool, template_ids: bool) -> Select:
     )
 
 
+def sample_lines(
+    conn: Connection,
+    *,
+    services: Collection[str],
+    hosts: Collection[str],
+    start: datetime,
+    end: datetime,
+    min_severity: Severity,
+    first_tpls: Collection[int],
+    then_tpls: Collection[int],
+    per_template: int,
+    limit: int,
+    line_chars: int,
+) -> list[LogLine]:
+    """Of the lines `notable_lines` reads (`template_ids` = `first_tpls` | `then_tpls`), the
+    first `limit` in priority order: lines of `first_tpls`, then of `then_tpls`, then the
+    rest; within each the most severe, then the earliest; at most `per_template` of one
+    template.
+
+    The choice is made in SQL: the bundle keeps a few dozen of up to `SCAN_ROWS` lines,
+    and fetching and converting every scanned row cost more than the query itself.
+    """
+    if not services and not hosts:
+        return []
+    wanted = sorted(set(first_tpls) | set(then_tpls))
+    params = {
+        "start": start,
+        "end": end,
+        "min_severity": int(min_severity),
+        "prefix": PREFIX_FACTOR * line_chars,
+        "limit": SCAN_ROWS,
+        "first_tpls": sorted(first_tpls),
+        "then_tpls": sorted(then_tpls),
+        "per_template": per_template,
+        "keep": limit,
+    }
+    if services:
+        params["services"] = list(services)
+    if hosts:
+        params["hosts"] = list(hosts)
+    if wanted:
+        params["template_ids"] = wanted
+    query = _sample_query(bool(services), bool(hosts), bool(wanted))
+    return _log_lines(conn.execute(query, params).all())
+
+
+@cache
+def _sample_query(services: bool, hosts: bool, template_ids: bool) -> Select:
+    """`sample_lines`' query of one shape: `notable_lines`' scan, each line's priority
+    class, its rank among its template's lines, then the kept lines in priority order."""
+    scan = _notable_query(services, hosts, template_ids).subquery("scan")
+    klass = case(
+        (scan.c.template_id.in_(_in("first_tpls")), 0),
+        (scan.c.template_id.in_(_in("then_tpls")), 1),
+        else_=2,
+    )
+    classed = select(scan, klass.label("klass")).subquery("classed")
+    c = classed.c
+    priority = (c.klass, c.severity.desc(), c.ts, c.id)
+    nth = func.row_number().over(partition_by=c.template_id, order_by=priority)
+    ranked = select(classed, nth.label("nth")).subquery("ranked")
+    r = ranked.c
+    return (
+        select(r.id, r.ts, r.host, r.service, r.severity, r.template_id, r.message)
+        .where(r.nth <= bindparam("per_template"))
+        .order_by(r.klass, r.severity.desc(), r.ts, r.id)
+        .limit(bindparam("keep"))
+    )
+
+
 def lines_near(
     conn: Connection,
     moment: datetime,
@@ -422,6 +492,29 @@ def _restart_query(services: bool, hosts: bool, patterns: tuple[str, ...]) -> Se
     )
 
 
+def _first_occurrences_query() -> Select:
+    e = events_t.c
+    return (
+        select(
+            e.service,
+            e.template_id,
+            e.host,
+            func.min(e.ts),
+            func.min(case((e.ts >= _time("onset"), e.ts))),
+        )
+        .where(
+            e.service.in_(_in("services")),
+            e.template_id.in_(_in("template_ids")),
+            e.ts >= _time("start"),
+            e.ts <= _time("end"),
+        )
+        .group_by(e.service, e.template_id, e.host)
+    )
+
+
+_FIRST_OCCURRENCES = _first_occurrences_query()
+
+
 def first_occurrences(
     conn: Connection,
     services: Collection[str],
@@ -435,23 +528,14 @@ def first_occurrences(
     [`start`, `end`]: the first line, and the first one at or after `onset`."""
     if not services or not template_ids:
         return []
-    e = events_t.c
-    rows = conn.execute(
-        select(
-            e.service,
-            e.template_id,
-            e.host,
-            func.min(e.ts),
-            func.min(case((e.ts >= onset, e.ts))),
-        )
-        .where(
-            e.service.in_(sorted(services)),
-            e.template_id.in_(sorted(template_ids)),
-            e.ts >= start,
-            e.ts <= end,
-        )
-        .group_by(e.service, e.template_id, e.host)
-    ).all()
+    params = {
+        "services": sorted(services),
+        "template_ids": sorted(template_ids),
+        "start": start,
+        "onset": onset,
+        "end": end,
+    }
+    rows = conn.execute(_FIRST_OCCURRENCES, params).all()
     return [
         FirstOccurrence(
             service, tid, host, parse_iso(first), None if since is None else parse_iso(since)
