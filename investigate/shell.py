@@ -28,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from functools import lru_cache
 
 
 class Op(str):
@@ -103,10 +104,15 @@ def sh(*words: str) -> str:
     return " ".join(w if isinstance(w, Op) else shlex.quote(w) for w in words)
 
 
+@lru_cache(maxsize=1024)
 def is_built_command(text: str) -> bool:
     """True when `text` is exactly what `sh` builds from some words: every word quoted
     as `shlex.quote` quotes it, single spaces between, the only unquoted operator a pipe
-    between two words."""
+    between two words.
+
+    Remembered per text (it depends on nothing else): every investigation of an incident
+    renders its report again, with mostly the same commands, and lexing them is most of
+    the rendering."""
     try:
         lexer = shlex.shlex(text, posix=True, punctuation_chars="|")
         lexer.whitespace_split = True

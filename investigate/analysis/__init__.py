@@ -85,8 +85,14 @@ def analyse(
     `host_wide`: the storm kinds of the incidents' config (for the title, `report_title`).
 
     Never raises for missing data: a tool's ERROR or NO_DATA only removes what it
-    would have added. Raises only on programming errors.
+    would have added. Raises only on programming errors. The tools remember what they
+    read for the time of the analysis (`ToolContext.remembering`), not after it.
     """
+    with tools.remembering():
+        return _analyse(incident, tools, host_wide)
+
+
+def _analyse(incident: Incident, tools: EvidenceTools, host_wide: Iterable[str] | None) -> Analysis:
     results: dict[str, ToolResult] = {"timeline": timeline.run(tools)}
     findings = list(incident.findings)
     ranking = rank_roots(findings, tools.topology)

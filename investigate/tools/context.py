@@ -7,10 +7,11 @@ incident without a bundle, the same derived from its findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
@@ -98,6 +99,23 @@ class ToolContext:
         self.window = IncidentWindow.of(incident)
         self._logged: set[str] | None = None
         self._finding_services = {f.service for f in incident.findings if f.service}
+        #: Answers kept while `remembering` (see there); None outside it.
+        self.remembered: dict[str, Any] | None = None
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Within the block, a tool may answer a question it already read the store for
+        from memory (`counts.template_stats`): the deterministic analysis asks the
+        timeline's counts again, one service at a time. Outside it, as for a model's
+        calls spread over minutes, every call reads the store."""
+        if self.remembered is not None:  # an enclosing block keeps it
+            yield
+            return
+        self.remembered = {}
+        try:
+            yield
+        finally:
+            self.remembered = None
 
     @property
     def declared(self) -> set[str]:

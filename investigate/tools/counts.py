@@ -27,7 +27,24 @@ class TemplateStats:
 
 
 def template_stats(ctx: ToolContext, services: list[str]) -> dict[tuple[str, int], TemplateStats]:
-    """(service, template id) -> its `TemplateStats` over the incident's window."""
+    """(service, template id) -> its `TemplateStats` over the incident's window.
+
+    While `ctx.remembering`, services covered by an earlier call are answered from it:
+    the counts of a service do not depend on the other services asked with it."""
+    memo = ctx.remembered
+    if memo is None:
+        return _read(ctx, services)
+    wanted = set(services)
+    for covered, stats in memo.setdefault(__name__, []):
+        if wanted <= covered:
+            return {key: s for key, s in stats.items() if key[0] in wanted}
+    stats = _read(ctx, services)
+    memo[__name__].append((frozenset(wanted), stats))
+    return stats
+
+
+def _read(ctx: ToolContext, services: list[str]) -> dict[tuple[str, int], TemplateStats]:
+    """`template_stats` as the store answers it now."""
     w = ctx.window
     with ctx.engine.connect() as conn:
         # The minute bucket holding the onset counts as "during", and so does the one
