@@ -303,21 +303,35 @@ def notable_lines(
     `min_severity` or worse or of one of `template_ids`, in time order."""
     if not services and not hosts:
         return []
-    params = {
-        "start": start,
-        "end": end,
-        "min_severity": int(min_severity),
-        "prefix": PREFIX_FACTOR * line_chars,
-        "limit": SCAN_ROWS,
-    }
-    if services:
-        params["services"] = list(services)
-    if hosts:
-        params["hosts"] = list(hosts)
+    params = _scan_params(services, hosts, start, end, line_chars, SCAN_ROWS)
+    params["min_severity"] = int(min_severity)
     if template_ids:
         params["template_ids"] = sorted(template_ids)
     query = _notable_query(bool(services), bool(hosts), bool(template_ids))
     return _log_lines(conn.execute(query, params).all())
+
+
+def _scan_params(
+    services: Collection[str],
+    hosts: Collection[str],
+    start: datetime,
+    end: datetime,
+    line_chars: int,
+    limit: int,
+) -> dict[str, object]:
+    """The parameters every line query binds: the lists it was given (a query of that
+    shape binds those only), the time range, the message's prefix and the row limit."""
+    params: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "prefix": PREFIX_FACTOR * line_chars,
+        "limit": limit,
+    }
+    if services:
+        params["services"] = sorted(services)
+    if hosts:
+        params["hosts"] = sorted(hosts)
+    return params
 
 
 @cache
@@ -365,21 +379,14 @@ def sample_lines(
     if not services and not hosts:
         return []
     wanted = sorted(set(first_tpls) | set(then_tpls))
-    params = {
-        "start": start,
-        "end": end,
-        "min_severity": int(min_severity),
-        "prefix": PREFIX_FACTOR * line_chars,
-        "limit": SCAN_ROWS,
-        "first_tpls": sorted(first_tpls),
-        "then_tpls": sorted(then_tpls),
-        "per_template": per_template,
-        "keep": limit,
-    }
-    if services:
-        params["services"] = list(services)
-    if hosts:
-        params["hosts"] = list(hosts)
+    params = _scan_params(services, hosts, start, end, line_chars, SCAN_ROWS)
+    params.update(
+        min_severity=int(min_severity),
+        first_tpls=sorted(first_tpls),
+        then_tpls=sorted(then_tpls),
+        per_template=per_template,
+        keep=limit,
+    )
     if wanted:
         params["template_ids"] = wanted
     query = _sample_query(bool(services), bool(hosts), bool(wanted))
@@ -461,16 +468,7 @@ def restart_lines(
     (`INIT_SERVICES`) on `hosts`, that match one of the LIKE `patterns`, in time order."""
     if not services and not hosts:
         return []
-    params = {
-        "start": start,
-        "end": end,
-        "prefix": PREFIX_FACTOR * line_chars,
-        "limit": limit,
-    }
-    if services:
-        params["services"] = list(services)
-    if hosts:
-        params["hosts"] = sorted(hosts)
+    params = _scan_params(services, hosts, start, end, line_chars, limit)
     query = _restart_query(bool(services), bool(hosts), tuple(patterns))
     return _log_lines(conn.execute(query, params).all())
 
