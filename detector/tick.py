@@ -51,13 +51,12 @@ def state_changes(old: State, new: State) -> tuple[list[str], list[str]]:
         if len(differ) < 2:
             return list(differ), gone
         return [key for key in new if key in differ], gone
-    changed = [
-        key for key, value in new.items() if (prev := old.get(key)) is not value and prev != value
-    ]  # most keys are left as they were
+    changed = [key for key, value in new.items() if _differs(old.get(key), value)]
     return changed, list(old.keys() - new.keys())
 
 
 def _differs(prev: Any, value: Any) -> bool:
+    """Whether a key's value changed: most are the very same object (left as they were)."""
     return prev is not value and prev != value
 
 
