@@ -136,7 +136,11 @@ _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-
 _TOKEN_PREFIX = re.compile(
     r"gh[pousr]_|github_pat_|glpat-|xox|xapp-|AKIA|ASIA|AIza|[sr]k_(?:live|test)_|sk-|SG\.|npm_"
 )
-_BOT_TOKEN = re.compile(r"\d:[A-Za-z0-9_-]{30}")
+#: What a Telegram bot token's rule needs: 30 token characters after a colon. The rule's
+#: digit before the colon is left out on purpose: a pattern that starts with a literal
+#: lets `re` jump from colon to colon, where `\d:` tries every position (a UFW line's
+#: `MAC=` and IPv6 addresses hold dozens of colons: 7x slower).
+_BOT_TOKEN = re.compile(r":[A-Za-z0-9_-]{30}")
 _KEY_WORDS = ("pass", "pwd", "secret", "token", "key", "session", "credential")
 _KEY_VALUE = re.compile(rf"(?:{_KEYS})[\"']?\s*[:=]")  # the rule's key and separator
 
@@ -150,7 +154,7 @@ _HINTS: tuple[Callable[[str, str], bool], ...] = (
     lambda text, low: _KEY_VALUE.search(low) is not None,
     lambda text, low: "://" in text and "@" in text,
     lambda text, low: _TOKEN_PREFIX.search(text) is not None,
-    lambda text, low: ":" in text and _BOT_TOKEN.search(text) is not None,
+    lambda text, low: _BOT_TOKEN.search(text) is not None,
     lambda text, low: "eyJ" in text,
     lambda text, low: "-----BEGIN" in text,
 )
@@ -181,7 +185,7 @@ def _might_hold(text: str, low: str) -> bool:
             if _KEY_VALUE.search(low) is not None:
                 return True
             break
-    return ":" in text and _BOT_TOKEN.search(text) is not None
+    return _BOT_TOKEN.search(text) is not None
 
 
 def redact(text: str, *, emails: bool = False) -> str:

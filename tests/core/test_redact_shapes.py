@@ -389,3 +389,31 @@ KEY_WORDS_ONLY = [
 def test_a_key_word_without_a_value_is_not_a_secret_and_skips_the_rules(line: str) -> None:
     assert not might_hold_secret(line)
     assert redact(line) == _every_rule(line) == line
+
+
+# Real lines full of colons that hold no secret (plemma_syslog.log's UFW blocks, an
+# IPv6 address), and one whose 30 characters after a colon follow no digit: the bot
+# token's quick test lets the last through, its rule still keeps it as it is.
+COLONS = [
+    "[UFW BLOCK] IN=ens3 OUT= MAC=56:00:03:85:82:df:fe:00:03:85:82:df:08:00 "
+    "SRC=152.44.42.69 DST=158.247.223.84 LEN=52 TOS=0x02 PREC=0x00 TTL=110 ID=24636 DF "
+    "PROTO=TCP SPT=47378 DPT=25 WINDOW=64240 RES=0x00 CWR ECE SYN URGP=0",
+    "[UFW BLOCK] IN=ens3 OUT= MAC=56:00:03:85:82:df:fe:00:03:85:82:df:86:dd "
+    "SRC=2001:0470:0001:0018:0000:0000:0000:0002 DST=2001:19f0:4400:6b6c:5400:03ff:fe85:82df",
+    "Accepted publickey for deploy from 10.0.0.7 port 50122 ssh2: ED25519 "
+    "SHA256:x1YcQ2mWcJ8kTtV0bq3ZsZr4AfyLq9oKpR5nDd7Hh0E",
+]
+
+
+@pytest.mark.parametrize("line", COLONS)
+def test_colons_without_a_bot_token_are_kept(line: str) -> None:
+    assert redact(line) == _every_rule(line) == line
+
+
+def test_the_bot_tokens_quick_test_lets_its_tokens_through() -> None:
+    line = "GET https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
+    assert might_hold_secret(line)
+    assert "AAHdqTcv" not in redact(line)
+    token = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    assert might_hold_secret(f"id 110201543:{token[:30]}")
+    assert not might_hold_secret(f"id 110201543:{token[:29]}")  # shorter than a token
