@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean, Connection, Table
 from sqlalchemy.sql import Executable
 
@@ -44,10 +45,25 @@ def _naive_utc(v: datetime | None) -> datetime | None:
 
 #: `json.dumps(v, ensure_ascii=False)` without building an encoder for every value.
 _JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+#: orjson for what it writes as `json` reads it back (dict keys that are not strings
+#: become strings, as with `json`); what `json` would refuse (datetimes, dataclasses)
+#: orjson must refuse too, rather than write its own form of it.
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def _json(v: Any) -> str | None:
-    return None if v is None else _JSON_ENCODE(v)
+    """JSON text of a column's value. orjson writes it ten times as fast as `json` (an
+    event's attributes, a detector's state: every row of a large ingest has one); what
+    orjson cannot write (an integer beyond 64 bits, a float subclass, a lone surrogate)
+    is left to `json`, as before."""
+    if v is None:
+        return None
+    try:
+        return orjson.dumps(v, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _JSON_ENCODE(v)
 
 
 def _as_int_bool(v: Any) -> int | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.ingestor import Ingestor, load_templates, reason_category
 from logvigil.ingest.noise import NoiseConfig, NoiseFilter, NoiseRuleConfig
-from logvigil.store import database
+from logvigil.store import bulk, database
 from logvigil.store.database import StoreError, create_store_engine, current_revision
 from logvigil.store.retention import purge
 from logvigil.store.schema import (
@@ -202,6 +202,33 @@ def test_attributes_and_long_messages_round_trip(engine) -> None:
     assert rows[0].message == long and rows[0].truncated is True
     assert rows[0].attributes == {"_PID": "42", "weird \u2603": [1]}
     assert rows[1].message == "unicode ☃ — ok" and rows[1].attributes is None
+
+
+def test_attribute_values_orjson_cannot_write_are_stored_as_json_writes_them(engine) -> None:
+    # Written by orjson, except what it refuses and `json` writes: an integer beyond 64
+    # bits (a JSONL line's `"trace": 123456789012345678901234567890`); keys that are not
+    # strings become strings either way. Every backend reads back what `json` would.
+    odd = [
+        {"big": 2**70, "neg": -(2**64)},
+        {"nested": {"a": [1, 2.5, None, True]}, "snow": "\u2603 \u00e9", "ctl": "a\tb"},
+        {"f": 0.1, "e": 1e16, "small": 5e-324},
+    ]
+    ing = Ingestor(engine, noise())
+    ing.feed(
+        [LogEvent(T0, "h", "s", Severity.INFO, f"line {i}", "t", a) for i, a in enumerate(odd)]
+    )
+    ing.close()
+    with engine.connect() as conn:
+        got = [r.attributes for r in Session(conn).scalars(select(Event).order_by(Event.id))]
+    assert got == odd
+
+
+def test_json_columns_refuse_what_json_refuses() -> None:
+    # orjson would write a datetime in its own form; the store's JSON never held one.
+    with pytest.raises(TypeError):
+        bulk._json({"at": T0})
+    assert bulk._json({1: "a"}) == '{"1":"a"}'  # as json.dumps makes keys strings
+    assert bulk._json(None) is None
 
 
 def test_retention_purges_old_events_but_keeps_counts_longer(engine) -> None:
