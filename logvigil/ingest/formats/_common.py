@@ -517,13 +517,6 @@ def event(
     severity = infer_severity(declared, message)
     text = escape_controls(message)
     text, cut = fit(text)
-    return LogEvent(
-        ts=ts,
-        host=host,
-        service=service,
-        severity=severity,
-        message=text,
-        source=ctx.source,
-        attributes=attributes,
-        truncated=truncated or cut,
+    return LogEvent.read(
+        ts, host, service, severity, text, ctx.source, attributes, truncated or cut
     )
