@@ -27,6 +27,7 @@ from logvigil.cli import (
     web,
 )
 from logvigil.cli.graph import app as graph_app
+from logvigil.cli.kit import own_process
 from logvigil.cli.notify import notify_app, silence_app
 
 app = typer.Typer(
@@ -62,6 +63,7 @@ app.add_typer(notify_app, name="notify", help="Notification channels: test and s
 
 
 def main() -> None:
+    own_process()
     app()
 
 

@@ -31,6 +31,7 @@ from logvigil.cli.kit import (
     err,
     fail,
     fail_config,
+    long_job,
     opened,
     out,
     progress_bar,
@@ -86,6 +87,7 @@ def backtest(
                 opened(paths or logs, fmt, timezone=timezone, year=year) as reader,
                 progress_bar(reader) as progress,
             ):
+                long_job()
                 started = time.perf_counter()
                 result = replay(runtime, read_input(reader, progress))
                 seconds = time.perf_counter() - started

@@ -22,6 +22,7 @@ from logvigil.cli.kit import (
     check_format,
     err,
     fail,
+    long_job,
     opened,
     progress_bar,
     read_input,
@@ -54,6 +55,7 @@ def ingest(
         opened(paths, fmt, timezone=timezone, year=year) as reader,
         progress_bar(reader) as progress,
     ):
+        long_job()
         try:
             summary = run_ingest(settings, engine, read_input(reader, progress))
         except StoreError as exc:

@@ -19,6 +19,7 @@ it is as wide as its widest line, so a table prints every value whole ("2026-03-
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -192,6 +193,33 @@ def store_errors(engine: Engine, doing: str | None = None) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- reading inputs
+
+
+#: The youngest generation's threshold for a long job (Python's default: 700).
+LONG_JOB_GC_THRESHOLD = 10_000
+#: Whether this process is the command's own (`logvigil.cli.main`), not another program
+#: running a command in its process (a test's CliRunner): only then does `long_job` act.
+_OWN_PROCESS: list[bool] = [False]
+
+
+def own_process() -> None:
+    """Say that this process runs one command and ends with it (`logvigil.cli.main`)."""
+    _OWN_PROCESS[0] = True
+
+
+def long_job() -> None:
+    """Set the garbage collector for the job about to run (a replay, an ingest, the
+    daemon): start-up's objects (hundreds of thousands: SQLAlchemy, pydantic, the crew)
+    are frozen out of every later collection, and young objects are collected every
+    10,000 allocations instead of 700. A replay's lines and rows are freed by their
+    reference counts; the collector looking for cycles among them took 4 to 8% of a
+    replay, with pauses of up to 140 ms (3.8 to 7.6% on the real logs, 2026-12-01).
+    Only in a process that runs one job (`own_process`): frozen objects are never
+    collected."""
+    if not _OWN_PROCESS[0]:
+        return
+    gc.freeze()
+    gc.set_threshold(LONG_JOB_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def check_format(fmt: str) -> str:

@@ -19,6 +19,7 @@ from logvigil.cli.kit import (
     YearOpt,
     check_format,
     err,
+    long_job,
     opened,
     out,
     progress_bar,
@@ -67,6 +68,7 @@ def mine(
         # input may be a live stream: its rows go out as they come.
         chunk = 1 if reader.paths == ["-"] else ROWS_PER_WRITE
         events = read_input(reader, None if jsonl else progress)
+        long_job()
         try:
             for item in events:
                 if isinstance(item, Rejected):

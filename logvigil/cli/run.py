@@ -22,6 +22,7 @@ from logvigil.cli.kit import (
     fail,
     fail_config,
     inventory_or_none,
+    long_job,
     settings_or_exit,
 )
 from logvigil.core.yamlfile import ConfigError
@@ -98,6 +99,7 @@ def run(
         )
     stop_web = _start_web(settings, runtime.engine)
     restore_signals = install_signal_handlers(daemon.stop)
+    long_job()
     try:
         daemon.run()
     finally:
