@@ -166,10 +166,10 @@ def replay(
     clocks = HostClocks()
     held: ReorderBuffer[LogEvent] = ReorderBuffer()
     unplaced: list[LogEvent] = []  # unset clocks before any set time
-    for item in items:
-        if not isinstance(item, LogEvent):
-            ingestor.add(item)
-            continue
+
+    def place(item: LogEvent) -> None:
+        """Hold `item` where the timeline puts it (a line in trouble: a jump, a skew, an
+        unset clock, or any line while unset ones wait for a set time)."""
         placed = clocks.place(item.host, item.ts, item.service, item.attributes.get("pid", ""))
         if placed.jump is not None:
             result.clock_jumps.append(placed.jump)
@@ -181,16 +181,25 @@ def replay(
             result.unset_clock_lines += 1
             if clocks.point is None:
                 unplaced.append(item)
-                continue
+                return
         for early in unplaced:  # placed at the first set time of the input, in order
             held.push(placed.ts, _moved(early, placed.ts - early.ts, True))
         unplaced.clear()
         if placed.shifted is not None:
             item = _moved(item, placed.shifted, placed.unset)
         held.push(item.ts, item)
-        assert clocks.point is not None
-        for ready in held.release(clocks.point - REORDER):
-            feed(ready)
+
+    for item in items:
+        if not isinstance(item, LogEvent):
+            ingestor.add(item)
+            continue
+        if not unplaced and clocks.in_step(item.ts):  # the usual line: placed as written
+            held.push(item.ts, item)
+        else:
+            place(item)
+        if clocks.point is not None:
+            for ready in held.release(clocks.point - REORDER):
+                feed(ready)
     for item in unplaced:  # no set time at all: their own timeline
         held.push(item.ts, item)
     for ready in held.release():

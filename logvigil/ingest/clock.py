@@ -117,17 +117,7 @@ class HostClocks:
         the caller holds them. A time zone belongs to a process: the daemon and its
         init script's "named startup succeeded" may disagree, so a skew is the
         process's, `service[pid]`."""
-        point = self.point
-        if (
-            self._step is None
-            and not self.skews
-            and not self.offsets
-            and point is not None
-            and point - self.reorder <= ts <= point + self.reorder
-            and ts >= PLAUSIBLE
-        ):  # the usual line: in step with the timeline, which knows no trouble
-            if ts > point:
-                self.point = ts
+        if self.in_step(ts):
             return Placement(ts)
         if ts < PLAUSIBLE:
             if self.point is None:
@@ -159,6 +149,24 @@ class HostClocks:
             self.point = placed
         shifted = placed - written if placed != written else None
         return Placement(placed, shifted=shifted, jump=jump, skew=skew)
+
+    def in_step(self, ts: datetime) -> bool:
+        """Place the usual line: True when a line at `ts` is in step with a timeline that
+        knows no trouble (no pending step, skew or offset), which it then advances; its
+        place is `ts` (`place` would answer `Placement(ts)`). False: `place` it."""
+        point = self.point
+        if (
+            self._step is None
+            and not self.skews
+            and not self.offsets
+            and point is not None
+            and point - self.reorder <= ts <= point + self.reorder
+            and ts >= PLAUSIBLE
+        ):
+            if ts > point:
+                self.point = ts
+            return True
+        return False
 
     def _judge_step(self, host: str, writer: str, ts: datetime) -> ClockSkew | None:
         """Judge the pending forward step on the next line of another program: back at
