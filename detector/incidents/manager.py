@@ -96,6 +96,9 @@ class IncidentManager:
         self.config = config or IncidentConfig()
         #: Decisions of the last `process` call (suppressed findings, repeats), for metrics.
         self.last_plan: GroupingPlan | None = None
+        #: Incident id -> (its findings, their quiet period): the period is asked for
+        #: every unresolved incident at every step and changes only with the findings.
+        self._quiet_periods: dict[int, tuple[tuple[Finding, ...], timedelta]] = {}
         #: When the first unresolved incident may resolve, as of the last `process`
         #: (`_quiet_known` False: unknown, read it again).
         self._quiet_due: datetime | None = None
@@ -436,10 +439,18 @@ class IncidentManager:
     def quiet_period(self, incident: Incident) -> timedelta:
         """How long `incident` must go without findings to resolve: the storm quiet
         period while one of its primitives is storming, the ordinary one otherwise."""
+        known = self._quiet_periods.get(incident.id)
+        if known is not None and known[0] is incident.findings:
+            return known[1]
         cfg = self.config
         if storms(incident.findings, cfg.storm_host_kinds):
-            return timedelta(minutes=cfg.storm_quiet_minutes)
-        return timedelta(minutes=cfg.resolve_after_quiet_minutes)
+            period = timedelta(minutes=cfg.storm_quiet_minutes)
+        else:
+            period = timedelta(minutes=cfg.resolve_after_quiet_minutes)
+        if len(self._quiet_periods) > 1024:  # resolved incidents' periods, read no more
+            self._quiet_periods.clear()
+        self._quiet_periods[incident.id] = (incident.findings, period)
+        return period
 
     def _resolve_quiet(
         self, conn: Connection, due: Sequence[Incident], now: datetime

@@ -362,3 +362,17 @@ def test_the_real_oom_storm_pages_once_per_episode() -> None:
     for incident in result.incidents:
         assert incident["hosts"] == ["combo"]
         assert {t["detector"] for t in incident["triggers"]} == {"primitive"}
+
+
+def test_the_quiet_period_follows_the_incidents_findings(manager: IncidentManager) -> None:
+    # Asked at every step, the period is remembered per incident: it must change with the
+    # findings (a second firing makes a storm), never stay as first answered.
+    manager.process([kill("httpd", 0)], at(1))
+    (first,) = manager.list()
+    ordinary = manager.quiet_period(first)
+    assert ordinary == timedelta(minutes=manager.config.resolve_after_quiet_minutes)
+    manager.process([kill("httpd", 10)], at(11))
+    (stormed,) = manager.list()
+    assert stormed.id == first.id
+    assert manager.quiet_period(stormed) == timedelta(minutes=manager.config.storm_quiet_minutes)
+    assert manager.quiet_period(first) == ordinary  # the older findings: the older answer
