@@ -236,11 +236,13 @@ def opened(
     *,
     timezone: str | None = None,
     year: int | None = None,
+    severities: bool = True,
 ) -> Iterator[InputReader]:
     """A reader of the inputs `paths` name (files, directories, quoted globs; `-`:
     standard input), oldest first, in `fmt`, with the lines' zone and year
     (`--timezone`, `--year`); closed afterwards. A usage error when an input cannot
-    be found or opened, or the zone or the year is not one."""
+    be found or opened, or the zone or the year is not one. `severities` False: the
+    events keep their lines' declared severity (`ReadOptions.severities`)."""
     args = [paths] if isinstance(paths, str) else list(paths or ["-"])
     # Without --timezone, a file was written in the zone of the machine that reads it.
     overrides: dict[str, Any] = {"naive_tz": machine_zone()}
@@ -253,6 +255,8 @@ def opened(
         if not MIN_YEAR <= year <= MAX_YEAR:
             fail(f"--year {year}: give a year from {MIN_YEAR} to {MAX_YEAR}")
         overrides["year"] = year
+    if not severities:
+        overrides["severities"] = False
     try:
         reader = InputReader(expand_inputs(args), fmt, **overrides)
     except InputError as exc:

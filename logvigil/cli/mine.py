@@ -59,7 +59,8 @@ def mine(
     encoded: dict[int, tuple[str, str]] = {}  # template id -> (text, its JSON)
     rows: list[str] = []  # --jsonl rows not written yet
     with (
-        opened(paths, fmt, timezone=timezone, year=year) as reader,
+        # --jsonl shows no severity: the level words of each message are not looked for.
+        opened(paths, fmt, timezone=timezone, year=year, severities=not jsonl) as reader,
         progress_bar(reader) as progress,
     ):
         several = len(reader.paths) > 1

@@ -5,6 +5,7 @@ stored attributes and the chunked output of `mine --jsonl` (issue 14)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -225,3 +226,47 @@ def test_mine_writes_each_row_of_standard_input_as_it_comes(monkeypatch) -> None
     rows, writes = mine_rows(monkeypatch, ["-", "--format", "raw"], input=text)
     assert [r["line"] for r in rows] == [1, 2, 3, 4, 5]
     assert writes == [1, 1, 1, 1, 1]
+
+
+# A real sshd line of serverlog_auth.log: no PRI, "error:" in its message.
+SSHD_ERROR = (
+    b"Mar  6 07:15:08 capstonealzheimer sshd[6382]: error: Could not load host key: "
+    b"/etc/ssh/ssh_host_ed25519_key"
+)
+
+
+# A real line of Hadoop (loghub_2k), read as raw lines: its level is a word of it.
+HADOOP_ERROR = (
+    b"2015-10-18 18:04:11,034 ERROR [RMCommunicator Allocator] org.apache.hadoop.mapreduce."
+    b"v2.app.rm.RMContainerAllocator: Container complete event for unknown container id "
+    b"container_1445144423722_0020_01_000012"
+)
+
+
+@pytest.mark.parametrize(("fmt", "line"), [("syslog", SSHD_ERROR), ("raw", HADOOP_ERROR)])
+def test_a_reader_told_not_to_look_for_level_words_keeps_the_declared_severity(
+    fmt: str, line: bytes
+) -> None:
+    read_at = datetime(2016, 3, 7, tzinfo=UTC)  # raw lines' time
+    (looked,) = read_events([line], fmt, ReadOptions(year=2016, default_time=read_at))
+    (kept,) = read_events(
+        [line], fmt, ReadOptions(year=2016, default_time=read_at, severities=False)
+    )
+    assert looked.severity == Severity.ERROR
+    assert kept.severity == Severity.INFO  # nothing declared
+    assert dataclasses.replace(kept, severity=looked.severity) == looked
+
+
+def test_a_declared_severity_stays_without_level_words() -> None:
+    # The PRI of a line received over the network: 11 is user.err.
+    (declared,) = read_events([b"<11>" + SSHD_ERROR], "syslog", ReadOptions(severities=False))
+    assert declared.severity == Severity.ERROR
+
+
+def test_mine_finds_the_same_templates_with_or_without_severities(tmp_path, monkeypatch) -> None:
+    log = tmp_path / "auth.log"
+    log.write_bytes(SSHD_ERROR + b"\n" + SSHD_ERROR.replace(b"6382", b"6425") + b"\n")
+    rows, _ = mine_rows(monkeypatch, [str(log), "--format", "syslog", "--year", "2016"])
+    assert [r["template_id"] for r in rows] == [rows[0]["template_id"]] * 2
+    table = CliRunner().invoke(app, ["mine", str(log), "--format", "syslog", "--year", "2016"])
+    assert "error" in table.stdout  # the table still shows the worst severity

@@ -85,6 +85,9 @@ class ReadOptions:
     `not_after`, when set (a file read now: the time of reading and a day of slack),
     rejects a line stamped later: no line was written in the future of its reading
     (a clock far ahead, a line dated 2199), and the replay must not jump there.
+    `severities` False leaves each event the severity its line declares (INFO when
+    none) instead of raising it by the level words of its message: for a reader whose
+    events' severity nobody reads (`mine --jsonl`), a sixth of a raw line's reading.
     """
 
     source: str = ""
@@ -94,6 +97,7 @@ class ReadOptions:
     naive_tz: tzinfo = UTC
     year: int | None = None
     not_after: datetime | None = None
+    severities: bool = True
 
 
 def input_host(name: str) -> str:
@@ -139,6 +143,7 @@ def read_events(
         naive_tz=options.naive_tz,
         year=None if options.year is None else GivenYear(options.year),
         not_after=None if options.not_after is None else utc(options.not_after),
+        severities=options.severities,
     )
     return _read(iter(lines), fmt, ctx)
 

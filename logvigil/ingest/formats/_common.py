@@ -60,6 +60,8 @@ class Context:
     naive_tz: tzinfo
     year: GivenYear | None = None
     not_after: datetime | None = None
+    #: Raise a line's severity by the level words of its message (ReadOptions.severities).
+    severities: bool = True
 
 
 @dataclass(slots=True)
@@ -514,7 +516,10 @@ def event(
         uptime, message = split_uptime(message)
         if uptime is not None:
             attributes[UPTIME] = uptime
-    severity = infer_severity(declared, message)
+    if ctx.severities:
+        severity = infer_severity(declared, message)
+    else:
+        severity = Severity.INFO if declared is None else declared
     text = escape_controls(message)
     text, cut = fit(text)
     return LogEvent.read(
