@@ -57,7 +57,9 @@ def _json(v: Any) -> str | None:
     """JSON text of a column's value. orjson writes it ten times as fast as `json` (an
     event's attributes, a detector's state: every row of a large ingest has one); what
     orjson cannot write (an integer beyond 64 bits, a float subclass, a lone surrogate)
-    is left to `json`, as before."""
+    is left to `json`, as before. A NaN or an infinity (no state holds one: detectors
+    validate theirs as finite) becomes null, valid JSON on every backend, where `json`
+    wrote `NaN`, which PostgreSQL and MariaDB refuse."""
     if v is None:
         return None
     try:

@@ -228,6 +228,7 @@ def test_json_columns_refuse_what_json_refuses() -> None:
     with pytest.raises(TypeError):
         bulk._json({"at": T0})
     assert bulk._json({1: "a"}) == '{"1":"a"}'  # as json.dumps makes keys strings
+    assert bulk._json({"x": float("nan")}) == '{"x":null}'  # JSON every backend takes
     assert bulk._json(None) is None
 
 
