@@ -303,12 +303,26 @@ def notable_lines(
     `min_severity` or worse or of one of `template_ids`, in time order."""
     if not services and not hosts:
         return []
+    params = _notable_params(services, hosts, start, end, line_chars, min_severity, template_ids)
+    query = _notable_query(bool(services), bool(hosts), bool(template_ids))
+    return _log_lines(conn.execute(query, params).all())
+
+
+def _notable_params(
+    services: Collection[str],
+    hosts: Collection[str],
+    start: datetime,
+    end: datetime,
+    line_chars: int,
+    min_severity: Severity,
+    template_ids: Collection[int],
+) -> dict[str, object]:
+    """What `_notable_query` binds (`sample_lines` binds more on top)."""
     params = _scan_params(services, hosts, start, end, line_chars, SCAN_ROWS)
     params["min_severity"] = int(min_severity)
     if template_ids:
         params["template_ids"] = sorted(template_ids)
-    query = _notable_query(bool(services), bool(hosts), bool(template_ids))
-    return _log_lines(conn.execute(query, params).all())
+    return params
 
 
 def _scan_params(
@@ -378,17 +392,14 @@ def sample_lines(
     """
     if not services and not hosts:
         return []
-    wanted = sorted(set(first_tpls) | set(then_tpls))
-    params = _scan_params(services, hosts, start, end, line_chars, SCAN_ROWS)
+    wanted = set(first_tpls) | set(then_tpls)
+    params = _notable_params(services, hosts, start, end, line_chars, min_severity, wanted)
     params.update(
-        min_severity=int(min_severity),
         first_tpls=sorted(first_tpls),
         then_tpls=sorted(then_tpls),
         per_template=per_template,
         keep=limit,
     )
-    if wanted:
-        params["template_ids"] = wanted
     query = _sample_query(bool(services), bool(hosts), bool(wanted))
     return _log_lines(conn.execute(query, params).all())
 
