@@ -72,15 +72,7 @@ def run(
         warn = r.severity >= Severity.WARNING
         return (not warn, abs((r.ts - moment).total_seconds()), r.id)
 
-    per_template: dict[int, int] = {}
-    chosen: list[LogLine] = []
-    for r in sorted(rows, key=rank):
-        if per_template.get(r.template_id, 0) >= PER_TEMPLATE:
-            continue
-        per_template[r.template_id] = per_template.get(r.template_id, 0) + 1
-        chosen.append(r)
-        if len(chosen) >= limit:
-            break
+    chosen = evidence.first_per_template(rows, rank, PER_TEMPLATE, limit)
     chosen.sort(key=lambda r: (r.ts, r.id))
     data = {
         "at": iso_z(moment),

@@ -12,10 +12,11 @@ stored (the caller redacts and cuts them).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -89,6 +90,23 @@ class LogLine:
     severity: Severity
     template_id: int
     message: str
+
+
+def first_per_template(
+    rows: Iterable[LogLine], rank: Callable[[LogLine], Any], per_template: int, limit: int
+) -> list[LogLine]:
+    """The first `limit` of `rows` in `rank` order, at most `per_template` of one template
+    (a few lines of each kind rather than many of the loudest)."""
+    taken: dict[int, int] = {}
+    chosen: list[LogLine] = []
+    for r in sorted(rows, key=rank):
+        if taken.get(r.template_id, 0) >= per_template:
+            continue
+        taken[r.template_id] = taken.get(r.template_id, 0) + 1
+        chosen.append(r)
+        if len(chosen) >= limit:
+            break
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)

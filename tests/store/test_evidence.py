@@ -51,16 +51,7 @@ def _chosen_in_python(
             r.ts,
         )
 
-    out: list[evidence.LogLine] = []
-    taken: dict[int, int] = {}
-    for r in sorted(rows, key=rank):
-        if taken.get(r.template_id, 0) >= per:
-            continue
-        taken[r.template_id] = taken.get(r.template_id, 0) + 1
-        out.append(r)
-        if len(out) >= limit:
-            break
-    return out
+    return evidence.first_per_template(rows, rank, per, limit)
 
 
 @pytest.mark.parametrize(
