@@ -30,7 +30,7 @@ from logvigil.cli.kit import (
     store_or_exit,
 )
 from logvigil.core.events import LogEvent, Rejected
-from logvigil.ingest.ingestor import Ingestor, IngestSummary
+from logvigil.ingest.ingestor import BULK_BATCH_SIZE, Ingestor, IngestSummary
 from logvigil.ingest.noise import NoiseFilter
 from logvigil.store.database import StoreError
 
@@ -70,7 +70,8 @@ def run_ingest(
     settings: Settings, engine: Engine, items: Iterable[LogEvent | Rejected]
 ) -> IngestSummary:
     """Feed `items` into the store of `engine`; returns the IngestSummary. Raises StoreError."""
-    ingestor = Ingestor(engine, NoiseFilter.from_config(settings.detector.noise))
+    noise = NoiseFilter.from_config(settings.detector.noise)
+    ingestor = Ingestor(engine, noise, batch_size=BULK_BATCH_SIZE)
     ingestor.feed(items)
     return ingestor.close()
 

@@ -43,12 +43,22 @@ from logvigil.store.upsert import upsert
 
 #: Rows flushed per transaction: large enough to amortise commits, small enough for memory.
 DEFAULT_BATCH_SIZE = 20000
+#: Rows per transaction of a bulk load (`logvigil ingest`), which holds nothing else in
+#: memory: a template's row is written once for more lines (1M lines from 10,000
+#: templates: 164,000 template rows upserted instead of 271,000), for about 30 MB more.
+BULK_BATCH_SIZE = 50_000
 #: Rejected lines kept as samples per batch (all of them are counted).
 REJECTION_SAMPLES_PER_BATCH = 100
 #: A reason that is not an error: blank lines are skipped and counted apart.
 EMPTY_LINE = "empty line"
 
 _ONE_MINUTE = timedelta(minutes=1)
+
+#: The columns of an event's row, in the order of `_Batch.events`' tuples.
+EVENT_COLUMNS = (
+    "ts", "host", "service", "severity", "template_id", "message", "source", "attributes",
+    "truncated",
+)  # fmt: skip
 
 _QUOTED = re.compile(r"\s*'[^']*'|\s*\"[^\"]*\"")
 
@@ -94,7 +104,8 @@ class _Batch:
     """Accumulated rows of one transaction."""
 
     def __init__(self) -> None:
-        self.events: list[dict] = []
+        #: Rows of the events table, as tuples in the order of EVENT_COLUMNS.
+        self.events: list[tuple] = []
         self.minutes: Counter[tuple] = Counter()
         # template id -> [first, last, count, max severity]
         self.templates: dict[int, list] = {}
@@ -230,17 +241,17 @@ class Ingestor:
         summary.events += 1
         if self.store_events:
             batch.events.append(
-                {
-                    "ts": ts,
-                    "host": event.host,
-                    "service": event.service,
-                    "severity": sev,
-                    "template_id": tid,
-                    "message": event.message,
-                    "source": event.source,
-                    "attributes": dict(event.attributes) if event.attributes else None,
-                    "truncated": event.truncated,
-                }
+                (
+                    ts,
+                    event.host,
+                    event.service,
+                    sev,
+                    tid,
+                    event.message,
+                    event.source,
+                    dict(event.attributes) if event.attributes else None,
+                    event.truncated,
+                )
             )
 
     def set_cursor(self, source: str, cursor: str) -> None:
@@ -328,7 +339,14 @@ def _write(conn, batch: _Batch, now: datetime) -> None:
         ],
         {"count": "add"},
     )
-    executemany(conn, Event.__table__.insert(), Event.__table__, batch.events, cache_key="events")
+    executemany(
+        conn,
+        Event.__table__.insert(),
+        Event.__table__,
+        batch.events,
+        cache_key="events",
+        columns=EVENT_COLUMNS,
+    )
     if batch.rejections:
         conn.execute(
             Rejection.__table__.insert(),

@@ -202,6 +202,12 @@ def test_attributes_and_long_messages_round_trip(engine) -> None:
     assert rows[0].message == long and rows[0].truncated is True
     assert rows[0].attributes == {"_PID": "42", "weird \u2603": [1]}
     assert rows[1].message == "unicode ☃ — ok" and rows[1].attributes is None
+    assert rows[1].truncated is False
+    with engine.connect() as conn:  # stored as each backend stores a boolean
+        raw = conn.exec_driver_sql("SELECT truncated FROM events ORDER BY id").scalars().all()
+    assert raw == [1, 0] and all(
+        type(v) is (bool if engine.dialect.name == "postgresql" else int) for v in raw
+    )
 
 
 def test_attribute_values_orjson_cannot_write_are_stored_as_json_writes_them(engine) -> None:
@@ -221,6 +227,38 @@ def test_attribute_values_orjson_cannot_write_are_stored_as_json_writes_them(eng
     with engine.connect() as conn:
         got = [r.attributes for r in Session(conn).scalars(select(Event).order_by(Event.id))]
     assert got == odd
+
+
+def test_tuple_rows_in_any_column_order_store_what_dict_rows_store(engine) -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(seconds=i),
+            "host": f"h{i}",
+            "service": "s",
+            "severity": i,
+            "template_id": 7 + i,
+            "message": f"m{i} ☃",
+            "source": "t",
+            "attributes": {"pid": i} if i else None,
+            "truncated": bool(i),
+        }
+        for i in range(3)
+    ]
+    order = ["truncated", "message", "ts", "attributes", "host", "template_id", "service",
+             "severity", "source"]  # fmt: skip
+    with engine.begin() as conn:
+        bulk.executemany(conn, Event.__table__.insert(), Event.__table__, rows)
+        bulk.executemany(
+            conn,
+            Event.__table__.insert(),
+            Event.__table__,
+            [tuple(r[c] for c in order) for r in rows],
+            columns=order,
+        )
+    with engine.connect() as conn:
+        got = Session(conn).scalars(select(Event).order_by(Event.id)).all()
+    stored = [{c: getattr(e, c) for c in order} for e in got]
+    assert stored[:3] == stored[3:] == rows
 
 
 def test_json_columns_refuse_what_json_refuses() -> None:
