@@ -26,7 +26,7 @@ from logvigil.ingest.formats._common import DST
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
 from logvigil.ingest.recent import RecentCounts
 from logvigil.ingest.templates import TemplateMiner
-from logvigil.store.bulk import executemany
+from logvigil.store.bulk import executemany, shared_datetimes
 from logvigil.store.database import StoreError, describe_db_error
 from logvigil.store.schema import (
     Counter as CounterRow,
@@ -271,7 +271,7 @@ class Ingestor:
         self.miner.take_dirty()
         now = self.clock()
         try:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, shared_datetimes():
                 _write(conn, batch, now)
         except DBAPIError as exc:
             raise StoreError(

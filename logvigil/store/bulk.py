@@ -13,7 +13,9 @@ JSON as text, booleans as the backend wants them. The result is identical to
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -28,8 +30,40 @@ from logvigil.store.schema import UTCDateTime
 Converter = Callable[[Any], Any]
 
 
-def _sqlite_datetime(v: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite DATETIME text (`2026-03-04 10:00:00.000000`), so reads parse it."""
+#: The datetimes converted within a `shared_datetimes()` block, and what they became.
+_CONVERTED: ContextVar[dict[datetime, Any] | None] = ContextVar("_CONVERTED", default=None)
+
+
+@contextmanager
+def shared_datetimes() -> Iterator[None]:
+    """Within the block (the statements of one transaction on one connection), a
+    datetime written again is converted once: an ingest writes each event's time,
+    and the same times again as its templates' first and last lines."""
+    token = _CONVERTED.set({})
+    try:
+        yield
+    finally:
+        _CONVERTED.reset(token)
+
+
+def _shared(convert: Converter) -> Converter:
+    """`convert`, remembering its answers within a `shared_datetimes()` block. Only for
+    UTC and naive datetimes: two times of one other zone compare by their wall clock,
+    so the two readings of an hour that happens twice would be one key."""
+
+    def converted(v: datetime | None) -> Any:
+        memo = _CONVERTED.get()
+        if memo is None or v is None or (v.tzinfo is not UTC and v.tzinfo is not None):
+            return convert(v)
+        value = memo.get(v, memo)
+        if value is memo:
+            value = memo[v] = convert(v)
+        return value
+
+    return converted
+
+
+def _sqlite_text(v: datetime | None) -> str | None:
     if v is None:
         return None
     if v.tzinfo is not None and v.tzinfo is not UTC:
@@ -37,10 +71,16 @@ def _sqlite_datetime(v: datetime | None) -> str | None:
     return v.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
 
-def _naive_utc(v: datetime | None) -> datetime | None:
+def _naive(v: datetime | None) -> datetime | None:
     if v is None or v.tzinfo is None:
         return v
     return v.astimezone(UTC).replace(tzinfo=None)
+
+
+#: SQLAlchemy's SQLite DATETIME text (`2026-03-04 10:00:00.000000`), so reads parse it.
+_sqlite_datetime = _shared(_sqlite_text)
+#: A naive UTC datetime, what the drivers of PostgreSQL and MariaDB are given.
+_naive_utc = _shared(_naive)
 
 
 #: `json.dumps(v, ensure_ascii=False)` without building an encoder for every value.

@@ -7,6 +7,7 @@ import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -259,6 +260,24 @@ def test_tuple_rows_in_any_column_order_store_what_dict_rows_store(engine) -> No
         got = Session(conn).scalars(select(Event).order_by(Event.id)).all()
     stored = [{c: getattr(e, c) for c in order} for e in got]
     assert stored[:3] == stored[3:] == rows
+
+
+def test_datetimes_written_twice_in_a_transaction_are_converted_once() -> None:
+    t = datetime(2026, 3, 4, 10, 0, 0, 250, tzinfo=UTC)
+    with bulk.shared_datetimes():
+        first = bulk._sqlite_datetime(t)
+        assert bulk._sqlite_datetime(t.replace()) is first  # an equal time: the same text
+        assert first == "2026-03-04 10:00:00.000250"
+        assert bulk._naive_utc(t) is bulk._naive_utc(t.replace())
+        # Berlin's 02:30 of 2026-10-25 happens twice; its two readings compare equal but
+        # are an hour apart in UTC, and each is written as what it is.
+        berlin = ZoneInfo("Europe/Berlin")
+        a, b = (datetime(2026, 10, 25, 2, 30, tzinfo=berlin, fold=f) for f in (0, 1))
+        assert a == b
+        assert bulk._sqlite_datetime(a) == "2026-10-25 00:30:00.000000"
+        assert bulk._sqlite_datetime(b) == "2026-10-25 01:30:00.000000"
+    assert bulk._sqlite_datetime(t) is not first  # nothing is kept after the block
+    assert bulk._sqlite_datetime(t) == first and bulk._sqlite_datetime(None) is None
 
 
 def test_json_columns_refuse_what_json_refuses() -> None:
