@@ -163,7 +163,7 @@ def executemany(
 
     Every row must carry every column the statement binds: under the column's
     name, or, with `columns`, as a tuple of values in the order of `columns`
-    (a tenth of a dict's memory, for batches of many rows). With `cache_key`
+    (less than half of a dict's memory, for batches of many rows). With `cache_key`
     (naming the statement's shape: it must change when the statement does)
     the compiled statement is reused across calls.
     """
