@@ -478,16 +478,21 @@ def test_hostile_syslog_lines_are_rejected_with_a_clear_reason(line: str, reason
 # ---------------------------------------------------------------- raw
 
 
-def test_a_raw_line_takes_time_host_and_service_from_the_options() -> None:
+def test_a_raw_line_takes_host_and_service_from_the_options_and_its_own_time() -> None:
     e = event("raw", "2026-03-04 10:00:00,123 WARNING cache: eviction storm\r\n")
     assert e == LogEvent(
-        ts=NOW,
+        ts=datetime(2026, 3, 4, 10, 0, 0, 123000, tzinfo=UTC),
         host="here",
         service="svc",
         severity=Severity.WARNING,
-        message="2026-03-04 10:00:00,123 WARNING cache: eviction storm",
+        message="WARNING cache: eviction storm",
         source="test.log",
     )
+
+
+def test_a_raw_line_without_a_time_of_its_own_takes_the_default_time() -> None:
+    e = event("raw", "cache: eviction storm")
+    assert (e.ts, e.message) == (NOW, "cache: eviction storm")
 
 
 def test_an_overlong_raw_line_is_truncated_on_a_utf8_boundary() -> None:

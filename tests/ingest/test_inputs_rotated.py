@@ -110,7 +110,10 @@ def test_rotated_files_of_one_log_have_the_live_files_host(tmp_path: Path) -> No
     (pg / "postgresql-16-main.log").write_text(line.format(29))
     items = list(InputReader(expand_inputs([str(pg)]), "raw"))
     assert {e.host for e in items if isinstance(e, LogEvent)} == {"postgresql-16-main"}
-    assert [e.message[8:10] for e in items if isinstance(e, LogEvent)] == ["20", "27", "29"]
+    # Oldest first, each line at the time it starts with (PostgreSQL's `%m`, in UTC).
+    assert [(e.ts.day, e.message) for e in items if isinstance(e, LogEvent)] == [
+        (day, "[812] LOG:  checkpoint starting: time") for day in (20, 27, 29)
+    ]
 
 
 def test_bz2_and_xz_are_read_like_gz(tmp_path: Path) -> None:

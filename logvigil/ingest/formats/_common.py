@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
@@ -62,6 +63,16 @@ class Context:
     not_after: datetime | None = None
     #: Raise a line's severity by the level words of its message (ReadOptions.severities).
     severities: bool = True
+    #: The time of the last raw line that had one, for the lines after it that have none.
+    last_stamp: LastStamp = field(default_factory=lambda: LastStamp())
+
+
+@dataclass(slots=True)
+class LastStamp:
+    """The time of an input's last stamped raw line: a line without a stamp (a stack
+    trace's frames, a message's second line) was written with the line before it."""
+
+    ts: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -426,6 +437,22 @@ def dst_case(local: datetime, tz: tzinfo) -> str | None:
         return None
     back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     return "dst_gap" if back != local else "dst_overlap"
+
+
+@lru_cache(maxsize=4096)
+def local_minute(
+    year: int, month: int, day: int, hour: int, minute: int, tz: tzinfo
+) -> tuple[datetime | None, str | None]:
+    """The UTC instant of a minute of `tz`'s wall clock, or None when it is no valid time;
+    and its daylight-saving case (`dst_case`). Cached: a log repeats its minutes, and the
+    zone conversion is most of a stamp's reading. Exact, because zone transitions fall
+    on minute boundaries."""
+    try:
+        local = datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None, None
+    ts = to_utc(local, "", "TIMESTAMP", tz)
+    return (ts, dst_case(local, tz)) if isinstance(ts, datetime) else (None, None)
 
 
 def to_utc(ts: datetime, value: Any, key: str, naive_tz: tzinfo) -> datetime | str:

@@ -1,14 +1,20 @@
-"""Unstructured lines: the whole line is the message.
+"""Unstructured lines: the whole line is the message, after the time it starts with.
 
-ts, host and service come from the Context (ReadOptions.default_time, e.g. the
-reader's start or the file's mtime; default_host; default_service, e.g. the
-file's stem). Severity is inferred from the message alone.
+An application's own log file starts each line with a timestamp in one of a few
+shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreSQL,
+ISO 8601): that is the line's time, and the rest of the line its message. A line
+without one (a stack trace's frames) has the time of the last stamped line before
+it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
+A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
+service come from the Context (default_host; default_service). Severity is inferred
+from the message alone.
 """
 
 from __future__ import annotations
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
+from logvigil.ingest.formats.stamps import leading_stamp, stamp_utc
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -18,13 +24,27 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     message = text.rstrip()
     if not message:  # e.g. only a form feed and U+3000
         return c.reject(ctx, line_no, "empty line", raw)
+    attributes: dict = {c.INVALID_UTF8: True} if invalid_utf8 else {}
+    last = ctx.last_stamp
+    stamp = leading_stamp(message)
+    if stamp is None:
+        ts = last.ts or ctx.now
+    else:
+        read = stamp_utc(stamp, ctx.naive_tz)
+        if isinstance(read, str):
+            return c.reject(ctx, line_no, read, raw)
+        ts, case = read
+        if case is not None:
+            attributes[c.DST] = case
+        last.ts = ts
+        message = message[stamp.end :].lstrip() or message  # a line of a stamp alone
     return c.event(
         ctx,
-        ts=ctx.now,
+        ts=ts,
         host=ctx.host,
         service=ctx.service,
         declared=None,
         message=message,
-        attributes={c.INVALID_UTF8: True} if invalid_utf8 else {},
+        attributes=attributes,
         truncated=truncated,
     )

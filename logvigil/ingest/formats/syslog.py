@@ -289,12 +289,7 @@ def _bsd_minute_utc(
         year = bsd_year(month, day, now.astimezone(tz))
         if year is None:
             return None, None
-    try:
-        local = datetime(year, month, day, hour, minute)
-    except ValueError:
-        return None, None
-    ts = c.to_utc(local, "", "TIMESTAMP", tz)
-    return (ts, c.dst_case(local, tz)) if isinstance(ts, datetime) else (None, None)
+    return c.local_minute(year, month, day, hour, minute, tz)
 
 
 def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context, year: int | None) -> datetime | str:

@@ -1,0 +1,161 @@
+"""The time at the start of an application's log line, for lines of no other format.
+
+Programs that write their own log files put a timestamp first, in one of a few
+shapes that their logging libraries fix (a user rarely changes them):
+
+- `2026-03-04 10:00:00,123`: Python's `logging` (`%(asctime)s`), log4j and logback's
+  `%d` (Hadoop, ZooKeeper, Kafka, Tomcat, Elasticsearch);
+- `2026-03-04T10:00:00.123456Z` (or `+01:00`, `+0100`, `+01`): ISO 8601 loggers
+  (MySQL 8, Go's `slog`, .NET, Docker);
+- `2026-03-04 10:00:00.123 UTC`: PostgreSQL (`log_line_prefix = '%m ...'`); with an
+  offset after a blank, gunicorn (`[2026-03-04 10:00:00 +0000]`);
+- `2026/03/04 10:00:00`: nginx's error log, Go's `log` package (`LstdFlags`; with
+  `.123456` for `Lmicroseconds`);
+- `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
+  year first, as log4j writes it, never day first);
+- `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log (C's `ctime` shape,
+  also without brackets).
+
+Any of them may stand in square brackets (`[2026-03-04 10:00:00,123] INFO ...`,
+Elasticsearch's `[2026-03-04T10:00:00,123][INFO ]`). A bare stamp must be followed by
+a blank, a `[`, a `|` or the end of the line, so that a number that merely starts like a
+date is not taken for one. A stamp without a zone is a local time of the input's
+zone (`--timezone`, `timezone:`); `Z`, an offset, `UTC` or `GMT` say theirs.
+
+`leading_stamp(text)` finds the stamp and says where the rest of the line begins.
+Shapes left out on purpose: day-first dates (`04/03/2026`: which is the month?),
+year-less ones (Android's `03-04 10:00:00.123`), and stamps that are not at the
+start (the access log's `[04/Mar/2026:10:00:00 +0000]` after the client's address).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from logvigil.ingest.formats import _common as c
+
+_MONTHS = {
+    name: i
+    for i, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)
+}
+_CLOCK = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
+# A zone written right after the clock (`Z`, `+01:00`, `+0100`, `+01`), or after a
+# blank as gunicorn and PostgreSQL write it (`+0000`, `+01:00`, `UTC`, `GMT`): the
+# blank form needs four digits, so that `10:00:00 -1 retries` keeps its `-1`.
+_ZONE = r"(?:(?P<zone>Z|[+-]\d\d(?::?\d\d)?| (?:[+-]\d\d:?\d\d|UTC|GMT))(?![\w:+-]))?"
+_PATTERNS = {
+    "-": re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]" + _CLOCK + _ZONE),
+    "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
+    "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
+    "ctime": re.compile(
+        r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>"
+        + "|".join(_MONTHS)
+        + r") {1,2}(?P<d>\d{1,2}) "
+        + _CLOCK
+        + r" (?P<y>\d{4})"
+    ),
+}
+#: What may follow a bare stamp.
+_AFTER = frozenset(" \t[|")
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A stamp's fields as written (not checked: February 30th is possible), its zone's
+    text (None: local to the input), the stamp's text and where the rest of the line
+    starts."""
+
+    year: int
+    month: int
+    day: int
+    hour: int
+    minute: int
+    second: int
+    microsecond: int
+    zone: str | None
+    text: str
+    end: int
+
+
+def leading_stamp(text: str) -> Stamp | None:
+    """The timestamp `text` starts with, in one of the shapes above; None without one."""
+    bracket = text[:1] == "["
+    start = 1 if bracket else 0
+    m = _match(text, start)
+    if m is None:
+        return None
+    end = m.end()
+    if bracket:
+        if text[end : end + 1] != "]":
+            return None
+        end += 1
+    elif end < len(text) and text[end] not in _AFTER:
+        return None
+    g = m.groupdict()
+    year = int(g["y"]) if g.get("y") else 2000 + int(g["yy"])
+    month = _MONTHS[g["mon"]] if g.get("mon") else int(g["mo"])
+    frac = g["frac"]
+    return Stamp(
+        year=year,
+        month=month,
+        day=int(g["d"]),
+        hour=int(g["h"]),
+        minute=int(g["mi"]),
+        second=int(g["s"]),
+        microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
+        zone=g.get("zone"),
+        text=text[start : m.end()],
+        end=end,
+    )
+
+
+def _match(text: str, pos: int) -> re.Match[str] | None:
+    """The stamp at `pos`, choosing the shape by its first characters."""
+    head = text[pos : pos + 5]
+    if len(head) < 5:
+        return None
+    if head[:4].isdigit():
+        pattern = _PATTERNS.get(head[4])
+    elif head[:2].isdigit() and head[2] == "/":
+        pattern = _PATTERNS["yy"]
+    elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
+        pattern = _PATTERNS["ctime"]
+    else:
+        return None
+    return None if pattern is None else pattern.match(text, pos)
+
+
+def _zone(written: str | None) -> tzinfo | None:
+    """The zone of a stamp's zone text (None: none written). Raises ValueError for an
+    offset of 24 hours or more."""
+    if written is None:
+        return None
+    z = written.strip()
+    if z in ("Z", "UTC", "GMT"):
+        return UTC
+    digits = z[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    if not offset:
+        return UTC
+    return timezone(-offset if z[0] == "-" else offset)  # ValueError from 24 hours on
+
+
+def stamp_utc(stamp: Stamp, naive_tz: tzinfo) -> tuple[datetime, str | None] | str:
+    """The UTC time of `stamp` (without a zone, a local time of `naive_tz`) and its
+    daylight-saving case (`_common.dst_case`), or why it is no time."""
+    try:
+        tz = _zone(stamp.zone) or naive_tz
+        minute, case = c.local_minute(
+            stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, tz
+        )
+    except ValueError:
+        minute = None
+    if minute is None or stamp.second > 59:
+        if not c.MIN_YEAR <= stamp.year <= c.MAX_YEAR:
+            return c.out_of_range(stamp.text, "timestamp")
+        return f"invalid date {c.quote(stamp.text)}"
+    if stamp.zone is not None:
+        case = None  # a written zone is never ambiguous
+    return minute + timedelta(seconds=stamp.second, microseconds=stamp.microsecond), case

@@ -1,0 +1,223 @@
+"""Raw lines: the time an application's log line starts with (`formats.stamps`).
+
+The lines quoted are real: Apache httpd, Hadoop, ZooKeeper and Spark lines of Loghub's
+samples (../shared/data/loghub_2k), and the shapes nginx, Go's `log`, PostgreSQL,
+gunicorn, Elasticsearch and MySQL document for their logs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from logvigil.core.events import LogEvent, Rejected, Severity
+from logvigil.ingest.formats import ReadOptions, detect_format, read_events
+from logvigil.ingest.formats.stamps import leading_stamp
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+OPTIONS = ReadOptions(source="app.log", default_time=NOW)
+LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub_2k"
+
+
+def read(*lines: str, options: ReadOptions = OPTIONS) -> list[Any]:
+    return list(read_events([line.encode() for line in lines], "raw", options))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("line", "ts", "message", "severity"),
+    [
+        # Apache httpd 2.2's error log (ctime in brackets), Loghub's Apache sample
+        ("[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+         utc(2005, 12, 4, 4, 47, 44), "[error] mod_jk child workerEnv in error state 6",
+         Severity.ERROR),
+        # Apache httpd 2.4: microseconds, and a day padded with a blank
+        ("[Wed Oct  1 14:32:52.123456 2025] [core:error] [pid 35708] AH00037: Symbolic link",
+         utc(2025, 10, 1, 14, 32, 52, 123456), "[core:error] [pid 35708] AH00037: Symbolic link",
+         Severity.ERROR),
+        # log4j's ISO8601 pattern with a comma (Hadoop), Loghub's Hadoop sample
+        ("2015-10-18 18:06:26,029 FATAL [IPC Server handler 13 on 62270] "
+         "org.apache.hadoop.mapred.TaskAttemptListenerImpl: Task: attempt_1 - exited",
+         utc(2015, 10, 18, 18, 6, 26, 29000),
+         "FATAL [IPC Server handler 13 on 62270] "
+         "org.apache.hadoop.mapred.TaskAttemptListenerImpl: Task: attempt_1 - exited",
+         Severity.CRITICAL),
+        # ZooKeeper's log4j layout, Loghub's ZooKeeper sample
+        ("2015-07-29 19:04:12,394 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] "
+         "- Received connection request /10.10.34.11:45307",
+         utc(2015, 7, 29, 19, 4, 12, 394000),
+         "- INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] "
+         "- Received connection request /10.10.34.11:45307",
+         Severity.INFO),
+        # Spark's default log4j pattern `%d{yy/MM/dd HH:mm:ss}`, Loghub's Spark sample
+        ("17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi",
+         utc(2017, 6, 9, 20, 10, 40), "INFO spark.SecurityManager: Changing view acls to: yarn,curi",
+         Severity.INFO),
+        # nginx's error log and Go's `log` package: yyyy/MM/dd
+        ('2026/03/04 10:00:00 [error] 812#812: *1 open() "/srv/x" failed (2: No such file)',
+         utc(2026, 3, 4, 10), '[error] 812#812: *1 open() "/srv/x" failed (2: No such file)',
+         Severity.ERROR),
+        ("2026/03/04 10:00:00.123456 listening on :8080",
+         utc(2026, 3, 4, 10, 0, 0, 123456), "listening on :8080", Severity.INFO),
+        # PostgreSQL's `%m`: milliseconds and the zone's abbreviation
+        ("2026-03-04 10:00:00.123 UTC [812] LOG:  database system is ready to accept connections",
+         utc(2026, 3, 4, 10, 0, 0, 123000),
+         "[812] LOG:  database system is ready to accept connections", Severity.INFO),
+        # gunicorn: in brackets, an offset after a blank
+        ("[2026-03-04 11:00:00 +0100] [1] [ERROR] Worker (pid:7) was sent SIGKILL!",
+         utc(2026, 3, 4, 10), "[1] [ERROR] Worker (pid:7) was sent SIGKILL!", Severity.ERROR),
+        # Elasticsearch: brackets followed at once by the level's
+        ("[2026-03-04T10:00:00,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] high disk watermark",
+         utc(2026, 3, 4, 10, 0, 0, 123000),
+         "[WARN ][o.e.c.r.a.DiskThresholdMonitor] high disk watermark", Severity.WARNING),
+        # MySQL 8's error log: RFC 3339 with microseconds and Z; offsets of every spelling
+        ("2026-03-04T10:00:00.123456Z 0 [ERROR] [MY-010119] [Server] Aborting",
+         utc(2026, 3, 4, 10, 0, 0, 123456), "0 [ERROR] [MY-010119] [Server] Aborting",
+         Severity.ERROR),
+        ("2026-03-04T12:00:00+02:00 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
+        ("2026-03-04T05:30:00-0430 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
+        ("2026-03-04T12:00:00+02 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
+    ],
+)  # fmt: skip
+def test_a_raw_line_is_read_at_the_time_it_starts_with(
+    line: str, ts: datetime, message: str, severity: Severity
+) -> None:
+    (e,) = read(line)
+    assert isinstance(e, LogEvent)
+    assert (e.ts, e.message, e.severity) == (ts, message, severity)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "20260304 10:00:00 compact date",  # no separators: not one of the shapes
+        "2026-03-04 10:00:00Zebra crossing",  # the stamp must end at a blank or a bracket
+        "2026-03-04 10:00:00:123 a fourth colon",
+        "[2026-03-04 10:00:00 no closing bracket",
+        "04/03/2026 10:00:00 day first: which is the month?",
+        "Mar 04 10:00:00 2026 no weekday",
+        "12345 2026-03-04 10:00:00 a stamp further in",
+        "2026-03-04",
+        "Sun",
+    ],
+)
+def test_what_is_not_a_stamp_at_the_start_leaves_the_line_whole(line: str) -> None:
+    assert leading_stamp(line) is None
+    (e,) = read(line)
+    assert (e.ts, e.message) == (NOW, line)
+
+
+def test_a_zone_after_a_blank_needs_four_digits() -> None:
+    (e,) = read("2026-03-04 10:00:00 -1 retries left")
+    assert (e.ts, e.message) == (utc(2026, 3, 4, 10), "-1 retries left")
+
+
+def test_lines_without_a_stamp_have_the_time_of_the_stamped_line_before_them() -> None:
+    items = read(
+        "a line before any stamp",
+        "2015-10-18 18:06:26,029 ERROR [main] x.Y: boom",
+        "java.net.NoRouteToHostException: No route to host",
+        "\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)",
+        "2015-10-18 18:06:27,500 INFO [main] x.Y: retrying",
+        "\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)",
+    )
+    first, second = utc(2015, 10, 18, 18, 6, 26, 29000), utc(2015, 10, 18, 18, 6, 27, 500000)
+    assert [e.ts for e in items] == [NOW, first, first, first, second, second]
+    assert items[3].message == "\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)"
+
+
+def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_marked() -> None:
+    berlin = ReadOptions(source="app.log", default_time=NOW, naive_tz=ZoneInfo("Europe/Berlin"))
+    summer, gap, overlap = read(
+        "2026-07-01 12:00:00,000 INFO summer time",
+        "2026-03-29 02:30:00,000 INFO an hour that never happens",
+        "2026-10-25 02:30:00,000 INFO an hour that happens twice",
+        options=berlin,
+    )
+    assert summer.ts == utc(2026, 7, 1, 10) and "_dst" not in summer.attributes
+    assert (gap.ts, gap.attributes["_dst"]) == (utc(2026, 3, 29, 1, 30), "dst_gap")
+    assert (overlap.ts, overlap.attributes["_dst"]) == (utc(2026, 10, 25, 0, 30), "dst_overlap")
+    # A written zone is the stamp's own, whatever the input's.
+    (zoned,) = read("2026-10-25 02:30:00+01:00 INFO x", options=berlin)
+    assert zoned.ts == utc(2026, 10, 25, 1, 30) and "_dst" not in zoned.attributes
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("2026-02-30 10:00:00 INFO x", "invalid date '2026-02-30 10:00:00'"),
+        ("2026-13-01 10:00:00 INFO x", "invalid date '2026-13-01 10:00:00'"),
+        ("2026-03-04 25:00:00 INFO x", "invalid date '2026-03-04 25:00:00'"),
+        ("2026-03-04 10:00:61 INFO x", "invalid date '2026-03-04 10:00:61'"),
+        ("2026-03-04T10:00:00+24:00 x", "invalid date '2026-03-04T10:00:00+24:00'"),
+        ("[Sun Feb 30 04:47:44 2005] [error] x", "invalid date 'Sun Feb 30 04:47:44 2005'"),
+        ("2999-03-04 10:00:00 INFO x",
+         "absurd timestamp '2999-03-04 10:00:00' in field 'timestamp' (outside years 1970..2200)"),
+        ("0001-01-01 00:00:00 INFO x",
+         "absurd timestamp '0001-01-01 00:00:00' in field 'timestamp' (outside years 1970..2200)"),
+    ],
+)  # fmt: skip
+def test_a_stamp_of_an_impossible_time_rejects_its_line_naming_it(line: str, reason: str) -> None:
+    (r,) = read(line)
+    assert isinstance(r, Rejected)
+    assert (r.reason, r.line_no, r.source) == (reason, 1, "app.log")
+
+
+def test_a_line_dated_after_its_reading_is_rejected_and_the_next_lines_go_on() -> None:
+    options = ReadOptions(source="app.log", default_time=NOW, not_after=NOW + timedelta(days=1))
+    future, later = read(
+        "2199-01-01 00:00:00 INFO a clock far ahead",
+        "2026-11-30 11:00:00 INFO back on time",
+        options=options,
+    )
+    assert isinstance(future, Rejected) and "timestamp in the future" in future.reason
+    assert later.ts == utc(2026, 11, 30, 11)
+
+
+def test_a_line_that_is_only_a_stamp_keeps_it_as_its_message() -> None:
+    (e,) = read("2026-03-04 10:00:00")
+    assert (e.ts, e.message) == (utc(2026, 3, 4, 10), "2026-03-04 10:00:00")
+
+
+def test_auto_detection_reads_an_application_log_as_raw() -> None:
+    lines = [
+        b"2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:"
+        b"FastLeaderElection@774] - Notification time out: 3200",
+        b"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok",
+        b"17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered",
+    ]
+    for line in lines:
+        assert detect_format([line]) == "raw"
+
+
+def test_fixed_offsets_are_kept_exactly() -> None:
+    (e,) = read("2026-03-04T10:00:00.5+05:45 Kathmandu")
+    assert e.ts == datetime(
+        2026, 3, 4, 10, 0, 0, 500000, tzinfo=timezone(timedelta(hours=5, minutes=45))
+    )
+
+
+@pytest.mark.skipif(not LOGHUB.is_dir(), reason="../shared/data/loghub_2k absent")
+@pytest.mark.parametrize("name", ["Apache", "Hadoop", "Spark", "Zookeeper"])
+def test_every_line_of_a_real_application_log_is_read_at_its_own_time(name: str) -> None:
+    path = LOGHUB / name / f"{name}_2k.log"
+    with path.open("rb") as f:
+        lines = f.read().splitlines()
+    items = list(read_events(lines, "auto", ReadOptions(source=str(path), default_time=NOW)))
+    assert len(items) == len(lines)
+    for line, item in zip(lines, items, strict=True):
+        assert isinstance(item, LogEvent), item
+        stamp = leading_stamp(line.decode())
+        assert stamp is not None, line  # every line of these samples starts with one
+        assert item.ts.replace(tzinfo=None) == datetime(
+            stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second,
+            stamp.microsecond,
+        )  # fmt: skip
+        assert not item.message.startswith(stamp.text)
