@@ -192,6 +192,11 @@ def _token_severity(message: str) -> Severity | None:
     return None
 
 
+def letter_severity(letter: str) -> Severity | None:
+    """The level a klog / glog line's letter names (`E` in `E0304 10:00:00.123`)."""
+    return _LETTERS.get(letter)
+
+
 def infer_severity(declared: Severity | None, message: str) -> Severity:
     """Return the event's severity: `declared` (INFO when None), raised to the level of
     an explicit WARNING-or-worse level token in the message when that one is worse.

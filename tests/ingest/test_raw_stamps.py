@@ -84,6 +84,19 @@ def utc(*args: int) -> datetime:
         ("2026-03-04T12:00:00+02:00 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
         ("2026-03-04T05:30:00-0430 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
         ("2026-03-04T12:00:00+02 up", utc(2026, 3, 4, 10), "up", Severity.INFO),
+        # Windows' CBS.log: a comma after the stamp (Loghub's Windows set)
+        ("2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505",
+         utc(2016, 9, 28, 4, 30, 30),
+         "Info                  CBS    Loaded Servicing Stack v6.1.7601.23505", Severity.INFO),
+        # klog / glog's header `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg`: the letter
+        # is the level, the year that of the reading (NOW: 2026-11-30)
+        ("E1121 10:00:00.123456    4711 reflector.go:138] failed to list *v1.Pod: "
+         "connection refused", utc(2026, 11, 21, 10, 0, 0, 123456),
+         "4711 reflector.go:138] failed to list *v1.Pod: connection refused", Severity.ERROR),
+        ("W0115 08:00:00.000001       1 controller.go:42] slow sync",
+         utc(2026, 1, 15, 8, 0, 0, 1), "1 controller.go:42] slow sync", Severity.WARNING),
+        ("F1130 11:59:00.000000       1 main.go:7] cannot bind :10250",
+         utc(2026, 11, 30, 11, 59), "1 main.go:7] cannot bind :10250", Severity.CRITICAL),
     ],
 )  # fmt: skip
 def test_a_raw_line_is_read_at_the_time_it_starts_with(
@@ -100,6 +113,9 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "20260304 10:00:00 compact date",  # no separators: not one of the shapes
         "2026-03-04 10:00:00Zebra crossing",  # the stamp must end at a blank or a bracket
         "2026-03-04 10:00:00:123 a fourth colon",
+        "2026-03-04 10:00:00,a comma and no blank",
+        "I0304 10:00:00 klog always writes microseconds",
+        "X0304 10:00:00.000000 not a klog level",
         "[2026-03-04 10:00:00 no closing bracket",
         "04/03/2026 10:00:00 day first: which is the month?",
         "Mar 04 10:00:00 2026 no weekday",
@@ -112,6 +128,16 @@ def test_what_is_not_a_stamp_at_the_start_leaves_the_line_whole(line: str) -> No
     assert leading_stamp(line) is None
     (e,) = read(line)
     assert (e.ts, e.message) == (NOW, line)
+
+
+def test_a_year_less_klog_stamp_takes_the_given_year() -> None:
+    options = ReadOptions(source="kubelet.log", default_time=NOW, year=2019)
+    december, january = read(
+        "I1231 23:59:59.000000       1 a.go:1] last of the year",
+        "I0101 00:00:01.000000       1 a.go:1] first of the next",
+        options=options,
+    )
+    assert (december.ts, january.ts) == (utc(2019, 12, 31, 23, 59, 59), utc(2020, 1, 1, 0, 0, 1))
 
 
 def test_a_zone_after_a_blank_needs_four_digits() -> None:
@@ -160,6 +186,7 @@ def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_mar
         ("[Sun Feb 30 04:47:44 2005] [error] x", "invalid date 'Sun Feb 30 04:47:44 2005'"),
         ("2999-03-04 10:00:00 INFO x",
          "absurd timestamp '2999-03-04 10:00:00' in field 'timestamp' (outside years 1970..2200)"),
+        ("I1340 10:00:00.000000 1 x.go:1] month 13", "invalid date 'I1340 10:00:00.000000'"),
         ("0001-01-01 00:00:00 INFO x",
          "absurd timestamp '0001-01-01 00:00:00' in field 'timestamp' (outside years 1970..2200)"),
     ],

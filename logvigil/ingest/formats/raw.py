@@ -2,7 +2,8 @@
 
 An application's own log file starts each line with a timestamp in one of a few
 shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreSQL,
-ISO 8601): that is the line's time, and the rest of the line its message. A line
+ISO 8601, klog): that is the line's time, and the rest of the line its message (klog's
+level letter, taken off with it, is the line's declared level). A line
 without one (a stack trace's frames) has the time of the last stamped line before
 it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
@@ -15,6 +16,7 @@ from __future__ import annotations
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.stamps import leading_stamp, stamp_utc
+from logvigil.ingest.severity import letter_severity
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -27,10 +29,11 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     attributes: dict = {c.INVALID_UTF8: True} if invalid_utf8 else {}
     last = ctx.last_stamp
     stamp = leading_stamp(message)
+    declared = None
     if stamp is None:
         ts = last.ts or ctx.now
     else:
-        read = stamp_utc(stamp, ctx.naive_tz)
+        read = stamp_utc(stamp, ctx)
         if isinstance(read, str):
             return c.reject(ctx, line_no, read, raw)
         ts, case = read
@@ -38,12 +41,14 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
             attributes[c.DST] = case
         last.ts = ts
         message = message[stamp.end :].lstrip() or message  # a line of a stamp alone
+        if stamp.level is not None:  # klog's letter, taken off with its stamp
+            declared = letter_severity(stamp.level)
     return c.event(
         ctx,
         ts=ts,
         host=ctx.host,
         service=ctx.service,
-        declared=None,
+        declared=declared,
         message=message,
         attributes=attributes,
         truncated=truncated,

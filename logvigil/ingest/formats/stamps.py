@@ -14,17 +14,23 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
   year first, as log4j writes it, never day first);
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log (C's `ctime` shape,
-  also without brackets).
+  also without brackets);
+- `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
+  glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
+  (the year of a file's other year-less stamps: `--year`, else the latest that does
+  not put the line after the input's time of reference, as for syslog).
 
 Any of them may stand in square brackets (`[2026-03-04 10:00:00,123] INFO ...`,
 Elasticsearch's `[2026-03-04T10:00:00,123][INFO ]`). A bare stamp must be followed by
-a blank, a `[`, a `|` or the end of the line, so that a number that merely starts like a
+a blank, a `[`, a `|`, a comma and a blank (Windows' CBS.log: `2016-09-28 04:30:30,
+Info  CBS ...`) or the end of the line, so that a number that merely starts like a
 date is not taken for one. A stamp without a zone is a local time of the input's
 zone (`--timezone`, `timezone:`); `Z`, an offset, `UTC` or `GMT` say theirs.
 
 `leading_stamp(text)` finds the stamp and says where the rest of the line begins.
 Shapes left out on purpose: day-first dates (`04/03/2026`: which is the month?),
-year-less ones (Android's `03-04 10:00:00.123`), and stamps that are not at the
+year-less ones other than klog's (Android's `03-04 10:00:00.123`: its
+month-day is a common shape of other things), and stamps that are not at the
 start (the access log's `[04/Mar/2026:10:00:00 +0000]` after the client's address).
 """
 
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from logvigil.ingest.formats import _common as c
+from logvigil.ingest.formats.years import bsd_year
 
 _MONTHS = {
     name: i
@@ -49,6 +56,11 @@ _PATTERNS = {
     "-": re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]" + _CLOCK + _ZONE),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
+    # klog always writes microseconds: `E0304 10:00:00.123456`.
+    "klog": re.compile(
+        r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+        r"\.(?P<frac>\d{6})"
+    ),
     "ctime": re.compile(
         r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>"
         + "|".join(_MONTHS)
@@ -63,11 +75,11 @@ _AFTER = frozenset(" \t[|")
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    """A stamp's fields as written (not checked: February 30th is possible), its zone's
-    text (None: local to the input), the stamp's text and where the rest of the line
-    starts."""
+    """A stamp's fields as written (not checked: February 30th is possible; `year`
+    None: a year-less stamp), its zone's text (None: local to the input), the level
+    letter it holds (klog's), the stamp's text and where the rest of the line starts."""
 
-    year: int
+    year: int | None
     month: int
     day: int
     hour: int
@@ -75,6 +87,7 @@ class Stamp:
     second: int
     microsecond: int
     zone: str | None
+    level: str | None
     text: str
     end: int
 
@@ -92,9 +105,14 @@ def leading_stamp(text: str) -> Stamp | None:
             return None
         end += 1
     elif end < len(text) and text[end] not in _AFTER:
-        return None
+        if text[end : end + 2] != ", ":
+            return None
+        end += 1
     g = m.groupdict()
-    year = int(g["y"]) if g.get("y") else 2000 + int(g["yy"])
+    if g.get("y"):
+        year: int | None = int(g["y"])
+    else:
+        year = 2000 + int(g["yy"]) if g.get("yy") else None
     month = _MONTHS[g["mon"]] if g.get("mon") else int(g["mo"])
     frac = g["frac"]
     return Stamp(
@@ -106,6 +124,7 @@ def leading_stamp(text: str) -> Stamp | None:
         second=int(g["s"]),
         microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
         zone=g.get("zone"),
+        level=g.get("level"),
         text=text[start : m.end()],
         end=end,
     )
@@ -120,6 +139,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS.get(head[4])
     elif head[:2].isdigit() and head[2] == "/":
         pattern = _PATTERNS["yy"]
+    elif head[0] in "IWEF" and head[1:].isdigit():
+        pattern = _PATTERNS["klog"]
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
         pattern = _PATTERNS["ctime"]
     else:
@@ -142,18 +163,29 @@ def _zone(written: str | None) -> tzinfo | None:
     return timezone(-offset if z[0] == "-" else offset)  # ValueError from 24 hours on
 
 
-def stamp_utc(stamp: Stamp, naive_tz: tzinfo) -> tuple[datetime, str | None] | str:
-    """The UTC time of `stamp` (without a zone, a local time of `naive_tz`) and its
-    daylight-saving case (`_common.dst_case`), or why it is no time."""
+def stamp_utc(stamp: Stamp, ctx: c.Context) -> tuple[datetime, str | None] | str:
+    """The UTC time of `stamp` (without a zone, a local time of the input's zone; without
+    a year, the input's given year or the latest one not after its time of reference,
+    `years.bsd_year`) and its daylight-saving case (`_common.dst_case`), or why it is no
+    time."""
+    year = stamp.year
     try:
-        tz = _zone(stamp.zone) or naive_tz
-        minute, case = c.local_minute(
-            stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, tz
-        )
+        tz = _zone(stamp.zone) or ctx.naive_tz
+        if year is None:
+            if ctx.year is not None:
+                year = ctx.year.of(stamp.month)
+            elif 1 <= stamp.month <= 12:
+                year = bsd_year(stamp.month, stamp.day, ctx.now.astimezone(tz))
+        if year is None:
+            minute = None
+        else:
+            minute, case = c.local_minute(
+                year, stamp.month, stamp.day, stamp.hour, stamp.minute, tz
+            )
     except ValueError:
         minute = None
     if minute is None or stamp.second > 59:
-        if not c.MIN_YEAR <= stamp.year <= c.MAX_YEAR:
+        if year is not None and not c.MIN_YEAR <= year <= c.MAX_YEAR:
             return c.out_of_range(stamp.text, "timestamp")
         return f"invalid date {c.quote(stamp.text)}"
     if stamp.zone is not None:

@@ -9,7 +9,7 @@ RFC 3339-timestamp variant rsyslog writes to files.
 Severity is `PRI % 8` when there is a PRI (file lines have none: the message's
 own level token decides, INFO otherwise). The facility name, the pid and the
 RFC 5424 MSGID are attributes; each structured-data parameter is an attribute
-named `<SD-ID>.<param>`. RFC 3164 has no year and no zone: see `bsd_year`; the
+named `<SD-ID>.<param>`. RFC 3164 has no year and no zone: see `years.bsd_year`; the
 zone is ReadOptions.naive_tz (UTC by default).
 
 The service is the program the tag names (`c.program_name`: `sshd(pam_unix)` ->
@@ -28,6 +28,7 @@ from typing import Any
 
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.formats import _common as c
+from logvigil.ingest.formats.years import bsd_year
 
 FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
@@ -69,26 +70,6 @@ _SD_UNESCAPE = re.compile(r'\\(["\\\]])')
 # keeps the space that followed the tag's colon.
 _REPEATED = re.compile(r"message repeated (\d{1,9}) times: \[ ?(.+)\]", re.S)
 REPEATED = "repeated"
-
-
-def bsd_year(month: int, day: int, reference: datetime) -> int | None:
-    """Return the year of a yearless RFC 3164 date, or None if it exists in no nearby year.
-
-    The date is placed in the 365 days ending one month after `reference`: a
-    date more than ~31 days in the future of the reference belongs to the
-    previous year (a December line read in January), one more than ~334 days
-    in its past to the next year.
-    """
-    upper = reference + timedelta(days=31)
-    lower = upper - timedelta(days=365)
-    for year in (reference.year, reference.year - 1, reference.year + 1):
-        try:
-            candidate = reference.replace(year=year, month=month, day=day)
-        except ValueError:  # 29 February in a common year
-            continue
-        if lower < candidate <= upper:
-            return year
-    return None
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:

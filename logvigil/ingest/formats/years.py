@@ -70,3 +70,23 @@ def first_year(months_days: Iterable[tuple[int, int]], reference: datetime) -> i
         except ValueError:
             continue
     return None
+
+
+def bsd_year(month: int, day: int, reference: datetime) -> int | None:
+    """Return the year of a yearless RFC 3164 date, or None if it exists in no nearby year.
+
+    The date is placed in the 365 days ending one month after `reference`: a
+    date more than ~31 days in the future of the reference belongs to the
+    previous year (a December line read in January), one more than ~334 days
+    in its past to the next year.
+    """
+    upper = reference + timedelta(days=31)
+    lower = upper - timedelta(days=365)
+    for year in (reference.year, reference.year - 1, reference.year + 1):
+        try:
+            candidate = reference.replace(year=year, month=month, day=day)
+        except ValueError:  # 29 February in a common year
+            continue
+        if lower < candidate <= upper:
+            return year
+    return None
