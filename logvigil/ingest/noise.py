@@ -51,7 +51,10 @@ class NoiseRuleConfig(Strict):
 class NoiseConfig(Strict):
     defaults: bool = Field(
         default=True,
-        description="apply the built-in rules (sshd auth failures, web scanners) after `rules`",
+        description=(
+            "apply the built-in rules (sshd and PostgreSQL auth failures, web scanners) "
+            "after `rules`"
+        ),
     )
     rules: list[NoiseRuleConfig] = Field(default_factory=list)
 
@@ -102,6 +105,17 @@ _SSHD_NOISE = (
     r")"
 )
 
+# What PostgreSQL writes for every connection of a scanner or password guesser on its
+# port (src/backend/libpq/auth.c, utils/init/miscinit.c, postmaster's startup packet):
+# the session ends at FATAL, which is not the server failing. PostgreSQL writes two
+# blanks after the level (`FATAL:  `, elog.c), after whatever `log_line_prefix` holds,
+# so the rule searches for that, in any program's lines (a raw file's are `unknown`).
+_POSTGRES_AUTH_NOISE = (
+    r"FATAL:  (?:password authentication failed for user \"|"
+    r"no pg_hba\.conf entry for host \"|role \"[^\"]*\" does not exist$|"
+    r"unsupported frontend protocol )"
+)
+
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
     # Downgraded, not dropped: each line is still a line the host and its sshd wrote
@@ -111,6 +125,12 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
         name="sshd-auth-failures",
         service="sshd*",
         match=_SSHD_NOISE,
+        action="downgrade",
+        severity="debug",
+    ),
+    NoiseRuleConfig(
+        name="postgres-auth-failures",
+        match=_POSTGRES_AUTH_NOISE,
         action="downgrade",
         severity="debug",
     ),
