@@ -42,6 +42,11 @@ def utc(*args: int) -> datetime:
         ("[Wed Oct  1 14:32:52.123456 2025] [core:error] [pid 35708] AH00037: Symbolic link",
          utc(2025, 10, 1, 14, 32, 52, 123456), "[core:error] [pid 35708] AH00037: Symbolic link",
          Severity.ERROR),
+        # `dmesg -T` (util-linux): the kernel's ring buffer with ctime stamps
+        ("[Tue Nov 24 11:00:00 2026] Out of memory: Killed process 2171 (postgres) "
+         "total-vm:4152928kB, anon-rss:2048116kB, file-rss:0kB, shmem-rss:0kB",
+         utc(2026, 11, 24, 11), "Out of memory: Killed process 2171 (postgres) "
+         "total-vm:4152928kB, anon-rss:2048116kB, file-rss:0kB, shmem-rss:0kB", Severity.INFO),
         # log4j's ISO8601 pattern with a comma (Hadoop), Loghub's Hadoop sample
         ("2015-10-18 18:06:26,029 FATAL [IPC Server handler 13 on 62270] "
          "org.apache.hadoop.mapred.TaskAttemptListenerImpl: Task: attempt_1 - exited",

@@ -13,8 +13,8 @@ shapes that their logging libraries fix (a user rarely changes them):
   `.123456` for `Lmicroseconds`);
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
   year first, as log4j writes it, never day first);
-- `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log (C's `ctime` shape,
-  also without brackets);
+- `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
+  `ctime` shape, also without brackets);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
