@@ -93,6 +93,12 @@ def utc(*args: int) -> datetime:
         ("2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505",
          utc(2016, 9, 28, 4, 30, 30),
          "Info                  CBS    Loaded Servicing Stack v6.1.7601.23505", Severity.INFO),
+        # Redis 3.0 on (server.c, serverLogRaw): pid:role, the stamp, the level's mark
+        ("1:M 04 Mar 2026 10:00:00.123 * Ready to accept connections tcp",
+         utc(2026, 3, 4, 10, 0, 0, 123000), "Ready to accept connections tcp", Severity.NOTICE),
+        ("4711:C 04 Mar 2026 10:00:01.456 # Can't save in background: fork: Cannot allocate memory",
+         utc(2026, 3, 4, 10, 0, 1, 456000),
+         "Can't save in background: fork: Cannot allocate memory", Severity.WARNING),
         # klog / glog's header `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg`: the letter
         # is the level, the year that of the reading (NOW: 2026-11-30)
         ("E1121 10:00:00.123456    4711 reflector.go:138] failed to list *v1.Pod: "
@@ -121,6 +127,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "2026-03-04 10:00:00,a comma and no blank",
         "I0304 10:00:00 klog always writes microseconds",
         "X0304 10:00:00.000000 not a klog level",
+        "1:M 04 Mar 2026 10:00:00.123 x not a Redis level mark",
+        "1:Q 04 Mar 2026 10:00:00.123 * not a Redis role",
         "[2026-03-04 10:00:00 no closing bracket",
         "04/03/2026 10:00:00 day first: which is the month?",
         "Mar 04 10:00:00 2026 no weekday",
@@ -133,6 +141,11 @@ def test_what_is_not_a_stamp_at_the_start_leaves_the_line_whole(line: str) -> No
     assert leading_stamp(line) is None
     (e,) = read(line)
     assert (e.ts, e.message) == (NOW, line)
+
+
+def test_redis_process_id_is_the_lines_pid() -> None:
+    (e,) = read("4711:C 04 Mar 2026 10:00:01.456 * DB saved on disk")
+    assert (e.attributes, e.message) == ({"pid": "4711"}, "DB saved on disk")
 
 
 def test_a_year_less_klog_stamp_takes_the_given_year() -> None:

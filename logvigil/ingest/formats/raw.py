@@ -2,8 +2,8 @@
 
 An application's own log file starts each line with a timestamp in one of a few
 shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreSQL,
-ISO 8601, klog): that is the line's time, and the rest of the line its message (klog's
-level letter, taken off with it, is the line's declared level). A line
+ISO 8601, klog, Redis): that is the line's time, and the rest of the line its message
+(a level the stamp holds, klog's letter or Redis' mark, is the line's declared level). A line
 without one (a stack trace's frames) has the time of the last stamped line before
 it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
@@ -16,7 +16,6 @@ from __future__ import annotations
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.stamps import leading_stamp, stamp_utc
-from logvigil.ingest.severity import letter_severity
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -41,8 +40,9 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
             attributes[c.DST] = case
         last.ts = ts
         message = message[stamp.end :].lstrip() or message  # a line of a stamp alone
-        if stamp.level is not None:  # klog's letter, taken off with its stamp
-            declared = letter_severity(stamp.level)
+        declared = stamp.level  # klog's letter, Redis' mark: taken off with the stamp
+        if stamp.pid is not None:
+            attributes["pid"] = stamp.pid
     return c.event(
         ctx,
         ts=ts,

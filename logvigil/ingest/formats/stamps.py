@@ -15,6 +15,9 @@ shapes that their logging libraries fix (a user rarely changes them):
   year first, as log4j writes it, never day first);
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
+- `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
+  the mark after the stamp is the line's level (`.` debug, `-` verbose, `*` notice,
+  `#` warning), the process id the line's `pid`;
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
@@ -40,8 +43,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from logvigil.core.events import Severity
 from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.years import bsd_year
+from logvigil.ingest.severity import letter_severity
 
 _MONTHS = {
     name: i
@@ -56,6 +61,13 @@ _PATTERNS = {
     "-": re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]" + _CLOCK + _ZONE),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
+    # Redis' serverLogRaw: "%d:%c %d %b %Y %H:%M:%S.%03d %c " (pid, role, level mark).
+    "redis": re.compile(
+        r"(?P<pid>\d{1,10}):[XCSM] (?P<d>\d\d) (?P<mon>"
+        + "|".join(_MONTHS)
+        + r") (?P<y>\d{4}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<frac>\d{3}) "
+        r"(?P<mark>[.*#-])(?= |$)"
+    ),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -77,7 +89,8 @@ _AFTER = frozenset(" \t[|")
 class Stamp:
     """A stamp's fields as written (not checked: February 30th is possible; `year`
     None: a year-less stamp), its zone's text (None: local to the input), the level
-    letter it holds (klog's), the stamp's text and where the rest of the line starts."""
+    and the process id it holds (klog's letter, Redis' mark and pid), the stamp's text
+    and where the rest of the line starts."""
 
     year: int | None
     month: int
@@ -87,7 +100,8 @@ class Stamp:
     second: int
     microsecond: int
     zone: str | None
-    level: str | None
+    level: Severity | None
+    pid: str | None
     text: str
     end: int
 
@@ -124,7 +138,8 @@ def leading_stamp(text: str) -> Stamp | None:
         second=int(g["s"]),
         microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
         zone=g.get("zone"),
-        level=g.get("level"),
+        level=_level(g),
+        pid=g.get("pid"),
         text=text[start : m.end()],
         end=end,
     )
@@ -135,8 +150,10 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     head = text[pos : pos + 5]
     if len(head) < 5:
         return None
-    if head[:4].isdigit():
-        pattern = _PATTERNS.get(head[4])
+    if head[:4].isdigit() and head[4] in "-/":
+        pattern = _PATTERNS[head[4]]
+    elif head[0].isdigit() and ":" in text[pos : pos + 11]:
+        pattern = _PATTERNS["redis"]
     elif head[:2].isdigit() and head[2] == "/":
         pattern = _PATTERNS["yy"]
     elif head[0] in "IWEF" and head[1:].isdigit():
@@ -146,6 +163,24 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     else:
         return None
     return None if pattern is None else pattern.match(text, pos)
+
+
+#: Redis' level marks (server.h: LL_DEBUG, LL_VERBOSE, LL_NOTICE, LL_WARNING).
+_REDIS_LEVELS = {
+    ".": Severity.DEBUG,
+    "-": Severity.DEBUG,
+    "*": Severity.NOTICE,
+    "#": Severity.WARNING,
+}
+
+
+def _level(g: dict[str, str | None]) -> Severity | None:
+    """The level a stamp holds: klog's letter or Redis' mark."""
+    if (letter := g.get("level")) is not None:
+        return letter_severity(letter)
+    if (mark := g.get("mark")) is not None:
+        return _REDIS_LEVELS[mark]
+    return None
 
 
 def _zone(written: str | None) -> tzinfo | None:
