@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +54,17 @@ EDGE_TYPE_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 ATTRIBUTE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=200)]
+_NAME = re.compile(NAME_PATTERN)
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a service or a host of an inventory; None when it can
+    (for a name given elsewhere that must match the inventory's: `--service`)."""
+    if len(name) > 200:
+        return "a name has at most 200 characters"
+    if _NAME.match(name) is None:
+        return _NAME_HINT
+    return None
 
 
 def _attribute_value(value: Any) -> Any:
@@ -265,9 +277,9 @@ def inventory_from_doc(doc: YamlDoc) -> Inventory:
     return inv
 
 
+_NAME_HINT = "invalid name: use letters, digits and . _ @ : + - (starting with a letter or digit)"
 _PATTERN_HINTS = {
-    NAME_PATTERN: "invalid name: use letters, digits and . _ @ : + - (starting with a letter "
-    "or digit)",
+    NAME_PATTERN: _NAME_HINT,
     EDGE_TYPE_PATTERN: "edge type must be UPPER_SNAKE_CASE, like CALLS or BACKS_UP",
     ATTRIBUTE_PATTERN: "invalid attribute name: use letters, digits, _ and -",
 }

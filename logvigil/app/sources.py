@@ -165,6 +165,8 @@ class SourcePool:
                 source=source.name,
                 default_host=default_host(source.name),
                 naive_tz=getattr(source, "naive_tz", UTC),
+                # An application's own file names its program in the config (`service:`).
+                default_service=getattr(source, "default_service", None) or "unknown",
             )
             binary = 0
             for item in read_events(batch.lines, source.format, options):

@@ -25,6 +25,7 @@ from logvigil.cli.kit import (
     DbOpt,
     FormatOpt,
     InputsArg,
+    ServiceOpt,
     TimezoneOpt,
     YearOpt,
     check_format,
@@ -56,6 +57,7 @@ def backtest(
     fmt: FormatOpt = "auto",
     timezone: TimezoneOpt = None,
     year: YearOpt = None,
+    service: ServiceOpt = None,
     inventory: InventoryOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -84,7 +86,7 @@ def backtest(
             fail(str(exc))
         try:
             with (
-                opened(paths or logs, fmt, timezone=timezone, year=year) as reader,
+                opened(paths or logs, fmt, timezone=timezone, year=year, service=service) as reader,
                 progress_bar(reader) as progress,
             ):
                 long_job()

@@ -17,6 +17,7 @@ from logvigil.cli.kit import (
     DbOpt,
     FormatOpt,
     InputsArg,
+    ServiceOpt,
     TimezoneOpt,
     YearOpt,
     check_format,
@@ -40,6 +41,7 @@ def ingest(
     fmt: FormatOpt = "auto",
     timezone: TimezoneOpt = None,
     year: YearOpt = None,
+    service: ServiceOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -52,7 +54,7 @@ def ingest(
     settings = settings_or_exit(config)
     engine = store_or_exit(settings, db)
     with (
-        opened(paths, fmt, timezone=timezone, year=year) as reader,
+        opened(paths, fmt, timezone=timezone, year=year, service=service) as reader,
         progress_bar(reader) as progress,
     ):
         long_job()

@@ -40,7 +40,7 @@ from rich.progress import (
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from graph.inventory import Inventory, load_inventory
+from graph.inventory import Inventory, load_inventory, name_problem
 from logvigil.app.settings import Settings, load_settings
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
@@ -122,15 +122,24 @@ TimezoneOpt = Annotated[
     str | None,
     typer.Option(
         "--timezone",
-        help="IANA zone (Europe/Berlin) of timestamps written without an offset (default: UTC)",
+        help="IANA zone (Europe/Berlin) of timestamps written without an offset "
+        "(default: this machine's zone)",
     ),
 ]
 YearOpt = Annotated[
     int | None,
     typer.Option(
         "--year",
-        help="year of the first year-less syslog stamp of each log; "
+        help="year of the first year-less stamp (syslog, klog) of each log; "
         "runs on at each December-to-January wrap",
+    ),
+]
+ServiceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--service",
+        help="the program of lines that name none (an application's own log file, JSONL "
+        "without `service`), as inventory.yaml names it (default: unknown)",
     ),
 ]
 
@@ -236,12 +245,14 @@ def opened(
     *,
     timezone: str | None = None,
     year: int | None = None,
+    service: str | None = None,
     severities: bool = True,
 ) -> Iterator[InputReader]:
     """A reader of the inputs `paths` name (files, directories, quoted globs; `-`:
     standard input), oldest first, in `fmt`, with the lines' zone and year
-    (`--timezone`, `--year`); closed afterwards. A usage error when an input cannot
-    be found or opened, or the zone or the year is not one. `severities` False: the
+    (`--timezone`, `--year`) and the program of lines that name none (`--service`);
+    closed afterwards. A usage error when an input cannot be found or opened, or the
+    zone, the year or the name is not one. `severities` False: the
     events keep their lines' declared severity (`ReadOptions.severities`)."""
     args = [paths] if isinstance(paths, str) else list(paths or ["-"])
     # Without --timezone, a file was written in the zone of the machine that reads it.
@@ -255,6 +266,10 @@ def opened(
         if not MIN_YEAR <= year <= MAX_YEAR:
             fail(f"--year {year}: give a year from {MIN_YEAR} to {MAX_YEAR}")
         overrides["year"] = year
+    if service is not None:
+        if (why := name_problem(service)) is not None:
+            fail(f"--service {service!r}: {why}")
+        overrides["default_service"] = service
     if not severities:
         overrides["severities"] = False
     try:

@@ -15,6 +15,7 @@ from logvigil.cli.kit import (
     EXIT_PARTIAL,
     FormatOpt,
     InputsArg,
+    ServiceOpt,
     TimezoneOpt,
     YearOpt,
     check_format,
@@ -39,6 +40,7 @@ def mine(
     fmt: FormatOpt = "auto",
     timezone: TimezoneOpt = None,
     year: YearOpt = None,
+    service: ServiceOpt = None,
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="one JSON object per input line, in input order")
     ] = False,
@@ -60,7 +62,9 @@ def mine(
     rows: list[str] = []  # --jsonl rows not written yet
     with (
         # --jsonl shows no severity: the level words of each message are not looked for.
-        opened(paths, fmt, timezone=timezone, year=year, severities=not jsonl) as reader,
+        opened(
+            paths, fmt, timezone=timezone, year=year, service=service, severities=not jsonl
+        ) as reader,
         progress_bar(reader) as progress,
     ):
         several = len(reader.paths) > 1

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
+from graph.inventory import name_problem
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.timeutil import EARLIEST
 from logvigil.ingest.formats import (
@@ -116,6 +117,16 @@ def _check_zone(name: str) -> str:
 
 #: A config value naming an IANA time zone, checked when the file is read.
 ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+def _check_service(name: str) -> str:
+    if (why := name_problem(name)) is not None:
+        raise ValueError(why)
+    return name
+
+
+#: A config value naming the program of lines that name none, as the inventory would.
+ServiceName = Annotated[str, AfterValidator(_check_service)]
 
 
 # --------------------------------------------------------------------------- names

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName, LongLine
-from logvigil.ingest.inputs import READ_LIMIT, SKIP_CHUNK, ZoneName, machine_zone, time_zone
+from logvigil.ingest.inputs import (
+    READ_LIMIT,
+    SKIP_CHUNK,
+    ServiceName,
+    ZoneName,
+    machine_zone,
+    time_zone,
+)
 from logvigil.ingest.sources.base import BATCH_BYTES, SourceBatch, SourceConfig
 
 
@@ -20,6 +27,8 @@ class FileSourceConfig(SourceConfig):
     format: FormatName = "auto"
     #: IANA zone of the file's timestamps written without an offset (default: the machine's)
     timezone: ZoneName | None = None
+    #: The program of lines that name none (an application's own log; default: unknown)
+    service: ServiceName | None = None
 
     @property
     def source_name(self) -> str:
@@ -62,11 +71,14 @@ class FileTail:
         cursor: str | None = None,
         name: str | None = None,
         timezone: str | None = None,
+        service: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.format = fmt
         self.name = name or f"file:{self.path}"
         self.naive_tz: tzinfo = time_zone(timezone) if timezone else machine_zone()
+        #: The program of lines that name none (None: `ReadOptions`' default).
+        self.default_service = service
         self._fh: BinaryIO | None = None
         self._inode: int | None = None
         self._offset = 0
@@ -78,7 +90,12 @@ class FileTail:
     @classmethod
     def from_config(cls, spec: FileSourceConfig, cursor: str | None) -> FileTail:
         return cls(
-            spec.path, spec.format, cursor=cursor, name=spec.source_name, timezone=spec.timezone
+            spec.path,
+            spec.format,
+            cursor=cursor,
+            name=spec.source_name,
+            timezone=spec.timezone,
+            service=spec.service,
         )
 
     def reach(self) -> None:

@@ -15,7 +15,7 @@ from datetime import tzinfo
 from typing import BinaryIO, ClassVar, Literal
 
 from logvigil.ingest.formats import FormatName
-from logvigil.ingest.inputs import ZoneName, iter_lines, machine_zone, time_zone
+from logvigil.ingest.inputs import ServiceName, ZoneName, iter_lines, machine_zone, time_zone
 from logvigil.ingest.sources.base import BATCH_BYTES, LineQueue, SourceBatch, SourceConfig
 
 #: Lines buffered between the reader thread and the ingest loop.
@@ -30,6 +30,8 @@ class StdinSourceConfig(SourceConfig):
     format: FormatName = "jsonl"
     #: IANA zone of timestamps written without an offset (default: the machine's)
     timezone: ZoneName | None = None
+    #: The program of lines that name none (an application's own log; default: unknown)
+    service: ServiceName | None = None
 
 
 class StdinLines:
@@ -42,10 +44,13 @@ class StdinLines:
         stream: BinaryIO | None = None,
         name: str = "stdin",
         timezone: str | None = None,
+        service: str | None = None,
     ) -> None:
         self.format = fmt
         self.name = name
         self.naive_tz: tzinfo = time_zone(timezone) if timezone else machine_zone()
+        #: The program of lines that name none (None: `ReadOptions`' default).
+        self.default_service = service
         self.error: str | None = None
         self._queue = LineQueue(QUEUE_LINES)
         self._stream = stream if stream is not None else sys.stdin.buffer
@@ -56,7 +61,7 @@ class StdinLines:
     @classmethod
     def from_config(cls, spec: StdinSourceConfig, cursor: str | None = None) -> StdinLines:
         """Standard input has no cursor: what was piped before a restart is gone."""
-        return cls(spec.format, name=spec.source_name, timezone=spec.timezone)
+        return cls(spec.format, name=spec.source_name, timezone=spec.timezone, service=spec.service)
 
     def reach(self) -> None:
         """A local source: nothing remote to reach."""

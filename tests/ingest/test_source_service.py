@@ -1,0 +1,116 @@
+"""`service:` of a file or stdin source and `--service` of backtest, ingest and mine: the
+program of lines that name none (an application's own log file), as inventory.yaml
+names it; `unknown` when not set, as before. Lines that name their program keep it."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from logvigil.app.settings import load_settings
+from logvigil.app.sources import SourcePool, build_sources
+from logvigil.cli import app
+from logvigil.core.yamlfile import ConfigError
+from logvigil.ingest.ingestor import Ingestor
+from logvigil.ingest.noise import NoiseFilter
+from logvigil.ingest.sources import StdinLines
+from migrations.apply import open_engine
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+# PostgreSQL's own log file (Debian's log_line_prefix '%m [%p] '); JSONL events with
+# and without their program.
+PG_LINE = "2026-03-04 10:00:00.123 UTC [812] LOG:  checkpoint starting: time\n"
+JSONL = (
+    '{"ts": "2026-03-04T10:00:01Z", "service": "cron", "message": "(root) CMD (run-parts)"}\n'
+    '{"ts": "2026-03-04T10:00:02Z", "message": "checkpoint starting: time"}\n'
+)
+runner = CliRunner()
+
+
+def stored(db: str) -> list[tuple[str, str]]:
+    engine = open_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT service, message FROM events ORDER BY id"))
+            return [(service, message) for service, message in rows]
+    finally:
+        engine.dispose()
+
+
+def polled(pool: SourcePool, tmp_path: Path) -> list[tuple[str, str]]:
+    db = f"sqlite:///{tmp_path / 'lv.db'}"
+    ingestor = Ingestor(open_engine(db), NoiseFilter([]))
+    deadline = time.monotonic() + 5
+    while not pool.poll_all(ingestor) and time.monotonic() < deadline:
+        pass
+    ingestor.flush()
+    ingestor.engine.dispose()
+    return stored(db)
+
+
+@pytest.mark.parametrize(("service", "expected"), [("postgres", "postgres"), (None, "unknown")])
+def test_a_file_sources_service_names_the_program_of_its_lines(
+    tmp_path: Path, service: str | None, expected: str
+) -> None:
+    log = tmp_path / "postgresql-16-main.log"
+    log.write_text(PG_LINE)
+    cfg = tmp_path / "logvigil.yaml"
+    extra = f"\n    service: {service}" if service else ""
+    cfg.write_text(f"sources:\n  - type: file\n    path: {log}\n    format: raw{extra}\n")
+    pool = SourcePool(build_sources(load_settings(cfg, environ={}).sources, {}), clock=lambda: NOW)
+    try:
+        rows = polled(pool, tmp_path)
+    finally:
+        pool.close()
+    assert rows == [(expected, "[812] LOG:  checkpoint starting: time")]
+
+
+def test_a_stdin_sources_service_names_only_lines_that_name_none(tmp_path: Path) -> None:
+    stream = io.BytesIO(JSONL.encode())
+    pool = SourcePool([StdinLines("auto", stream=stream, service="postgres")], clock=lambda: NOW)
+    try:
+        rows = polled(pool, tmp_path)
+    finally:
+        pool.close()
+    assert [service for service, _ in rows] == ["cron", "postgres"]
+
+
+@pytest.mark.parametrize("bad", ["my app", "-postgres", "x" * 201, "pg/16"])
+def test_an_invalid_service_in_the_config_names_file_line_and_field(
+    tmp_path: Path, bad: str
+) -> None:
+    cfg = tmp_path / "logvigil.yaml"
+    cfg.write_text(f"sources:\n  - type: stdin\n    format: raw\n    service: '{bad}'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, environ={})
+    (problem,) = err.value.problems
+    assert str(problem).startswith(f"{cfg}:4: sources[0].service: ")
+    assert "name" in str(problem)
+
+
+@pytest.mark.parametrize("command", ["ingest", "backtest"])
+def test_service_option_names_the_program_of_lines_that_name_none(
+    tmp_path: Path, command: str
+) -> None:
+    log = tmp_path / "events.jsonl"
+    log.write_text(JSONL)
+    db = f"sqlite:///{tmp_path / 'lv.db'}"
+    result = runner.invoke(app, [command, str(log), "--service", "postgres", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert [service for service, _ in stored(db)] == ["cron", "postgres"]
+
+
+@pytest.mark.parametrize("command", ["ingest", "backtest", "mine"])
+def test_an_invalid_service_option_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(PG_LINE)
+    result = runner.invoke(app, [command, str(log), "--service", "my app"])
+    assert result.exit_code == 2
+    assert "--service 'my app': invalid name: use letters, digits" in result.output
+    assert "Traceback" not in result.output
