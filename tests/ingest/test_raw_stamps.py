@@ -17,6 +17,7 @@ import pytest
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.formats import ReadOptions, detect_format, read_events
 from logvigil.ingest.formats.stamps import leading_stamp
+from logvigil.ingest.noise import NoiseAction, NoiseConfig, NoiseFilter
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 OPTIONS = ReadOptions(source="app.log", default_time=NOW)
@@ -141,6 +142,50 @@ def test_what_is_not_a_stamp_at_the_start_leaves_the_line_whole(line: str) -> No
     assert leading_stamp(line) is None
     (e,) = read(line)
     assert (e.ts, e.message) == (NOW, line)
+
+
+@pytest.mark.parametrize(
+    ("line", "ts", "message", "severity"),
+    [
+        # Apache httpd's documentation of the common log format
+        ('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+         utc(2000, 10, 10, 20, 55, 36), '127.0.0.1 - frank "GET /apache_pb.gif HTTP/1.0" 200 2326',
+         Severity.INFO),
+        # nginx's `combined`: a 502 from a dead upstream is the server failing the request
+        ('192.168.1.5 - - [04/Mar/2026:10:00:01 +0000] "POST /api/v1/orders HTTP/1.1" 502 157 '
+         '"-" "curl/8.5.0"', utc(2026, 3, 4, 10, 0, 1),
+         '192.168.1.5 - - "POST /api/v1/orders HTTP/1.1" 502 157 "-" "curl/8.5.0"',
+         Severity.ERROR),
+        # a client's 404 is no server failure; an escaped quote inside the request
+        ('2001:db8::7 - - [04/Mar/2026:11:00:02 +0100] "GET /a\\"b HTTP/1.1" 404 0 "-" "-"',
+         utc(2026, 3, 4, 10, 0, 2), '2001:db8::7 - - "GET /a\\"b HTTP/1.1" 404 0 "-" "-"',
+         Severity.INFO),
+        # a request nginx could not read: "-" and 400
+        ('203.0.113.9 - - [04/Mar/2026:10:00:03 +0000] "-" 400 0 "-" "-"',
+         utc(2026, 3, 4, 10, 0, 3), '203.0.113.9 - - "-" 400 0 "-" "-"', Severity.INFO),
+    ],
+)  # fmt: skip
+def test_an_access_log_line_is_read_at_its_time_and_a_5xx_is_an_error(
+    line: str, ts: datetime, message: str, severity: Severity
+) -> None:
+    (e,) = read(line)
+    assert isinstance(e, LogEvent)
+    assert (e.ts, e.message, e.severity) == (ts, message, severity)
+
+
+def test_an_access_line_of_an_impossible_date_is_rejected_and_others_are_not_access_lines() -> None:
+    (bad,) = read('203.0.113.9 - - [31/Feb/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1')
+    assert bad.reason == "invalid date '31/Feb/2026:10:00:00 +0000'"
+    # Apache's vhost_combined puts the virtual host first: not the common format
+    vhost = 'www.example.org:443 10.0.0.1 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'
+    (e,) = read(vhost)
+    assert (e.ts, e.message) == (NOW, vhost)
+
+
+def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> None:
+    (e,) = read('203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET /.env HTTP/1.1" 404 153 "-" "-"')
+    decision = NoiseFilter.from_config(NoiseConfig()).apply(e)
+    assert (decision.action, decision.rule) == (NoiseAction.DROP, "web-scanner-4xx")
 
 
 def test_redis_process_id_is_the_lines_pid() -> None:

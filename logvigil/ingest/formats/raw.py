@@ -2,8 +2,9 @@
 
 An application's own log file starts each line with a timestamp in one of a few
 shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreSQL,
-ISO 8601, klog, Redis): that is the line's time, and the rest of the line its message
-(a level the stamp holds, klog's letter or Redis' mark, is the line's declared level). A line
+ISO 8601, klog, Redis; an access log's after the client): that is the line's time,
+and the rest of the line its message (a level the stamp holds, klog's letter, Redis'
+mark, an access log's 5xx status, is the line's declared level). A line
 without one (a stack trace's frames) has the time of the last stamped line before
 it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
-from logvigil.ingest.formats.stamps import leading_stamp, stamp_utc
+from logvigil.ingest.formats.stamps import access_stamp, leading_stamp, stamp_utc
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -27,7 +28,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         return c.reject(ctx, line_no, "empty line", raw)
     attributes: dict = {c.INVALID_UTF8: True} if invalid_utf8 else {}
     last = ctx.last_stamp
-    stamp = leading_stamp(message)
+    stamp = leading_stamp(message) or access_stamp(message)
     declared = None
     if stamp is None:
         ts = last.ts or ctx.now
@@ -39,7 +40,10 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         if case is not None:
             attributes[c.DST] = case
         last.ts = ts
-        message = message[stamp.end :].lstrip() or message  # a line of a stamp alone
+        rest = message[stamp.end :].lstrip()
+        if stamp.head:  # an access log's client, ident and user
+            rest = f"{stamp.head} {rest}" if rest else stamp.head
+        message = rest or message  # a line of a stamp alone
         declared = stamp.level  # klog's letter, Redis' mark: taken off with the stamp
         if stamp.pid is not None:
             attributes["pid"] = stamp.pid

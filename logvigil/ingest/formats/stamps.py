@@ -30,11 +30,17 @@ Info  CBS ...`) or the end of the line, so that a number that merely starts like
 date is not taken for one. A stamp without a zone is a local time of the input's
 zone (`--timezone`, `timezone:`); `Z`, an offset, `UTC` or `GMT` say theirs.
 
-`leading_stamp(text)` finds the stamp and says where the rest of the line begins.
+One stamp is read where it is not first: the access log's (Apache httpd's common and
+combined formats, nginx's `combined`: `%h %l %u %t "%r" %>s %b`), after the client's
+address, ident and user: `203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1"
+500 0`. A status of 500 to 599 (the server failed the request) makes the line an error.
+
+`leading_stamp(text)` finds the stamp and says where the rest of the line begins;
+`access_stamp(text)` finds an access log's.
 Shapes left out on purpose: day-first dates (`04/03/2026`: which is the month?),
 year-less ones other than klog's (Android's `03-04 10:00:00.123`: its
-month-day is a common shape of other things), and stamps that are not at the
-start (the access log's `[04/Mar/2026:10:00:00 +0000]` after the client's address).
+month-day is a common shape of other things), and other stamps that are not at the
+start.
 """
 
 from __future__ import annotations
@@ -104,6 +110,8 @@ class Stamp:
     pid: str | None
     text: str
     end: int
+    #: What the line holds before the stamp (an access log's client, ident and user).
+    head: str = ""
 
 
 def leading_stamp(text: str) -> Stamp | None:
@@ -142,6 +150,42 @@ def leading_stamp(text: str) -> Stamp | None:
         pid=g.get("pid"),
         text=text[start : m.end()],
         end=end,
+    )
+
+
+#: `%h %l %u [%t]`: the client (an address or a name), ident, user (nginx quotes an
+#: odd one), then the time as `[%d/%b/%Y:%H:%M:%S %z]`.
+_ACCESS = re.compile(
+    r'(?P<head>[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) \[(?P<d>\d\d)/(?P<mon>'
+    + "|".join(_MONTHS)
+    + r")/(?P<y>\d{4}):(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<zone>[+-]\d{4})\]"
+)
+#: After the time: the request line, quoted (with `\"` inside), and the status.
+_STATUS = re.compile(r' "(?:[^"\\]|\\.)*" (?P<status>\d{3})\b')
+
+
+def access_stamp(text: str) -> Stamp | None:
+    """The time of an access log's line (`%h %l %u %t "%r" %>s`), with the line's level
+    when the server failed the request (a 5xx status: ERROR); None for another line."""
+    m = _ACCESS.match(text)
+    if m is None:
+        return None
+    status = _STATUS.match(text, m.end())
+    failed = status is not None and status.group("status")[0] == "5"
+    return Stamp(
+        year=int(m.group("y")),
+        month=_MONTHS[m.group("mon")],
+        day=int(m.group("d")),
+        hour=int(m.group("h")),
+        minute=int(m.group("mi")),
+        second=int(m.group("s")),
+        microsecond=0,
+        zone=m.group("zone"),
+        level=Severity.ERROR if failed else None,
+        pid=None,
+        text=text[m.start("d") : m.end("zone")],
+        end=m.end(),
+        head=m.group("head"),
     )
 
 
