@@ -48,3 +48,30 @@ def test_a_disk_full_in_a_postgresql_log_pages_at_the_minute_it_was_written() ->
     assert incident["triggers"][0]["detector"] == "primitive"
     assert "disk full" in incident["triggers"][0]["summary"]
     assert incident["opened_at"] == "2026-11-20T14:01:00Z"  # the minute after 14:00:00
+
+
+def access(t: datetime, status: int, path: str = "/api/v1/orders") -> bytes:
+    stamp = t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return f'192.168.1.{t.second % 50 + 2} - - [{stamp}] "GET {path} HTTP/1.1" {status} 512 "-" "app/2.1"\n'.encode()
+
+
+def test_a_burst_of_502s_in_an_nginx_access_log_is_an_error_spike_at_its_minute() -> None:
+    # Two days of steady traffic (so the baseline has learnt), with a client's 404 now
+    # and then; then the upstream dies and every request is answered 502.
+    lines = [
+        access(T0 + timedelta(seconds=s), 404 if s % 600 == 0 else 200, "/x")
+        for s in range(0, 2 * 86400, 30)
+    ]
+    dead = T0 + timedelta(days=2)
+    lines += [access(dead + timedelta(seconds=s), 502) for s in range(0, 600, 2)]
+    result = run_backtest(
+        lines,
+        fmt="auto",
+        inventory=empty_inventory(),
+        read_options=input_options("access.log", default_time=READ_AT),
+    )
+    (incident,) = result.incidents
+    (trigger,) = incident["triggers"]
+    assert trigger["detector"] == "error_spike"
+    assert dead.isoformat().replace("+00:00", "Z") <= trigger["at"]
+    assert trigger["at"] <= (dead + timedelta(minutes=3)).isoformat().replace("+00:00", "Z")
