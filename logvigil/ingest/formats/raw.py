@@ -44,7 +44,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         if stamp.head:  # an access log's client, ident and user
             rest = f"{stamp.head} {rest}" if rest else stamp.head
         message = rest or message  # a line of a stamp alone
-        declared = stamp.level  # klog's letter, Redis' mark: taken off with the stamp
+        declared = stamp.level  # klog's letter, Redis' mark, an access log's 5xx
         if stamp.pid is not None:
             attributes["pid"] = stamp.pid
     return c.event(

@@ -196,10 +196,10 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         return None
     if head[:4].isdigit() and head[4] in "-/":
         pattern = _PATTERNS[head[4]]
-    elif head[0].isdigit() and ":" in text[pos : pos + 11]:
-        pattern = _PATTERNS["redis"]
     elif head[:2].isdigit() and head[2] == "/":
         pattern = _PATTERNS["yy"]
+    elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
+        pattern = _PATTERNS["redis"]
     elif head[0] in "IWEF" and head[1:].isdigit():
         pattern = _PATTERNS["klog"]
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
