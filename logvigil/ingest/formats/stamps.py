@@ -91,7 +91,7 @@ _PATTERNS = {
 _AFTER = frozenset(" \t[|")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 2 us a line here
 class Stamp:
     """A stamp's fields as written (not checked: February 30th is possible; `year`
     None: a year-less stamp), its zone's text (None: local to the input), the level
