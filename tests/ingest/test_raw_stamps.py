@@ -100,6 +100,13 @@ def utc(*args: int) -> datetime:
         ("4711:C 04 Mar 2026 10:00:01.456 # Can't save in background: fork: Cannot allocate memory",
          utc(2026, 3, 4, 10, 0, 1, 456000),
          "Can't save in background: fork: Cannot allocate memory", Severity.WARNING),
+        # Android's `logcat -v threadtime` (Loghub's Android set): year-less, as klog's
+        ("03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app",
+         utc(2026, 3, 17, 16, 13, 38, 811000), "WindowManager: printFreezingDisplayLogsopening app",
+         Severity.DEBUG),
+        ("03-17 16:13:39.000  1702  1820 E AndroidRuntime: Process: com.example, PID: 1702",
+         utc(2026, 3, 17, 16, 13, 39), "AndroidRuntime: Process: com.example, PID: 1702",
+         Severity.ERROR),
         # klog / glog's header `Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg`: the letter
         # is the level, the year that of the reading (NOW: 2026-11-30)
         ("E1121 10:00:00.123456    4711 reflector.go:138] failed to list *v1.Pod: "
@@ -130,6 +137,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "X0304 10:00:00.000000 not a klog level",
         "1:M 04 Mar 2026 10:00:00.123 x not a Redis level mark",
         "1:Q 04 Mar 2026 10:00:00.123 * not a Redis role",
+        "03-17 16:13:38.811 a month-day and no process, thread and level",
+        "03-17 16:13:38.811  1702  2395 X not a logcat level",
         "[2026-03-04 10:00:00 no closing bracket",
         "04/03/2026 10:00:00 day first: which is the month?",
         "Mar 04 10:00:00 2026 no weekday",

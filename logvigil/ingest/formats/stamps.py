@@ -18,6 +18,10 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
   the mark after the stamp is the line's level (`.` debug, `-` verbose, `*` notice,
   `#` warning), the process id the line's `pid`;
+- `03-04 10:00:00.123  1702  2395 E`: Android's `logcat -v threadtime` (what
+  `adb logcat` and bug reports write): the date has no year (as klog's, below), the
+  process id is the line's `pid`, the letter after the thread id its level (`V`, `D`
+  debug, `I`, `W`, `E`, `F` and `A` critical);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
@@ -38,9 +42,9 @@ address, ident and user: `203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET / HT
 `leading_stamp(text)` finds the stamp and says where the rest of the line begins;
 `access_stamp(text)` finds an access log's.
 Shapes left out on purpose: day-first dates (`04/03/2026`: which is the month?),
-year-less ones other than klog's (Android's `03-04 10:00:00.123`: its
-month-day is a common shape of other things), and other stamps that are not at the
-start.
+other year-less ones (a bare `03-04 10:00:00`: its month-day is a common shape of
+other things; logcat's is known by the process, thread and level after it), and
+other stamps that are not at the start.
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ _PATTERNS = {
         + r") (?P<y>\d{4}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<frac>\d{3}) "
         r"(?P<mark>[.*#-])(?= |$)"
     ),
+    # logcat's threadtime: "%02d-%02d %02d:%02d:%02d.%03d %5d %5d %c " (logprint.cpp).
+    "logcat": re.compile(
+        r"(?P<mo>\d\d)-(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<frac>\d{3})"
+        r" +(?P<pid>\d{1,10}) +\d{1,10} (?P<android>[VDIWEFA])(?= )"
+    ),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -95,7 +104,8 @@ _AFTER = frozenset(" \t[|")
 class Stamp:
     """A stamp's fields as written (not checked: February 30th is possible; `year`
     None: a year-less stamp), its zone's text (None: local to the input), the level
-    and the process id it holds (klog's letter, Redis' mark and pid), the stamp's text
+    and the process id it holds (klog's letter, Redis' and logcat's level and pid), the
+    stamp's text
     and where the rest of the line starts."""
 
     year: int | None
@@ -198,6 +208,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS[head[4]]
     elif head[:2].isdigit() and head[2] == "/":
         pattern = _PATTERNS["yy"]
+    elif head[:2].isdigit() and head[2] == "-":
+        pattern = _PATTERNS["logcat"]
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
         pattern = _PATTERNS["redis"]
     elif head[0] in "IWEF" and head[1:].isdigit():
@@ -209,6 +221,16 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     return None if pattern is None else pattern.match(text, pos)
 
 
+#: logcat's priority letters (android/log.h: VERBOSE .. FATAL; `A` is `assert`).
+_ANDROID_LEVELS = {
+    "V": Severity.DEBUG,
+    "D": Severity.DEBUG,
+    "I": Severity.INFO,
+    "W": Severity.WARNING,
+    "E": Severity.ERROR,
+    "F": Severity.CRITICAL,
+    "A": Severity.CRITICAL,
+}
 #: Redis' level marks (server.h: LL_DEBUG, LL_VERBOSE, LL_NOTICE, LL_WARNING).
 _REDIS_LEVELS = {
     ".": Severity.DEBUG,
@@ -219,11 +241,13 @@ _REDIS_LEVELS = {
 
 
 def _level(g: dict[str, str | None]) -> Severity | None:
-    """The level a stamp holds: klog's letter or Redis' mark."""
+    """The level a stamp holds: klog's or logcat's letter, or Redis' mark."""
     if (letter := g.get("level")) is not None:
         return letter_severity(letter)
     if (mark := g.get("mark")) is not None:
         return _REDIS_LEVELS[mark]
+    if (letter := g.get("android")) is not None:
+        return _ANDROID_LEVELS[letter]
     return None
 
 
