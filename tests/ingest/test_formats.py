@@ -162,8 +162,8 @@ def test_an_unknown_severity_keeps_the_event_infers_and_records_the_value() -> N
         ('{"ts": "0001-01-01T00:00:00+01:00", "message": "x"}', "absurd timestamp '0001-01-01T00:00:00+01:00' in field 'ts' (outside years 1970..2200)"),
         ('{"ts": -5, "message": "x"}', "absurd timestamp '-5' in field 'ts' (outside years 1970..2200)"),
         ('{"ts": 99999999999999999999999, "message": "x"}', "absurd timestamp '99999999999999999999999' in field 'ts' (outside years 1970..2200)"),
-        ('{"ts": "2026-03-04T10:00:00Z"}', "missing message (none of 'message', 'msg', 'log')"),
-        ('{"ts": "2026-03-04T10:00:00Z", "message": null}', "missing message (none of 'message', 'msg', 'log')"),
+        ('{"ts": "2026-03-04T10:00:00Z"}', "missing message (none of 'message', 'msg', 'log', 'event')"),
+        ('{"ts": "2026-03-04T10:00:00Z", "message": null}', "missing message (none of 'message', 'msg', 'log', 'event')"),
         ('{"ts": "2026-03-04T10:00:00Z", "message": "  \\n "}', "empty message in field 'message'"),
         ('{"ts": "2026-03-04T10:00:00Z", "msg": ""}', "empty message in field 'msg'"),
         ("[" * 100_000, "malformed JSON: nested too deeply"),
@@ -473,6 +473,41 @@ def test_rfc3164_times_are_taken_in_the_configured_zone() -> None:
 )  # fmt: skip
 def test_hostile_syslog_lines_are_rejected_with_a_clear_reason(line: str, reason: str) -> None:
     assert rejected("syslog", line).reason == reason
+
+
+def test_an_ecs_logging_line_maps_its_dotted_keys() -> None:
+    # ecs-logging-python's StdlibFormatter (the Elastic Common Schema, flat dotted keys)
+    e = event(
+        "jsonl",
+        '{"@timestamp":"2026-03-04T10:00:00.123Z","log.level":"error","message":"payment '
+        'declined","ecs.version":"1.6.0","log":{"logger":"checkout.pay"},'
+        '"process":{"pid":812},"service.name":"checkout","host.name":"web-02"}',
+    )
+    assert (e.ts, e.severity, e.service, e.host, e.message) == (
+        datetime(2026, 3, 4, 10, 0, 0, 123000, tzinfo=UTC),
+        Severity.ERROR,
+        "checkout",
+        "web-02",
+        "payment declined",
+    )
+    assert e.attributes["log"] == '{"logger":"checkout.pay"}'
+
+
+def test_a_structlog_line_has_its_message_in_event() -> None:
+    # structlog's JSONRenderer with add_log_level and TimeStamper(fmt="iso")
+    e = event(
+        "jsonl",
+        '{"event": "user logged in", "user": "alice", "level": "warning", '
+        '"timestamp": "2026-03-04T10:00:00.000000Z"}',
+    )
+    assert (e.message, e.severity, e.attributes) == (
+        "user logged in",
+        Severity.WARNING,
+        {"user": "alice"},
+    )
+    # a `message` wins over an `event` that is some other field
+    e = event("jsonl", '{"ts": "2026-03-04T10:00:00Z", "message": "m", "event": "login"}')
+    assert (e.message, e.attributes) == ("m", {"event": "login"})
 
 
 # ---------------------------------------------------------------- raw

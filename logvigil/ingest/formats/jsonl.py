@@ -18,10 +18,13 @@ from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
 
 TS_KEYS = ("ts", "timestamp", "@timestamp", "time")
-HOST_KEYS = ("host", "hostname")
-SERVICE_KEYS = ("service", "app", "application", "program", "unit")
-SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority")
-MESSAGE_KEYS = ("message", "msg", "log")
+# The dotted keys are the Elastic Common Schema's, as its logging libraries (ecs-logging
+# for Java, .NET, Python, Go, Node) write them: flat, at the top of the object.
+HOST_KEYS = ("host", "hostname", "host.name")
+SERVICE_KEYS = ("service", "app", "application", "program", "unit", "service.name")
+SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority", "log.level")
+# structlog's JSON names the message `event`: the last one tried.
+MESSAGE_KEYS = ("message", "msg", "log", "event")
 
 _MISSING_TS = "missing timestamp (none of " + ", ".join(f"'{k}'" for k in TS_KEYS) + ")"
 _MISSING_MESSAGE = "missing message (none of " + ", ".join(f"'{k}'" for k in MESSAGE_KEYS) + ")"
