@@ -197,6 +197,48 @@ def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> 
     assert (decision.action, decision.rule) == (NoiseAction.DROP, "web-scanner-4xx")
 
 
+@pytest.mark.parametrize(
+    ("line", "ts", "message", "severity"),
+    [
+        # Prometheus (go-kit log): `ts=` first
+        ('ts=2026-03-04T10:00:00.123Z caller=main.go:532 level=info msg="Starting Prometheus"',
+         utc(2026, 3, 4, 10, 0, 0, 123000), 'caller=main.go:532 level=info msg="Starting Prometheus"',
+         Severity.INFO),
+        # Loki: the level first, then `ts=`
+        ('level=error ts=2026-03-04T10:00:01.5Z caller=flush.go:143 msg="failed to flush"',
+         utc(2026, 3, 4, 10, 0, 1, 500000), 'level=error caller=flush.go:143 msg="failed to flush"',
+         Severity.ERROR),
+        # Grafana: `t=` with an offset
+        ('logger=sqlstore t=2026-03-04T11:00:02.000000+01:00 level=error msg="Database locked"',
+         utc(2026, 3, 4, 10, 0, 2), 'logger=sqlstore level=error msg="Database locked"',
+         Severity.ERROR),
+        # Traefik, logrus' text form: `time=` quoted
+        ('time="2026-03-04T10:00:03Z" level=warning msg="Provider connection error"',
+         utc(2026, 3, 4, 10, 0, 3), 'level=warning msg="Provider connection error"',
+         Severity.WARNING),
+    ],
+)  # fmt: skip
+def test_a_logfmt_line_is_read_at_its_ts_and_the_pair_leaves_the_message(
+    line: str, ts: datetime, message: str, severity: Severity
+) -> None:
+    (e,) = read(line)
+    assert (e.ts, e.message, e.severity) == (ts, message, severity)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'level=info msg="no time of its own"',
+        'time="2026-03-04T10:00:03Z level=warning an unclosed quote',
+        "msg=hello ts=2026-03-04T10:00:03Zulu",
+        "a sentence with ts=2026-03-04T10:00:03Z in it",  # not logfmt: no key first
+    ],
+)
+def test_what_is_no_logfmt_time_leaves_the_line_whole(line: str) -> None:
+    (e,) = read(line)
+    assert (e.ts, e.message) == (NOW, line)
+
+
 def test_redis_process_id_is_the_lines_pid() -> None:
     (e,) = read("4711:C 04 Mar 2026 10:00:01.456 * DB saved on disk")
     assert (e.attributes, e.message) == ({"pid": "4711"}, "DB saved on disk")

@@ -2,10 +2,10 @@
 
 An application's own log file starts each line with a timestamp in one of a few
 shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreSQL,
-ISO 8601, klog, Redis; an access log's after the client): that is the line's time,
-and the rest of the line its message (a level the stamp holds, klog's letter, Redis'
-mark, an access log's 5xx status, is the line's declared level). A line
-without one (a stack trace's frames) has the time of the last stamped line before
+ISO 8601, klog, Redis; an access log's after the client, a logfmt line's `ts=`): that
+is the line's time, and the rest of the line its message (a level the stamp holds,
+klog's letter, Redis' mark, an access log's 5xx status, is the line's declared
+level). A line without one (a stack trace's frames) has the time of the last stamped line before
 it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
 service come from the Context (default_host; default_service). Severity is inferred
@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
-from logvigil.ingest.formats.stamps import access_stamp, leading_stamp, stamp_utc
+from logvigil.ingest.formats.stamps import (
+    access_stamp,
+    leading_stamp,
+    logfmt_stamp,
+    stamp_utc,
+)
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -28,7 +33,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         return c.reject(ctx, line_no, "empty line", raw)
     attributes: dict = {c.INVALID_UTF8: True} if invalid_utf8 else {}
     last = ctx.last_stamp
-    stamp = leading_stamp(message) or access_stamp(message)
+    stamp = leading_stamp(message) or access_stamp(message) or logfmt_stamp(message)
     declared = None
     if stamp is None:
         ts = last.ts or ctx.now
@@ -41,7 +46,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
             attributes[c.DST] = case
         last.ts = ts
         rest = message[stamp.end :].lstrip()
-        if stamp.head:  # an access log's client, ident and user
+        if stamp.head:  # an access log's client, ident and user; a logfmt line's keys
             rest = f"{stamp.head} {rest}" if rest else stamp.head
         message = rest or message  # a line of a stamp alone
         declared = stamp.level  # klog's letter, Redis' mark, an access log's 5xx

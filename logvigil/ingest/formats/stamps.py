@@ -39,8 +39,13 @@ combined formats, nginx's `combined`: `%h %l %u %t "%r" %>s %b`), after the clie
 address, ident and user: `203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1"
 500 0`. A status of 500 to 599 (the server failed the request) makes the line an error.
 
+And one in a logfmt line (`key=value` pairs: Go's go-kit log and logrus' text form,
+Prometheus, Loki, Grafana, Traefik): the ISO 8601 value of its `ts`, `time`, `t` or
+`timestamp` key, quoted or not (`level=info ts=2026-03-04T10:00:00.123Z caller=main.go:12
+msg="Starting"`), in a line that starts with a key; the pair is taken out of the message.
+
 `leading_stamp(text)` finds the stamp and says where the rest of the line begins;
-`access_stamp(text)` finds an access log's.
+`access_stamp(text)` finds an access log's, `logfmt_stamp(text)` a logfmt line's.
 Shapes left out on purpose: day-first dates (`04/03/2026`: which is the month?),
 other year-less ones (a bare `03-04 10:00:00`: its month-day is a common shape of
 other things; logcat's is known by the process, thread and level after it), and
@@ -196,6 +201,51 @@ def access_stamp(text: str) -> Stamp | None:
         text=text[m.start("d") : m.end("zone")],
         end=m.end(),
         head=m.group("head"),
+    )
+
+
+#: A logfmt line starts with a key and `=`.
+_LOGFMT_START = re.compile(r"[A-Za-z_][\w.-]*=")
+#: Its time: `ts=`, `time=`, `t=` or `timestamp=`, then ISO 8601, perhaps quoted.
+_LOGFMT_TIME = re.compile(r'(?:^| )(?:ts|time|t|timestamp)=(?P<q>"?)(?=\d{4}-)')
+
+
+def logfmt_stamp(text: str) -> Stamp | None:
+    """The time of a logfmt line (its `ts=` / `time=` / `t=` / `timestamp=` pair, whose
+    text `Stamp.head` and `end` then cut out: `head` is what comes before the pair);
+    None for another line."""
+    if _LOGFMT_START.match(text) is None:
+        return None
+    key = _LOGFMT_TIME.search(text)
+    if key is None:
+        return None
+    pos = key.end()
+    m = _PATTERNS["-"].match(text, pos)
+    if m is None:
+        return None
+    end = m.end()
+    if key.group("q"):
+        if text[end : end + 1] != '"':
+            return None
+        end += 1
+    if end < len(text) and text[end] != " ":
+        return None
+    g = m.groupdict()
+    frac = g["frac"]
+    return Stamp(
+        year=int(g["y"]),
+        month=int(g["mo"]),
+        day=int(g["d"]),
+        hour=int(g["h"]),
+        minute=int(g["mi"]),
+        second=int(g["s"]),
+        microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
+        zone=g["zone"],
+        level=None,
+        pid=None,
+        text=text[pos : m.end()],
+        end=end,
+        head=text[: key.start()],
     )
 
 
