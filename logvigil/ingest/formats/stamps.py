@@ -57,6 +57,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 from logvigil.core.events import Severity
 from logvigil.ingest.formats import _common as c
@@ -125,7 +126,8 @@ class Stamp:
     pid: str | None
     text: str
     end: int
-    #: What the line holds before the stamp (an access log's client, ident and user).
+    #: What the line holds before the stamp (an access log's client, ident and user; a
+    #: logfmt line's pairs before its time).
     head: str = ""
 
 
@@ -145,26 +147,33 @@ def leading_stamp(text: str) -> Stamp | None:
         if text[end : end + 2] != ", ":
             return None
         end += 1
-    g = m.groupdict()
+    return _stamp(m.groupdict(), text[start : m.end()], end)
+
+
+def _stamp(
+    g: dict[str, Any], text: str, end: int, head: str = "", level: Severity | None = None
+) -> Stamp:
+    """The Stamp of a match's groups (`y` or `yy`, `mo` or `mon`, `d`, `h`, `mi`, `s`, and
+    those of them that are there of `frac`, `zone`, `pid` and a level's)."""
     if g.get("y"):
         year: int | None = int(g["y"])
     else:
         year = 2000 + int(g["yy"]) if g.get("yy") else None
-    month = _MONTHS[g["mon"]] if g.get("mon") else int(g["mo"])
-    frac = g["frac"]
+    frac = g.get("frac")
     return Stamp(
         year=year,
-        month=month,
+        month=_MONTHS[g["mon"]] if g.get("mon") else int(g["mo"]),
         day=int(g["d"]),
         hour=int(g["h"]),
         minute=int(g["mi"]),
         second=int(g["s"]),
         microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
         zone=g.get("zone"),
-        level=_level(g),
+        level=level or _level(g),
         pid=g.get("pid"),
-        text=text[start : m.end()],
+        text=text,
         end=end,
+        head=head,
     )
 
 
@@ -187,20 +196,12 @@ def access_stamp(text: str) -> Stamp | None:
         return None
     status = _STATUS.match(text, m.end())
     failed = status is not None and status.group("status")[0] == "5"
-    return Stamp(
-        year=int(m.group("y")),
-        month=_MONTHS[m.group("mon")],
-        day=int(m.group("d")),
-        hour=int(m.group("h")),
-        minute=int(m.group("mi")),
-        second=int(m.group("s")),
-        microsecond=0,
-        zone=m.group("zone"),
-        level=Severity.ERROR if failed else None,
-        pid=None,
-        text=text[m.start("d") : m.end("zone")],
-        end=m.end(),
+    return _stamp(
+        m.groupdict(),
+        text[m.start("d") : m.end("zone")],
+        m.end(),
         head=m.group("head"),
+        level=Severity.ERROR if failed else None,
     )
 
 
@@ -230,23 +231,7 @@ def logfmt_stamp(text: str) -> Stamp | None:
         end += 1
     if end < len(text) and text[end] != " ":
         return None
-    g = m.groupdict()
-    frac = g["frac"]
-    return Stamp(
-        year=int(g["y"]),
-        month=int(g["mo"]),
-        day=int(g["d"]),
-        hour=int(g["h"]),
-        minute=int(g["mi"]),
-        second=int(g["s"]),
-        microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
-        zone=g["zone"],
-        level=None,
-        pid=None,
-        text=text[pos : m.end()],
-        end=end,
-        head=text[: key.start()],
-    )
+    return _stamp(m.groupdict(), text[pos : m.end()], end, head=text[: key.start()])
 
 
 def _match(text: str, pos: int) -> re.Match[str] | None:
@@ -268,7 +253,7 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["ctime"]
     else:
         return None
-    return None if pattern is None else pattern.match(text, pos)
+    return pattern.match(text, pos)
 
 
 #: logcat's priority letters (android/log.h: VERBOSE .. FATAL; `A` is `assert`).
@@ -290,7 +275,7 @@ _REDIS_LEVELS = {
 }
 
 
-def _level(g: dict[str, str | None]) -> Severity | None:
+def _level(g: dict[str, Any]) -> Severity | None:
     """The level a stamp holds: klog's or logcat's letter, or Redis' mark."""
     if (letter := g.get("level")) is not None:
         return letter_severity(letter)
