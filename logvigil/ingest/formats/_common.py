@@ -28,6 +28,11 @@ MAX_ATTRIBUTES = 64
 MAX_ATTRIBUTE_CHARS = 4096
 #: Timestamps outside these years are rejected as absurd.
 MIN_YEAR, MAX_YEAR = 1970, 2200
+#: English month abbreviations, as C's `%b` writes them (syslog, ctime, access logs).
+MONTHS = {
+    name: i
+    for i, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)
+}
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _END = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)

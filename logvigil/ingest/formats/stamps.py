@@ -64,10 +64,6 @@ from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.years import bsd_year
 from logvigil.ingest.severity import letter_severity
 
-_MONTHS = {
-    name: i
-    for i, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)
-}
 _CLOCK = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 # A zone written right after the clock (`Z`, `+01:00`, `+0100`, `+01`), or after a
 # blank as gunicorn and PostgreSQL write it (`+0000`, `+01:00`, `UTC`, `GMT`): the
@@ -80,7 +76,7 @@ _PATTERNS = {
     # Redis' serverLogRaw: "%d:%c %d %b %Y %H:%M:%S.%03d %c " (pid, role, level mark).
     "redis": re.compile(
         r"(?P<pid>\d{1,10}):[XCSM] (?P<d>\d\d) (?P<mon>"
-        + "|".join(_MONTHS)
+        + "|".join(c.MONTHS)
         + r") (?P<y>\d{4}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<frac>\d{3}) "
         r"(?P<mark>[.*#-])(?= |$)"
     ),
@@ -96,7 +92,7 @@ _PATTERNS = {
     ),
     "ctime": re.compile(
         r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>"
-        + "|".join(_MONTHS)
+        + "|".join(c.MONTHS)
         + r") {1,2}(?P<d>\d{1,2}) "
         + _CLOCK
         + r" (?P<y>\d{4})"
@@ -162,7 +158,7 @@ def _stamp(
     frac = g.get("frac")
     return Stamp(
         year=year,
-        month=_MONTHS[g["mon"]] if g.get("mon") else int(g["mo"]),
+        month=c.MONTHS[g["mon"]] if g.get("mon") else int(g["mo"]),
         day=int(g["d"]),
         hour=int(g["h"]),
         minute=int(g["mi"]),
@@ -181,7 +177,7 @@ def _stamp(
 #: odd one), then the time as `[%d/%b/%Y:%H:%M:%S %z]`.
 _ACCESS = re.compile(
     r'(?P<head>[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) \[(?P<d>\d\d)/(?P<mon>'
-    + "|".join(_MONTHS)
+    + "|".join(c.MONTHS)
     + r")/(?P<y>\d{4}):(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<zone>[+-]\d{4})\]"
 )
 #: After the time: the request line, quoted (with `\"` inside), and the status.

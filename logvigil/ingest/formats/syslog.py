@@ -35,12 +35,7 @@ FACILITIES = (
     "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
     "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 )  # fmt: skip
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
-    )
-}
+MONTHS = c.MONTHS
 MALFORMED_SD = "_malformed_structured_data"
 
 RFC5424 = re.compile(

@@ -26,14 +26,11 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
-from logvigil.ingest.formats._common import GivenYear
+from logvigil.ingest.formats._common import MONTHS, GivenYear
 
-_NAMES = b"Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
-_MONTHS = {name: i for i, name in enumerate(_NAMES.split(), start=1)}
+_MONTHS = {name.encode(): i for name, i in MONTHS.items()}
 #: A year-less stamp at the start of a line, after an optional `<PRI>`.
-_STAMP = re.compile(
-    rb"(?:<\d{1,3}>)?(" + _NAMES.replace(b" ", b"|") + rb") {1,2}(\d{1,2}) \d\d:\d\d:\d\d"
-)
+_STAMP = re.compile(rb"(?:<\d{1,3}>)?(" + b"|".join(_MONTHS) + rb") {1,2}(\d{1,2}) \d\d:\d\d:\d\d")
 #: The zones of the world are within this of UTC: the slack between a stamp's local
 #: date and the reference's.
 _ZONE_SLACK = timedelta(days=1)
