@@ -10,7 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -458,6 +458,16 @@ def local_minute(
         return None, None
     ts = to_utc(local, "", "TIMESTAMP", tz)
     return (ts, dst_case(local, tz)) if isinstance(ts, datetime) else (None, None)
+
+
+def fixed_offset(written: str) -> tzinfo | None:
+    """The zone of a UTC offset as logs write it (`+01:00`, `+0100`, `-04`, `+00:00` is
+    UTC); None for one of 24 hours or more, which no clock has."""
+    digits = written[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    if offset >= timedelta(hours=24):
+        return None
+    return timezone(-offset if written[0] == "-" else offset)  # UTC itself for +00:00
 
 
 def to_utc(ts: datetime, value: Any, key: str, naive_tz: tzinfo) -> datetime | str:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected
@@ -199,11 +199,9 @@ def _full_timestamp(m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
     if zone in _UTC_NAMES:
         return c.to_utc(local.replace(tzinfo=UTC), stamp, "timestamp", ctx.naive_tz)
     if zone[0] in "+-":
-        sign = -1 if zone[0] == "-" else 1
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5] or 0))
-        if offset >= timedelta(hours=24):
+        tz = c.fixed_offset(zone)
+        if tz is None:
             return f"invalid zone offset {c.quote(zone)} in field 'timestamp'"
-        tz = timezone(sign * offset)
         return c.to_utc(local.replace(tzinfo=tz), stamp, "timestamp", ctx.naive_tz)
     for fold in (0, 1):
         candidate = local.replace(tzinfo=ctx.naive_tz, fold=fold)

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from logvigil.core.events import Severity
@@ -290,11 +290,10 @@ def _zone(written: str | None) -> tzinfo | None:
     z = written.strip()
     if z in ("Z", "UTC", "GMT"):
         return UTC
-    digits = z[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-    if not offset:
-        return UTC
-    return timezone(-offset if z[0] == "-" else offset)  # ValueError from 24 hours on
+    tz = c.fixed_offset(z)
+    if tz is None:
+        raise ValueError(f"invalid UTC offset {z!r}")
+    return tz
 
 
 def stamp_utc(stamp: Stamp, ctx: c.Context) -> tuple[datetime, str | None] | str:
