@@ -5,20 +5,18 @@ names it; `unknown` when not set, as before. Lines that name their program keep 
 from __future__ import annotations
 
 import io
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from source_support import polled_file_source, polled_rows
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from logvigil.app.settings import load_settings
-from logvigil.app.sources import SourcePool, build_sources
+from logvigil.app.sources import SourcePool
 from logvigil.cli import app
 from logvigil.core.yamlfile import ConfigError
-from logvigil.ingest.ingestor import Ingestor
-from logvigil.ingest.noise import NoiseFilter
 from logvigil.ingest.sources import StdinLines
 from migrations.apply import open_engine
 
@@ -30,6 +28,7 @@ JSONL = (
     '{"ts": "2026-03-04T10:00:01Z", "service": "cron", "message": "(root) CMD (run-parts)"}\n'
     '{"ts": "2026-03-04T10:00:02Z", "message": "checkpoint starting: time"}\n'
 )
+SERVICE_AND_MESSAGE = "SELECT service, message FROM events ORDER BY id"
 runner = CliRunner()
 
 
@@ -37,21 +36,10 @@ def stored(db: str) -> list[tuple[str, str]]:
     engine = open_engine(db)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT service, message FROM events ORDER BY id"))
+            rows = conn.execute(text(SERVICE_AND_MESSAGE))
             return [(service, message) for service, message in rows]
     finally:
         engine.dispose()
-
-
-def polled(pool: SourcePool, tmp_path: Path) -> list[tuple[str, str]]:
-    db = f"sqlite:///{tmp_path / 'lv.db'}"
-    ingestor = Ingestor(open_engine(db), NoiseFilter([]))
-    deadline = time.monotonic() + 5
-    while not pool.poll_all(ingestor) and time.monotonic() < deadline:
-        pass
-    ingestor.flush()
-    ingestor.engine.dispose()
-    return stored(db)
 
 
 @pytest.mark.parametrize(("service", "expected"), [("postgres", "postgres"), (None, "unknown")])
@@ -60,14 +48,7 @@ def test_a_file_sources_service_names_the_program_of_its_lines(
 ) -> None:
     log = tmp_path / "postgresql-16-main.log"
     log.write_text(PG_LINE)
-    cfg = tmp_path / "logvigil.yaml"
-    extra = f"\n    service: {service}" if service else ""
-    cfg.write_text(f"sources:\n  - type: file\n    path: {log}\n    format: raw{extra}\n")
-    pool = SourcePool(build_sources(load_settings(cfg, environ={}).sources, {}), clock=lambda: NOW)
-    try:
-        rows = polled(pool, tmp_path)
-    finally:
-        pool.close()
+    rows = polled_file_source(tmp_path, log, "raw", SERVICE_AND_MESSAGE, service=service)
     assert rows == [(expected, "[812] LOG:  checkpoint starting: time")]
 
 
@@ -75,7 +56,7 @@ def test_a_stdin_sources_service_names_only_lines_that_name_none(tmp_path: Path)
     stream = io.BytesIO(JSONL.encode())
     pool = SourcePool([StdinLines("auto", stream=stream, service="postgres")], clock=lambda: NOW)
     try:
-        rows = polled(pool, tmp_path)
+        rows = polled_rows(pool, tmp_path, SERVICE_AND_MESSAGE)
     finally:
         pool.close()
     assert [service for service, _ in rows] == ["cron", "postgres"]

@@ -5,20 +5,16 @@ machine's local time); UTC when not set, as before."""
 from __future__ import annotations
 
 import io
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from source_support import polled_file_source, polled_rows
 
 from logvigil.app.settings import load_settings
-from logvigil.app.sources import SourcePool, build_sources
+from logvigil.app.sources import SourcePool
 from logvigil.core.yamlfile import ConfigError
-from logvigil.ingest.ingestor import Ingestor
-from logvigil.ingest.noise import NoiseFilter
 from logvigil.ingest.sources import StdinLines
-from migrations.apply import open_engine
 
 NOW = datetime(2026, 7, 14, 12, 0, tzinfo=UTC)
 # rsyslog's RSYSLOG_TraditionalFileFormat on a machine in Berlin, in summer (CEST)
@@ -26,16 +22,8 @@ LINE = "Jul 14 10:00:00 db-01 postgres[812]: LOG:  checkpoint starting: time\n"
 
 
 def stored_times(pool: SourcePool, tmp_path: Path) -> list[datetime]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'lv.db'}")
-    ingestor = Ingestor(engine, NoiseFilter([]))
-    deadline = time.monotonic() + 5
-    while not pool.poll_all(ingestor) and time.monotonic() < deadline:
-        pass
-    ingestor.flush()
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT ts FROM events ORDER BY id")).scalars().all()
-    engine.dispose()
-    return [datetime.fromisoformat(str(r)).replace(tzinfo=UTC) for r in rows]
+    rows = polled_rows(pool, tmp_path, "SELECT ts FROM events ORDER BY id")
+    return [datetime.fromisoformat(str(ts)).replace(tzinfo=UTC) for (ts,) in rows]
 
 
 @pytest.mark.parametrize(("zone", "hour"), [("Europe/Berlin", 8), (None, 10)])
@@ -44,15 +32,11 @@ def test_a_file_sources_timezone_places_its_lines(
 ) -> None:
     log = tmp_path / "syslog"
     log.write_text(LINE)
-    cfg = tmp_path / "logvigil.yaml"
-    extra = f"\n    timezone: {zone}" if zone else ""
-    cfg.write_text(f"sources:\n  - type: file\n    path: {log}\n    format: syslog{extra}\n")
-    settings = load_settings(cfg, environ={})
-    pool = SourcePool(build_sources(settings.sources, {}), clock=lambda: NOW)
-    try:
-        (ts,) = stored_times(pool, tmp_path)
-    finally:
-        pool.close()
+    rows = polled_file_source(
+        tmp_path, log, "syslog", "SELECT ts FROM events ORDER BY id", timezone=zone
+    )
+    ((stored,),) = rows
+    ts = datetime.fromisoformat(str(stored)).replace(tzinfo=UTC)
     assert (ts.month, ts.day, ts.hour) == (7, 14, hour)
 
 
