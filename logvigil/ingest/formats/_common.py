@@ -50,6 +50,14 @@ UNKNOWN_SEVERITY = "_unknown_severity"
 DROPPED_ATTRIBUTES = "_dropped_attributes"
 
 
+@dataclass(slots=True)
+class LastStamp:
+    """The time of an input's last stamped raw line: a line without a stamp (a stack
+    trace's frames, a message's second line) was written with the line before it."""
+
+    ts: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What every line of one input shares: where it came from and the defaults.
@@ -69,15 +77,7 @@ class Context:
     #: Raise a line's severity by the level words of its message (ReadOptions.severities).
     severities: bool = True
     #: The time of the last raw line that had one, for the lines after it that have none.
-    last_stamp: LastStamp = field(default_factory=lambda: LastStamp())
-
-
-@dataclass(slots=True)
-class LastStamp:
-    """The time of an input's last stamped raw line: a line without a stamp (a stack
-    trace's frames, a message's second line) was written with the line before it."""
-
-    ts: datetime | None = None
+    last_stamp: LastStamp = field(default_factory=LastStamp)
 
 
 @dataclass(slots=True)

@@ -5,8 +5,9 @@ shapes (`stamps.leading_stamp`: Python's logging, log4j, nginx, Apache, PostgreS
 ISO 8601, klog, Redis; an access log's after the client, a logfmt line's `ts=`): that
 is the line's time, and the rest of the line its message (a level the stamp holds,
 klog's letter, Redis' mark, an access log's 5xx status, is the line's declared
-level). A line without one (a stack trace's frames) has the time of the last stamped line before
-it; before any, ReadOptions.default_time (the reader's start, or the file's mtime).
+level). A line without one (a stack trace's frames) has the time of the last stamped
+line before it; before any, ReadOptions.default_time (the reader's start, or the
+file's mtime).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
 service come from the Context (default_host; default_service). Severity is inferred
 from the message alone.
