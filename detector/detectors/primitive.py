@@ -172,6 +172,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
         needles=("out of memory", "oom"),
     ),
     primitive(
+        # A program that ran out of memory itself, in its runtime's words: the JVM's
+        # "java.lang.OutOfMemoryError: Java heap space" (the class name: a command line
+        # echoing "-XX:+HeapDumpOnOutOfMemoryError" is no error), Go's "fatal error:
+        # runtime: out of memory" (runtime.throw), V8's "FATAL ERROR: Reached heap limit
+        # Allocation failed - JavaScript heap out of memory" (Node.js).
+        "out_of_memory",
+        r"\bjava\.lang\.outofmemoryerror\b|\bruntime: out of memory\b"
+        r"|\bjavascript heap out of memory\b",
+        _CRIT,
+        "out of memory",
+        needles=("outofmemoryerror", "out of memory"),
+    ),
+    primitive(
         "disk_full",
         r"no space left on device|\benospc\b|\b(?:disk|file ?system|partition) (?:is )?full\b"
         r"|disk quota exceeded|could not extend file",
@@ -229,6 +242,52 @@ PRIMITIVES: tuple[Primitive, ...] = (
         _CRIT,
         "network adapter hang",
         needles=("unit hang", "reset adapter", "netdev watchdog", "_cond ==", "transmit timed out"),
+        services=_K,
+    ),
+    # -- a disk leaving its array, a disk predicting its failure, a host cooking ---------
+    primitive(
+        # drivers/md/raid1.c, raid10.c, raid5.c: "md/raid1:md0: Disk failure on sdb1,
+        # disabling device." (2.6: "raid1: Disk failure on ..."), an array beyond repair:
+        # "md/raid:md0: Cannot continue operation (2/4 failed)."; mdadm --monitor
+        # (Monitor.c, at LOG_CRIT): "Fail event detected on md device /dev/md0, component
+        # device /dev/sdb1", "DegradedArray event detected on md device /dev/md0" (an
+        # array assembled at boot without a dead disk: the kernel logs no error then).
+        "raid_degraded",
+        r"\bdisk failure on \S+,? disabling device\b|\bcannot continue operation \("
+        r"|\b(?:fail|failspare|degradedarray) event detected on md device\b",
+        _CRIT,
+        "RAID array degraded",
+        needles=("disabling device", "cannot continue operation", "event detected on md device"),
+        services=_K | {"mdadm"},
+    ),
+    primitive(
+        # smartd (smartmontools, smartd.cpp, all at LOG_CRIT): "Device: /dev/sda [SAT],
+        # FAILED SMART self-check. BACK UP DATA NOW!", "... Failed SMART usage Attribute:
+        # 5 Reallocated_Sector_Ct.", "... 8 Currently unreadable (pending) sectors",
+        # "... 1 Offline uncorrectable sectors", SCSI "... SMART Failure: ...", NVMe
+        # "Device: /dev/nvme0, Critical Warning (0x04): Reliability". Not its routine
+        # "SMART Usage Attribute: 194 Temperature_Celsius changed from 64 to 63".
+        "disk_failing",
+        r"\bfailed smart self-check\b|\bfailed smart usage attribute\b"
+        r"|\bcurrently unreadable \(pending\) sectors\b|\boffline uncorrectable sectors\b"
+        r"|\bsmart failure\b|\bcritical warning \(",
+        _ERR,
+        "disk failing (SMART)",
+        needles=("smart", "unreadable", "uncorrectable", "critical warning"),
+        services=frozenset({"smartd"}),
+    ),
+    primitive(
+        # drivers/thermal/thermal_core.c: "thermal thermal_zone0: critical temperature
+        # reached (105 C), shutting down" (since 5.12 "...: acpitz: critical temperature
+        # reached, shutting down"); drivers/acpi/thermal.c before it: "Critical
+        # temperature reached (99 C), shutting down.". The orderly power-off that follows
+        # is a clean shutdown: nothing else says why the host went down. Not the CPU's
+        # "Core temperature above threshold, cpu clock throttled" (therm_throt.c).
+        "overheat",
+        r"\bcritical temperature reached\b",
+        _CRIT,
+        "critical temperature, shut down",
+        needles=("critical temperature reached",),
         services=_K,
     ),
     # -- processes ------------------------------------------------------------------------
@@ -336,7 +395,8 @@ class PrimitiveConfig(Strict):
     cooldown_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 10
     #: Names of built-in primitives to switch off.
     disabled: tuple[str, ...] = ()
-    #: User primitives, matched before the built-ins.
+    #: User primitives, matched before the built-ins; one named like a built-in
+    #: replaces it.
     extra: tuple[PrimitiveSpec, ...] = ()
 
     @field_validator("disabled")
@@ -357,9 +417,11 @@ class PrimitiveConfig(Strict):
         return self
 
     def library(self) -> tuple[Primitive, ...]:
-        """The primitives in force, in priority order."""
-        off = set(self.disabled)
+        """The primitives in force, in priority order: the extras, then the built-ins
+        neither disabled nor replaced by an extra of their name (a kind has one
+        pattern, one label and one summary)."""
         extra = tuple(s.build() for s in self.extra)
+        off = set(self.disabled) | {p.name for p in extra}
         return extra + tuple(p for p in PRIMITIVES if p.name not in off)
 
 

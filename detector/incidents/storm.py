@@ -79,6 +79,8 @@ DEFAULT_HOST_WIDE_KINDS: tuple[str, ...] = (
     "kernel_panic",
     "hung_task",
     "nic_hang",
+    "raid_degraded",
+    "overheat",
     "time_jump",
 )
 

@@ -81,6 +81,10 @@ POSITIVES = [
     ("mce: [Hardware Error]: Machine check events logged", "machine_check"),
     ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
+    ("md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
+    ("Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!", "disk_failing"),
+    ("thermal thermal_zone0: critical temperature reached (105 C), shutting down", "overheat"),
+    ('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', "out_of_memory"),
     (
         "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
         "kernel_panic",
@@ -251,6 +255,11 @@ def test_a_user_primitive_is_matched_before_the_builtins_with_its_own_summary() 
         Severity.CRITICAL,
         "nas: RAID degraded (2 lines)",
     )
+    # Named like a built-in, it replaces the built-in: one kind, one pattern.
+    assert [p.name for p in det.library].count("raid_degraded") == 1
+    assert det.kind_of(6, "DegradedArray event detected on md device /dev/md0", "mdadm") is None
+    builtin = PrimitiveDetector().kind_of(6, "DegradedArray event detected on md device /dev/md0")
+    assert builtin is not None and builtin.name == "raid_degraded"
 
 
 def test_a_disabled_builtin_does_not_fire() -> None:

@@ -125,6 +125,68 @@ SCOPED_POSITIVES = [
         "nic_hang",
     ),
     ("kernel", "tg3 0000:02:00.0 eth0: transmit timed out, resetting", "nic_hang"),
+    # -- RAID: the kernel's md drivers (drivers/md/raid1.c, raid10.c, raid5.c; 2.6's
+    # "raid1: ...") and mdadm --monitor's events (Monitor.c) --
+    ("kernel", "md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
+    ("kernel", "md/raid10:md2: Disk failure on sdd3, disabling device.", "raid_degraded"),
+    (
+        "kernel",
+        "raid5: Disk failure on sdc1, disabling device. Operation continuing on 2 devices",
+        "raid_degraded",
+    ),
+    ("kernel", "md/raid:md127: Cannot continue operation (2/4 failed).", "raid_degraded"),
+    (
+        "mdadm",
+        "Fail event detected on md device /dev/md0, component device /dev/sdb1",
+        "raid_degraded",
+    ),
+    ("mdadm", "DegradedArray event detected on md device /dev/md/0", "raid_degraded"),
+    # -- smartd's warnings of a dying disk (smartmontools smartd.cpp, LOG_CRIT) --
+    (
+        "smartd",
+        "Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!",
+        "disk_failing",
+    ),
+    ("smartd", "Device: /dev/sdb [SAT], 8 Currently unreadable (pending) sectors", "disk_failing"),
+    ("smartd", "Device: /dev/sdb [SAT], 1 Offline uncorrectable sectors", "disk_failing"),
+    (
+        "smartd",
+        "Device: /dev/sda [SAT], Failed SMART usage Attribute: 5 Reallocated_Sector_Ct.",
+        "disk_failing",
+    ),
+    ("smartd", "Device: /dev/nvme0, Critical Warning (0x04): Reliability", "disk_failing"),
+    # -- a thermal shutdown (drivers/thermal/thermal_core.c before and since 5.12,
+    # drivers/acpi/thermal.c) --
+    (
+        "kernel",
+        "thermal thermal_zone0: critical temperature reached (105 C), shutting down",
+        "overheat",
+    ),
+    (
+        "kernel",
+        "thermal thermal_zone0: acpitz: critical temperature reached, shutting down",
+        "overheat",
+    ),
+    ("kernel", "Critical temperature reached (99 C), shutting down.", "overheat"),
+    # -- a program out of memory in its runtime's words (the JVM, Go's runtime, V8) --
+    ("java", "java.lang.OutOfMemoryError: Java heap space", "out_of_memory"),
+    (
+        "tomcat9",
+        'Exception in thread "http-nio-8080-exec-3" java.lang.OutOfMemoryError: '
+        "GC overhead limit exceeded",
+        "out_of_memory",
+    ),
+    (
+        "elasticsearch",
+        "Terminating due to java.lang.OutOfMemoryError: Java heap space",
+        "out_of_memory",
+    ),
+    ("prometheus", "fatal error: runtime: out of memory", "out_of_memory"),
+    (
+        "node",
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+        "out_of_memory",
+    ),
     # -- processes: the kernel's segfault report, the shell's and systemd's --
     (
         "kernel",
@@ -191,6 +253,33 @@ NEAR_MISSES = [
     ("kernel", "XFS (sda1): Unmounting Filesystem"),
     ("kernel", "BTRFS info (device sda2): disk space caching is enabled"),
     ("systemd", "nginx.service: Main process exited, code=exited, status=0/SUCCESS"),
+    # RAID, SMART, heat and memory words in routine lines
+    ("kernel", "md/raid1:md0: active with 2 out of 2 mirrors"),
+    ("kernel", "md: recovery of RAID array md0"),
+    ("mdadm", "RebuildFinished event detected on md device /dev/md0"),
+    ("mdadm", "NewArray event detected on md device /dev/md0"),
+    ("mdadm", "SpareActive event detected on md device /dev/md0, component device /dev/sdb1"),
+    (
+        "smartd",
+        "Device: /dev/sda [SAT], SMART Usage Attribute: 194 Temperature_Celsius changed "
+        "from 64 to 63",
+    ),
+    (
+        "smartd",
+        "Device: /dev/sda [SAT], SMART Prefailure Attribute: 1 Raw_Read_Error_Rate changed "
+        "from 200 to 199",
+    ),
+    ("smartd", 'Device: /dev/sda [SAT], is SMART capable. Adding to "monitor" list.'),
+    ("smartd", "Device: /dev/sda [SAT], previous self-test completed without error"),
+    ("kernel", "CPU0: Package temperature above threshold, cpu clock throttled (total events = 1)"),
+    ("kernel", "CPU0: Core temperature/speed normal"),
+    ("kernel", "thermal LNXTHERM:00: registered as thermal_zone0"),
+    ("tomcat9", "Command line argument: -XX:+HeapDumpOnOutOfMemoryError"),
+    ("elasticsearch", "JVM arguments [-Xms1g, -Xmx1g, -XX:+ExitOnOutOfMemoryError]"),
+    # a word of a scoped primitive from a program that does not write it
+    ("myapp", "md/raid1:md0: Disk failure on sdb1, disabling device. (quoted)"),
+    ("cron", "smartctl: Device: /dev/sda [SAT], FAILED SMART self-check (a test script)"),
+    ("fancontrol", "critical temperature reached, shutting down fans"),
     # kernel wording in another program's line is not the kernel's report
     ("myapp", "Oops: something went wrong, please retry"),
     ("cp", "cp: error reading '/mnt/disk/file': Input/output error"),
@@ -237,6 +326,17 @@ def test_the_kernels_wording_is_scoped_to_the_kernel_and_a_process_failure_is_no
         assert by_name[name].services == by_name["kernel_panic"].services
     for name in ("oom_kill", "disk_full", "unit_failed", "restart_loop", "core_dump"):
         assert by_name[name].services is None
+
+
+def test_raid_smart_and_heat_are_scoped_to_their_writers() -> None:
+    by_name = {p.name: p for p in PRIMITIVES}
+    kernel = by_name["kernel_panic"].services
+    assert kernel is not None
+    assert by_name["overheat"].services == kernel
+    assert by_name["raid_degraded"].services == kernel | {"mdadm"}
+    assert by_name["disk_failing"].services == {"smartd"}
+    # A runtime's own words come from whichever program it runs.
+    assert by_name["out_of_memory"].services is None
 
 
 def xfs_window() -> Window:

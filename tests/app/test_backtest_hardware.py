@@ -1,0 +1,146 @@
+"""A dying disk, a cooked host and a program out of memory page once, end to end: syslog
+and application lines through the reader, attribution, the primitive detector and the
+incident manager, as `logvigil backtest` replays them.
+
+The wording is the producing programs' own (smartmontools' smartd.cpp, the kernel's
+drivers/thermal/thermal_core.c, systemd's shutdown, log4j's default layout with the
+JVM's `java.lang.OutOfMemoryError`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from logvigil.app.backtest import run_backtest
+from logvigil.app.runtime import empty_inventory
+from logvigil.ingest.formats import input_options
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+READ_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def syslog(t: datetime, tag: str, message: str, host: str = "nas") -> bytes:
+    return f"{t:%b %e %H:%M:%S} {host} {tag}: {message}\n".encode()
+
+
+def replay(lines: list[bytes], name: str = "syslog") -> list[dict]:
+    options = dataclasses.replace(input_options(name, default_time=READ_AT), year=2026)
+    return run_backtest(
+        lines, fmt="auto", inventory=empty_inventory(), read_options=options
+    ).incidents
+
+
+def z(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def routine(start: datetime, minutes: int) -> list[bytes]:
+    """A quiet NAS: cron every five minutes, smartd's attribute notes every half hour."""
+    out = []
+    for m in range(0, minutes, 5):
+        t = start + m * MIN
+        out.append(syslog(t, f"CRON[{4000 + m}]", "(root) CMD (/usr/local/bin/backup-check)"))
+        if m % 30 == 0:
+            out.append(
+                syslog(
+                    t + timedelta(seconds=7),
+                    "smartd[811]",
+                    "Device: /dev/sdb [SAT], SMART Usage Attribute: 194 Temperature_Celsius "
+                    f"changed from {38 + m % 2} to {39 - m % 2}",
+                )
+            )
+    return out
+
+
+def test_smartds_pending_sectors_page_once_while_they_repeat() -> None:
+    lines = routine(T0, 4 * 60)
+    failing = T0 + timedelta(hours=4)
+    for k in range(0, 6):  # every half hour for three hours, as smartd checks
+        t = failing + timedelta(minutes=30 * k, seconds=3)
+        lines.append(syslog(t, "CRON[5000]", "(root) CMD (/usr/local/bin/backup-check)"))
+        lines.append(
+            syslog(
+                t, "smartd[811]", "Device: /dev/sdb [SAT], 8 Currently unreadable (pending) sectors"
+            )
+        )
+    (incident,) = replay(lines)
+    (trigger,) = incident["triggers"]
+    assert (trigger["detector"], trigger["service"], trigger["host"]) == (
+        "primitive",
+        "smartd",
+        "nas",
+    )
+    assert "disk failing (SMART)" in trigger["summary"]
+    assert incident["opened_at"] == z(failing + MIN)
+
+
+def test_a_thermal_shutdown_pages_as_overheat_not_as_an_unclean_reboot() -> None:
+    lines = routine(T0, 3 * 60)
+    hot = T0 + timedelta(hours=3)
+    lines += [
+        syslog(
+            hot,
+            "kernel",
+            "[10800.123456] thermal thermal_zone0: critical temperature "
+            "reached (105 C), shutting down",
+        ),
+        syslog(hot + timedelta(seconds=1), "systemd[1]", "Stopped target Multi-User System."),
+        syslog(hot + timedelta(seconds=2), "systemd[1]", "Reached target Shutdown."),
+        syslog(
+            hot + timedelta(seconds=3),
+            "rsyslogd",
+            '[origin software="rsyslogd" swVersion="8.2102.0" x-pid="700" '
+            'x-info="https://www.rsyslog.com"] exiting on signal 15.',
+        ),
+    ]
+    boot = hot + timedelta(minutes=6)
+    lines += [
+        syslog(
+            boot,
+            "kernel",
+            "[    0.000000] Linux version 5.10.0-20-amd64 "
+            "(debian-kernel@lists.debian.org) (gcc-10 (Debian 10.2.1-6) 10.2.1 20210110) "
+            "#1 SMP Debian 5.10.158-2 (2022-12-13)",
+        ),
+        syslog(
+            boot + timedelta(seconds=4),
+            "systemd[1]",
+            "systemd 247.3-7+deb11u1 running in system mode. (+PAM +AUDIT)",
+        ),
+    ]
+    lines += routine(boot + timedelta(minutes=1), 60)
+    (incident,) = replay(lines)
+    (trigger,) = incident["triggers"]  # the boot after the power-off is a clean one
+    assert trigger["detector"] == "primitive"
+    assert trigger["summary"] == "kernel on nas: critical temperature, shut down (template #3)"
+    assert incident["opened_at"] == z(hot + MIN)
+
+
+def log4j(t: datetime, level: str, message: str) -> bytes:
+    return f"{t:%Y-%m-%d %H:%M:%S},{t.microsecond // 1000:03d} {level} [main] {message}\n".encode()
+
+
+def test_a_jvms_out_of_memory_error_pages_and_its_command_line_does_not() -> None:
+    lines = [
+        log4j(
+            T0,
+            "INFO",
+            "o.a.c.s.VersionLoggerListener - Command line argument: "
+            "-XX:+HeapDumpOnOutOfMemoryError",
+        )
+    ]
+    lines += [
+        log4j(T0 + timedelta(seconds=s), "INFO", f"c.e.orders.Api - order {s} accepted")
+        for s in range(10, 3 * 3600, 20)
+    ]
+    oom = T0 + timedelta(hours=3)
+    lines += [
+        log4j(oom, "ERROR", "c.e.orders.Api - java.lang.OutOfMemoryError: Java heap space"),
+        log4j(oom + timedelta(seconds=50), "INFO", "c.e.orders.Api - order 0 accepted"),
+    ]
+    (incident,) = replay(lines, "orders.log")
+    (trigger,) = incident["triggers"]
+    assert trigger["detector"] == "primitive"
+    assert trigger["summary"].endswith(": out of memory (template #3)")
+    assert incident["opened_at"] == z(oom + MIN)
