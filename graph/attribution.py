@@ -11,6 +11,11 @@ memory: Kill process 2811 (postgres) score 954 or sacrifice child`) goes to the
 service that runs `postgres` on that host. A victim that no service claims is
 attributed to its process name, like any unmatched event.
 
+Upstart's reports of a job's process ending badly (`mysql main process (1234)
+killed by SEGV signal`, `... terminated with status 1`, `mysql respawning too fast,
+stopped`, tagged `init`, or `kernel` with `init: ` in front, since Upstart writes
+to the kernel's log buffer) likewise go to the job's service, else its name.
+
 Likewise a line in which systemd reports a unit failing is about that unit, not
 about systemd: `cyrus-imapd.service: Failed with result 'exit-code'.`, `Start
 request repeated too quickly`, `Main process exited, code=exited, status=78`,
@@ -76,6 +81,17 @@ _UNIT_FAILURE = re.compile(
 # journald names the unit in UNIT= for "Failed to start Cyrus IMAP/POP3 daemon."
 _FAILURE_WORDS = re.compile(rf"^(?:{_FAILURE})|\bentered failed state\b")
 _SYSTEMD = frozenset({"systemd"})
+# Upstart (Ubuntu 9.10 to 14.10, RHEL 6; init/job_process.c and job.c) about a job
+# whose process ended badly, the job first (an instance in brackets): "mysql main
+# process (1234) killed by SEGV signal", "... terminated with status 1", "mysql
+# respawning too fast, stopped". Upstart writes to the kernel's log buffer
+# (logger_kmsg, "init: ..."), so a syslog file shows them under `kernel` or `init`.
+_UPSTART_JOB = re.compile(
+    r"(?P<job>[\w.@+-]+)(?: \([^)]*\))? (?:[a-z-]+ process \(\d+\) (?:killed by|terminated with)"
+    r"|respawning too fast, stopped)"
+)
+_UPSTART = frozenset({"init"})
+_UPSTART_PREFIX = "init: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,18 @@ def failed_unit(event: LogEvent) -> str | None:
             if isinstance(value, str) and value:
                 return value
     return None
+
+
+def upstart_job(event: LogEvent) -> str | None:
+    """The job an Upstart line reports ending badly (`mysql`), or None."""
+    message = event.message
+    if event.service in _UPSTART:
+        m = _UPSTART_JOB.match(message)
+    elif message.startswith(_UPSTART_PREFIX) and _is_kernel(event):
+        m = _UPSTART_JOB.match(message, len(_UPSTART_PREFIX))
+    else:
+        return None
+    return m.group("job") if m else None
 
 
 def unit_name(unit: str) -> str:
@@ -204,6 +232,9 @@ class Attributor:
             if unit is not None:
                 found = self.units.lookup(unit, self._allowed(event.host))
                 return found or unit_name(unit)
+        job = upstart_job(event)
+        if job is not None:
+            return self._job_service(job, event.host)
         key = (
             (event.host, event.service, *map(attrs.get, _KEY_FIELDS))
             if attrs
@@ -225,6 +256,12 @@ class Attributor:
         found = found or self.comms.lookup(victim.process, allowed)
         found = found or self.identifiers.lookup(victim.process, allowed)
         return found or victim.process
+
+    def _job_service(self, job: str, host: str) -> str:
+        """The service that declares Upstart job `job` (as a unit or an identifier) on
+        `host`, else the job's name."""
+        allowed = self._allowed(host)
+        return self.units.lookup(job, allowed) or self.identifiers.lookup(job, allowed) or job
 
     def _by_rules(self, event: LogEvent) -> str:
         """The service the `match` rules give `event`: a function of the fields in

@@ -308,6 +308,15 @@ PRIMITIVES: tuple[Primitive, ...] = (
         needles=("dumped", "segmentation fault"),
     ),
     primitive(
+        # Upstart (init/job_process.c) when a job's process dies of a fault signal:
+        # "mysql main process (1234) killed by SEGV signal" (not TERM or KILL: a stop).
+        "process_crashed",
+        r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b",
+        _ERR,
+        "crashed (fault signal)",
+        needles=("killed by",),
+    ),
+    primitive(
         "too_many_open_files",
         r"too many open files|\bemfile\b|\bfile-max limit\b",
         _ERR,
@@ -316,10 +325,11 @@ PRIMITIVES: tuple[Primitive, ...] = (
     ),
     primitive(
         "restart_loop",
-        r"start request repeated too quickly",
+        # systemd's, and Upstart's (init/job.c) "mysql respawning too fast, stopped"
+        r"start request repeated too quickly|\brespawning too fast, stopped\b",
         _ERR,
-        "restart loop, systemd gave up",
-        needles=("start request repeated too quickly",),
+        "restart loop, the init system gave up",
+        needles=("start request repeated too quickly", "respawning too fast"),
     ),
     primitive(
         "unit_failed",

@@ -82,6 +82,8 @@ POSITIVES = [
     ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
     ("md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
+    ("init: mysql main process (1234) killed by SEGV signal", "process_crashed"),
+    ("init: mysql respawning too fast, stopped", "restart_loop"),
     ("Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!", "disk_failing"),
     ("thermal thermal_zone0: critical temperature reached (105 C), shutting down", "overheat"),
     ('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', "out_of_memory"),

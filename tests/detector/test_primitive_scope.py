@@ -205,6 +205,11 @@ SCOPED_POSITIVES = [
         "core_dump",
     ),
     ("systemd-coredump", "Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
+    # -- Upstart's jobs (init/job_process.c, job.c), attributed to the job, as written
+    # under `init` and, with "init: " in front, under `kernel` --
+    ("mysql", "mysql main process (1234) killed by SEGV signal", "process_crashed"),
+    ("mysql", "init: mysql main process (1234) killed by ABRT signal", "process_crashed"),
+    ("mysql", "mysql respawning too fast, stopped", "restart_loop"),
     # -- units, attributed to the unit (plemma, 05-22 22:53:42) --
     ("cyrus-imapd", "cyrus-imapd.service: Failed with result 'exit-code'.", "unit_failed"),
     ("cyrus-imapd", "Unit cyrus-imapd.service entered failed state.", "unit_failed"),
@@ -276,6 +281,14 @@ NEAR_MISSES = [
     ("kernel", "thermal LNXTHERM:00: registered as thermal_zone0"),
     ("tomcat9", "Command line argument: -XX:+HeapDumpOnOutOfMemoryError"),
     ("elasticsearch", "JVM arguments [-Xms1g, -Xmx1g, -XX:+ExitOnOutOfMemoryError]"),
+    # Upstart stopping a job, and its boot-time noise (Ubuntu 14.04)
+    ("tty1", "tty1 main process (1234) killed by TERM signal"),
+    ("mysql", "mysql main process (1234) killed by KILL signal"),
+    (
+        "plymouth-upstart-bridge",
+        "plymouth-upstart-bridge main process (393) terminated with status 1",
+    ),
+    ("plymouth-upstart-bridge", "plymouth-upstart-bridge main process ended, respawning"),
     # a word of a scoped primitive from a program that does not write it
     ("myapp", "md/raid1:md0: Disk failure on sdb1, disabling device. (quoted)"),
     ("cron", "smartctl: Device: /dev/sda [SAT], FAILED SMART self-check (a test script)"),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from graph.attribution import attribute, failed_unit, oom_victim, unit_name
+from graph.attribution import attribute, failed_unit, oom_victim, unit_name, upstart_job
 from graph.inventory import Inventory
 from logvigil.core.events import LogEvent, Severity
 
@@ -108,3 +108,41 @@ def test_an_oom_kill_in_any_kernel_wording_goes_to_its_victim(
 def test_the_process_that_invoked_the_oom_killer_stays_with_the_kernel() -> None:
     e = event("kernel", "httpd invoked oom-killer: gfp_mask=0xd0, order=0, oomkilladj=0", "combo")
     assert attribute(e, EMPTY) == "kernel"
+
+
+# Upstart (init/job_process.c, job.c) reports a job's process ending badly, the job
+# first; it writes to the kernel's log buffer, so syslog shows `init` or `kernel`.
+UPSTART_FAILURES = [
+    ("init", "mysql main process (1234) killed by SEGV signal"),
+    ("init", "mysql main process (1234) terminated with status 1"),
+    ("init", "mysql post-start process (1240) terminated with status 2"),
+    ("init", "mysql respawning too fast, stopped"),
+    ("kernel", "init: mysql main process (1234) killed by ABRT signal"),
+    ("kernel", "init: mysql (default) main process (1234) killed by SEGV signal"),
+]
+
+
+@pytest.mark.parametrize(("service", "line"), UPSTART_FAILURES)
+def test_a_job_upstart_reports_ending_badly_is_the_subject(service: str, line: str) -> None:
+    assert upstart_job(event(service, line)) == "mysql"
+    assert attribute(event(service, line), EMPTY) == "mysql"
+
+
+def test_an_upstart_job_goes_to_the_service_declaring_it(homelab: Inventory) -> None:
+    e = event("init", "postgresql main process (811) killed by SEGV signal", "db-01")
+    assert attribute(e, homelab) == "postgres"
+
+
+@pytest.mark.parametrize(
+    ("service", "line"),
+    [
+        ("init", "Switching to runlevel: 6"),  # loghub: sysvinit's init
+        ("init", "open(/dev/pts/0): No such file or directory"),  # loghub
+        ("init", "mysql main process ended, respawning"),
+        ("kernel", "[    5.12] EXT4-fs (sda1): mounted filesystem with ordered data mode"),
+        ("myapp", "mysql main process (1234) killed by SEGV signal"),
+    ],
+)
+def test_other_init_lines_and_other_programs_keep_their_service(service: str, line: str) -> None:
+    assert upstart_job(event(service, line)) is None
+    assert attribute(event(service, line), EMPTY) == service

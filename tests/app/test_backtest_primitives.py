@@ -1,10 +1,10 @@
-"""A dying disk, a cooked host and a program out of memory page once, end to end: syslog
-and application lines through the reader, attribution, the primitive detector and the
-incident manager, as `logvigil backtest` replays them.
+"""A dying disk, a cooked host, a program out of memory and a crashing Upstart job each
+page once, end to end: syslog and application lines through the reader, attribution,
+the primitive detector and the incident manager, as `logvigil backtest` replays them.
 
 The wording is the producing programs' own (smartmontools' smartd.cpp, the kernel's
 drivers/thermal/thermal_core.c, systemd's shutdown, log4j's default layout with the
-JVM's `java.lang.OutOfMemoryError`)."""
+JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c)."""
 
 from __future__ import annotations
 
@@ -144,3 +144,36 @@ def test_a_jvms_out_of_memory_error_pages_and_its_command_line_does_not() -> Non
     assert trigger["detector"] == "primitive"
     assert trigger["summary"].endswith(": out of memory (template #3)")
     assert incident["opened_at"] == z(oom + MIN)
+
+
+def test_an_upstart_job_killed_by_segv_pages_naming_the_job() -> None:
+    # Ubuntu 14.04: Upstart writes to the kernel's log buffer, so syslog files the
+    # report under `kernel`; the job respawns, crashes again, and Upstart gives up.
+    lines = routine(T0, 3 * 60)
+    crash = T0 + timedelta(hours=3)
+    for k in range(3):
+        t = crash + timedelta(seconds=2 * k)
+        lines.append(
+            syslog(
+                t,
+                "kernel",
+                f"[10800.{k}] init: mysql main process ({1200 + k}) killed by SEGV signal",
+            )
+        )
+        lines.append(syslog(t, "kernel", f"[10800.{k}] init: mysql main process ended, respawning"))
+    lines.append(
+        syslog(
+            crash + timedelta(seconds=7),
+            "kernel",
+            "[10807.1] init: mysql respawning too fast, stopped",
+        )
+    )
+    lines += routine(crash + MIN, 30)
+    (incident,) = replay(lines)
+    assert incident["services"] == ["mysql"]
+    assert incident["opened_at"] == z(crash + MIN)
+    summaries = sorted(t["summary"] for t in incident["triggers"])
+    assert [s.split(" (template")[0] for s in summaries] == [
+        "mysql on nas: crashed (fault signal)",
+        "mysql on nas: restart loop, the init system gave up",
+    ]
