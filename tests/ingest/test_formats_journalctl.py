@@ -1,6 +1,7 @@
-"""journalctl's text exports (`-o short`, `short-precise`, `short-iso`, `short-full`) with
-their marker lines, as journalctl prints them (systemd's src/journal/journalctl.c and
-src/shared/logs-show.c), read alone, detected by `auto`, and replayed by backtest."""
+"""journalctl's text exports (`-o short`, `short-precise`, `short-iso`, `short-full`,
+`short-unix`) with their marker lines, as journalctl prints them (systemd's
+src/journal/journalctl.c and src/shared/logs-show.c), read alone, detected by `auto`,
+and replayed by backtest."""
 
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ VARIANTS = [
     ("Mon 2026-11-30 08:36:03 CET web-01 sshd[612]: Server listening on :: port 22.", "08:36:03"),
     # -o short-full --utc
     ("Mon 2026-11-30 07:36:03 UTC web-01 sshd[612]: Server listening on :: port 22.", "08:36:03"),
+    # -o short-unix: "%10" PRI_USEC ".%06" PRI_USEC, seconds since the epoch (UTC)
+    ("1796024163.123456 web-01 sshd[612]: Server listening on :: port 22.", "08:36:03.123456"),
 ]
 
 
@@ -329,6 +332,10 @@ HOSTILE = [
     ("Mon 2026-11-30 08:36:03 +2500 web-01 sshd[612]: x", "invalid zone offset '+2500'"),
     ("Feb 30 08:36:03 web-01 sshd[612]: x", "invalid date 'Feb 30 08:36:03'"),
     ("Nov 30 08:36:03 web-01 sshd[612]:   ", "empty message"),
+    ("1796024163.12345 web-01 sshd[612]: x", "no journalctl timestamp at the start"),
+    ("17960241630.123456 web-01 sshd[612]: x", "no journalctl timestamp at the start"),
+    ("[    5.000000] web-01 sshd[612]: x", "no journalctl timestamp at the start"),  # monotonic
+    ("9999999999.000000 web-01 sshd[612]: x", "absurd timestamp '9999999999.000000'"),
 ]
 
 
@@ -369,6 +376,8 @@ PLAIN = "Nov 30 08:36:03 web-01 sshd[612]: Server listening on 0.0.0.0 port 22."
         ([VARIANTS[2][0]], "journalctl"),  # short-iso, +0100
         ([VARIANTS[3][0], PLAIN], "journalctl"),  # short-iso, +01:00
         ([VARIANTS[6][0]], "journalctl"),  # short-full
+        ([VARIANTS[8][0], PLAIN], "journalctl"),  # short-unix
+        (["1796024163.123456 no tag here, a raw line"], "raw"),
         ([PLAIN, PLAIN, PLAIN], "syslog"),  # -o short alone: read the same either way
         ([VARIANTS[5][0]], "syslog"),  # short-iso-precise is rsyslog's file format
         (["<34>Nov 30 08:36:03 web-01 su[123]: x", "-- Reboot --", PLAIN], "syslog"),
@@ -467,7 +476,7 @@ def _journalctl(path: Path, *args: str) -> list[bytes]:
 
 @needs_journalctl
 @pytest.mark.parametrize("mode", ["short", "short-precise", "short-iso", "short-iso-precise",
-                                  "short-full"])  # fmt: skip
+                                  "short-full", "short-unix"])  # fmt: skip
 @pytest.mark.parametrize("fmt", ["journalctl", "auto"])
 def test_the_real_journalctls_text_output_reads_as_its_json_output(
     journal_file: Path, mode: str, fmt: str
@@ -478,7 +487,7 @@ def test_the_real_journalctls_text_output_reads_as_its_json_output(
     json_events = events("journal", *_journalctl(journal_file, "-o", "json"))
     assert not [i for i in text if isinstance(i, Rejected)], text
     assert [e.service for e in text] == ["sshd", "systemd-coredump", "journalctl", "kernel"]
-    precise = "precise" in mode
+    precise = "precise" in mode or mode == "short-unix"
     entries = [e for e in text if e.service != "journalctl"]
     for got, want in zip(entries, json_events, strict=True):
         assert (got.host, got.service, got.message) == (want.host, want.service, want.message)

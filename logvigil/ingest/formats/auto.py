@@ -10,8 +10,8 @@ so one garbage line before one good line does not turn an input into `raw`.
 
 A line that both a syslog file and journalctl's `-o short` write (`Nov 30
 08:36:03 host sshd[612]: ...`, no `<PRI>`) votes for journalctl when another line
-of the sample is journalctl's own (a marker line, a short-full, short-precise or
-short-iso stamp) and no line is syslog's own (a `<PRI>`, RFC 5424), else for syslog.
+of the sample is journalctl's own (a marker line, a short-full, short-precise,
+short-iso or short-unix stamp) and no line is syslog's own (a `<PRI>`, RFC 5424), else for syslog.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from logvigil.ingest.formats._common import LINE_LIMIT, LongLine, binary_reason
-from logvigil.ingest.formats.journalctl import FULL, is_marker
+from logvigil.ingest.formats.journalctl import FULL, UNIX, is_marker
 from logvigil.ingest.formats.syslog import RFC3164, RFC5424
 
 #: Non-empty lines looked at by `read_events` before it decides.
@@ -98,7 +98,7 @@ def classify(line: bytes) -> str | None:
         if shape is None or shape.group("offset") is None:
             return "syslog"
         return _SHORT if shape.group("frac") and shape.group("colon") else "journalctl"
-    m = FULL.match(text)
+    m = FULL.match(text) or UNIX.match(text)
     if m is not None and _tagged(m.group("rest")):
         return "journalctl"
     return "raw"

@@ -1,11 +1,12 @@
 """journalctl's text output: `-o short` (the default), `short-precise`, `short-iso`,
-`short-iso-precise` and `short-full`, with the marker lines journalctl prints between
-entries.
+`short-iso-precise`, `short-full` and `short-unix`, with the marker lines journalctl
+prints between entries.
 
     Nov 30 08:36:03 web-01 sshd[612]: Server listening on 0.0.0.0 port 22.
     Nov 30 08:36:03.123456 web-01 sshd[612]: ...                       (short-precise)
     2026-11-30T08:36:03+0100 web-01 sshd[612]: ...      (short-iso; newer: +01:00)
     Mon 2026-11-30 08:36:03 CET web-01 sshd[612]: ...                  (short-full)
+    1796024163.123456 web-01 sshd[612]: ...                            (short-unix)
     -- Boot 6a5c7c1e0f4d4d8e9b1d1f0e2a3b4c5d --
 
 An entry line is read as syslog reads an RFC 3164 line (`syslog.rfc3164_fields`: the
@@ -13,7 +14,10 @@ same year inference, zone, tag and program rules), so a `-o short` export gives 
 same events read as `syslog` or as `journalctl`. journalctl writes `%b %d %H:%M:%S`
 (logs-show.c, `output_timestamp_realtime`): no year, no zone, like RFC 3164. A
 short-full stamp (`format_timestamp`: `%a %Y-%m-%d %H:%M:%S %Z`) names its zone by
-abbreviation, which is only trusted when it is unambiguous (`_full_timestamp`).
+abbreviation, which is only trusted when it is unambiguous (`_full_timestamp`). A
+short-unix stamp is the entry's realtime clock in seconds since the epoch, UTC, with
+its microseconds (`"%10" PRI_USEC ".%06" PRI_USEC`). `short-monotonic` (seconds since
+boot) says no time of day and is not read.
 
 Marker lines (journalctl.c): `-- Boot <id> --` (`-- Reboot --` in older versions,
 systemd 239 of RHEL 8 for one) is printed before the first entry of a boot when the
@@ -71,9 +75,12 @@ FULL = re.compile(
     r" (?P<zone>[A-Za-z]{1,6}|[+-]\d\d(?:\d\d)?) (?P<rest>.*)",
     re.S,
 )
+# short-unix: logs-show.c, "%10" PRI_USEC ".%06" PRI_USEC (seconds padded to ten places).
+UNIX = re.compile(r" *(?P<sec>\d{1,10})\.(?P<usec>\d{6}) (?P<rest>.*)", re.S)
 _NOT_AN_ENTRY = (
     "no journalctl timestamp at the start (short 'Nov 30 08:36:03', short-precise, "
-    "short-iso '2026-11-30T08:36:03+01:00' or short-full 'Mon 2026-11-30 08:36:03 CET')"
+    "short-iso '2026-11-30T08:36:03+01:00', short-full 'Mon 2026-11-30 08:36:03 CET' "
+    "or short-unix '1796024163.123456')"
 )
 _ORPHAN = (
     "indented line that continues no entry (a multi-line message whose first line is "
@@ -150,6 +157,13 @@ def entry(raw: bytes, line_no: int, ctx: c.Context) -> Entry | Rejected:
     attributes: dict[str, Any] = {}
     if (m := FULL.match(text)) is not None:
         ts = _full_timestamp(m, ctx, attributes)
+        if isinstance(ts, str):
+            return c.reject(ctx, line_no, ts, raw)
+        host, service, message = syslog.host_and_tag(m.group("rest"), attributes)
+    elif (m := UNIX.match(text)) is not None:
+        stamp = m.string[: m.end("usec")].strip()
+        ts = datetime.fromtimestamp(int(m.group("sec")), UTC)
+        ts = c.to_utc(ts.replace(microsecond=int(m.group("usec"))), stamp, "timestamp", UTC)
         if isinstance(ts, str):
             return c.reject(ctx, line_no, ts, raw)
         host, service, message = syslog.host_and_tag(m.group("rest"), attributes)
