@@ -138,6 +138,12 @@ def test_an_unknown_severity_keeps_the_event_infers_and_records_the_value() -> N
     assert event("jsonl", jsonl(level=["x"])).attributes == {"_unknown_severity": '["x"]'}
 
 
+MISSING_MESSAGE = (
+    "missing message (none of 'message', 'msg', 'log', 'event', 'short_message', "
+    "'output', and no other field)"
+)
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
@@ -162,8 +168,9 @@ def test_an_unknown_severity_keeps_the_event_infers_and_records_the_value() -> N
         ('{"ts": "0001-01-01T00:00:00+01:00", "message": "x"}', "absurd timestamp '0001-01-01T00:00:00+01:00' in field 'ts' (outside years 1970..2200)"),
         ('{"ts": -5, "message": "x"}', "absurd timestamp '-5' in field 'ts' (outside years 1970..2200)"),
         ('{"ts": 99999999999999999999999, "message": "x"}', "absurd timestamp '99999999999999999999999' in field 'ts' (outside years 1970..2200)"),
-        ('{"ts": "2026-03-04T10:00:00Z"}', "missing message (none of 'message', 'msg', 'log', 'event')"),
-        ('{"ts": "2026-03-04T10:00:00Z", "message": null}', "missing message (none of 'message', 'msg', 'log', 'event')"),
+        ('{"ts": "2026-03-04T10:00:00Z"}', MISSING_MESSAGE),
+        ('{"ts": "2026-03-04T10:00:00Z", "message": null}', MISSING_MESSAGE),
+        ('{"ts": "2026-03-04T10:00:00Z", "host": "db-01", "level": "error", "x": null}', MISSING_MESSAGE),
         ('{"ts": "2026-03-04T10:00:00Z", "message": "  \\n "}', "empty message in field 'message'"),
         ('{"ts": "2026-03-04T10:00:00Z", "msg": ""}', "empty message in field 'msg'"),
         ("[" * 100_000, "malformed JSON: nested too deeply"),

@@ -8,13 +8,18 @@ others stay attributes. `ts` is ISO 8601 (naive = ReadOptions.naive_tz, UTC by
 default) or an epoch number in s/ms/us/ns. Every other key is kept as an
 attribute (objects and arrays as compact JSON text). docs/formats.md has the
 table.
+
+A record with no message key is a record of fields (Suricata's eve.json, Zeek's JSON
+logs, osquery's results): its message is its other fields as `key=value`, in the
+order the producer wrote them (`_fields_text`), so that each kind of record mines to
+its own template and a report can quote it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected
 from logvigil.ingest.formats import _common as c
 
 TS_KEYS = ("ts", "timestamp", "@timestamp", "time")
@@ -23,11 +28,18 @@ TS_KEYS = ("ts", "timestamp", "@timestamp", "time")
 HOST_KEYS = ("host", "hostname", "host.name")
 SERVICE_KEYS = ("service", "app", "application", "program", "unit", "service.name")
 SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority", "log.level")
-# structlog's JSON names the message `event`: the last one tried.
-MESSAGE_KEYS = ("message", "msg", "log", "event")
+# structlog's JSON names the message `event`; GELF (Graylog's format) `short_message`,
+# Falco `output`.
+MESSAGE_KEYS = ("message", "msg", "log", "event", "short_message", "output")
 
 _MISSING_TS = "missing timestamp (none of " + ", ".join(f"'{k}'" for k in TS_KEYS) + ")"
-_MISSING_MESSAGE = "missing message (none of " + ", ".join(f"'{k}'" for k in MESSAGE_KEYS) + ")"
+_MISSING_MESSAGE = (
+    "missing message (none of "
+    + ", ".join(f"'{k}'" for k in MESSAGE_KEYS)
+    + ", and no other field)"
+)
+#: Characters that make a value of a record without message quoted in its `key=value`.
+_QUOTED = frozenset(' "=\\')
 
 
 def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -54,12 +66,12 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         return c.reject(ctx, line_no, ts, raw)
 
     msg_key = "message" if obj.get("message") is not None else _first(obj, MESSAGE_KEYS)
-    if msg_key is None:
-        return c.reject(ctx, line_no, _MISSING_MESSAGE, raw)
-    value = obj.pop(msg_key)
-    message = (value if isinstance(value, str) else c.json_text(value)).rstrip()
-    if not message:
-        return c.reject(ctx, line_no, f"empty message in field '{msg_key}'", raw)
+    message = ""
+    if msg_key is not None:
+        value = obj.pop(msg_key)
+        message = (value if isinstance(value, str) else c.json_text(value)).rstrip()
+        if not message:
+            return c.reject(ctx, line_no, f"empty message in field '{msg_key}'", raw)
 
     host = ctx.host
     key = _first(obj, HOST_KEYS)
@@ -81,6 +93,11 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         declared, is_unknown = c.declared_severity(level)
         if is_unknown:
             unknown = c.quote(level)[1:-1]
+
+    if msg_key is None:
+        message = _fields_text(obj)
+        if not message:
+            return c.reject(ctx, line_no, _MISSING_MESSAGE, raw)
 
     attributes: dict[str, Any] = {}
     truncated = False
@@ -111,3 +128,24 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         attributes=attributes,
         truncated=truncated,
     )
+
+
+def _fields_text(obj: dict[str, Any]) -> str:
+    """The message of a record without one: its fields as `key=value` in the producer's
+    order (logfmt's shape), a string quoted as JSON when it holds a blank, a quote, `=`
+    or a backslash, any other value as compact JSON; null fields left out. Stops once
+    past the longest message kept (`c.event` cuts the rest)."""
+    parts: list[str] = []
+    size = 0
+    for key, value in obj.items():
+        if value is None:
+            continue
+        if type(value) is str and value and _QUOTED.isdisjoint(value):
+            text = value
+        else:
+            text = c.json_text(value)
+        parts.append(f"{key}={text}")
+        size += len(key) + len(text) + 2
+        if size > MAX_LINE_BYTES:
+            break
+    return " ".join(parts)
