@@ -74,6 +74,7 @@ class Severity(IntEnum):
 
 _NAMES: dict[str, Severity] = {
     "trace": Severity.DEBUG,
+    "verbose": Severity.DEBUG,  # Serilog's and .NET's level below Debug
     "debug": Severity.DEBUG,
     "dbg": Severity.DEBUG,
     "info": Severity.INFO,

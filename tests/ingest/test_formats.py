@@ -131,16 +131,20 @@ def test_a_declared_info_is_raised_by_an_error_token_in_the_message() -> None:
 
 
 def test_an_unknown_severity_keeps_the_event_infers_and_records_the_value() -> None:
-    e = event("jsonl", jsonl(severity="verbose", message="[WARN] slow query"))
+    e = event("jsonl", jsonl(severity="loud", message="[WARN] slow query"))
     assert e.severity is Severity.WARNING
-    assert e.attributes == {"_unknown_severity": "verbose"}
+    assert e.attributes == {"_unknown_severity": "loud"}
     assert event("jsonl", jsonl(level=99)).attributes == {"_unknown_severity": "99"}
     assert event("jsonl", jsonl(level=["x"])).attributes == {"_unknown_severity": '["x"]'}
 
 
+MISSING_TS = (
+    "missing timestamp (none of 'ts', 'timestamp', '@timestamp', 'time', nor a field named "
+    "for a time or date holding one)"
+)
 MISSING_MESSAGE = (
     "missing message (none of 'message', 'msg', 'log', 'event', 'short_message', "
-    "'output', and no other field)"
+    "'output', '@m', '@mt', and no other field)"
 )
 
 
@@ -155,8 +159,12 @@ MISSING_MESSAGE = (
         ('"just a string"', "JSON value is a string, not an object"),
         ("42", "JSON value is a number, not an object"),
         ("null", "JSON value is null, not an object"),
-        ('{"message": "x"}', "missing timestamp (none of 'ts', 'timestamp', '@timestamp', 'time')"),
-        ('{"ts": null, "message": "x"}', "missing timestamp (none of 'ts', 'timestamp', '@timestamp', 'time')"),
+        ('{"message": "x"}', MISSING_TS),
+        ('{"ts": null, "message": "x"}', MISSING_TS),
+        ('{"uptime": 86400, "response_time": 0.2, "message": "x"}', MISSING_TS),
+        ('{"t": {"$date": "yesterday"}, "message": "x"}', MISSING_TS),
+        ('{"instant": {"epochSecond": "x", "nanoOfSecond": 1}, "message": "x"}', MISSING_TS),
+        ('{"date": "1999-12-31T23:59:59Z", "message": "x"}', MISSING_TS),
         ('{"ts": "yesterday", "message": "x"}', "unparsable timestamp 'yesterday' in field 'ts'"),
         ('{"time": "2026-13-45T99:00:00Z", "message": "x"}', "unparsable timestamp '2026-13-45T99:00:00Z' in field 'time'"),
         ('{"ts": true, "message": "x"}', "unparsable timestamp 'true' in field 'ts'"),

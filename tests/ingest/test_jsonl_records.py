@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from logvigil.app.backtest import run_backtest
 from logvigil.app.runtime import empty_inventory
 from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
@@ -148,3 +150,90 @@ def test_a_day_of_an_ids_alerting_on_scanners_replays_every_record_and_pages_not
     )
     assert (result.summary.events, result.summary.rejected_total) == (len(lines), 0)
     assert result.incidents == []
+
+
+# Time fields under other names, as the producers' documentation shows them.
+NAMED_TIMES = [
+    # MongoDB 4.4+ structured log: extended JSON date, one-letter severity
+    (
+        '{"t":{"$date":"2020-05-01T15:16:17.180+00:00"},"s":"E","c":"STORAGE","id":22435,'
+        '"ctx":"initandlisten","msg":"WiredTiger error","attr":{"error":28}}',
+        datetime(2020, 5, 1, 15, 16, 17, 180000, tzinfo=UTC),
+        Severity.ERROR,
+        "WiredTiger error",
+    ),
+    # log4j2 JsonLayout: the Instant object (2.11+), and timeMillis before it
+    (
+        '{"instant":{"epochSecond":1493121664,"nanoOfSecond":118000000},"thread":"main",'
+        '"level":"INFO","loggerName":"HelloWorld","message":"Hello, world!"}',
+        datetime(2017, 4, 25, 12, 1, 4, 118000, tzinfo=UTC),
+        Severity.INFO,
+        "Hello, world!",
+    ),
+    (
+        '{"timeMillis":1493121664118,"thread":"main","level":"ERROR","loggerName":"HelloWorld",'
+        '"message":"Hello, world!"}',
+        datetime(2017, 4, 25, 12, 1, 4, 118000, tzinfo=UTC),
+        Severity.ERROR,
+        "Hello, world!",
+    ),
+    # Serilog's compact JSON (CLEF): @t, @l, @m (rendered) before @mt (its template)
+    (
+        '{"@t":"2016-06-07T03:44:57.8532799Z","@mt":"Hello, {User}","User":"nblumhardt"}',
+        datetime(2016, 6, 7, 3, 44, 57, 853279, tzinfo=UTC),
+        Severity.INFO,
+        "Hello, {User}",
+    ),
+    (
+        '{"@t":"2016-06-07T03:44:57.8532799Z","@l":"Warning","@m":"Disk at 91%",'
+        '"@mt":"Disk at {Percent}%","Percent":91}',
+        datetime(2016, 6, 7, 3, 44, 57, 853279, tzinfo=UTC),
+        Severity.WARNING,
+        "Disk at 91%",
+    ),
+    # Fluent Bit's json output: `date`, epoch seconds
+    (
+        '{"date":1599151231.5,"log":"hello from fluent bit"}',
+        datetime(2020, 9, 3, 16, 40, 31, 500000, tzinfo=UTC),
+        Severity.INFO,
+        "hello from fluent bit",
+    ),
+    # OpenCanary: `local_time` first, `utc_time` later: the one saying UTC is the time
+    (
+        '{"dst_host":"10.0.0.2","dst_port":22,"local_time":"2019-05-20 14:00:00.123456",'
+        '"logdata":{"USERNAME":"root"},"logtype":4002,"node_id":"canary-1",'
+        '"src_host":"203.0.113.5","utc_time":"2019-05-20 12:00:00.123456"}',
+        datetime(2019, 5, 20, 12, 0, 0, 123456, tzinfo=UTC),
+        Severity.INFO,
+        'dst_host=10.0.0.2 dst_port=22 local_time="2019-05-20 14:00:00.123456" ',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "ts", "severity", "message"), NAMED_TIMES, ids=[n[0][:24] for n in NAMED_TIMES]
+)
+def test_a_time_field_under_another_name_is_the_time(
+    line: str, ts: datetime, severity: Severity, message: str
+) -> None:
+    e = one(line)
+    assert (e.ts, e.severity) == (ts, severity)
+    assert e.message.startswith(message)
+
+
+def test_a_kubernetes_audit_event_takes_its_first_timestamp_and_keeps_the_rest() -> None:
+    e = one(
+        '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1b2",'
+        '"stage":"ResponseComplete","requestURI":"/api/v1/namespaces","verb":"list",'
+        '"requestReceivedTimestamp":"2021-01-01T00:00:00.000000Z",'
+        '"stageTimestamp":"2021-01-01T00:00:00.010000Z"}'
+    )
+    assert e.ts == datetime(2021, 1, 1, tzinfo=UTC)
+    assert e.attributes["stageTimestamp"] == "2021-01-01T00:00:00.010000Z"
+    # An audit level is no severity: kept, flagged, and the event is INFO.
+    assert (e.severity, e.attributes["_unknown_severity"]) == (Severity.INFO, "Metadata")
+
+
+def test_a_field_s_that_is_no_mongodb_severity_stays_a_field() -> None:
+    e = one('{"ts": 1700000000, "s": "started", "msg": "x"}')
+    assert (e.severity, e.attributes["s"]) == (Severity.INFO, "started")

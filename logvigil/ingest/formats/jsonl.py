@@ -17,22 +17,43 @@ its own template and a report can quote it.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
-from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected
+from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
 from logvigil.ingest.formats import _common as c
 
 TS_KEYS = ("ts", "timestamp", "@timestamp", "time")
+#: Without any of TS_KEYS, a field whose name says time or date is the time
+#: (`_named_time`): log4j2's JsonLayout `timeMillis` (and its `instant` object),
+#: Serilog's compact `@t`, MongoDB's `t` ({"$date": ...}), Fluent Bit's `date`,
+#: Kubernetes audit's `requestReceivedTimestamp`, CloudTrail's `eventTime`,
+#: OpenCanary's `utc_time`, nginx's `time_iso8601`.
+_TIME_NAME = re.compile(r"time|date|^@?t$|^instant$", re.IGNORECASE)
+#: Such a field is a time only when it is one since 2000: a `response_time` of 0.2 s
+#: or an `uptime` of 86400 s is a duration (1970 read as an epoch).
+_NAMED_TIME_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 # The dotted keys are the Elastic Common Schema's, as its logging libraries (ecs-logging
 # for Java, .NET, Python, Go, Node) write them: flat, at the top of the object.
 HOST_KEYS = ("host", "hostname", "host.name")
 SERVICE_KEYS = ("service", "app", "application", "program", "unit", "service.name")
-SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority", "log.level")
+# Serilog's compact JSON (CLEF) `@l`.
+SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority", "log.level", "@l")
 # structlog's JSON names the message `event`; GELF (Graylog's format) `short_message`,
-# Falco `output`.
-MESSAGE_KEYS = ("message", "msg", "log", "event", "short_message", "output")
+# Falco `output`, Serilog's compact JSON `@m` (rendered) or `@mt` (its template).
+MESSAGE_KEYS = ("message", "msg", "log", "event", "short_message", "output", "@m", "@mt")
+#: MongoDB's severities in its structured log (4.4 and later), key `s`: a field `s`
+#: holding anything else is no severity.
+_MONGODB_SEVERITY = {"F": "fatal", "E": "error", "W": "warning", "I": "info"} | {
+    f"D{n}": "debug" for n in range(1, 6)
+}
 
-_MISSING_TS = "missing timestamp (none of " + ", ".join(f"'{k}'" for k in TS_KEYS) + ")"
+_MISSING_TS = (
+    "missing timestamp (none of "
+    + ", ".join(f"'{k}'" for k in TS_KEYS)
+    + ", nor a field named for a time or date holding one)"
+)
 _MISSING_MESSAGE = (
     "missing message (none of "
     + ", ".join(f"'{k}'" for k in MESSAGE_KEYS)
@@ -59,11 +80,15 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         return c.reject(ctx, line_no, obj, raw)
 
     ts_key = "ts" if obj.get("ts") is not None else _first(obj, TS_KEYS)
-    if ts_key is None:
+    if ts_key is not None:
+        ts = c.parse_timestamp(obj.pop(ts_key), ts_key, ctx.naive_tz)
+        if isinstance(ts, str):
+            return c.reject(ctx, line_no, ts, raw)
+    elif (named := _named_time(obj, ctx)) is not None:
+        ts_key, ts = named
+        del obj[ts_key]
+    else:
         return c.reject(ctx, line_no, _MISSING_TS, raw)
-    ts = c.parse_timestamp(obj.pop(ts_key), ts_key, ctx.naive_tz)
-    if isinstance(ts, str):
-        return c.reject(ctx, line_no, ts, raw)
 
     msg_key = "message" if obj.get("message") is not None else _first(obj, MESSAGE_KEYS)
     message = ""
@@ -88,7 +113,9 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     declared = None
     unknown = None
     key = _first(obj, SEVERITY_KEYS)
-    if key is not None:
+    if key is None and type(obj.get("s")) is str and obj["s"] in _MONGODB_SEVERITY:
+        declared = Severity.parse(_MONGODB_SEVERITY[obj.pop("s")])
+    elif key is not None:
         level = obj.pop(key)
         declared, is_unknown = c.declared_severity(level)
         if is_unknown:
@@ -149,3 +176,23 @@ def _fields_text(obj: dict[str, Any]) -> str:
         if size > MAX_LINE_BYTES:
             break
     return " ".join(parts)
+
+
+def _named_time(obj: dict[str, Any], ctx: c.Context) -> tuple[str, datetime] | None:
+    """(key, time) of the first field named for a time or date that holds one since
+    2000, a name saying UTC first (OpenCanary writes `local_time` before `utc_time`),
+    else in the record's order; None if there is none."""
+    names = [key for key in obj if _TIME_NAME.search(key)]
+    names.sort(key=lambda key: "utc" not in key.lower())
+    for key in names:
+        value = obj[key]
+        if type(value) is dict:
+            if "$date" in value:  # MongoDB's extended JSON
+                value = value["$date"]
+            elif type(second := value.get("epochSecond")) is int:  # log4j2's Instant
+                nano = value.get("nanoOfSecond")
+                value = second + nano / 1e9 if type(nano) is int else second
+        ts = c.parse_timestamp(value, key, ctx.naive_tz)
+        if not isinstance(ts, str) and ts >= _NAMED_TIME_SINCE:
+            return key, ts
+    return None
