@@ -85,6 +85,8 @@ def classify(line: bytes) -> str | None:
     m = RFC3164.match(text)
     if m is not None:
         iso = m.group("iso")
+        if m.group("wday") is not None:  # OpenWrt's logread: ctime, then facility.level
+            return "syslog" if _tagged(m.group("rest")) else "raw"
         if m.group("pri") is not None or m.group("year") is not None:
             return "syslog" if iso is None or _tagged(m.group("rest")) else "raw"
         if iso is None:  # journalctl's short-precise has exactly 6 fractional digits

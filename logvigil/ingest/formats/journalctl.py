@@ -159,23 +159,23 @@ def entry(raw: bytes, line_no: int, ctx: c.Context) -> Entry | Rejected:
         ts = _full_timestamp(m, ctx, attributes)
         if isinstance(ts, str):
             return c.reject(ctx, line_no, ts, raw)
-        host, service, message = syslog.host_and_tag(m.group("rest"), attributes)
+        host, service, message, _ = syslog.host_and_tag(m.group("rest"), attributes)
     elif (m := UNIX.match(text)) is not None:
         stamp = m.string[: m.end("usec")].strip()
         ts = datetime.fromtimestamp(int(m.group("sec")), UTC)
         ts = c.to_utc(ts.replace(microsecond=int(m.group("usec"))), stamp, "timestamp", UTC)
         if isinstance(ts, str):
             return c.reject(ctx, line_no, ts, raw)
-        host, service, message = syslog.host_and_tag(m.group("rest"), attributes)
+        host, service, message, _ = syslog.host_and_tag(m.group("rest"), attributes)
     else:
         m = syslog.RFC3164.match(text)
-        # journalctl writes neither a <PRI> nor a year after the day.
-        if m is None or m.group("pri") is not None or m.group("year") is not None:
+        # journalctl writes neither a <PRI> nor a year nor a weekday.
+        if m is None or m.group("pri") is not None or m.group("year") or m.group("wday"):
             return c.reject(ctx, line_no, _NOT_AN_ENTRY, raw)
         parsed = syslog.rfc3164_fields(m, ctx, attributes)
         if isinstance(parsed, str):
             return c.reject(ctx, line_no, parsed, raw)
-        ts, host, service, message = parsed
+        ts, host, service, message, _ = parsed
     indent = len(text[: len(text) - len(message)].encode("utf-8", "replace"))
     message = message.rstrip()
     if not message:

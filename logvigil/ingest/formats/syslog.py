@@ -45,11 +45,22 @@ RFC5424 = re.compile(
 )
 RFC3164 = re.compile(
     r"(?:<(?P<pri>\d{1,3})>)?"
-    r"(?:(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2})"
+    r"(?:(?P<wday>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?"
+    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2})"
     r"(?: (?P<year>\d{4}))? (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))?"
+    r"(?(wday) (?P<cyear>\d{4}))"
     r"|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?))"
     r" +(?P<rest>.*)",
     re.S,
+)
+# busybox's syslogd (Alpine Linux, embedded systems) writes the facility and level
+# between host and tag, "Mar  6 07:15:01 nas daemon.info dnsmasq[1234]: ..."
+# (parse_fac_prio_20, syslog.h's names); OpenWrt's logread in place of the host, after a
+# ctime stamp: "Thu Mar  6 07:15:01 2025 daemon.info dnsmasq[1234]: ...".
+_LEVEL_WORDS = "emerg|panic|alert|crit|err|error|warn|warning|notice|info|debug"
+FACILITY_LEVEL = re.compile(
+    r"(?P<facility>kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp"
+    rf"|security|mark|local[0-7])\.(?P<level>{_LEVEL_WORDS})"
 )
 # Possessive: a tag's and a pid's characters exclude what must follow them (`[`, `:`,
 # `]`), so giving some back could never match; not trying keeps a failing match short.
@@ -80,9 +91,8 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         return c.reject(ctx, line_no, "not a syslog line (RFC 3164 or RFC 5424)", raw)
     if isinstance(parsed, str):
         return c.reject(ctx, line_no, parsed, raw)
-    ts, host, service, message = parsed
+    ts, host, service, message, declared = parsed
 
-    declared = None
     if m.group("pri") is not None:
         pri = int(m.group("pri"))
         if pri > 191:
@@ -109,7 +119,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
 
 def _rfc5424(
     m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
-) -> tuple[datetime, str, str, str] | str:
+) -> tuple[datetime, str, str, str, None] | str:
     stamp = m.group("ts")
     if stamp == "-":  # RFC 5424 6.2.3: no time known; the receiver's time is used
         ts: datetime | str = ctx.now
@@ -135,7 +145,7 @@ def _rfc5424(
         message = _structured_data(rest, attributes)
     else:
         message = rest
-    return ts, host, app, message.removeprefix("\ufeff")
+    return ts, host, app, message.removeprefix("\ufeff"), None
 
 
 def _structured_data(rest: str, attributes: dict[str, Any]) -> str:
@@ -161,11 +171,13 @@ def _structured_data(rest: str, attributes: dict[str, Any]) -> str:
 
 def rfc3164_fields(
     m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]
-) -> tuple[datetime, str, str, str] | str:
-    """Return (ts, host, program, message) of an RFC3164 match, or why its time is invalid.
+) -> tuple[datetime, str, str, str, Severity | None] | str:
+    """Return (ts, host, program, message, level) of an RFC3164 match, or why its time
+    is invalid.
 
     host and program are "" when the line names none; the message is the end of
-    the line as written (not stripped). The facility, pid and tag go to `attributes`.
+    the line as written (not stripped); the level is the one a busybox or OpenWrt line
+    writes (`daemon.err`), else None. The facility, pid and tag go to `attributes`.
     """
     iso = m.group("iso")
     if iso is not None:
@@ -180,15 +192,29 @@ def rfc3164_fields(
     return (ts, *host_and_tag(m.group("rest"), attributes))
 
 
-def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str]:
-    """Return (host, program, message) of what follows an RFC 3164 timestamp:
-    `host tag[pid]: msg`, or `tag[pid]: msg` as sent over /dev/log (host "").
-    A line without a tag has program "" and keeps the rest as its message."""
+def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str, Severity | None]:
+    """Return (host, program, message, level) of what follows an RFC 3164 timestamp:
+    `host tag[pid]: msg`, or `tag[pid]: msg` as sent over /dev/log (host "");
+    busybox's `host facility.level tag[pid]: msg` and OpenWrt logread's
+    `facility.level tag[pid]: msg` give their level (the facility goes to
+    `attributes`). A line without a tag has program "" and keeps the rest as its
+    message."""
     host = ""
+    level = None
     tag = TAG.match(rest)
     if tag is None:  # "host tag[pid]: msg"; no host when sent over /dev/log
         host, _, rest = rest.partition(" ")
+        if "." in host and (written := FACILITY_LEVEL.fullmatch(host)) is not None:
+            host, level = "", _facility_level(written, attributes)  # OpenWrt's logread
         tag = TAG.match(rest)
+        if (
+            tag is None
+            and (written := FACILITY_LEVEL.match(rest)) is not None
+            and rest[written.end() : written.end() + 1] == " "
+        ):  # busybox's syslogd
+            level = _facility_level(written, attributes)
+            rest = rest[written.end() + 1 :]
+            tag = TAG.match(rest)
     service = ""
     if tag is not None:
         name, pid = tag.group("tag", "pid")
@@ -196,7 +222,12 @@ def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str]:
         if pid:
             attributes["pid"] = c.escape_controls(pid)
         rest = rest[tag.end() :]
-    return host, service, rest
+    return host, service, rest, level
+
+
+def _facility_level(written: re.Match[str], attributes: dict[str, Any]) -> Severity:
+    attributes["facility"] = written.group("facility")
+    return Severity.parse(written.group("level"))
 
 
 def unrepeat(message: str, attributes: dict[str, Any]) -> str:
@@ -223,6 +254,7 @@ def _bsd_timestamp(m: re.Match[str], ctx: c.Context, attributes: dict[str, Any])
         "mon", "day", "year", "h", "m", "s", "frac"
     )
     month = MONTHS[mon]
+    written_year = written_year or m.group("cyear")
     year = int(written_year) if written_year else None
     if year is None and ctx.year is not None:  # --year: the operator's, run on in order
         year = ctx.year.of(month)
@@ -271,7 +303,7 @@ def _bsd_minute_utc(
 def _bsd_timestamp_error(m: re.Match[str], ctx: c.Context, year: int | None) -> datetime | str:
     """The slow, uncached reading of an RFC 3164 stamp (`year`: its year when written
     or given): why it is invalid."""
-    stamp = m.string[m.start("mon") : m.end("s")]
+    stamp = m.string[m.start("mon") : m.end("cyear") if m.group("cyear") else m.end("s")]
     month, day = MONTHS[m.group("mon")], int(m.group("day"))
     reference = ctx.now.astimezone(ctx.naive_tz)
     year = year if year is not None else bsd_year(month, day, reference)
