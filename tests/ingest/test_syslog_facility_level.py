@@ -19,7 +19,7 @@ BUSYBOX = [
     "Mar  6 07:15:01 nas daemon.info dnsmasq[1234]: query[A] example.com from 192.168.1.10",
     "Mar  6 07:15:02 nas kern.warn kernel: [12345.678901] br-lan: port 2(wlan0) entered "
     "disabled state",
-    "Mar  6 07:15:03 nas authpriv.err dropbear[1500]: Bad password attempt for 'root' from "
+    "Mar  6 07:15:03 nas authpriv.warn dropbear[1500]: Bad password attempt for 'root' from "
     "192.168.1.10:51000",
     "Mar  6 07:15:04 nas cron.err crond[900]: USER root pid 2001 cmd /usr/sbin/backup",
     "Mar  6 07:15:05 nas user.notice root: backup started",
@@ -43,7 +43,7 @@ def test_busybox_lines_give_host_program_pid_facility_and_level() -> None:
     assert [(e.host, e.service, e.severity, e.attributes.get("facility")) for e in events] == [
         ("nas", "dnsmasq", Severity.INFO, "daemon"),
         ("nas", "kernel", Severity.WARNING, "kern"),
-        ("nas", "dropbear", Severity.ERROR, "authpriv"),
+        ("nas", "dropbear", Severity.WARNING, "authpriv"),
         ("nas", "crond", Severity.ERROR, "cron"),
         ("nas", "root", Severity.NOTICE, "user"),
     ]
