@@ -301,20 +301,46 @@ PRIMITIVES: tuple[Primitive, ...] = (
         services=_K,
     ),
     primitive(
+        # A process's death in the words of whatever saw it, the line's own start where a
+        # runtime writes it to stderr as it dies:
+        # - Upstart (init/job_process.c), a job's process killed by a fault signal:
+        #   "mysql main process (1234) killed by SEGV signal" (not TERM or KILL: a stop);
+        # - Go's runtime: an unrecovered panic ("panic: runtime error: invalid memory
+        #   address or nil pointer dereference", printpanics) or a fatal error
+        #   ("fatal error: concurrent map writes", throw); net/http's recovered
+        #   "http: panic serving ..." does not start so;
+        # - CPython's Py_FatalError and faulthandler: "Fatal Python error: Segmentation
+        #   fault"; HotSpot's error report: "# A fatal error has been detected by the
+        #   Java Runtime Environment:";
+        # - glibc aborting the process: "*** stack smashing detected ***: terminated",
+        #   "*** buffer overflow detected ***", malloc_printerr's "free(): invalid
+        #   pointer", "malloc(): corrupted top size", "double free or corruption (out)".
+        "process_crashed",
+        r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b"
+        r"|^panic: |^fatal error: |^fatal python error: "
+        r"|\ba fatal error has been detected by the java runtime environment\b"
+        r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
+        r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
+        r"|^double free or corruption\b",
+        _ERR,
+        "crashed",
+        needles=(
+            "killed by",
+            "panic: ",
+            "fatal error: ",
+            "fatal python error",
+            "java runtime environment",
+            " detected ***",
+            "(): ",
+            "double free",
+        ),
+    ),
+    primitive(
         "core_dump",
         r"\bdumped core\b|\(core dumped\)|\bsegmentation fault\b",
         _ERR,
         "crashed (core dump)",
         needles=("dumped", "segmentation fault"),
-    ),
-    primitive(
-        # Upstart (init/job_process.c) when a job's process dies of a fault signal:
-        # "mysql main process (1234) killed by SEGV signal" (not TERM or KILL: a stop).
-        "process_crashed",
-        r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b",
-        _ERR,
-        "crashed (fault signal)",
-        needles=("killed by",),
     ),
     primitive(
         "too_many_open_files",

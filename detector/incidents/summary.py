@@ -28,7 +28,7 @@ KIND_PHRASES = {
     "disk_error": "disk errors",
     "segfault": "crashed (segfault)",
     "core_dump": "crashed (core dump)",
-    "process_crashed": "crashed (fault signal)",
+    "process_crashed": "crashed",
     "kernel_panic": "kernel panic",
     "kernel_oops": "kernel Oops",
     "cpu_lockup": "CPU lockup",

@@ -1,14 +1,17 @@
-"""A dying disk, a cooked host, a program out of memory and a crashing Upstart job each
-page once, end to end: syslog and application lines through the reader, attribution,
-the primitive detector and the incident manager, as `logvigil backtest` replays them.
+"""A dying disk, a cooked host, a program out of memory, a crashing Upstart job and a
+panicking Go service each page once, end to end: syslog and application lines through
+the reader, attribution, the primitive detector and the incident manager, as
+`logvigil backtest` replays them.
 
 The wording is the producing programs' own (smartmontools' smartd.cpp, the kernel's
 drivers/thermal/thermal_core.c, systemd's shutdown, log4j's default layout with the
-JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c)."""
+JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c, Go's
+runtime in Docker's json-file log)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 from logvigil.app.backtest import run_backtest
@@ -174,6 +177,40 @@ def test_an_upstart_job_killed_by_segv_pages_naming_the_job() -> None:
     assert incident["opened_at"] == z(crash + MIN)
     summaries = sorted(t["summary"] for t in incident["triggers"])
     assert [s.split(" (template")[0] for s in summaries] == [
-        "mysql on nas: crashed (fault signal)",
+        "mysql on nas: crashed",
         "mysql on nas: restart loop, the init system gave up",
     ]
+
+
+def docker(t: datetime, stream: str, text: str) -> bytes:
+    """A line of Docker's json-file log driver."""
+    stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    return json.dumps({"log": text + "\n", "stream": stream, "time": stamp}).encode() + b"\n"
+
+
+def test_a_go_service_panicking_in_its_container_log_pages_once() -> None:
+    lines = [
+        docker(T0 + timedelta(seconds=s), "stdout", f"GET /orders/{s} 200 {s % 90}ms")
+        for s in range(0, 3 * 3600, 15)
+    ]
+    dead = T0 + timedelta(hours=3)
+    # What Go's runtime writes to stderr as the process dies (printpanics, then the stack).
+    for k, text in enumerate(
+        [
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x6b1f2e]",
+            "",
+            "goroutine 42 [running]:",
+            "main.(*Store).Get(0x0, {0xc000123456, 0x5})",
+            "\t/src/store.go:88 +0x2e",
+        ]
+    ):
+        lines.append(docker(dead + timedelta(microseconds=k), "stderr", text))
+    lines += [
+        docker(dead + timedelta(seconds=5 + s), "stdout", f"GET /orders/{s} 200 3ms")
+        for s in range(0, 600, 15)
+    ]
+    (incident,) = replay(lines, "orders-api.log")
+    (trigger,) = incident["triggers"]
+    assert trigger["summary"].startswith("unknown on orders-api: crashed (template #")
+    assert incident["opened_at"] == z(dead + MIN)

@@ -210,6 +210,25 @@ SCOPED_POSITIVES = [
     ("mysql", "mysql main process (1234) killed by SEGV signal", "process_crashed"),
     ("mysql", "init: mysql main process (1234) killed by ABRT signal", "process_crashed"),
     ("mysql", "mysql respawning too fast, stopped", "restart_loop"),
+    # -- a runtime's last words as its process dies: Go's printpanics and throw,
+    # CPython's Py_FatalError, HotSpot's error report, glibc's aborts --
+    (
+        "api",
+        "panic: runtime error: invalid memory address or nil pointer dereference",
+        "process_crashed",
+    ),
+    ("api", "fatal error: concurrent map writes", "process_crashed"),
+    ("worker", "Fatal Python error: Segmentation fault", "process_crashed"),
+    (
+        "tomcat9",
+        "# A fatal error has been detected by the Java Runtime Environment:",
+        "process_crashed",
+    ),
+    ("nginx", "*** stack smashing detected ***: terminated", "process_crashed"),
+    ("nginx", "*** buffer overflow detected ***: terminated", "process_crashed"),
+    ("app", "free(): double free detected in tcache 2", "process_crashed"),
+    ("app", "malloc(): corrupted top size", "process_crashed"),
+    ("app", "double free or corruption (out)", "process_crashed"),
     # -- units, attributed to the unit (plemma, 05-22 22:53:42) --
     ("cyrus-imapd", "cyrus-imapd.service: Failed with result 'exit-code'.", "unit_failed"),
     ("cyrus-imapd", "Unit cyrus-imapd.service entered failed state.", "unit_failed"),
@@ -289,6 +308,13 @@ NEAR_MISSES = [
         "plymouth-upstart-bridge main process (393) terminated with status 1",
     ),
     ("plymouth-upstart-bridge", "plymouth-upstart-bridge main process ended, respawning"),
+    # a panic recovered, the lines after a crash's first, a compiler's fatal error
+    ("api", "http: panic serving 10.0.0.5:51234: runtime error: index out of range [3]"),
+    ("api", "goroutine 1 [running]:"),
+    ("api", "recovered from panic: connection reset"),
+    ("gcc", "main.c:1:10: fatal error: foo.h: No such file or directory"),
+    ("gcc", "cc1: fatal error: foo.h: No such file or directory"),
+    ("worker", "Current thread 0x00007f1c2b3c4d40 (most recent call first):"),
     # a word of a scoped primitive from a program that does not write it
     ("myapp", "md/raid1:md0: Disk failure on sdb1, disabling device. (quoted)"),
     ("cron", "smartctl: Device: /dev/sda [SAT], FAILED SMART self-check (a test script)"),
