@@ -88,6 +88,12 @@ _SSHD_NOISE = (
     r"(?:PAM )?\d+ more authentication failures?; |(?:PAM )?service\(sshd\) ignoring max retries|"
     r"PAM: (?:Authentication failure|User not known to the underlying authentication module) |"
     r"maximum authentication attempts exceeded |Disconnecting: Too many authentication failures|"
+    # an invalid user's password checked against the fake "NOUSER" entry (auth.c,
+    # RHEL and CentOS builds)
+    r"Could not get shadow information for NOUSER$|"
+    # a flood of unauthenticated connections past MaxStartups (sshd.c, 8.x and later)
+    r"beginning MaxStartups throttling$|exited MaxStartups throttling after |"
+    r"drop connection #\d+ from \S+ on \S+ past MaxStartups$|"
     r"Disconnecting (?:invalid|authenticating) user |"
     r"Disconnected from (?:invalid|authenticating) user |"
     r"Connection (?:closed|reset) by (?:invalid|authenticating) user |"

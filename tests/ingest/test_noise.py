@@ -200,6 +200,14 @@ SSHD_CHATTER = [
     "Mar  4 10:00:00 gw sshd[1]: error: PAM: Authentication failure for root from 203.0.113.7",
     "Mar  4 10:00:00 gw sshd-session[1]: Connection reset by 203.0.113.7 port 40112 [preauth]",
     "Mar  4 10:00:00 gw sshd[1]: fatal: Timeout before authentication for 203.0.113.7 port 4",
+    # auth.c on RHEL/CentOS, for every invalid user's password
+    "Mar  4 10:00:00 gw sshd[1]: error: Could not get shadow information for NOUSER",
+    # sshd.c (OpenSSH 8.x+) under a flood of unauthenticated connections
+    "Mar  4 10:00:00 gw sshd[1]: error: beginning MaxStartups throttling",
+    "Mar  4 10:00:00 gw sshd[1]: drop connection #10 from [203.0.113.7]:40112 on "
+    "[192.0.2.1]:22 past MaxStartups",
+    "Mar  4 10:00:00 gw sshd[1]: exited MaxStartups throttling after 00:01:07, 21 connections "
+    "dropped",
 ]
 
 # A real failure of sshd, and what a person does: kept, and the failures are errors.
@@ -216,6 +224,8 @@ SSHD_FAILURES = [
      "options", Severity.INFO),
     ("Mar  4 10:00:00 gw sshd[1]: fatal: Read from socket failed: Connection reset by peer",
      Severity.CRITICAL),
+    ("Mar  4 10:00:00 gw sshd[1]: error: Could not get shadow information for alice",
+     Severity.ERROR),
     ("Mar  6 07:15:09 capstonealzheimer sshd[6382]: Accepted password for root from "
      "73.231.246.27 port 60466 ssh2", Severity.INFO),
     ("Mar  6 07:15:09 capstonealzheimer sshd[6382]: pam_unix(sshd:session): session opened "
