@@ -1,0 +1,366 @@
+"""The built-in primitives: catastrophic log patterns, in their writers' own words.
+
+A primitive is a regular expression matched (case-insensitively, `search`)
+against the *template text* of a row (variables already masked to `<*>`), so
+a pattern must not rely on a number, a path or a quoted id being present. Each
+matches the wording of the program that really writes it, and a primitive whose
+wording belongs to one producer is scoped to it (`services`): the kernel's
+crash family (panic, Oops, `BUG:`, lockups, hung tasks, machine checks), its
+file-system, block-device and network-driver errors and its segfault lines
+count only on the kernel's rows, so an init script named `xfs` saying "xfs
+shutdown failed" is not a file-system error. Primitives about a process (OOM
+kill, disk full, a failed unit) apply to any service, since attribution moves
+such a line to its victim or unit.
+
+`PRIMITIVES` is the built-in library, in priority order: the first primitive
+that matches a template wins (`kernel_panic` before `oom_kill`, because "Kernel
+panic - not syncing: Out of memory" is a panic). `classify` finds a text's.
+The detector that fires them is `primitive.PrimitiveDetector`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from detector.detectors.lifecycle import KERNEL
+from logvigil.core.events import Severity
+
+#: Fields a primitive's summary may use.
+SUMMARY_FIELDS = ("service", "host", "template_id", "count", "template", "label")
+
+DEFAULT_SUMMARY = "{service} on {host}: {label} (template #{template_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """One catastrophic pattern.
+
+    `name` is the finding's `kind`; `regex` is searched in template text,
+    ignoring case; `label` is the few words a summary uses; `summary` is a
+    `str.format` string over `SUMMARY_FIELDS`. `needles` are lowercase
+    substrings of which every match of `regex` holds at least one: the regex
+    runs only on a text that holds one (Python's `re` is slow on alternations,
+    `in` is not). Empty: the regex runs on every text. `services` is the producer
+    scope: the services (as attributed) whose lines may be this primitive, None for
+    any: "xfs shutdown failed" from the X font server's init script is not the
+    kernel's XFS, and only the kernel writes "I/O error, dev sda".
+    """
+
+    name: str
+    regex: re.Pattern[str]
+    severity: Severity
+    label: str
+    summary: str = DEFAULT_SUMMARY
+    needles: tuple[str, ...] = ()
+    services: frozenset[str] | None = None
+
+    def scoped_out(self, service: str | None) -> bool:
+        """Whether a line of `service` cannot be this primitive because another program
+        writes its wording (None: the producer is unknown, nothing is ruled out)."""
+        return self.services is not None and service is not None and service not in self.services
+
+
+def primitive(
+    name: str,
+    pattern: str,
+    severity: Severity,
+    label: str,
+    *,
+    needles: tuple[str, ...] = (),
+    summary: str = DEFAULT_SUMMARY,
+    services: frozenset[str] | None = None,
+) -> Primitive:
+    """Build a `Primitive`, compiling `pattern` case-insensitively.
+
+    Raises re.error for an invalid pattern.
+    """
+    return Primitive(
+        name,
+        re.compile(pattern, re.IGNORECASE),
+        severity,
+        label,
+        summary,
+        tuple(n.lower() for n in needles),
+        frozenset(services) if services is not None else None,
+    )
+
+
+_CRIT, _ERR = Severity.CRITICAL, Severity.ERROR
+#: The kernel under the identifiers syslog daemons and journald give it.
+_K = KERNEL
+
+#: The built-in library, in priority order (first match wins).
+PRIMITIVES: tuple[Primitive, ...] = (
+    # -- the crash family: the kernel's own words (kernel/panic.c, arch/*/mm/fault.c,
+    # kernel/watchdog*.c, kernel/hung_task.c, arch/x86/kernel/cpu/mce) -----------------
+    primitive(
+        "kernel_panic",
+        r"\bkernel panic\b|\bnot syncing\b",
+        _CRIT,
+        "kernel panic",
+        needles=("panic", "not syncing"),
+        services=_K,
+    ),
+    primitive(
+        "cpu_lockup",
+        r"\bsoft lockup\b|\bhard lockup\b|\bdetected stalls? on cpus\b|\bself-detected stall\b",
+        _CRIT,
+        "CPU lockup",
+        needles=("lockup", "stall"),
+        services=_K,
+    ),
+    primitive(
+        "kernel_oops",
+        r"\boops: |\bBUG: unable to handle\b|\bBUG: kernel NULL pointer\b|\bkernel BUG at\b"
+        r"|\bunable to handle kernel (?:paging request|NULL pointer)"
+        r"|^(?:\[[^\]]*\]\s*)?general protection fault: \S+ \[#",
+        _CRIT,
+        "kernel oops",
+        needles=("oops", "bug", "unable to handle", "general protection fault"),
+        services=_K,
+    ),
+    primitive(
+        "hung_task",
+        r"\btask \S+ blocked for more than \S+ seconds",
+        _ERR,
+        "hung task",
+        needles=("blocked for more than",),
+        services=_K,
+    ),
+    primitive(
+        "machine_check",
+        r"\bmce: \[hardware error\]|\bmachine check events logged\b|\bmachine check exception\b",
+        _ERR,
+        "machine check (hardware error)",
+        needles=("mce:", "machine check"),
+        services=_K,
+    ),
+    # -- any producer: the victim's line (attributed to it) or the program's own --------
+    primitive(
+        "oom_kill",
+        r"\bout of memory: kill|\binvoked oom-killer\b|\boom-kill\b|killed by the oom killer"
+        r"|\bmemory cgroup out of memory\b|\boomkilled\b|\boom_reaper: reaped",
+        _CRIT,
+        "OOM kill",
+        needles=("out of memory", "oom"),
+    ),
+    primitive(
+        # A program that ran out of memory itself, in its runtime's words: the JVM's
+        # "java.lang.OutOfMemoryError: Java heap space" (the class name: a command line
+        # echoing "-XX:+HeapDumpOnOutOfMemoryError" is no error), Go's "fatal error:
+        # runtime: out of memory" (runtime.throw), V8's "FATAL ERROR: Reached heap limit
+        # Allocation failed - JavaScript heap out of memory" (Node.js).
+        "out_of_memory",
+        r"\bjava\.lang\.outofmemoryerror\b|\bruntime: out of memory\b"
+        r"|\bjavascript heap out of memory\b",
+        _CRIT,
+        "out of memory",
+        needles=("outofmemoryerror", "out of memory"),
+    ),
+    primitive(
+        "disk_full",
+        r"no space left on device|\benospc\b|\b(?:disk|file ?system|partition) (?:is )?full\b"
+        r"|disk quota exceeded|could not extend file",
+        _CRIT,
+        "disk full",
+        needles=("no space left", "enospc", "full", "quota exceeded", "could not extend file"),
+    ),
+    primitive(
+        "read_only_fs",
+        r"read-only file ?system|remounting (?:file ?system )?read-only|\berofs\b",
+        _CRIT,
+        "read-only file system",
+        needles=("read-only", "erofs"),
+    ),
+    # -- storage and network, as the kernel's drivers write them --------------------------
+    primitive(
+        "fs_error",
+        r"\b(?:ext[234]|f2fs)-fs (?:error|critical)\b|\bbtrfs(?::)? (?:error|critical)\b"
+        r"|\bxfs \([^)]*\): .*(?:corrupt|shut(?:ting)? ?down|metadata i/o error"
+        r"|log i/o error|internal error)"
+        r'|\bfilesystem "[^"]*": .*(?:corruption|xfs internal error|shutting down filesystem)',
+        _CRIT,
+        "file system error",
+        needles=("-fs ", "btrfs", "xfs", 'filesystem "'),
+        services=_K,
+    ),
+    primitive(
+        "io_error",
+        r"\bi/o error\b|\binput/output error\b|\bmedium error\b|\bunrecovered read error\b"
+        r"|\bblk_update_request: \w+ \w* ?error\b|\bata\S* (?:exception emask|failed command)"
+        r"|\bdma_timer_expiry\b|\bdma timeout\b|\btimeout waiting for dma\b"
+        r"|\bnvme\S* .*\btimeout, (?:aborting|reset controller)\b"
+        r"|\bcontroller is down; will reset\b",
+        _CRIT,
+        "I/O error",
+        needles=(
+            "i/o error",
+            "input/output error",
+            "medium error",
+            "unrecovered read error",
+            "blk_update_request",
+            "exception emask",
+            "failed command",
+            "dma",
+            "timeout, ",
+            "controller is down",
+        ),
+        services=_K,
+    ),
+    primitive(
+        "nic_hang",
+        r"\bdetected (?:tx|hardware) unit hang\b|\breset adapter\b"
+        r"|\bnetdev watchdog\b.*\btimed out\b|\brtl_\w+_cond == \S+ \(loop:"
+        r"|\btransmit timed out\b",
+        _CRIT,
+        "network adapter hang",
+        needles=("unit hang", "reset adapter", "netdev watchdog", "_cond ==", "transmit timed out"),
+        services=_K,
+    ),
+    # -- a disk leaving its array, a disk predicting its failure, a host cooking ---------
+    primitive(
+        # drivers/md/raid1.c, raid10.c, raid5.c: "md/raid1:md0: Disk failure on sdb1,
+        # disabling device." (2.6: "raid1: Disk failure on ..."), an array beyond repair:
+        # "md/raid:md0: Cannot continue operation (2/4 failed)."; mdadm --monitor
+        # (Monitor.c, at LOG_CRIT): "Fail event detected on md device /dev/md0, component
+        # device /dev/sdb1", "DegradedArray event detected on md device /dev/md0" (an
+        # array assembled at boot without a dead disk: the kernel logs no error then).
+        "raid_degraded",
+        r"\bdisk failure on \S+,? disabling device\b|\bcannot continue operation \("
+        r"|\b(?:fail|failspare|degradedarray) event detected on md device\b",
+        _CRIT,
+        "RAID array degraded",
+        needles=("disabling device", "cannot continue operation", "event detected on md device"),
+        services=_K | {"mdadm"},
+    ),
+    primitive(
+        # smartd (smartmontools, smartd.cpp, all at LOG_CRIT): "Device: /dev/sda [SAT],
+        # FAILED SMART self-check. BACK UP DATA NOW!", "... Failed SMART usage Attribute:
+        # 5 Reallocated_Sector_Ct.", "... 8 Currently unreadable (pending) sectors",
+        # "... 1 Offline uncorrectable sectors", SCSI "... SMART Failure: ...", NVMe
+        # "Device: /dev/nvme0, Critical Warning (0x04): Reliability". Not its routine
+        # "SMART Usage Attribute: 194 Temperature_Celsius changed from 64 to 63".
+        "disk_failing",
+        r"\bfailed smart self-check\b|\bfailed smart usage attribute\b"
+        r"|\bcurrently unreadable \(pending\) sectors\b|\boffline uncorrectable sectors\b"
+        r"|\bsmart failure\b|\bcritical warning \(",
+        _ERR,
+        "disk failing (SMART)",
+        needles=("smart", "unreadable", "uncorrectable", "critical warning"),
+        services=frozenset({"smartd"}),
+    ),
+    primitive(
+        # drivers/thermal/thermal_core.c: "thermal thermal_zone0: critical temperature
+        # reached (105 C), shutting down" (since 5.12 "...: acpitz: critical temperature
+        # reached, shutting down"); drivers/acpi/thermal.c before it: "Critical
+        # temperature reached (99 C), shutting down.". The orderly power-off that follows
+        # is a clean shutdown: nothing else says why the host went down. Not the CPU's
+        # "Core temperature above threshold, cpu clock throttled" (therm_throt.c).
+        "overheat",
+        r"\bcritical temperature reached\b",
+        _CRIT,
+        "critical temperature, shut down",
+        needles=("critical temperature reached",),
+        services=_K,
+    ),
+    # -- processes ------------------------------------------------------------------------
+    primitive(
+        "segfault",
+        r"\bsegfault at\b|\btraps: .*\b(?:general protection|trap )"
+        r"|\bgeneral protection fault\b.*\bip:|\bsegmentation fault\b|\bsigsegv\b",
+        _ERR,
+        "segfault",
+        needles=("segfault", "traps:", "general protection fault", "segmentation fault", "sigsegv"),
+        services=_K,
+    ),
+    primitive(
+        # A process's death in the words of whatever saw it, the line's own start where a
+        # runtime writes it to stderr as it dies:
+        # - Upstart (init/job_process.c), a job's process killed by a fault signal:
+        #   "mysql main process (1234) killed by SEGV signal" (not TERM or KILL: a stop);
+        # - Go's runtime: an unrecovered panic ("panic: runtime error: invalid memory
+        #   address or nil pointer dereference", printpanics) or a fatal error
+        #   ("fatal error: concurrent map writes", throw); net/http's recovered
+        #   "http: panic serving ..." does not start so;
+        # - CPython's Py_FatalError and faulthandler: "Fatal Python error: Segmentation
+        #   fault"; HotSpot's error report: "# A fatal error has been detected by the
+        #   Java Runtime Environment:";
+        # - glibc aborting the process: "*** stack smashing detected ***: terminated",
+        #   "*** buffer overflow detected ***", malloc_printerr's "free(): invalid
+        #   pointer", "malloc(): corrupted top size", "double free or corruption (out)".
+        "process_crashed",
+        r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b"
+        r"|^panic: |^fatal error: |^fatal python error: "
+        r"|\ba fatal error has been detected by the java runtime environment\b"
+        r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
+        r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
+        r"|^double free or corruption\b",
+        _ERR,
+        "crashed",
+        needles=(
+            "killed by",
+            "panic: ",
+            "fatal error: ",
+            "fatal python error",
+            "java runtime environment",
+            " detected ***",
+            "(): ",
+            "double free",
+        ),
+    ),
+    primitive(
+        "core_dump",
+        r"\bdumped core\b|\(core dumped\)|\bsegmentation fault\b",
+        _ERR,
+        "crashed (core dump)",
+        needles=("dumped", "segmentation fault"),
+    ),
+    primitive(
+        "too_many_open_files",
+        r"too many open files|\bemfile\b|\bfile-max limit\b",
+        _ERR,
+        "too many open files",
+        needles=("too many open files", "emfile", "file-max limit"),
+    ),
+    primitive(
+        "restart_loop",
+        # systemd's, and Upstart's (init/job.c) "mysql respawning too fast, stopped"
+        r"start request repeated too quickly|\brespawning too fast, stopped\b",
+        _ERR,
+        "restart loop, the init system gave up",
+        needles=("start request repeated too quickly", "respawning too fast"),
+    ),
+    primitive(
+        "unit_failed",
+        r"\bfailed with result\b|\bentered failed state\b",
+        _ERR,
+        "unit failed",
+        needles=("failed with result", "entered failed state"),
+    ),
+    primitive(
+        "cert_expired",
+        r"certificate (?:has )?expired|\bcert(?:ificate)?_has_expired\b"
+        r"|\bcertificate is expired\b|alert certificate expired",
+        _ERR,
+        "certificate expired",
+        needles=("expired",),
+    ),
+)
+
+
+def classify(
+    text: str, library: Sequence[Primitive] = PRIMITIVES, service: str | None = None
+) -> Primitive | None:
+    """Return the first primitive of `library` whose regex is found in `text` and whose
+    scope admits `service` (None: a producer not known, every scope admits it), or None."""
+    low = text.lower()
+    for p in library:
+        if p.scoped_out(service):
+            continue
+        if p.needles and not any(n in low for n in p.needles):
+            continue
+        if p.regex.search(text):
+            return p
+    return None
