@@ -219,6 +219,21 @@ PRIMITIVES: tuple[Primitive, ...] = (
         needles=("unit hang", "reset adapter", "netdev watchdog", "_cond ==", "transmit timed out"),
         services=_K,
     ),
+    primitive(
+        # The GPU stopped answering and its driver reset it (or cannot): i915's error
+        # capture "[drm] GPU HANG: ecode 9:1:e757fefe, in Xorg [1234]"
+        # (i915_gpu_error.c), amdgpu's "ring gfx_0.0.0 timeout, signaled seq=5131,
+        # emitted seq=5132" (amdgpu_job_timedout), radeon's "ring 0 stalled for more
+        # than 10000msec" and "GPU lockup", NVIDIA's "NVRM: Xid (PCI:0000:06:00): 79,
+        # pid=..., GPU has fallen off the bus." Not nouveau's routine "E[PIBUS]" lines.
+        "gpu_hang",
+        r"\bgpu hang: ecode\b|\bring \S+ timeout, signaled seq=|\bgpu has fallen off the bus\b"
+        r"|\bring \S+ stalled for more than \S+|\bgpu lockup\b",
+        _ERR,
+        "GPU hang",
+        needles=("gpu hang", "signaled seq=", "fallen off the bus", "stalled for more", "lockup"),
+        services=_K,
+    ),
     # -- a disk leaving its array, a disk predicting its failure, a host cooking ---------
     primitive(
         # drivers/md/raid1.c, raid10.c, raid5.c: "md/raid1:md0: Disk failure on sdb1,

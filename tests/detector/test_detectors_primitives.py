@@ -82,6 +82,7 @@ POSITIVES = [
     ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
     ("md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
+    ("i915 0000:00:02.0: [drm] GPU HANG: ecode 9:1:e757fefe, in chrome [25627]", "gpu_hang"),
     ("init: mysql main process (1234) killed by SEGV signal", "process_crashed"),
     ("init: mysql respawning too fast, stopped", "restart_loop"),
     ("Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!", "disk_failing"),

@@ -125,6 +125,41 @@ SCOPED_POSITIVES = [
         "nic_hang",
     ),
     ("kernel", "tg3 0000:02:00.0 eth0: transmit timed out, resetting", "nic_hang"),
+    # -- GPU hangs: i915's error capture (old and new prefix), amdgpu's job timeout
+    # (old DRM_ERROR and new dev_err form), radeon's, NVIDIA's Xid 79 --
+    (
+        "kernel",
+        "[drm] GPU HANG: ecode 7:0:0x85df3c1c, in Xorg [19819], reason: Ring hung, action: reset",
+        "gpu_hang",
+    ),
+    (
+        "kernel",
+        "i915 0000:00:02.0: [drm] GPU HANG: ecode 9:1:e757fefe, in chrome [25627]",
+        "gpu_hang",
+    ),
+    (
+        "kernel",
+        "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=1, "
+        "emitted seq=3",
+        "gpu_hang",
+    ),
+    (
+        "kernel",
+        "amdgpu 0000:09:00.0: ring gfx_0.0.0 timeout, signaled seq=5131, emitted seq=5132",
+        "gpu_hang",
+    ),
+    ("kernel", "radeon 0000:01:00.0: ring 0 stalled for more than 10000msec", "gpu_hang"),
+    (
+        "kernel",
+        "radeon 0000:01:00.0: GPU lockup (current fence id 0x000000000001b8f9 last fence id "
+        "0x000000000001b8fa on ring 0)",
+        "gpu_hang",
+    ),
+    (
+        "kernel",
+        "NVRM: Xid (PCI:0000:06:00): 79, pid=1234, GPU has fallen off the bus.",
+        "gpu_hang",
+    ),
     # -- RAID: the kernel's md drivers (drivers/md/raid1.c, raid10.c, raid5.c; 2.6's
     # "raid1: ...") and mdadm --monitor's events (Monitor.c) --
     ("kernel", "md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
@@ -277,6 +312,12 @@ NEAR_MISSES = [
     ("kernel", "XFS (sda1): Unmounting Filesystem"),
     ("kernel", "BTRFS info (device sda2): disk space caching is enabled"),
     ("systemd", "nginx.service: Main process exited, code=exited, status=0/SUCCESS"),
+    # the lines around a GPU hang, and a GPU at work
+    ("kernel", "[drm] GPU hangs can indicate a bug anywhere in the entire gfx stack"),
+    ("kernel", "[drm:amdgpu_dm_atomic_commit_tail [amdgpu]] *ERROR* Waiting for fences timed out!"),
+    ("kernel", "[drm] Initialized amdgpu 3.42.0 20150101 for 0000:09:00.0 on minor 0"),
+    ("kernel", "[drm] ring test on 0 succeeded in 1 usecs"),
+    ("Xorg", "[drm] GPU HANG: ecode 7:0:0x85df3c1c (quoted by a program)"),
     # RAID, SMART, heat and memory words in routine lines
     ("kernel", "md/raid1:md0: active with 2 out of 2 mirrors"),
     ("kernel", "md: recovery of RAID array md0"),
@@ -367,11 +408,12 @@ def test_the_kernels_wording_is_scoped_to_the_kernel_and_a_process_failure_is_no
         assert by_name[name].services is None
 
 
-def test_raid_smart_and_heat_are_scoped_to_their_writers() -> None:
+def test_gpu_raid_smart_and_heat_are_scoped_to_their_writers() -> None:
     by_name = {p.name: p for p in PRIMITIVES}
     kernel = by_name["kernel_panic"].services
     assert kernel is not None
     assert by_name["overheat"].services == kernel
+    assert by_name["gpu_hang"].services == kernel
     assert by_name["raid_degraded"].services == kernel | {"mdadm"}
     assert by_name["disk_failing"].services == {"smartd"}
     # A runtime's own words come from whichever program it runs.
