@@ -22,7 +22,10 @@ request repeated too quickly`, `Main process exited, code=exited, status=78`,
 the older `Unit cyrus-imapd.service entered failed state.`, or journald's
 `Failed to start ...` whose `UNIT=` field names it, go to the service that
 declares the unit, else to the unit's name (`cyrus-imapd`): with or without an
-inventory, the unit that failed is the subject. systemd's other lines stay with
+inventory, the unit that failed is the subject. So is the unit systemd-oomd (the
+userspace OOM killer) says it killed: `Killed /user.slice/.../app-x.scope due to
+memory pressure for ...`, and PID 1's `app-x.scope: systemd-oomd killed 19
+process(es) in this unit.`. systemd's other lines stay with
 systemd.
 
 The rules are compiled once per inventory into dictionaries (globs are tried
@@ -54,6 +57,12 @@ _OOM_KILLED = re.compile(r"(?:Killed|Kill|reaped) process (\d+) \((.+?)\)")
 _OOM_KILL_SUMMARY = re.compile(r"oom-kill:.*?\btask=(?P<task>[^,]+),pid=(?P<pid>\d+)")
 _TASK_MEMCG = re.compile(r"\btask_memcg=(?P<cg>[^,\s]+)")
 
+# systemd-oomd (src/oom/oomd-util.c) names the cgroup it killed, the unit last:
+# "Killed /user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope due to
+# memory pressure for ..." or "... due to swap used (...)".
+_OOMD_KILLED = re.compile(r"Killed (?P<cg>/\S*) due to (?:memory pressure for|swap used)")
+_OOMD = frozenset({"systemd-oomd"})
+
 _IDENTIFIER_FIELDS = ("SYSLOG_IDENTIFIER",)
 _UNIT_FIELDS = ("_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT")
 # journald puts the unit a systemd message is *about* in UNIT / USER_UNIT
@@ -68,10 +77,10 @@ _CONTAINER_FIELDS = ("CONTAINER_NAME", "container_name", "container")
 # is at 5."; and the older "Unit cyrus-imapd.service entered failed state.",
 # "cyrus-imapd.service failed.", "cyrus-imapd.service holdoff time over, scheduling
 # restart.". An exit with status 0 is not a failure.
-_UNIT = r"[^\s/:'\"]+\.(?:service|socket|mount|automount|swap|timer|path)"
+_UNIT = r"[^\s/:'\"]+\.(?:service|socket|mount|automount|swap|timer|path|scope|slice)"
 _FAILURE = (
     r"Failed (?:with result|at step|to (?:start|execute|run|spawn))"
-    r"|Start request repeated too quickly|Scheduled restart job"
+    r"|Start request repeated too quickly|Scheduled restart job|systemd-oomd killed"
     r"|(?:Main|Control) process exited, code=(?:killed|dumped|exited, status=(?!0\b))"
 )
 _UNIT_FAILURE = re.compile(
@@ -119,8 +128,11 @@ def oom_victim(event: LogEvent) -> OomVictim | None:
 
 
 def failed_unit(event: LogEvent) -> str | None:
-    """The unit a systemd line reports failing (`cyrus-imapd.service`), or None."""
+    """The unit a systemd line reports failing (`cyrus-imapd.service`), or the one
+    systemd-oomd killed, or None."""
     attrs = event.attributes
+    if event.service in _OOMD and (m := _OOMD_KILLED.match(event.message)) is not None:
+        return m.group("cg").rstrip("/").rsplit("/", 1)[-1] or None
     if event.service not in _SYSTEMD and attrs.get("SYSLOG_IDENTIFIER") not in _SYSTEMD:
         return None
     m = _UNIT_FAILURE.match(event.message)

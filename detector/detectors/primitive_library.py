@@ -141,10 +141,16 @@ PRIMITIVES: tuple[Primitive, ...] = (
     primitive(
         "oom_kill",
         r"\bout of memory: kill|\binvoked oom-killer\b|\boom-kill\b|killed by the oom killer"
-        r"|\bmemory cgroup out of memory\b|\boomkilled\b|\boom_reaper: reaped",
+        r"|\bmemory cgroup out of memory\b|\boomkilled\b|\boom_reaper: reaped"
+        # systemd-oomd, the userspace OOM killer of Ubuntu 22.04 and Fedora 34 on
+        # (src/oom/oomd-util.c): "Killed /user.slice/.../app.scope due to memory pressure
+        # for /user.slice/... being 55.71% > 50.00% for > 20s with reclaim activity",
+        # "... due to swap used (...)"; then PID 1: "x.scope: systemd-oomd killed 19
+        # process(es) in this unit."
+        r"|^killed \S+ due to (?:memory pressure for|swap used)\b|\bsystemd-oomd killed\b",
         _CRIT,
         "OOM kill",
-        needles=("out of memory", "oom"),
+        needles=("out of memory", "oom", "due to memory pressure for", "due to swap used"),
     ),
     primitive(
         # A program that ran out of memory itself, in its runtime's words: the JVM's

@@ -62,6 +62,20 @@ SCOPED_POSITIVES = [
     # -- OOM kills, attributed to their victim (mm/oom_kill.c, old and new wording) --
     ("httpd", "Out of Memory: Killed process 28473 (httpd).", "oom_kill"),  # loghub
     ("httpd", "Out of memory: Kill process 1234 (httpd) score 500 or sacrifice child", "oom_kill"),
+    # -- systemd-oomd's kills (src/oom/oomd-util.c), attributed to the unit killed --
+    (
+        "flatpak-session-helper",
+        "Killed /user.slice/user-1000.slice/user@1000.service/app.slice/"
+        "flatpak-session-helper.service due to memory pressure for /user.slice/"
+        "user-1000.slice/user@1000.service/app.slice being 82.36% > 80.00% for > 20s with "
+        "reclaim activity",
+        "oom_kill",
+    ),
+    (
+        "app-gnome-firefox-4321.scope",
+        "app-gnome-firefox-4321.scope: systemd-oomd killed 19 process(es) in this unit.",
+        "oom_kill",
+    ),
     # -- file systems: the kernel's wording (fs/ext4/super.c, fs/xfs, fs/btrfs) --
     (
         "kernel",
@@ -312,6 +326,9 @@ NEAR_MISSES = [
     ("kernel", "XFS (sda1): Unmounting Filesystem"),
     ("kernel", "BTRFS info (device sda2): disk space caching is enabled"),
     ("systemd", "nginx.service: Main process exited, code=exited, status=0/SUCCESS"),
+    # systemd-oomd's routine lines, and a library suppressing its readahead
+    ("systemd-oomd", "Swap is currently not detected; memory pressure usage will be degraded"),
+    ("s3fs", "Suppressing readahead due to memory pressure for s3_key=x with backoff 100ms"),
     # the lines around a GPU hang, and a GPU at work
     ("kernel", "[drm] GPU hangs can indicate a bug anywhere in the entire gfx stack"),
     ("kernel", "[drm:amdgpu_dm_atomic_commit_tail [amdgpu]] *ERROR* Waiting for fences timed out!"),

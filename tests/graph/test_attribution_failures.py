@@ -146,3 +146,30 @@ def test_an_upstart_job_goes_to_the_service_declaring_it(homelab: Inventory) -> 
 def test_other_init_lines_and_other_programs_keep_their_service(service: str, line: str) -> None:
     assert upstart_job(event(service, line)) is None
     assert attribute(event(service, line), EMPTY) == service
+
+
+# systemd-oomd (src/oom/oomd-util.c) and PID 1 after it (src/core/unit.c)
+def test_the_unit_systemd_oomd_killed_is_the_subject() -> None:
+    e = event(
+        "systemd-oomd",
+        "Killed /user.slice/user-1000.slice/user@1000.service/app.slice/"
+        "flatpak-session-helper.service due to memory pressure for /user.slice/"
+        "user-1000.slice/user@1000.service/app.slice being 82.36% > 80.00% for > 20s with "
+        "reclaim activity",
+    )
+    assert attribute(e, EMPTY) == "flatpak-session-helper"
+    swap = event(
+        "systemd-oomd",
+        "Killed /system.slice/postgresql@15-main.service due to swap used (4294967296) / total (4294967296) being more than 90.00%",
+        "db-01",
+    )
+    assert attribute(swap, EMPTY) == "postgresql@15-main"
+    e = event(
+        "systemd", "app-gnome-firefox-4321.scope: systemd-oomd killed 19 process(es) in this unit."
+    )
+    assert attribute(e, EMPTY) == "app-gnome-firefox-4321.scope"
+    # its other lines stay its own
+    e = event(
+        "systemd-oomd", "Swap is currently not detected; memory pressure usage will be degraded"
+    )
+    assert attribute(e, EMPTY) == "systemd-oomd"
