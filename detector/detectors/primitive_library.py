@@ -310,14 +310,18 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   Java Runtime Environment:";
         # - glibc aborting the process: "*** stack smashing detected ***: terminated",
         #   "*** buffer overflow detected ***", malloc_printerr's "free(): invalid
-        #   pointer", "malloc(): corrupted top size", "double free or corruption (out)".
+        #   pointer", "malloc(): corrupted top size", "double free or corruption (out)";
+        # - MySQL's and MariaDB's fatal-signal handler, "mysqld got signal 11 ;"
+        #   (handle_fatal_signal), and mysqld_safe bringing the dead server back,
+        #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended").
         "process_crashed",
         r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b"
         r"|^panic: |^fatal error: |^fatal python error: "
         r"|\ba fatal error has been detected by the java runtime environment\b"
         r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
         r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
-        r"|^double free or corruption\b",
+        r"|^double free or corruption\b"
+        r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^mysqld restarted$",
         _ERR,
         "crashed",
         needles=(
@@ -329,6 +333,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
             " detected ***",
             "(): ",
             "double free",
+            "got signal",
+            "mysqld restarted",
         ),
     ),
     primitive(

@@ -278,6 +278,10 @@ SCOPED_POSITIVES = [
     ("app", "free(): double free detected in tcache 2", "process_crashed"),
     ("app", "malloc(): corrupted top size", "process_crashed"),
     ("app", "double free or corruption (out)", "process_crashed"),
+    # MySQL's and MariaDB's crash (sql/signal_handler.cc) and mysqld_safe's restart
+    ("mysqld", "11:42:15 UTC - mysqld got signal 11 ;", "process_crashed"),
+    ("mariadbd", "[ERROR] mariadbd got signal 6 ;", "process_crashed"),
+    ("mysqld_safe", "mysqld restarted", "process_crashed"),
     # -- units, attributed to the unit (plemma, 05-22 22:53:42) --
     ("cyrus-imapd", "cyrus-imapd.service: Failed with result 'exit-code'.", "unit_failed"),
     ("cyrus-imapd", "Unit cyrus-imapd.service entered failed state.", "unit_failed"),
@@ -366,6 +370,10 @@ NEAR_MISSES = [
         "plymouth-upstart-bridge main process (393) terminated with status 1",
     ),
     ("plymouth-upstart-bridge", "plymouth-upstart-bridge main process ended, respawning"),
+    # mysqld_safe after a clean stop, and mysqld at work
+    ("mysqld_safe", "mysqld from pid file /var/run/mysqld/mysqld.pid ended"),
+    ("mysqld_safe", "Starting mysqld daemon with databases from /var/lib/mysql"),
+    ("mysqld", "[Note] /usr/sbin/mysqld: Normal shutdown"),
     # a panic recovered, the lines after a crash's first, a compiler's fatal error
     ("api", "http: panic serving 10.0.0.5:51234: runtime error: index out of range [3]"),
     ("api", "goroutine 1 [running]:"),
