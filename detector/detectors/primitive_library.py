@@ -313,7 +313,11 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   pointer", "malloc(): corrupted top size", "double free or corruption (out)";
         # - MySQL's and MariaDB's fatal-signal handler, "mysqld got signal 11 ;"
         #   (handle_fatal_signal), and mysqld_safe bringing the dead server back,
-        #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended").
+        #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended");
+        # - PostgreSQL's postmaster when a child died of a signal and it restarts them
+        #   all (postmaster.c, LogChildExit and HandleChildCrash): "server process (PID
+        #   1234) was terminated by signal 11: Segmentation fault", "all server
+        #   processes terminated; reinitializing".
         "process_crashed",
         r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b"
         r"|^panic: |^fatal error: |^fatal python error: "
@@ -321,7 +325,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
         r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
         r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
         r"|^double free or corruption\b"
-        r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^mysqld restarted$",
+        r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^mysqld restarted$"
+        r"|\(pid \S+\) was terminated by signal\b|\ball server processes terminated; reinit",
         _ERR,
         "crashed",
         needles=(
@@ -335,6 +340,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
             "double free",
             "got signal",
             "mysqld restarted",
+            "was terminated by signal",
+            "all server processes terminated",
         ),
     ),
     primitive(

@@ -282,6 +282,17 @@ SCOPED_POSITIVES = [
     ("mysqld", "11:42:15 UTC - mysqld got signal 11 ;", "process_crashed"),
     ("mariadbd", "[ERROR] mariadbd got signal 6 ;", "process_crashed"),
     ("mysqld_safe", "mysqld restarted", "process_crashed"),
+    # PostgreSQL's postmaster (postmaster.c), as its syslog or stderr prefix leaves it
+    (
+        "postgres",
+        "[3-1] LOG:  server process (PID 5678) was terminated by signal 11: Segmentation fault",
+        "process_crashed",
+    ),
+    (
+        "postgres",
+        "2026-03-04 10:00:00.123 UTC [811] LOG:  all server processes terminated; reinitializing",
+        "process_crashed",
+    ),
     # -- units, attributed to the unit (plemma, 05-22 22:53:42) --
     ("cyrus-imapd", "cyrus-imapd.service: Failed with result 'exit-code'.", "unit_failed"),
     ("cyrus-imapd", "Unit cyrus-imapd.service entered failed state.", "unit_failed"),
@@ -370,6 +381,13 @@ NEAR_MISSES = [
         "plymouth-upstart-bridge main process (393) terminated with status 1",
     ),
     ("plymouth-upstart-bridge", "plymouth-upstart-bridge main process ended, respawning"),
+    # PostgreSQL's postmaster at a clean stop, a backend's normal exit
+    ("postgres", "LOG:  received fast shutdown request"),
+    (
+        "postgres",
+        'LOG:  background worker "logical replication launcher" (PID 812) exited with exit code 1',
+    ),
+    ("postgres", "LOG:  database system is shut down"),
     # mysqld_safe after a clean stop, and mysqld at work
     ("mysqld_safe", "mysqld from pid file /var/run/mysqld/mysqld.pid ended"),
     ("mysqld_safe", "Starting mysqld daemon with databases from /var/lib/mysql"),
