@@ -155,15 +155,8 @@ def entry(raw: bytes, line_no: int, ctx: c.Context) -> Entry | Rejected:
     raw_cut, truncated = c.cut_bytes(raw)
     text, invalid_utf8 = c.decode(raw_cut)
     attributes: dict[str, Any] = {}
-    if (m := FULL.match(text)) is not None:
-        ts = _full_timestamp(m, ctx, attributes)
-        if isinstance(ts, str):
-            return c.reject(ctx, line_no, ts, raw)
-        host, service, message, _ = syslog.host_and_tag(m.group("rest"), attributes)
-    elif (m := UNIX.match(text)) is not None:
-        stamp = m.string[: m.end("usec")].strip()
-        ts = datetime.fromtimestamp(int(m.group("sec")), UTC)
-        ts = c.to_utc(ts.replace(microsecond=int(m.group("usec"))), stamp, "timestamp", UTC)
+    if (m := FULL.match(text)) is not None or (m := UNIX.match(text)) is not None:
+        ts = _full_timestamp(m, ctx, attributes) if m.re is FULL else _unix_timestamp(m)
         if isinstance(ts, str):
             return c.reject(ctx, line_no, ts, raw)
         host, service, message, _ = syslog.host_and_tag(m.group("rest"), attributes)
@@ -192,6 +185,13 @@ def entry(raw: bytes, line_no: int, ctx: c.Context) -> Entry | Rejected:
         truncated=truncated,
         indent=indent,
     )
+
+
+def _unix_timestamp(m: re.Match[str]) -> datetime | str:
+    """The UTC time of a short-unix stamp, or why it is out of range."""
+    stamp = m.string[: m.end("usec")].strip()
+    ts = datetime.fromtimestamp(int(m.group("sec")), UTC)
+    return c.to_utc(ts.replace(microsecond=int(m.group("usec"))), stamp, "timestamp", UTC)
 
 
 def _full_timestamp(m: re.Match[str], ctx: c.Context, attributes: dict[str, Any]) -> datetime | str:

@@ -45,9 +45,12 @@ SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority"
 MESSAGE_KEYS = ("message", "msg", "log", "event", "short_message", "output", "@m", "@mt")
 #: MongoDB's severities in its structured log (4.4 and later), key `s`: a field `s`
 #: holding anything else is no severity.
-_MONGODB_SEVERITY = {"F": "fatal", "E": "error", "W": "warning", "I": "info"} | {
-    f"D{n}": "debug" for n in range(1, 6)
-}
+_MONGODB_SEVERITY = {
+    "F": Severity.CRITICAL,
+    "E": Severity.ERROR,
+    "W": Severity.WARNING,
+    "I": Severity.INFO,
+} | {f"D{n}": Severity.DEBUG for n in range(1, 6)}
 
 _MISSING_TS = (
     "missing timestamp (none of "
@@ -114,7 +117,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     unknown = None
     key = _first(obj, SEVERITY_KEYS)
     if key is None and type(obj.get("s")) is str and obj["s"] in _MONGODB_SEVERITY:
-        declared = Severity.parse(_MONGODB_SEVERITY[obj.pop("s")])
+        declared = _MONGODB_SEVERITY[obj.pop("s")]
     elif key is not None:
         level = obj.pop(key)
         declared, is_unknown = c.declared_severity(level)
