@@ -209,10 +209,72 @@ def test_an_rsyslog_repeat_is_the_message_it_repeats_with_a_count() -> None:
     assert event.attributes["repeated"] == 4
 
 
+def read_all(fmt: str, *lines: str) -> list[LogEvent]:
+    raw = [line.encode() for line in lines]
+    items = list(read_events(raw, fmt, input_options("x", default_time=NOW)))
+    assert all(isinstance(item, LogEvent) for item in items), items
+    return items
+
+
+# sysklogd's (and FreeBSD's) syslogd writes "last message repeated %d times" in place of a
+# tag and a message, for the previous line of that host; lines from loghub_Linux_full.log.
+SQUID_STOP = "Sep 28 09:08:52 combo squid: ."
+SYSKLOGD_REPEAT = "Sep 28 09:08:56 combo last message repeated 2 times"
+
+
+def test_a_sysklogd_repeat_is_the_hosts_previous_line_again_with_a_count() -> None:
+    before, again = read_all("syslog", SQUID_STOP, SYSKLOGD_REPEAT)
+    assert (again.service, again.message, again.severity) == ("squid", ".", before.severity)
+    assert again.ts == datetime(2025, 9, 28, 9, 8, 56, tzinfo=UTC)  # read in March 2026
+    assert again.attributes == {**before.attributes, "repeated": 2}
+    assert "repeated" not in before.attributes
+
+
+def test_a_sysklogd_repeat_repeats_its_own_hosts_line_not_the_last_line_read() -> None:
+    kernel = "Nov 22 07:36:49 combo kernel:  [<021c8bda>] vt_console_print+0x64/0x28f"
+    other = "Nov 22 07:36:50 db-01 cron[22]: (root) CMD (run-parts /etc/cron.hourly)"
+    repeat = "Nov 22 07:36:50 combo last message repeated 3 times"
+    first, _, again = read_all("syslog", kernel, other, repeat)
+    assert (again.host, again.service) == ("combo", "kernel")
+    assert again.message == first.message
+    assert again.message.strip() == "[<021c8bda>] vt_console_print+0x64/0x28f"
+
+
+def test_macos_syslogd_repeats_are_read_the_same_way() -> None:
+    # Apple's syslogd: "--- last message repeated %d time%s ---"
+    first = (
+        "Jul  1 09:00:55 calvisitor-10-105-160-95 kernel[0]: IOThunderboltSwitch<0>(0x0)::"
+        "listenerCallback - Thunderbolt HPD packet for route = 0x0 port = 11 unplug = 0"
+    )
+    repeat = "Jul  1 09:01:05 calvisitor-10-105-160-95 --- last message repeated 1 time ---"
+    before, again = read_all("syslog", first, repeat)
+    assert (again.service, again.message) == ("kernel", before.message)
+    assert again.attributes["repeated"] == 1
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [SYSKLOGD_REPEAT],  # nothing of that host before it: nothing to repeat
+        ["Sep 28 09:08:52 db-01 squid: .", SYSKLOGD_REPEAT],  # another host's line
+        [SQUID_STOP, "Sep 28 09:08:56 combo last message repeated 12345678901 times"],
+        [SQUID_STOP, "Sep 28 09:08:56 combo --- last message repeated 2 times"],
+        [SQUID_STOP, "Sep 28 09:08:56 combo last message repeated 2 times, sort of"],
+    ],
+)
+def test_a_repeat_with_nothing_to_repeat_or_in_other_words_is_kept_as_written(
+    lines: list[str],
+) -> None:
+    last = read_all("syslog", *lines)[-1]
+    assert last.service == "unknown"
+    assert last.message == lines[-1].split(" ", 4)[-1]
+    assert "repeated" not in last.attributes
+
+
 @pytest.mark.parametrize(
     "message",
     [
-        "last message repeated 3 times",  # sysklogd's: it names no message
+        "last message repeated 3 times",  # a program's own words, after its tag
         "message repeated 2 times: []",
         "message repeated many times: [ x]",
     ],

@@ -78,6 +78,9 @@ class Context:
     severities: bool = True
     #: The time of the last raw line that had one, for the lines after it that have none.
     last_stamp: LastStamp = field(default_factory=LastStamp)
+    #: Each host's last syslog event, which a syslogd's "last message repeated N times"
+    #: (a line with no tag) repeats.
+    previous: dict[str, LogEvent] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

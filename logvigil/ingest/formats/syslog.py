@@ -16,11 +16,14 @@ The service is the program the tag names (`c.program_name`: `sshd(pam_unix)` ->
 `sshd`, `/usr/sbin/cron` -> `cron`; the tag as written is the `tag` attribute).
 rsyslog's `message repeated N times: [ msg]` is the event `msg` with the
 attribute `repeated = N`, so it is the same template, severity and noise as
-the line it repeats.
+the line it repeats; so is the tagless `host last message repeated N times` of
+sysklogd and the BSDs, and macOS's `--- last message repeated N time ---`, which
+repeat the host's line before them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -76,6 +79,12 @@ _SD_UNESCAPE = re.compile(r'\\(["\\\]])')
 # keeps the space that followed the tag's colon.
 _REPEATED = re.compile(r"message repeated (\d{1,9}) times: \[ ?(.+)\]", re.S)
 REPEATED = "repeated"
+# sysklogd's and FreeBSD's syslogd (fprintlog): "last message repeated %d times" in place
+# of a tag and a message, for the line before it from the same host (f_prevhost); macOS's
+# syslogd: "--- last message repeated %d time%s ---".
+_LAST_REPEATED = re.compile(r"(--- )?last message repeated (\d{1,9}) times?(?(1) ---)")
+#: Hosts whose last line is kept for those; more are forgotten (a relay of many hosts).
+_MAX_PREVIOUS_HOSTS = 4096
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -102,18 +111,42 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     message = message.rstrip()
     if not message:
         return c.reject(ctx, line_no, "empty message", raw)
+    host = c.name(host) or ctx.host
+    if not service and (again := _repeat_of_previous(message, host, ts, ctx)) is not None:
+        return again
     message = unrepeat(message, attributes)
     if invalid_utf8:
         attributes[c.INVALID_UTF8] = True
-    return c.event(
+    event = c.event(
         ctx,
         ts=ts,
-        host=c.name(host) or ctx.host,
+        host=host,
         service=c.name(service) or ctx.service,
         declared=declared,
         message=message,
         attributes=attributes,
         truncated=truncated,
+    )
+    previous = ctx.previous
+    if host not in previous and len(previous) >= _MAX_PREVIOUS_HOSTS:
+        previous.clear()
+    previous[host] = event
+    return event
+
+
+def _repeat_of_previous(message: str, host: str, ts: datetime, ctx: c.Context) -> LogEvent | None:
+    """The host's previous event again, at `ts`, when `message` (of a line without a
+    tag) is a syslogd's "last message repeated N times"; None otherwise, or when the
+    input holds no earlier line of that host to repeat (the line is then read as it
+    is)."""
+    if "last message repeated" not in message:
+        return None
+    written = _LAST_REPEATED.fullmatch(message)
+    previous = ctx.previous.get(host)
+    if written is None or previous is None:
+        return None
+    return dataclasses.replace(
+        previous, ts=ts, attributes={**previous.attributes, REPEATED: int(written.group(2))}
     )
 
 
