@@ -313,7 +313,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   pointer", "malloc(): corrupted top size", "double free or corruption (out)";
         # - MySQL's and MariaDB's fatal-signal handler, "mysqld got signal 11 ;"
         #   (handle_fatal_signal), and mysqld_safe bringing the dead server back,
-        #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended");
+        #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended"),
+        #   "mysqld_safe mysqld restarted" in the error log file (its log_generic);
         # - PostgreSQL's postmaster when a child died of a signal and it restarts them
         #   all (postmaster.c, LogChildExit and HandleChildCrash): "server process (PID
         #   1234) was terminated by signal 11: Segmentation fault", "all server
@@ -325,7 +326,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
         r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
         r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
         r"|^double free or corruption\b"
-        r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^mysqld restarted$"
+        r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^(?:mysqld_safe )?mysqld restarted$"
         r"|\(pid \S+\) was terminated by signal\b|\ball server processes terminated; reinit",
         _ERR,
         "crashed",

@@ -6,7 +6,7 @@ the reader, attribution, the primitive detector and the incident manager, as
 The wording is the producing programs' own (smartmontools' smartd.cpp, the kernel's
 drivers/thermal/thermal_core.c, systemd's shutdown, log4j's default layout with the
 JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c, Go's
-runtime in Docker's json-file log)."""
+runtime in Docker's json-file log, MySQL 5.5's error log)."""
 
 from __future__ import annotations
 
@@ -214,3 +214,41 @@ def test_a_go_service_panicking_in_its_container_log_pages_once() -> None:
     (trigger,) = incident["triggers"]
     assert trigger["summary"].startswith("unknown on orders-api: crashed (template #")
     assert incident["opened_at"] == z(dead + MIN)
+
+
+def mysql_err(t: datetime, text: str) -> bytes:
+    """A line of MySQL 5.5's error log: yymmdd, the local hour padded with a blank."""
+    return f"{t:%y%m%d} {t.hour:2d}:{t:%M:%S} {text}\n".encode()
+
+
+def test_a_mysql_5_crash_in_its_error_log_pages_at_the_time_it_happened() -> None:
+    # An error log of its own clock: before its stamps were read, every line was placed
+    # at the time of reading, and the crash was found then, not when it happened.
+    lines = [
+        mysql_err(T0, "mysqld_safe Starting mysqld daemon with databases from /var/lib/mysql"),
+        mysql_err(T0 + timedelta(seconds=1), "[Note] Plugin 'FEDERATED' is disabled."),
+        mysql_err(T0 + timedelta(seconds=1), " InnoDB: Initializing buffer pool, size = 128.0M"),
+        mysql_err(T0 + timedelta(seconds=2), "[Note] /usr/sbin/mysqld: ready for connections."),
+    ]
+    lines += [
+        mysql_err(
+            T0 + timedelta(minutes=m),
+            f"[Warning] Aborted connection {m} to db: 'shop' user: 'app' host: 'web-1' "
+            "(Got an error reading communication packets)",
+        )
+        for m in range(10, 3 * 60, 10)
+    ]
+    crash = T0 + timedelta(hours=3)
+    for k, text in enumerate(
+        [
+            "- mysqld got signal 11 ;",
+            "mysqld_safe Number of processes running now: 0",
+            "mysqld_safe mysqld restarted",
+            "[Note] /usr/sbin/mysqld: ready for connections.",
+        ]
+    ):
+        lines.append(mysql_err(crash + timedelta(seconds=k), text))
+    (incident,) = replay(lines, "mysql.err")
+    assert {t["detector"] for t in incident["triggers"]} == {"primitive"}
+    assert all(": crashed (template #" in t["summary"] for t in incident["triggers"])
+    assert incident["opened_at"] == z(crash + MIN)

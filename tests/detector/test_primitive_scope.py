@@ -282,6 +282,10 @@ SCOPED_POSITIVES = [
     ("mysqld", "11:42:15 UTC - mysqld got signal 11 ;", "process_crashed"),
     ("mariadbd", "[ERROR] mariadbd got signal 6 ;", "process_crashed"),
     ("mysqld_safe", "mysqld restarted", "process_crashed"),
+    # the same in MySQL 5.x's error log file, whose lines name no program: mysqld_safe's
+    # log_generic writes its own name after the stamp, the handler a dash
+    ("unknown", "mysqld_safe mysqld restarted", "process_crashed"),
+    ("unknown", "- mysqld got signal 11 ;", "process_crashed"),
     # PostgreSQL's postmaster (postmaster.c), as its syslog or stderr prefix leaves it
     (
         "postgres",
@@ -391,6 +395,8 @@ NEAR_MISSES = [
     # mysqld_safe after a clean stop, and mysqld at work
     ("mysqld_safe", "mysqld from pid file /var/run/mysqld/mysqld.pid ended"),
     ("mysqld_safe", "Starting mysqld daemon with databases from /var/lib/mysql"),
+    ("unknown", "mysqld_safe mysqld from pid file /var/run/mysqld/mysqld.pid ended"),
+    ("unknown", "mysqld_safe Number of processes running now: 0"),
     ("mysqld", "[Note] /usr/sbin/mysqld: Normal shutdown"),
     # a panic recovered, the lines after a crash's first, a compiler's fatal error
     ("api", "http: panic serving 10.0.0.5:51234: runtime error: index out of range [3]"),

@@ -116,6 +116,22 @@ def utc(*args: int) -> datetime:
          utc(2026, 1, 15, 8, 0, 0, 1), "1 controller.go:42] slow sync", Severity.WARNING),
         ("F1130 11:59:00.000000       1 main.go:7] cannot bind :10250",
          utc(2026, 11, 30, 11, 59), "1 main.go:7] cannot bind :10250", Severity.CRITICAL),
+        # MySQL 5.5's and 5.6's error log (sql/log.cc, InnoDB's ut_print_timestamp, the
+        # fatal-signal handler, mysqld_safe): yymmdd and a blank-padded local hour
+        ("130314  9:48:02 [Note] Plugin 'FEDERATED' is disabled.",
+         utc(2013, 3, 14, 9, 48, 2), "[Note] Plugin 'FEDERATED' is disabled.", Severity.INFO),
+        ("130314  9:48:03 [ERROR] /usr/sbin/mysqld: Can't find file: './mysql/host.frm' (errno: 13)",
+         utc(2013, 3, 14, 9, 48, 3),
+         "[ERROR] /usr/sbin/mysqld: Can't find file: './mysql/host.frm' (errno: 13)", Severity.ERROR),
+        ("130314  9:48:02  InnoDB: Initializing buffer pool, size = 128.0M",
+         utc(2013, 3, 14, 9, 48, 2), "InnoDB: Initializing buffer pool, size = 128.0M",
+         Severity.INFO),
+        ("150702 09:41:44 mysqld_safe Starting mysqld daemon with databases from /var/lib/mysql",
+         utc(2015, 7, 2, 9, 41, 44),
+         "mysqld_safe Starting mysqld daemon with databases from /var/lib/mysql", Severity.INFO),
+        # the general query log: a tab after the stamp
+        ("150702 10:00:00\t    3 Connect\troot@localhost on ", utc(2015, 7, 2, 10),
+         "3 Connect\troot@localhost on", Severity.INFO),
         # Apache httpd's documentation of the common log format
         ('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
          utc(2000, 10, 10, 20, 55, 36), '127.0.0.1 - frank "GET /apache_pb.gif HTTP/1.0" 200 2326',
@@ -164,6 +180,11 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
     "line",
     [
         "20260304 10:00:00 compact date",  # no separators: not one of the shapes
+        # HDFS's `%d{yyMMdd HHmmss}` (Loghub's HDFS sample): no program's default
+        "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+        "123456 10:00:00 six digits that are no date",  # month 34
+        "131314 10:00:00 month 13",
+        "130314  9:48 no seconds",
         "2026-03-04 10:00:00Zebra crossing",  # the stamp must end at a blank or a bracket
         "2026-03-04 10:00:00:123 a fourth colon",
         "2026-03-04 10:00:00,a comma and no blank",

@@ -13,6 +13,10 @@ shapes that their logging libraries fix (a user rarely changes them):
   `.123456` for `Lmicroseconds`);
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
   year first, as log4j writes it, never day first);
+- `260304 10:00:00` or `260304  9:00:00`: MySQL before 5.7 and MariaDB before 10.1.2
+  (their error log, InnoDB's messages, the fatal-signal handler, mysqld_safe, the
+  general query log: C's `"%02d%02d%02d %2d:%02d:%02d"` of the local time, the hour
+  padded with a blank), MariaDB's audit plugin;
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
@@ -73,6 +77,13 @@ _PATTERNS = {
     "-": re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]" + _CLOCK + _ZONE),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
+    # MySQL's and MariaDB's older logs: "%02d%02d%02d %2d:%02d:%02d" (yymmdd, a blank-
+    # padded hour); the month and day are checked here, so that another line that
+    # starts with six digits and a clock is not rejected as an impossible date.
+    "mysql": re.compile(
+        r"(?P<yy>\d\d)(?P<mo>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01]) "
+        r"(?P<h>[ \d]\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    ),
     # Redis' serverLogRaw: "%d:%c %d %b %Y %H:%M:%S.%03d %c " (pid, role, level mark).
     "redis": re.compile(
         r"(?P<pid>\d{1,10}):[XCSM] (?P<d>\d\d) (?P<mon>"
@@ -241,6 +252,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["yy"]
     elif head[:2].isdigit() and head[2] == "-":
         pattern = _PATTERNS["logcat"]
+    elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
+        pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
         pattern = _PATTERNS["redis"]
     elif head[0] in "IWEF" and head[1:].isdigit():
