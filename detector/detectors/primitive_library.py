@@ -130,11 +130,16 @@ PRIMITIVES: tuple[Primitive, ...] = (
         services=_K,
     ),
     primitive(
+        # The CPU's machine-check architecture, and EDAC's uncorrected memory errors
+        # (drivers/edac/edac_mc.c: "EDAC MC0: 1 UE memory read error on ...", kernels
+        # before 3.x "EDAC MC0: UE page 0x0, ..."); a corrected one ("CE") is not a
+        # fault of the moment.
         "machine_check",
-        r"\bmce: \[hardware error\]|\bmachine check events logged\b|\bmachine check exception\b",
+        r"\bmce: \[hardware error\]|\bmachine check events logged\b|\bmachine check exception\b"
+        r"|\bedac mc\S*: (?:\S+ )?ue\b",
         _ERR,
         "machine check (hardware error)",
-        needles=("mce:", "machine check"),
+        needles=("mce:", "machine check", "edac mc"),
         services=_K,
     ),
     # -- any producer: the victim's line (attributed to it) or the program's own --------
@@ -166,12 +171,22 @@ PRIMITIVES: tuple[Primitive, ...] = (
         needles=("outofmemoryerror", "out of memory"),
     ),
     primitive(
+        # ... and a thin pool out of data space, whose volumes' writes then queue or
+        # fail (drivers/md/dm-thin.c: "switching pool to out-of-data-space (queue IO)
+        # mode").
         "disk_full",
         r"no space left on device|\benospc\b|\b(?:disk|file ?system|partition) (?:is )?full\b"
-        r"|disk quota exceeded|could not extend file",
+        r"|disk quota exceeded|could not extend file|\bswitching pool to out-of-data-space\b",
         _CRIT,
         "disk full",
-        needles=("no space left", "enospc", "full", "quota exceeded", "could not extend file"),
+        needles=(
+            "no space left",
+            "enospc",
+            "full",
+            "quota exceeded",
+            "could not extend file",
+            "out-of-data-space",
+        ),
     ),
     primitive(
         "read_only_fs",
@@ -213,6 +228,17 @@ PRIMITIVES: tuple[Primitive, ...] = (
             "timeout, ",
             "controller is down",
         ),
+        services=_K,
+    ),
+    primitive(
+        # Netfilter's connection tracking table is full: every new connection's first
+        # packet is dropped (net/netfilter/nf_conntrack_core.c: "nf_conntrack: table
+        # full, dropping packet"; ip_conntrack's before 2.6.20).
+        "conntrack_full",
+        r"\b(?:nf|ip)_conntrack: table full, dropping packet\b",
+        _CRIT,
+        "connection tracking table full, dropping packets",
+        needles=("table full",),
         services=_K,
     ),
     primitive(

@@ -79,6 +79,7 @@ DEFAULT_HOST_WIDE_KINDS: tuple[str, ...] = (
     "kernel_panic",
     "hung_task",
     "nic_hang",
+    "conntrack_full",
     "raid_degraded",
     "overheat",
     "time_jump",

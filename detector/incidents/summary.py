@@ -34,6 +34,7 @@ KIND_PHRASES = {
     "cpu_lockup": "CPU lockup",
     "machine_check": "machine-check (hardware) errors",
     "nic_hang": "network adapter hang",
+    "conntrack_full": "dropping connections (conntrack table full)",
     "gpu_hang": "GPU hang",
     "raid_degraded": "RAID array degraded",
     "disk_failing": "disk failing (SMART)",

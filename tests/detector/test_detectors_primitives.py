@@ -80,6 +80,7 @@ POSITIVES = [
     ("INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
     ("mce: [Hardware Error]: Machine check events logged", "machine_check"),
     ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
+    ("nf_conntrack: table full, dropping packet", "conntrack_full"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
     ("md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
     ("i915 0000:00:02.0: [drm] GPU HANG: ecode 9:1:e757fefe, in chrome [25627]", "gpu_hang"),

@@ -59,6 +59,28 @@ SCOPED_POSITIVES = [
         "mce: [Hardware Error]: CPU 0: Machine Check Exception: 5 Bank 4: b200000000070f0f",
         "machine_check",
     ),
+    # EDAC's uncorrected memory errors (drivers/edac/edac_mc.c), today's and 2.6's
+    (
+        "kernel",
+        "EDAC MC0: 1 UE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0 (channel:0 "
+        "slot:0 page:0x12345 offset:0x0 grain:32 syndrome:0x0 - area:DRAM err_code:0101:0090)",
+        "machine_check",
+    ),
+    (
+        "kernel",
+        'EDAC MC0: UE page 0x0, offset 0x0, grain 0, row 0, labels ":": i3200 UE',
+        "machine_check",
+    ),
+    # -- netfilter's full connection table (nf_conntrack_core.c; ip_conntrack before 2.6.20)
+    ("kernel", "nf_conntrack: table full, dropping packet", "conntrack_full"),
+    ("kernel", "nf_conntrack: nf_conntrack: table full, dropping packet", "conntrack_full"),
+    ("kernel", "ip_conntrack: table full, dropping packet.", "conntrack_full"),
+    # -- a thin pool out of data space (drivers/md/dm-thin.c) --
+    (
+        "kernel",
+        "device-mapper: thin: 253:2: switching pool to out-of-data-space (queue IO) mode",
+        "disk_full",
+    ),
     # -- OOM kills, attributed to their victim (mm/oom_kill.c, old and new wording) --
     ("httpd", "Out of Memory: Killed process 28473 (httpd).", "oom_kill"),  # loghub
     ("httpd", "Out of memory: Kill process 1234 (httpd) score 500 or sacrifice child", "oom_kill"),
@@ -328,6 +350,24 @@ NEAR_MISSES = [
     ("kernel", "[39495.454966] usb 1-10: device not accepting address 10, error -71"),
     ("kernel", "[39491.754342] ata1.00: configured for UDMA/133"),
     ("kernel", "[    0.641736] tpm_tis 00:05: A TPM error (6) occurred attempting to read a pcr"),
+    # elemoine and plemma at boot: EDAC and conntrack loading, no error
+    ("kernel", "[    2.242471] EDAC MC: Ver: 3.0.0"),
+    ("kernel", "[    2.245635] EDAC ie31200: No ECC support"),
+    ("kernel", "[    7.037458] nf_conntrack version 0.5.0 (16384 buckets, 65536 max)"),
+    (
+        "kernel",
+        "[ 4407.528841] conntrack: generic helper won't handle protocol 47. Please consider "
+        "loading the specific helper module.",
+    ),
+    # a corrected memory error is corrected; a thin pool back to writing
+    (
+        "kernel",
+        "EDAC MC1: 12 CE memory read error on DIMM_A1 (channel:0 slot:0 page:0x1 offset:0x0 "
+        "grain:8 syndrome:0x0)",
+    ),
+    ("kernel", "device-mapper: thin: 253:2: switching pool to write mode"),
+    # the same words from a program, not from the kernel's netfilter
+    ("conntrackd", "nf_conntrack: table full, dropping packet"),
     ("kernel", "[  198.041885] kvm [4052]: vcpu0 unhandled rdmsr: 0x1c9"),
     ("kernel", "[    0.061132] mce: CPU supports 9 MCE banks"),
     ("kernel", "[    0.156695] NMI watchdog: enabled on all CPUs, permanently consumes one"),
