@@ -122,6 +122,28 @@ _POSTGRES_AUTH_NOISE = (
     r"unsupported frontend protocol )"
 )
 
+# nginx's error log for a request of a file that does not exist: a missing static file
+# (ngx_http_static_module: open() "..." failed) or a directory without its index file
+# (ngx_http_index_module: "..." is not found), each answered 404.
+_WEB_MISSING_FILE = (
+    r"(?:open\(\) \"[^\"]*\" failed|\"[^\"]*\" is not found) \(2: No such file or directory\)"
+)
+
+# Apache httpd's error log for requests it answers 4xx, after the client's address:
+# core's 404 "File does not exist: " (AH00128), mod_autoindex's 403 "Directory index
+# forbidden by rule: " (2.0, 2.2) and mod_dir's "Cannot serve directory ...: No matching
+# DirectoryIndex" (AH01276), mod_authz's 403 "client denied by server configuration: "
+# (AH01630), mod_cgi's 404 "script not found or unable to stat: " (AH01264), and
+# protocol.c's 400s "Invalid URI in request " (AH00126) and "request failed: error
+# reading the headers".
+_APACHE_CLIENT_4XX = (
+    r"\[client [^\]]+\] (?:AH\d{5}: )?(?:File does not exist: |"
+    r"Directory index forbidden by rule: |Cannot serve directory [^:]*: No matching "
+    r"DirectoryIndex |client denied by server configuration: |"
+    r"script not found or unable to stat: |Invalid URI in request |"
+    r"request failed: error reading the headers)"
+)
+
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
     # Downgraded, not dropped: each line is still a line the host and its sshd wrote
@@ -153,7 +175,16 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
         # Any other missing file is a client's 404, not a server failure, though nginx
         # logs it at [error]: keep it, but as a notice.
         name="web-missing-file",
-        match=r"open\(\) \"[^\"]*\" failed \(2: No such file or directory\)",
+        match=_WEB_MISSING_FILE,
+        action="downgrade",
+        severity="notice",
+    ),
+    NoiseRuleConfig(
+        # Apache httpd's error log names the client of each request it refuses; those
+        # below are answered 4xx (the client's request, not the server, failed), though
+        # 2.0 and 2.2 log them all at [error], 2.4 most of them.
+        name="web-client-refused",
+        match=_APACHE_CLIENT_4XX,
         action="downgrade",
         severity="notice",
     ),

@@ -145,6 +145,65 @@ def test_another_missing_file_is_kept_as_a_notice() -> None:
     assert decision.severity is Severity.NOTICE
 
 
+def test_a_directory_without_its_index_file_is_kept_as_a_notice() -> None:
+    # ngx_http_index_module: "\"%s\" is not found", with the errno
+    line = (
+        '"/var/www/html/admin/index.html" is not found (2: No such file or directory), '
+        'client: 203.0.113.9, server: _, request: "GET /admin/ HTTP/1.1", host: "10.0.0.1"'
+    )
+    decision = DEFAULTS.apply(ev("nginx", line, Severity.ERROR))
+    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-missing-file")
+
+
+# Apache httpd's error log, read as a raw file (service unknown): the per-request lines
+# of requests answered 4xx. Loghub's Apache sample (2.0, 2005) for the first; httpd's
+# own wording (server/core.c, mod_autoindex, mod_dir, mod_authz_core, mod_cgi,
+# server/protocol.c) for the rest.
+APACHE_CLIENT_REFUSED = [
+    "[error] [client 222.166.160.184] Directory index forbidden by rule: /var/www/html/",
+    "[error] [client 192.168.1.5] File does not exist: /var/www/html/favicon.ico",
+    "[core:info] [pid 1234] [client 192.168.1.5:50432] AH00128: File does not exist: "
+    "/var/www/html/robots.txt",
+    "[authz_core:error] [pid 1234:tid 140] [client 203.0.113.9:41234] AH01630: client denied "
+    "by server configuration: /var/www/html/.git",
+    "[autoindex:error] [pid 1234] [client 203.0.113.9:41234] AH01276: Cannot serve directory "
+    "/var/www/html/uploads/: No matching DirectoryIndex (index.html,index.php) found, and "
+    "server-generated directory index forbidden by Options directive",
+    "[cgi:error] [pid 1234] [client 203.0.113.9:41234] AH01264: script not found or unable "
+    "to stat: /usr/lib/cgi-bin/php",
+    "[core:info] [pid 1234] [client 203.0.113.9:41234] AH00126: Invalid URI in request "
+    "GET /../../../../etc/passwd HTTP/1.1",
+    "[error] [client 203.0.113.9] request failed: error reading the headers",
+]
+
+
+@pytest.mark.parametrize("line", APACHE_CLIENT_REFUSED)
+def test_apaches_refusals_of_a_clients_request_are_notices(line: str) -> None:
+    decision = DEFAULTS.apply(ev("unknown", line, Severity.ERROR))
+    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-client-refused")
+    assert decision.severity is Severity.NOTICE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Loghub's Apache sample: mod_jk failing, the server's own trouble
+        "[error] mod_jk child workerEnv in error state 6",
+        "[error] jk2_init() Can't find child 5619 in scoreboard",
+        # a request the server failed (5xx), and a file it may not read
+        "[proxy:error] [pid 1234] (111)Connection refused: AH00957: HTTP: attempt to connect "
+        "to 127.0.0.1:8080 (127.0.0.1) failed",
+        "[core:error] [pid 1234] (13)Permission denied: [client 192.168.1.5:50432] AH00035: "
+        "access to /index.html denied (filesystem path '/var/www/html/index.html') because "
+        "search permissions are missing on a component of the path",
+        # the wording without the client that Apache writes before it
+        "[error] File does not exist: /var/www/html/favicon.ico",
+    ],
+)
+def test_apaches_own_failures_are_kept(line: str) -> None:
+    assert DEFAULTS.apply(ev("unknown", line, Severity.ERROR)).action is NoiseAction.KEEP
+
+
 def test_a_permission_error_is_not_noise() -> None:
     line = 'open() "/var/www/html/index.html" failed (13: Permission denied), client: 192.168.1.5'
     assert DEFAULTS.apply(ev("nginx", line, Severity.ERROR)).action is NoiseAction.KEEP
