@@ -67,6 +67,38 @@ def test_a_tag_is_read_as_the_program_it_names(line: str, service: str, tag: str
     assert (event.service, event.attributes["tag"]) == (service, tag)
 
 
+def test_a_macos_process_name_with_blanks_is_its_program() -> None:
+    # macOS's syslogd writes the process's name as it is (Loghub's Mac log)
+    event = read(
+        "syslog",
+        "Jul  1 09:04:37 authorMacBook-Pro Google Chrome Helper[24345]: Libinfo call to "
+        "mDNSResponder on main thread",
+    )
+    assert (event.host, event.service, event.attributes) == (
+        "authorMacBook-Pro",
+        "Google Chrome Helper",
+        {"pid": "24345"},
+    )
+    assert event.message == "Libinfo call to mDNSResponder on main thread"
+    helper = read("syslog", "Jul  1 09:04:38 mbp Microsoft Teams Helper (Renderer)[811]: x")
+    assert helper.service == "Microsoft Teams Helper (Renderer)"
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        "connection from 10.0.0.1 [1234]: not a tag",  # more than five words
+        "Google Chrome Helper: no pid, so no tag",
+        "Google Chrome Helper[pid]: a pid that is not one",
+        "last message repeated 2 times",
+        "daemon.verbose x[1]: y",  # lower case: no application's name
+    ],
+)
+def test_words_before_a_bracket_are_a_tag_only_as_macos_writes_one(rest: str) -> None:
+    event = read("syslog", f"Jul  1 09:04:37 authorMacBook-Pro {rest}")
+    assert (event.service, event.message) == ("unknown", rest)
+
+
 @pytest.mark.parametrize(
     ("line", "service"),
     [

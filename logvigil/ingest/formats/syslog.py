@@ -68,6 +68,13 @@ FACILITY_LEVEL = re.compile(
 # Possessive: a tag's and a pid's characters exclude what must follow them (`[`, `:`,
 # `]`), so giving some back could never match; not trying keeps a failing match short.
 TAG = re.compile(r"(?P<tag>[^\s\[\]:]{1,128}+)(?:\[(?P<pid>[^\]\s]{0,32}+)\])?: ?")
+# macOS's syslogd writes the sending process's name, which may hold blanks ("Google
+# Chrome Helper[24345]: ...", "Microsoft Teams Helper (Renderer)[811]: ..."): such a tag
+# is read only with its pid, as two to five capitalised words, an application's name.
+_SPACED_TAG = re.compile(
+    r"(?P<tag>[A-Z][^\s\[\]:]{0,63}+(?: [A-Z(][^\s\[\]:]{0,63}+){1,4}+)"
+    r"\[(?P<pid>\d{1,10})\]: ?"
+)
 _SD_NAME = r'[^\s\]="]{1,64}'  # RFC 5424 SD-NAME: printable ASCII except = SP ] "
 _SD_ELEMENT = re.compile(
     rf'\[(?P<id>{_SD_NAME})(?P<params>(?: +{_SD_NAME}="(?:[^"\\]|\\.)*")*) *\]', re.S
@@ -230,7 +237,8 @@ def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str, 
     `host tag[pid]: msg`, or `tag[pid]: msg` as sent over /dev/log (host "");
     busybox's `host facility.level tag[pid]: msg` and OpenWrt logread's
     `facility.level tag[pid]: msg` give their level (the facility goes to
-    `attributes`). A line without a tag has program "" and keeps the rest as its
+    `attributes`); macOS's `host Google Chrome Helper[24345]: msg` its spaced
+    program name. A line without a tag has program "" and keeps the rest as its
     message."""
     host = ""
     level = None
@@ -248,6 +256,8 @@ def host_and_tag(rest: str, attributes: dict[str, Any]) -> tuple[str, str, str, 
             level = _facility_level(written, attributes)
             rest = rest[written.end() + 1 :]
             tag = TAG.match(rest)
+        elif tag is None and host:
+            tag = _SPACED_TAG.match(rest)
     service = ""
     if tag is not None:
         name, pid = tag.group("tag", "pid")
