@@ -208,6 +208,45 @@ def test_what_is_not_a_stamp_at_the_start_leaves_the_line_whole(line: str) -> No
     assert (e.ts, e.message) == (NOW, line)
 
 
+# The CRI log format kubelet keeps (containerd, CRI-O): the examples of Kubernetes'
+# kubelet-cri-logging design, and a klog line of a control-plane pod's stderr.
+@pytest.mark.parametrize(
+    ("line", "ts", "message", "attributes", "severity"),
+    [
+        ("2016-10-06T00:17:09.669794202Z stdout F The content of the log entry 1",
+         utc(2016, 10, 6, 0, 17, 9, 669794), "The content of the log entry 1",
+         {"stream": "stdout"}, Severity.INFO),
+        ("2016-10-06T00:17:10.113242941Z stderr P The content of the log entry 2",
+         utc(2016, 10, 6, 0, 17, 10, 113242), "The content of the log entry 2",
+         {"stream": "stderr", "partial": True}, Severity.INFO),
+        ("2026-03-04T10:00:01.000000001+00:00 stderr F E0304 10:00:01.000000       1 "
+         "reflector.go:138] failed to list *v1.Pod: connection refused",
+         utc(2026, 3, 4, 10, 0, 1), "E0304 10:00:01.000000       1 reflector.go:138] failed "
+         "to list *v1.Pod: connection refused", {"stream": "stderr"}, Severity.ERROR),
+    ],
+)  # fmt: skip
+def test_a_cri_log_line_is_the_containers_own_line(
+    line: str, ts: datetime, message: str, attributes: dict, severity: Severity
+) -> None:
+    (e,) = read(line)
+    assert (e.ts, e.message, dict(e.attributes), e.severity) == (ts, message, attributes, severity)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2016-10-06T00:17:09.669794202Z stdout X not a CRI tag",
+        "2016-10-06T00:17:09.669794202Z stdoutF no blank",
+        "2016-10-06T00:17:09.669794202Z stdout Fx a longer word",
+        "2016-10-06T00:17:09.669794202Z stdin F no such stream",
+    ],
+)
+def test_what_only_starts_like_a_cri_line_keeps_its_text(line: str) -> None:
+    (e,) = read(line)
+    assert e.message == line.split(" ", 1)[1]
+    assert "stream" not in e.attributes
+
+
 def test_an_access_line_of_an_impossible_date_is_rejected_and_others_are_not_access_lines() -> None:
     (bad,) = read('203.0.113.9 - - [31/Feb/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1')
     assert bad.reason == "invalid date '31/Feb/2026:10:00:00 +0000'"

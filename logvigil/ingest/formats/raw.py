@@ -8,6 +8,9 @@ klog's letter, Redis' mark, an access log's 5xx status, is the line's declared
 level). A line without one (a stack trace's frames) has the time of the last stamped
 line before it; before any, ReadOptions.default_time (the reader's start, or the
 file's mtime).
+A container runtime's CRI log line (`2026-03-04T10:00:00.123456789Z stderr F msg`,
+kubelet's /var/log/pods) is the container's own line `msg`, with its stream as the
+`stream` attribute (a piece of a line the runtime split is marked `partial`).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
 service come from the Context (default_host; default_service). Severity is inferred
 from the message alone.
@@ -47,6 +50,8 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
             attributes[c.DST] = case
         last.ts = ts
         rest = message[stamp.end :].lstrip()
+        if rest[:7] in _CRI_STREAMS and rest[7:8] in ("P", "F") and rest[8:9] in (" ", ""):
+            rest = _cri_line(rest, attributes)
         if stamp.head:  # an access log's client, ident and user; a logfmt line's keys
             rest = f"{stamp.head} {rest}" if rest else stamp.head
         message = rest or message  # a line of a stamp alone
@@ -63,3 +68,18 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         attributes=attributes,
         truncated=truncated,
     )
+
+
+# The CRI log format (containerd, CRI-O; what kubelet keeps in /var/log/pods and
+# /var/log/containers): "<RFC 3339 time> <stream> <P|F> <the container's line>", a line
+# over the runtime's buffer (16 KiB) split into partial "P" pieces ended by an "F" one.
+_CRI_STREAMS = frozenset(("stdout ", "stderr "))
+
+
+def _cri_line(rest: str, attributes: dict) -> str:
+    """The container's own line of a CRI log line's `rest` (after its time); the stream
+    goes to the `stream` attribute, and a partial piece is marked `partial`."""
+    attributes["stream"] = rest[:6]
+    if rest[7] == "P":
+        attributes["partial"] = True
+    return rest[9:]
