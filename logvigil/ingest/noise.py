@@ -129,6 +129,18 @@ _WEB_MISSING_FILE = (
     r"(?:open\(\) \"[^\"]*\" failed|\"[^\"]*\" is not found) \(2: No such file or directory\)"
 )
 
+# nginx's error log for a connection it refuses for the client's own doing, after the
+# connection's number (`812#812: *1 `): a TLS handshake that failed on what the client
+# sent (ngx_event_openssl.c logs the failures it does not know as a client's at [crit]:
+# "SSL_do_handshake() failed (SSL: ... bad key share) while SSL handshaking"), and the
+# 4xx answers of ngx_http_request.c and the core, access and index modules.
+_NGINX_CLIENT_4XX = (
+    r"\d+#\d+: \*\d+ (?:SSL_\w+\(\) failed \(SSL: .*\) while (?:SSL handshaking(?! to upstream)"
+    r"|keepalive|reading client request (?:line|headers))|client intended to send too large body"
+    r"|client sent (?:invalid|too long|duplicate) |invalid host in request line"
+    r"|access forbidden by rule|directory index of \"[^\"]*\" is forbidden)"
+)
+
 # Apache httpd's error log for requests it answers 4xx, after the client's address:
 # core's 404 "File does not exist: " (AH00128), mod_autoindex's 403 "Directory index
 # forbidden by rule: " (2.0, 2.2) and mod_dir's "Cannot serve directory ...: No matching
@@ -180,11 +192,12 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
         severity="notice",
     ),
     NoiseRuleConfig(
-        # Apache httpd's error log names the client of each request it refuses; those
-        # below are answered 4xx (the client's request, not the server, failed), though
-        # 2.0 and 2.2 log them all at [error], 2.4 most of them.
+        # Apache httpd's and nginx's error logs name the client of each request they
+        # refuse; those below are answered 4xx or end in the client's TLS failing (the
+        # client's request, not the server, failed), though they are logged at [error]
+        # (Apache 2.0 and 2.2 all of them, 2.4 most) or, nginx's TLS ones, [crit].
         name="web-client-refused",
-        match=_APACHE_CLIENT_4XX,
+        match=f"{_APACHE_CLIENT_4XX}|{_NGINX_CLIENT_4XX}",
         action="downgrade",
         severity="notice",
     ),

@@ -177,8 +177,29 @@ APACHE_CLIENT_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("line", APACHE_CLIENT_REFUSED)
-def test_apaches_refusals_of_a_clients_request_are_notices(line: str) -> None:
+# nginx's error log (ngx_event_openssl.c, ngx_http_request.c, the core, access and index
+# modules), as a raw file gives it: a client's failed TLS handshake at [crit], and
+# requests answered 4xx at [error].
+NGINX_CLIENT_REFUSED = [
+    "[crit] 812#812: *1 SSL_do_handshake() failed (SSL: error:141CF06C:SSL routines:"
+    "tls_parse_ctos_key_share:bad key share) while SSL handshaking, client: 203.0.113.9, "
+    "server: 0.0.0.0:443",
+    "[crit] 812#812: *3 SSL_read() failed (SSL: error:0A000126:SSL routines::unexpected eof "
+    "while reading) while keepalive, client: 203.0.113.9, server: 0.0.0.0:443",
+    "[error] 812#812: *7 client intended to send too large body: 10485761 bytes, client: "
+    '203.0.113.9, server: _, request: "POST /upload HTTP/1.1"',
+    "[info] 812#812: *8 client sent invalid method while reading client request line, "
+    'client: 203.0.113.9, server: _, request: "\x16\x03\x01"',
+    "[error] 812#812: *8 invalid host in request line, client: 203.0.113.9, server: _",
+    "[error] 812#812: *9 access forbidden by rule, client: 203.0.113.9, server: _, request: "
+    '"GET /.git/config HTTP/1.1"',
+    '[error] 812#812: *10 directory index of "/var/www/html/" is forbidden, client: '
+    '203.0.113.9, server: _, request: "GET / HTTP/1.1"',
+]
+
+
+@pytest.mark.parametrize("line", APACHE_CLIENT_REFUSED + NGINX_CLIENT_REFUSED)
+def test_a_web_servers_refusals_of_a_clients_request_are_notices(line: str) -> None:
     decision = DEFAULTS.apply(ev("unknown", line, Severity.ERROR))
     assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-client-refused")
     assert decision.severity is Severity.NOTICE
@@ -198,9 +219,17 @@ def test_apaches_refusals_of_a_clients_request_are_notices(line: str) -> None:
         "search permissions are missing on a component of the path",
         # the wording without the client that Apache writes before it
         "[error] File does not exist: /var/www/html/favicon.ico",
+        # nginx failing to reach or talk to its upstream, and failing at start
+        "[error] 812#812: *5 upstream timed out (110: Connection timed out) while reading "
+        "response header from upstream, client: 203.0.113.9",
+        "[crit] 812#812: *6 SSL_do_handshake() failed (SSL: error:0A000086:SSL routines::"
+        "certificate verify failed) while SSL handshaking to upstream, client: 1.2.3.4",
+        "[emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        # rate limiting is the server's policy, not the client's fault: kept
+        '[error] 812#812: *11 limiting requests, excess: 10.520 by zone "one", client: 1.2.3.4',
     ],
 )
-def test_apaches_own_failures_are_kept(line: str) -> None:
+def test_the_web_servers_own_failures_are_kept(line: str) -> None:
     assert DEFAULTS.apply(ev("unknown", line, Severity.ERROR)).action is NoiseAction.KEEP
 
 
