@@ -272,6 +272,22 @@ def test_a_sysklogd_repeat_repeats_its_own_hosts_line_not_the_last_line_read() -
     assert again.message.strip() == "[<021c8bda>] vt_console_print+0x64/0x28f"
 
 
+def test_a_repeat_finds_its_hosts_line_among_many_other_hosts() -> None:
+    # a relay of many hosts: only the most recent hosts' last lines are kept
+    lines = [SQUID_STOP]
+    lines += [f"Sep 28 09:08:53 host-{i} cron[1]: (root) CMD (true)" for i in range(511)]
+    *_, again = read_all("syslog", *lines, SYSKLOGD_REPEAT)
+    assert (again.service, again.attributes["repeated"]) == ("squid", 2)
+    lines.insert(1, "Sep 28 09:08:53 host-511 cron[1]: (root) CMD (true)")  # one too many
+    *_, forgotten = read_all("syslog", *lines, SYSKLOGD_REPEAT)
+    assert forgotten.service == "unknown"
+    # a host heard from again is recent again
+    lines.append("Sep 28 09:08:55 combo squid: .")
+    lines.append("Sep 28 09:08:55 host-999 cron[1]: (root) CMD (true)")
+    *_, kept = read_all("syslog", *lines, SYSKLOGD_REPEAT)
+    assert kept.service == "squid"
+
+
 def test_macos_syslogd_repeats_are_read_the_same_way() -> None:
     # Apple's syslogd: "--- last message repeated %d time%s ---"
     first = (

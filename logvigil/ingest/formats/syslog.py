@@ -90,8 +90,9 @@ REPEATED = "repeated"
 # of a tag and a message, for the line before it from the same host (f_prevhost); macOS's
 # syslogd: "--- last message repeated %d time%s ---".
 _LAST_REPEATED = re.compile(r"(--- )?last message repeated (\d{1,9}) times?(?(1) ---)")
-#: Hosts whose last line is kept for those; more are forgotten (a relay of many hosts).
-_MAX_PREVIOUS_HOSTS = 4096
+#: Hosts whose last line is kept for those, the most recent ones (a relay of many
+#: hosts); a line can be 64 KiB, so this bounds their memory at 32 MiB.
+_MAX_PREVIOUS_HOSTS = 512
 
 
 def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
@@ -135,8 +136,8 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         truncated=truncated,
     )
     previous = ctx.previous
-    if host not in previous and len(previous) >= _MAX_PREVIOUS_HOSTS:
-        previous.clear()
+    if previous.pop(host, None) is None and len(previous) >= _MAX_PREVIOUS_HOSTS:
+        del previous[next(iter(previous))]  # the host heard from longest ago
     previous[host] = event
     return event
 
