@@ -162,13 +162,29 @@ PRIMITIVES: tuple[Primitive, ...] = (
         # "java.lang.OutOfMemoryError: Java heap space" (the class name: a command line
         # echoing "-XX:+HeapDumpOnOutOfMemoryError" is no error), Go's "fatal error:
         # runtime: out of memory" (runtime.throw), V8's "FATAL ERROR: Reached heap limit
-        # Allocation failed - JavaScript heap out of memory" (Node.js).
+        # Allocation failed - JavaScript heap out of memory" (Node.js), CPython's
+        # "MemoryError" ending a traceback, Rust's "memory allocation of 1048576 bytes
+        # failed" (std's alloc error hook, then abort), .NET's
+        # "System.OutOfMemoryException", libstdc++'s "terminate called after throwing an
+        # instance of 'std::bad_alloc'", and fork(2) failing with ENOMEM as bash and
+        # Redis write it ("Can't save in background: fork: Cannot allocate memory").
         "out_of_memory",
         r"\bjava\.lang\.outofmemoryerror\b|\bruntime: out of memory\b"
-        r"|\bjavascript heap out of memory\b",
+        r"|\bjavascript heap out of memory\b|^memoryerror\b|^memory allocation of \S+ bytes failed"
+        r"|\bsystem\.outofmemoryexception\b"
+        r"|\bterminate called after throwing an instance of 'std::bad_alloc'"
+        r"|\bfork: cannot allocate memory\b",
         _CRIT,
         "out of memory",
-        needles=("outofmemoryerror", "out of memory"),
+        needles=(
+            "outofmemoryerror",
+            "out of memory",
+            "memoryerror",
+            "memory allocation of",
+            "outofmemoryexception",
+            "bad_alloc",
+            "cannot allocate memory",
+        ),
     ),
     primitive(
         # ... and a thin pool out of data space, whose volumes' writes then queue or
@@ -341,6 +357,12 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   (handle_fatal_signal), and mysqld_safe bringing the dead server back,
         #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended"),
         #   "mysqld_safe mysqld restarted" in the error log file (its log_generic);
+        # - Rust's main thread panicking ("thread 'main' panicked at src/main.rs:10:5:";
+        #   another thread's panic may be caught, as tokio's tasks' are);
+        # - php-fpm's master seeing a child die of a fault (fpm_children.c: "[pool www]
+        #   child 1234 exited on signal 11 (SIGSEGV) after 12.3 seconds from start");
+        # - Redis's crash report (debug.c: "Redis 7.0.15 crashed by signal: 11",
+        #   "=== REDIS BUG REPORT START: Cut & paste starting from here ===");
         # - PostgreSQL's postmaster when a child died of a signal and it restarts them
         #   all (postmaster.c, LogChildExit and HandleChildCrash): "server process (PID
         #   1234) was terminated by signal 11: Segmentation fault", "all server
@@ -353,7 +375,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
         r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"
         r"|^double free or corruption\b"
         r"|\b(?:mysqld|mariadbd) got signal \S+ ;|^(?:mysqld_safe )?mysqld restarted$"
-        r"|\(pid \S+\) was terminated by signal\b|\ball server processes terminated; reinit",
+        r"|\(pid \S+\) was terminated by signal\b|\ball server processes terminated; reinit"
+        r"|^thread 'main' panicked at |\bexited on signal \S+ \(sig(?:segv|bus|abrt|ill|fpe)\b"
+        r"|\bcrashed by signal: |^=== redis bug report start",
         _ERR,
         "crashed",
         needles=(
@@ -369,6 +393,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
             "mysqld restarted",
             "was terminated by signal",
             "all server processes terminated",
+            "panicked at",
+            "exited on signal",
+            "crashed by signal",
+            "bug report start",
         ),
     ),
     primitive(

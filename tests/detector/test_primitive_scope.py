@@ -308,6 +308,35 @@ SCOPED_POSITIVES = [
     # log_generic writes its own name after the stamp, the handler a dash
     ("unknown", "mysqld_safe mysqld restarted", "process_crashed"),
     ("unknown", "- mysqld got signal 11 ;", "process_crashed"),
+    # Rust's main thread panicking; php-fpm's child dying of a fault (fpm_children.c);
+    # Redis's crash report (debug.c)
+    (
+        "unknown",
+        "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: Os { code: "
+        "2, kind: NotFound }', src/main.rs:10:5",
+        "process_crashed",
+    ),
+    (
+        "php-fpm",
+        "[04-Mar-2026 10:00:00] WARNING: [pool www] child 1234 exited on signal 11 (SIGSEGV) "
+        "after 12.345678 seconds from start",
+        "process_crashed",
+    ),
+    ("redis", "Redis 7.0.15 crashed by signal: 11, si_code: 0", "process_crashed"),
+    ("redis", "=== REDIS BUG REPORT START: Cut & paste starting from here ===", "process_crashed"),
+    # a program out of memory in its runtime's words: CPython, Rust's std, the CLR,
+    # libstdc++, and fork(2)'s ENOMEM as bash and Redis write it
+    ("worker", "MemoryError", "out_of_memory"),
+    ("worker", "memory allocation of 1048576 bytes failed", "out_of_memory"),
+    (
+        "api",
+        "Unhandled exception. System.OutOfMemoryException: Exception of type "
+        "'System.OutOfMemoryException' was thrown.",
+        "out_of_memory",
+    ),
+    ("app", "terminate called after throwing an instance of 'std::bad_alloc'", "out_of_memory"),
+    ("redis", "Can't save in background: fork: Cannot allocate memory", "out_of_memory"),
+    ("bash", "/etc/cron.daily/logrotate: fork: Cannot allocate memory", "out_of_memory"),
     # PostgreSQL's postmaster (postmaster.c), as its syslog or stderr prefix leaves it
     (
         "postgres",
@@ -437,6 +466,21 @@ NEAR_MISSES = [
     ("mysqld_safe", "Starting mysqld daemon with databases from /var/lib/mysql"),
     ("unknown", "mysqld_safe mysqld from pid file /var/run/mysqld/mysqld.pid ended"),
     ("unknown", "mysqld_safe Number of processes running now: 0"),
+    # a panic another thread's runtime may catch (tokio's tasks), a child stopped or
+    # killed rather than faulting, a clean exit, a MemoryError handled, Redis stopping
+    ("unknown", "thread 'tokio-runtime-worker' panicked at src/main.rs:10:5:"),
+    (
+        "php-fpm",
+        "[04-Mar-2026 10:00:00] WARNING: [pool www] child 1234 exited on signal 9 (SIGKILL) "
+        "after 12.345678 seconds from start",
+    ),
+    (
+        "php-fpm",
+        "[04-Mar-2026 10:00:00] NOTICE: [pool www] child 1234 exited with code 0 after "
+        "12.345678 seconds from start",
+    ),
+    ("worker", "caught MemoryError in batch 12, retrying with half the rows"),
+    ("redis", "Redis is now ready to exit, bye bye..."),
     ("mysqld", "[Note] /usr/sbin/mysqld: Normal shutdown"),
     # a panic recovered, the lines after a crash's first, a compiler's fatal error
     ("api", "http: panic serving 10.0.0.5:51234: runtime error: index out of range [3]"),
