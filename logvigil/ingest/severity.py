@@ -9,11 +9,12 @@ explicit level token in the head of the message.
 Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 `ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
-`Traceback (most recent call last)`, `Exception in thread "...`, and the
-fixed wording of a few programs that write no level at all into a plain
-syslog file: the kernel's `Kernel panic - not syncing:` (printed at
-KERN_EMERG), its report of a process killed by a fault (`nginx[812]: segfault
-at 0 ip ...`, `traps: php[77] general protection fault ip:...`), and systemd's
+`Traceback (most recent call last)`, `Exception in thread "...`, PHP's `PHP Fatal
+error:`, `PHP Parse error:` (error) and `PHP Warning:`, and the fixed wording of a
+few programs that write no level at all into a plain syslog file: the kernel's
+`Kernel panic - not syncing:` (printed at KERN_EMERG), its report of a process
+killed by a fault (`nginx[812]: segfault at 0 ip ...`, `traps: php[77] general
+protection fault ip:...`), and systemd's
 `x.service: Failed with result 'exit-code'.` (the unit is now in the failed
 state; older systemd: `Unit x.service entered failed state.`).
 "0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
@@ -110,6 +111,8 @@ _ALTERNATIVES = rf"""
     | ^(?P<ruby>[DIWEF]),[ ]\[\d
     # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x"
     | ^(?P<start>(?i:{_WORDS})):(?:\s|$)
+    # PHP's error log (main.c, php_error_cb: "PHP %s:  %s in %s on line %d")
+    | \bPHP[ ](?P<php>Fatal[ ]error|Parse[ ]error|Recoverable[ ]fatal[ ]error|Warning):
     # [ERROR] [error] [core:error] (Apache 2.4)
     | \[(?:[\w-]+:)?(?P<bracket>(?i:{_WORDS}))\]
     # logfmt level=error, lvl="err"
@@ -183,6 +186,8 @@ def _token_severity(message: str) -> Severity | None:
             return _LETTERS[value]  # type: ignore[index]
         if kind == "pino":
             return _PINO[value]  # type: ignore[index]
+        if kind == "php":  # a request's fatal error, not the system's
+            return Severity.WARNING if value == "Warning" else Severity.ERROR
         if kind in _MARKERS:
             return _MARKERS[kind]
         severity = _TOKENS.get(value.lower()) if value else None

@@ -132,6 +132,21 @@ def utc(*args: int) -> datetime:
         # the general query log: a tab after the stamp
         ("150702 10:00:00\t    3 Connect\troot@localhost on ", utc(2015, 7, 2, 10),
          "3 Connect\troot@localhost on", Severity.INFO),
+        # PHP's error log: d-M-Y H:i:s and the zone's IANA name (php_log_err); php-fpm's
+        # own log without one (local); Tomcat's catalina log (OneLineFormatter)
+        ("[04-Mar-2026 10:00:00 UTC] PHP Fatal error:  Uncaught Error: Call to undefined "
+         "function mysql_connect() in /var/www/html/index.php:3", utc(2026, 3, 4, 10),
+         "PHP Fatal error:  Uncaught Error: Call to undefined function mysql_connect() in "
+         "/var/www/html/index.php:3", Severity.ERROR),
+        ("[04-Mar-2026 10:00:00 Europe/Berlin] PHP Warning:  Undefined variable $x in "
+         "/var/www/html/a.php on line 3", utc(2026, 3, 4, 9),
+         "PHP Warning:  Undefined variable $x in /var/www/html/a.php on line 3", Severity.WARNING),
+        ("[04-Mar-2026 10:00:00] NOTICE: fpm is running, pid 1234", utc(2026, 3, 4, 10),
+         "NOTICE: fpm is running, pid 1234", Severity.INFO),
+        ("04-Mar-2026 10:00:01.456 SEVERE [main] org.apache.catalina.core.StandardContext."
+         "startInternal One or more listeners failed to start.", utc(2026, 3, 4, 10, 0, 1, 456000),
+         "SEVERE [main] org.apache.catalina.core.StandardContext.startInternal One or more "
+         "listeners failed to start.", Severity.ERROR),
         # Apache httpd's documentation of the common log format
         ('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
          utc(2000, 10, 10, 20, 55, 36), '127.0.0.1 - frank "GET /apache_pb.gif HTTP/1.0" 200 2326',
@@ -196,6 +211,7 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "03-17 16:13:38.811  1702  2395 X not a logcat level",
         "[2026-03-04 10:00:00 no closing bracket",
         "04/03/2026 10:00:00 day first: which is the month?",
+        "04-03-2026 10:00:00 day first with dashes and a month number",
         "Mar 04 10:00:00 2026 no weekday",
         "12345 2026-03-04 10:00:00 a stamp further in",
         "2026-03-04",
@@ -338,6 +354,9 @@ def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_mar
         ("2999-03-04 10:00:00 INFO x",
          "absurd timestamp '2999-03-04 10:00:00' in field 'timestamp' (outside years 1970..2200)"),
         ("I1340 10:00:00.000000 1 x.go:1] month 13", "invalid date 'I1340 10:00:00.000000'"),
+        ("[04-Mar-2026 10:00:00 Mars/Olympus] PHP Warning:  x",
+         "invalid date '04-Mar-2026 10:00:00 Mars/Olympus'"),  # no such zone
+        ("31-Feb-2026 10:00:00.000 INFO [main] x", "invalid date '31-Feb-2026 10:00:00.000'"),
         ("0001-01-01 00:00:00 INFO x",
          "absurd timestamp '0001-01-01 00:00:00' in field 'timestamp' (outside years 1970..2200)"),
     ],

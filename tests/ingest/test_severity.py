@@ -57,6 +57,14 @@ RAISING = [
     ("fatal: not a git repository (or any of the parent directories)", C),
     ("<3>kernel: x level=crit", C),
     ("level=verbose level=ERROR second key wins when the first is not a level", E),
+    # PHP's error log (main.c): a request's fatal error, a script that does not parse
+    (
+        "PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate "
+        "20480 bytes) in /var/www/html/wp-includes/class-wpdb.php on line 2056",
+        E,
+    ),
+    ("PHP Parse error:  syntax error, unexpected end of file in /var/www/a.php on line 9", E),
+    ("PHP Warning:  Undefined variable $x in /var/www/html/a.php on line 3", W),
 ]
 
 # Prose, counts and names that merely contain a level word.
@@ -85,6 +93,9 @@ NOT_RAISING = [
     "terror, werror and warning_flags compiled",
     "Exception handler installed",
     "Eleven 10:00:00 is not klog",
+    "PHP Notice:  Undefined index: q in /var/www/html/a.php on line 3",
+    "PHP Deprecated:  Function create_function() is deprecated in /var/www/a.php on line 2",
+    "the PHP Fatal errors: 0",
     "",
 ]
 

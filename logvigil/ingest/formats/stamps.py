@@ -17,6 +17,9 @@ shapes that their logging libraries fix (a user rarely changes them):
   (their error log, InnoDB's messages, the fatal-signal handler, mysqld_safe, the
   general query log: C's `"%02d%02d%02d %2d:%02d:%02d"` of the local time, the hour
   padded with a blank), MariaDB's audit plugin;
+- `[04-Mar-2026 10:00:00 Europe/Berlin]`: PHP's error log (its zone an IANA name, or
+  `UTC`), php-fpm's own (`[04-Mar-2026 10:00:00]`, local), Tomcat's catalina log
+  (`04-Mar-2026 10:00:00.123 INFO [main] ...`);
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
@@ -61,7 +64,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from logvigil.core.events import Severity
 from logvigil.ingest.formats import _common as c
@@ -83,6 +88,16 @@ _PATTERNS = {
     "mysql": re.compile(
         r"(?P<yy>\d\d)(?P<mo>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01]) "
         r"(?P<h>[ \d]\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    ),
+    # PHP's error log ("[04-Mar-2026 10:00:00 Europe/Berlin]": php_log_err, "d-M-Y H:i:s
+    # e", the zone an IANA name), php-fpm's ("[04-Mar-2026 10:00:00]", local), Tomcat's
+    # catalina log (OneLineFormatter: "04-Mar-2026 10:00:00.123 INFO [main] ...").
+    "dmy": re.compile(
+        r"(?P<d>\d\d)-(?P<mon>"
+        + "|".join(c.MONTHS)
+        + r")-(?P<y>\d{4}) "
+        + _CLOCK
+        + r"(?: (?P<zone>UTC|GMT|[A-Z][A-Za-z]+(?:/[A-Za-z0-9_+-]+)+))?"
     ),
     # Redis' serverLogRaw: "%d:%c %d %b %Y %H:%M:%S.%03d %c " (pid, role, level mark).
     "redis": re.compile(
@@ -251,7 +266,7 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     elif head[:2].isdigit() and head[2] == "/":
         pattern = _PATTERNS["yy"]
     elif head[:2].isdigit() and head[2] == "-":
-        pattern = _PATTERNS["logcat"]
+        pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
     elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
         pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
@@ -303,10 +318,21 @@ def _zone(written: str | None) -> tzinfo | None:
     z = written.strip()
     if z in ("Z", "UTC", "GMT"):
         return UTC
+    if "/" in z:  # an IANA name, as PHP writes it
+        return _named_zone(z)
     tz = c.fixed_offset(z)
     if tz is None:
         raise ValueError(f"invalid UTC offset {z!r}")
     return tz
+
+
+@lru_cache(maxsize=64)
+def _named_zone(name: str) -> tzinfo:
+    """The zone of an IANA name. Raises ValueError for a name the zone database lacks."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
 
 
 def stamp_utc(stamp: Stamp, ctx: c.Context) -> tuple[datetime, str | None] | str:
