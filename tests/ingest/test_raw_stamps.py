@@ -266,10 +266,23 @@ def test_what_only_starts_like_a_cri_line_keeps_its_text(line: str) -> None:
 def test_an_access_line_of_an_impossible_date_is_rejected_and_others_are_not_access_lines() -> None:
     (bad,) = read('203.0.113.9 - - [31/Feb/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1')
     assert bad.reason == "invalid date '31/Feb/2026:10:00:00 +0000'"
-    # Apache's vhost_combined puts the virtual host first: not the common format
-    vhost = 'www.example.org:443 10.0.0.1 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'
-    (e,) = read(vhost)
-    assert (e.ts, e.message) == (NOW, vhost)
+    # one word too many before the client, and no port after it: no access line
+    other = 'www.example.org 10.0.0.1 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'
+    (e,) = read(other)
+    assert (e.ts, e.message) == (NOW, other)
+
+
+def test_apaches_vhost_combined_line_is_an_access_line() -> None:
+    # Debian's and Ubuntu's other_vhosts_access.log: "%v:%p %h %l %u %t ..." (apache2.conf)
+    (e,) = read(
+        'www.example.org:443 10.0.0.1 - - [04/Mar/2026:10:00:00 +0000] "GET /api HTTP/1.1" '
+        '503 299 "-" "curl/8.5.0"'
+    )
+    assert e.ts == utc(2026, 3, 4, 10)
+    assert e.message == (
+        'www.example.org:443 10.0.0.1 - - "GET /api HTTP/1.1" 503 299 "-" "curl/8.5.0"'
+    )
+    assert e.severity is Severity.ERROR
 
 
 def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> None:

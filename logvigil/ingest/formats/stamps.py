@@ -42,8 +42,9 @@ date is not taken for one. A stamp without a zone is a local time of the input's
 zone (`--timezone`, `timezone:`); `Z`, an offset, `UTC` or `GMT` say theirs.
 
 One stamp is read where it is not first: the access log's (Apache httpd's common and
-combined formats, nginx's `combined`: `%h %l %u %t "%r" %>s %b`), after the client's
-address, ident and user: `203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1"
+combined formats, nginx's `combined`: `%h %l %u %t "%r" %>s %b`; also after the virtual
+host and port of Apache's `vhost_combined`, Debian's other_vhosts_access.log), after
+the client's address, ident and user: `203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1"
 500 0`. A status of 500 to 599 (the server failed the request) makes the line an error.
 
 And one in a logfmt line (`key=value` pairs: Go's go-kit log and logrus' text form,
@@ -202,7 +203,7 @@ def _stamp(
 #: `%h %l %u [%t]`: the client (an address or a name), ident, user (nginx quotes an
 #: odd one), then the time as `[%d/%b/%Y:%H:%M:%S %z]`.
 _ACCESS = re.compile(
-    r'(?P<head>[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) \[(?P<d>\d\d)/(?P<mon>'
+    r'(?P<head>(?:[^\s"\[]+:\d{1,5} )?[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) \[(?P<d>\d\d)/(?P<mon>'
     + "|".join(c.MONTHS)
     + r")/(?P<y>\d{4}):(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<zone>[+-]\d{4})\]"
 )
