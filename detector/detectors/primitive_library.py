@@ -357,6 +357,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   (handle_fatal_signal), and mysqld_safe bringing the dead server back,
         #   "mysqld restarted" (a clean stop logs "mysqld from pid file ... ended"),
         #   "mysqld_safe mysqld restarted" in the error log file (its log_generic);
+        # - Dovecot's processes aborting (lib/failures.c, i_panic: "imap(alice)<4711>
+        #   <Kx8f>: Panic: file mail-index.c: line 123 (mail_index_x): assertion failed");
         # - Rust's main thread panicking ("thread 'main' panicked at src/main.rs:10:5:";
         #   another thread's panic may be caught, as tokio's tasks' are);
         # - php-fpm's master seeing a child die of a fault (fpm_children.c: "[pool www]
@@ -369,7 +371,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
         #   processes terminated; reinitializing".
         "process_crashed",
         r"\b[a-z-]+ process \(\S+\) killed by (?:SEGV|ABRT|BUS|ILL|FPE|SYS|TRAP|QUIT) signal\b"
-        r"|^panic: |^fatal error: |^fatal python error: "
+        r"|^(?:[^\s:]+: )?panic: |^fatal error: |^fatal python error: "
         r"|\ba fatal error has been detected by the java runtime environment\b"
         r"|^\*\*\* (?:stack smashing|buffer overflow|<\*> <\*>) detected \*\*\*"
         r"|^(?:free|malloc|realloc)\(\): (?:invalid|corrupted|double free|unaligned)"

@@ -323,6 +323,13 @@ SCOPED_POSITIVES = [
         "process_crashed",
     ),
     ("redis", "Redis 7.0.15 crashed by signal: 11, si_code: 0", "process_crashed"),
+    (
+        "dovecot",
+        "imap(alice)<4711><Kx8fQbQv1MjAqAAB>: Panic: file mail-index-map.c: line 545 "
+        "(mail_index_map_lookup_seq_range): assertion failed: (first_uid > 0)",
+        "process_crashed",
+    ),
+    ("dovecot", "master: Panic: Leaked file fd 5: dev 0.12 inode 1005", "process_crashed"),
     ("redis", "=== REDIS BUG REPORT START: Cut & paste starting from here ===", "process_crashed"),
     # a program out of memory in its runtime's words: CPython, Rust's std, the CLR,
     # libstdc++, and fork(2)'s ENOMEM as bash and Redis write it
@@ -480,6 +487,9 @@ NEAR_MISSES = [
         "12.345678 seconds from start",
     ),
     ("worker", "caught MemoryError in batch 12, retrying with half the rows"),
+    # a panic recovered by net/http; a prefix with blanks is prose, not a process's name
+    ("api", "http: panic serving 10.0.0.1:51234: runtime error: index out of range"),
+    ("api", "the worker said: panic: not really, it was a test"),
     ("redis", "Redis is now ready to exit, bye bye..."),
     ("mysqld", "[Note] /usr/sbin/mysqld: Normal shutdown"),
     # a panic recovered, the lines after a crash's first, a compiler's fatal error
