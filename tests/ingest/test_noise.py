@@ -148,11 +148,13 @@ def test_another_missing_file_is_kept_as_a_notice() -> None:
 def test_a_directory_without_its_index_file_is_kept_as_a_notice() -> None:
     # ngx_http_index_module: "\"%s\" is not found", with the errno
     line = (
-        '"/var/www/html/admin/index.html" is not found (2: No such file or directory), '
-        'client: 203.0.113.9, server: _, request: "GET /admin/ HTTP/1.1", host: "10.0.0.1"'
+        '2026/03/04 10:00:00 [error] 812#812: *3 "/var/www/html/admin/index.html" is not found '
+        '(2: No such file or directory), client: 203.0.113.9, server: _, request: "GET /admin/ '
+        'HTTP/1.1", host: "10.0.0.1"'
     )
     decision = DEFAULTS.apply(ev("nginx", line, Severity.ERROR))
-    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-missing-file")
+    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "nginx-client-refused")
+    assert decision.severity is Severity.NOTICE
 
 
 # Apache httpd's error log, read as a raw file (service unknown): the per-request lines
@@ -198,10 +200,14 @@ NGINX_CLIENT_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("line", APACHE_CLIENT_REFUSED + NGINX_CLIENT_REFUSED)
-def test_a_web_servers_refusals_of_a_clients_request_are_notices(line: str) -> None:
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [(line, "apache-client-refused") for line in APACHE_CLIENT_REFUSED]
+    + [(line, "nginx-client-refused") for line in NGINX_CLIENT_REFUSED],
+)
+def test_a_web_servers_refusals_of_a_clients_request_are_notices(line: str, rule: str) -> None:
     decision = DEFAULTS.apply(ev("unknown", line, Severity.ERROR))
-    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, "web-client-refused")
+    assert (decision.action, decision.rule) == (NoiseAction.DOWNGRADE, rule)
     assert decision.severity is Severity.NOTICE
 
 
