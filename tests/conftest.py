@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from llama_support import llama_cpp_server
+from scenario_backtests import ScenarioBacktests
 from sqlalchemy import Engine, inspect, text
 
 from logvigil.store.database import create_store_engine
@@ -94,3 +95,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         probe={"chat/completions": chat},
     ) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def scenario_backtests(tmp_path_factory: pytest.TempPathFactory) -> ScenarioBacktests:
+    """The scenarios of tests/scenarios, each backtested once per session (the suite
+    scores their incidents, the search sets query their stores)."""
+    return ScenarioBacktests(tmp_path_factory.mktemp("scenario-stores"))

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from embed_server import embed_server  # noqa: F401 - the fixture
 from homelab_incidents import homelab_db, incident_db  # noqa: F401 - the fixtures
+from scenario_backtests import ScenarioBacktests
 
-from logvigil.app.backtest import run_backtest
 from logvigil.evaluation.demo import run_demo
 from logvigil.evaluation.scenario import load_scenario
 
@@ -28,9 +28,11 @@ SETS = {
 
 
 @pytest.fixture(scope="session")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def stores(
+    tmp_path_factory: pytest.TempPathFactory, scenario_backtests: ScenarioBacktests
+) -> dict[str, str]:
     """A store per name the sets use: `demo` (as `logvigil demo` makes it) or a scenario
-    of tests/scenarios, backtested."""
+    of tests/scenarios, backtested (once per session: the suite scores the same run)."""
     tmp = tmp_path_factory.mktemp("stores")
     wanted = {
         item["store"]
@@ -43,7 +45,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         if store == "demo":
             run_demo(3, db_url=url)
         else:
-            scenario = load_scenario(SCENARIOS / store)
-            run_backtest(scenario.lines(), inventory_path=scenario.inventory_path, db_url=url)
+            url = scenario_backtests(load_scenario(SCENARIOS / store)).url
         urls[store] = url
     return urls
