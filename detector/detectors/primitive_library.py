@@ -213,19 +213,26 @@ PRIMITIVES: tuple[Primitive, ...] = (
     ),
     # -- storage and network, as the kernel's drivers write them --------------------------
     primitive(
+        # ... and ext4's journal (fs/jbd2/journal.c) given up on: "Aborting journal on
+        # device sda1-8." (the file system goes read-only after it).
         "fs_error",
         r"\b(?:ext[234]|f2fs)-fs (?:error|critical)\b|\bbtrfs(?::)? (?:error|critical)\b"
+        r"|\baborting journal on device\b"
         r"|\bxfs \([^)]*\): .*(?:corrupt|shut(?:ting)? ?down|metadata i/o error"
         r"|log i/o error|internal error)"
         r'|\bfilesystem "[^"]*": .*(?:corruption|xfs internal error|shutting down filesystem)',
         _CRIT,
         "file system error",
-        needles=("-fs ", "btrfs", "xfs", 'filesystem "'),
+        needles=("-fs ", "btrfs", "xfs", 'filesystem "', "aborting journal"),
         services=_K,
     ),
     primitive(
+        # ... also jbd2's "JBD2: Detected IO errors while flushing file data on sda1-8"
+        # (fs/jbd2/commit.c) and SCSI's "rejecting I/O to offline device" (a disk that
+        # dropped off its bus, drivers/scsi/scsi_lib.c).
         "io_error",
         r"\bi/o error\b|\binput/output error\b|\bmedium error\b|\bunrecovered read error\b"
+        r"|\bdetected io errors while\b|\brejecting i/o to offline device\b"
         r"|\bblk_update_request: \w+ \w* ?error\b|\bata\S* (?:exception emask|failed command)"
         r"|\bdma_timer_expiry\b|\bdma timeout\b|\btimeout waiting for dma\b"
         r"|\bnvme\S* .*\btimeout, (?:aborting|reset controller)\b"
@@ -243,6 +250,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
             "dma",
             "timeout, ",
             "controller is down",
+            "io errors",
+            "offline device",
         ),
         services=_K,
     ),

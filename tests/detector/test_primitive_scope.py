@@ -75,6 +75,10 @@ SCOPED_POSITIVES = [
     ("kernel", "nf_conntrack: table full, dropping packet", "conntrack_full"),
     ("kernel", "nf_conntrack: nf_conntrack: table full, dropping packet", "conntrack_full"),
     ("kernel", "ip_conntrack: table full, dropping packet.", "conntrack_full"),
+    # -- ext4's journal and SCSI giving up (fs/jbd2, drivers/scsi/scsi_lib.c) --
+    ("kernel", "JBD2: Detected IO errors while flushing file data on sda1-8", "io_error"),
+    ("kernel", "sd 2:0:0:0: rejecting I/O to offline device", "io_error"),
+    ("kernel", "Aborting journal on device sda1-8.", "fs_error"),
     # -- a thin pool out of data space (drivers/md/dm-thin.c) --
     (
         "kernel",
@@ -402,6 +406,9 @@ NEAR_MISSES = [
         "grain:8 syndrome:0x0)",
     ),
     ("kernel", "device-mapper: thin: 253:2: switching pool to write mode"),
+    # jbd2 starting its journal at boot, a disk coming online
+    ("kernel", "EXT4-fs (sda1): mounted filesystem with ordered data mode. Opts: (null)"),
+    ("kernel", "sd 2:0:0:0: [sdb] Attached SCSI disk"),
     # the same words from a program, not from the kernel's netfilter
     ("conntrackd", "nf_conntrack: table full, dropping packet"),
     ("kernel", "[  198.041885] kvm [4052]: vcpu0 unhandled rdmsr: 0x1c9"),
