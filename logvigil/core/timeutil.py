@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: How much of the time `iso_z` writes: "auto" is whole seconds when the time has no
 #: fraction and microseconds otherwise (`datetime.isoformat`'s own rule).
@@ -84,3 +85,15 @@ def parse_when(value: str, now: datetime) -> datetime:
             "from now (30m, 6h, 2d, 1w)"
         ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (`Europe/Berlin`, `UTC`). Raises ValueError naming it
+    (also for a name that is a folder of the zone database, `America/Argentina`)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
+            "America/New_York or UTC"
+        ) from None

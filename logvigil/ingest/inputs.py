@@ -28,13 +28,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path, PurePath
 from typing import Annotated, Any, BinaryIO, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator
 
 from graph.inventory import name_problem
 from logvigil.core.events import LogEvent, Rejected
-from logvigil.core.timeutil import EARLIEST
+from logvigil.core.timeutil import EARLIEST, time_zone
 from logvigil.ingest.formats import (
     FORMATS,
     LINE_LIMIT,
@@ -75,17 +75,6 @@ class InputError(Exception):
 
 
 # --------------------------------------------------------------------------- zones
-
-
-def time_zone(name: str) -> ZoneInfo:
-    """The IANA time zone `name` (`Europe/Berlin`, `UTC`). Raises ValueError naming it."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f"unknown time zone {name!r}: give an IANA name such as Europe/Berlin, "
-            "America/New_York or UTC"
-        ) from None
 
 
 #: Where the machine's zone is configured (systemd's timedatectl, Debian, RHEL, Alpine).

@@ -369,6 +369,8 @@ def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_mar
         ("I1340 10:00:00.000000 1 x.go:1] month 13", "invalid date 'I1340 10:00:00.000000'"),
         ("[04-Mar-2026 10:00:00 Mars/Olympus] PHP Warning:  x",
          "invalid date '04-Mar-2026 10:00:00 Mars/Olympus'"),  # no such zone
+        ("[04-Mar-2026 10:00:00 America/Argentina] PHP Warning:  x",
+         "invalid date '04-Mar-2026 10:00:00 America/Argentina'"),  # a folder of zones
         ("31-Feb-2026 10:00:00.000 INFO [main] x", "invalid date '31-Feb-2026 10:00:00.000'"),
         ("0001-01-01 00:00:00 INFO x",
          "absurd timestamp '0001-01-01 00:00:00' in field 'timestamp' (outside years 1970..2200)"),

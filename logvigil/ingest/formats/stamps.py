@@ -65,11 +65,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from logvigil.core.events import Severity
+from logvigil.core.timeutil import time_zone
 from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.years import bsd_year
 from logvigil.ingest.severity import letter_severity
@@ -320,20 +319,11 @@ def _zone(written: str | None) -> tzinfo | None:
     if z in ("Z", "UTC", "GMT"):
         return UTC
     if "/" in z:  # an IANA name, as PHP writes it
-        return _named_zone(z)
+        return time_zone(z)
     tz = c.fixed_offset(z)
     if tz is None:
         raise ValueError(f"invalid UTC offset {z!r}")
     return tz
-
-
-@lru_cache(maxsize=64)
-def _named_zone(name: str) -> tzinfo:
-    """The zone of an IANA name. Raises ValueError for a name the zone database lacks."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
 
 
 def stamp_utc(stamp: Stamp, ctx: c.Context) -> tuple[datetime, str | None] | str:
