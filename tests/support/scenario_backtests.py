@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from logvigil.app.backtest import run_backtest
 from logvigil.evaluation.scenario import Scenario
+from logvigil.evaluation.suite import backtest_runner
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,6 @@ class ScenarioBacktests:
         done = self._done.get(key)
         if done is None:
             url = f"sqlite:///{self.directory / scenario.name}.db"
-            result = run_backtest(
-                scenario.lines(), inventory_path=scenario.inventory_path, db_url=url
-            )
-            done = self._done[key] = Backtested(url, tuple(dict(i) for i in result.incidents))
+            incidents = backtest_runner(db_url=url)(scenario)  # the suite's own runner
+            done = self._done[key] = Backtested(url, tuple(incidents))
         return done
