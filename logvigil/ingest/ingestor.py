@@ -114,9 +114,15 @@ class _Batch:
         self.counters: Counter[tuple[str, str]] = Counter()
         self.rejections: list[Rejected] = []
         self.cursors: dict[str, str] = {}
+        #: The sum of `counters`, kept as they grow: the length is asked after every line.
+        self.counted = 0
+
+    def count(self, name: str, key: str) -> None:
+        self.counters[name, key] += 1
+        self.counted += 1
 
     def __len__(self) -> int:
-        return len(self.events) + len(self.rejections) + sum(self.counters.values())
+        return len(self.events) + len(self.rejections) + self.counted
 
 
 def _touch(stats: dict, key, ts: datetime, severity: int) -> None:
@@ -180,11 +186,11 @@ class Ingestor:
         if isinstance(item, Rejected):
             if item.reason == EMPTY_LINE:
                 summary.skipped_empty += 1
-                batch.counters["skipped", EMPTY_LINE] += 1
+                batch.count("skipped", EMPTY_LINE)
                 return
             category = reason_category(item.reason)
             summary.rejected[category] += 1
-            batch.counters["rejected", category] += 1
+            batch.count("rejected", category)
             if len(summary.rejection_samples) < 20:
                 summary.rejection_samples.append(item)
             if len(batch.rejections) < REJECTION_SAMPLES_PER_BATCH:
@@ -201,10 +207,10 @@ class Ingestor:
         if decision is not KEEP:
             if decision.action is NoiseAction.DROP:
                 summary.dropped[decision.rule] += 1
-                batch.counters["noise_dropped", decision.rule] += 1
+                batch.count("noise_dropped", decision.rule)
                 return
             summary.downgraded[decision.rule] += 1
-            batch.counters["noise_downgraded", decision.rule] += 1
+            batch.count("noise_downgraded", decision.rule)
             severity = decision.severity
 
         # A secret in a line is redacted before it is mined or stored: a template
@@ -213,7 +219,7 @@ class Ingestor:
         if redacted is not event.message and redacted != event.message:
             event = replace(event, message=redacted)
             summary.redacted += 1
-            batch.counters["redacted", "secret in the line"] += 1
+            batch.count("redacted", "secret in the line")
         match = self.miner.add(event.message)
         tid = match.template_id
         if match.created:
@@ -237,7 +243,7 @@ class Ingestor:
         dst = event.attributes.get(DST)
         if dst is not None:  # a local time in a daylight-saving change, read by the rule
             summary.time_adjusted[dst] += 1
-            batch.counters["time_adjusted", dst] += 1
+            batch.count("time_adjusted", dst)
         summary.events += 1
         if self.store_events:
             batch.events.append(
