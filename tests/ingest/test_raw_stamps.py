@@ -2,7 +2,7 @@
 
 The lines quoted are real: Apache httpd, Hadoop, ZooKeeper and Spark lines of Loghub's
 samples (../shared/data/loghub_2k), and the shapes nginx, Go's `log`, PostgreSQL,
-gunicorn, Elasticsearch and MySQL document for their logs.
+gunicorn, Elasticsearch, MySQL, java.util.logging and Squid document for their logs.
 """
 
 from __future__ import annotations
@@ -163,6 +163,19 @@ def utc(*args: int) -> datetime:
         # a request nginx could not read: "-" and 400
         ('203.0.113.9 - - [04/Mar/2026:10:00:03 +0000] "-" 400 0 "-" "-"',
          utc(2026, 3, 4, 10, 0, 3), '203.0.113.9 - - "-" 400 0 "-" "-"', Severity.INFO),
+        # java.util.logging's SimpleFormatter (Java 7 on): a record's first line; the
+        # hour 1 to 12 unpadded, 12 AM is midnight; Java 6's unpadded day
+        ("Mar 04, 2026 1:05:09 PM org.apache.catalina.startup.Catalina start",
+         utc(2026, 3, 4, 13, 5, 9), "org.apache.catalina.startup.Catalina start", Severity.INFO),
+        ("Mar 04, 2026 12:00:01 AM org.apache.catalina.core.StandardServer await",
+         utc(2026, 3, 4, 0, 0, 1), "org.apache.catalina.core.StandardServer await", Severity.INFO),
+        ("Dec 4, 2009 12:30:00 PM hudson.WebAppMain$3 run", utc(2009, 12, 4, 12, 30),
+         "hudson.WebAppMain$3 run", Severity.INFO),
+        # Squid's native access.log (its documentation's example): seconds since the epoch
+        ("1286536309.450    345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - "
+         "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),
+         "345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - DIRECT/1.2.3.4 "
+         "application/xml", Severity.INFO),
         # Prometheus (go-kit log): `ts=` first
         ('ts=2026-03-04T10:00:00.123Z caller=main.go:532 level=info msg="Starting Prometheus"',
          utc(2026, 3, 4, 10, 0, 0, 123000), 'caller=main.go:532 level=info msg="Starting Prometheus"',
@@ -213,6 +226,13 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "04/03/2026 10:00:00 day first: which is the month?",
         "04-03-2026 10:00:00 day first with dashes and a month number",
         "Mar 04 10:00:00 2026 no weekday",
+        "Mar 04, 2026 13:05:09 PM a 24-hour clock with PM",
+        "Mar 04, 2026 1:05:09 a 12-hour clock without AM or PM",
+        "Mar 04, 26 1:05:09 PM a two-digit year",
+        "1286536309.45 two digits of milliseconds",
+        "12865363090.450 eleven digits",
+        "0286536309.450 a leading zero",
+        "1286536309.450x not followed by a blank",
         "12345 2026-03-04 10:00:00 a stamp further in",
         "2026-03-04",
         "Sun",
@@ -391,6 +411,17 @@ def test_a_line_dated_after_its_reading_is_rejected_and_the_next_lines_go_on() -
     )
     assert isinstance(future, Rejected) and "timestamp in the future" in future.reason
     assert later.ts == utc(2026, 11, 30, 11)
+
+
+def test_a_java_logging_record_is_its_stamp_line_and_its_level_line_at_one_time() -> None:
+    # java.util.logging's SimpleFormatter writes a record on two lines: the time, the
+    # class and method, then `LEVEL: message` (Tomcat 7's catalina.out)
+    first, second = read(
+        "Mar 04, 2026 1:05:09 PM org.apache.catalina.core.StandardContext startInternal",
+        "SEVERE: Error listenerStart",
+    )
+    assert first.ts == second.ts == utc(2026, 3, 4, 13, 5, 9)
+    assert (second.message, second.severity) == ("SEVERE: Error listenerStart", Severity.ERROR)
 
 
 def test_a_line_that_is_only_a_stamp_keeps_it_as_its_message() -> None:

@@ -29,6 +29,11 @@ shapes that their logging libraries fix (a user rarely changes them):
   `adb logcat` and bug reports write): the date has no year (as klog's, below), the
   process id is the line's `pid`, the letter after the thread id its level (`V`, `D`
   debug, `I`, `W`, `E`, `F` and `A` critical);
+- `Mar 04, 2026 1:05:09 PM`: java.util.logging's SimpleFormatter (the first line of
+  each record, its level and message on the next: Tomcat's catalina.out before 8,
+  Jenkins, any Java program on JUL's defaults; the hour 1 to 12, `AM`/`PM`);
+- `1286536309.450`: Squid's native access.log (`%ts.%03tu`: seconds since the epoch
+  and their milliseconds, UTC);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
@@ -111,6 +116,19 @@ _PATTERNS = {
         r"(?P<mo>\d\d)-(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<frac>\d{3})"
         r" +(?P<pid>\d{1,10}) +\d{1,10} (?P<android>[VDIWEFA])(?= )"
     ),
+    # java.util.logging's SimpleFormatter, a record's first line (Java 7 on: "%1$tb %1$td,
+    # %1$tY %1$tl:%1$tM:%1$tS %1$Tp", the hour 1 to 12 unpadded; Java 6's "{0,date}
+    # {0,time}" in an English locale, the day unpadded too); its level and message follow
+    # on the next line.
+    "jul": re.compile(
+        r"(?P<mon>"
+        + "|".join(c.MONTHS)
+        + r") (?P<d>\d{1,2}), (?P<y>\d{4}) (?P<h>1[0-2]|0?[1-9]):(?P<mi>\d\d):(?P<s>\d\d)"
+        r" (?P<ampm>[AP]M)"
+    ),
+    # Squid's native access.log ("%ts.%03tu %6tr %>a %Ss/%03>Hs ...": seconds since the
+    # epoch and their milliseconds), ten digits: 2001-09-09 to 2286.
+    "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})\.(?P<frac>\d{3})"),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -176,7 +194,12 @@ def _stamp(
     g: dict[str, Any], text: str, end: int, head: str = "", level: Severity | None = None
 ) -> Stamp:
     """The Stamp of a match's groups (`y` or `yy`, `mo` or `mon`, `d`, `h`, `mi`, `s`, and
-    those of them that are there of `frac`, `zone`, `pid` and a level's)."""
+    those of them that are there of `frac`, `zone`, `pid` and a level's; or `epoch`
+    and `frac`; `ampm` after a 12-hour `h`)."""
+    if (epoch := g.get("epoch")) is not None:
+        at = datetime.fromtimestamp(int(epoch), UTC)
+        g = g | {"y": at.year, "mo": at.month, "d": at.day, "h": at.hour, "mi": at.minute,
+                 "s": at.second, "zone": "Z"}  # fmt: skip
     if g.get("y"):
         year: int | None = int(g["y"])
     else:
@@ -186,7 +209,7 @@ def _stamp(
         year=year,
         month=c.MONTHS[g["mon"]] if g.get("mon") else int(g["mo"]),
         day=int(g["d"]),
-        hour=int(g["h"]),
+        hour=int(g["h"]) if g.get("ampm") is None else _hour_of_day(g["h"], g["ampm"]),
         minute=int(g["mi"]),
         second=int(g["s"]),
         microsecond=int(frac[:6].ljust(6, "0")) if frac else 0,
@@ -197,6 +220,11 @@ def _stamp(
         end=end,
         head=head,
     )
+
+
+def _hour_of_day(hour: str, half: str) -> int:
+    """The hour 0 to 23 of a 12-hour clock's `hour` (1 to 12) and `AM` or `PM`."""
+    return int(hour) % 12 + (12 if half == "PM" else 0)
 
 
 #: `%h %l %u [%t]`: the client (an address or a name), ident, user (nginx quotes an
@@ -267,6 +295,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["yy"]
     elif head[:2].isdigit() and head[2] == "-":
         pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
+    elif head.isdigit() and text[pos + 10 : pos + 11] == ".":
+        pattern = _PATTERNS["epoch"]  # Squid's seconds since the epoch
     elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
         pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
@@ -275,6 +305,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["klog"]
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
         pattern = _PATTERNS["ctime"]
+    elif head[3] == " " and head[:3] in c.MONTHS:
+        pattern = _PATTERNS["jul"]
     else:
         return None
     return pattern.match(text, pos)
