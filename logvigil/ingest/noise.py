@@ -175,11 +175,13 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
     ),
     NoiseRuleConfig(
         name="web-scanner-4xx",
+        # Every branch starts at a `"`, which the regex engine scans for (a branch
+        # starting elsewhere made the rule four times as costly, on every line).
         match=(
-            r"\"[A-Z]{3,8} [^\"]*(?:" + _SCANNER_PATHS + r")[^\"]*\" 4\d\d |"
-            r"\" 4\d\d .*(?i:" + _SCANNER_AGENTS + r")|"
+            r"\"(?:[A-Z]{3,8} [^\"]*(?:" + _SCANNER_PATHS + r")[^\"]*\" 4\d\d |"
+            r" 4\d\d .*(?i:" + _SCANNER_AGENTS + r")|"
             # nginx's error log writes one [error] line per probe of a missing static file
-            r"open\(\) \"[^\"]*(?:" + _SCANNER_PATHS + r")[^\"]*\" failed \(2: No such file"
+            r"(?<=open\(\) \")[^\"]*(?:" + _SCANNER_PATHS + r")[^\"]*\" failed \(2: No such file)"
         ),
     ),
     NoiseRuleConfig(
@@ -288,6 +290,12 @@ class NoiseFilter:
 
     def __init__(self, rules: Sequence[NoiseRuleConfig]) -> None:
         self.rules = [CompiledRule.from_config(r) for r in rules]
+        #: Each rule with its pattern's `search` when the pattern is all it tests (no
+        #: service or host glob): called directly, as every line meets every rule.
+        self._tests = [
+            (r, r.match.search if r.match is not None and r.service is r.host is None else None)
+            for r in self.rules
+        ]
 
     @classmethod
     def from_config(cls, config: NoiseConfig) -> NoiseFilter:
@@ -298,8 +306,12 @@ class NoiseFilter:
 
     def apply(self, event: LogEvent) -> NoiseDecision:
         """KEEP (use the event as it is), DROP, or DOWNGRADE (with the lowered severity)."""
-        for rule in self.rules:
-            if not rule.matches(event):
+        message = event.message
+        for rule, search in self._tests:
+            if search is not None:
+                if search(message) is None:
+                    continue
+            elif not rule.matches(event):
                 continue
             if rule.action is NoiseAction.DROP:
                 return NoiseDecision(NoiseAction.DROP, rule.name)
