@@ -37,6 +37,7 @@ from logvigil.cli.kit import (
     out,
     progress_bar,
     read_input,
+    report_untimed,
     settings_or_exit,
 )
 from logvigil.core.yamlfile import ConfigError
@@ -112,6 +113,7 @@ def backtest(
         f"({s.lines / max(seconds, 1e-6):,.0f} lines/s)",
         highlight=False,
     )
+    report_untimed(s)
     for finding in result.clock_findings:
         err.print(f"clock: {escape(finding.summary)}", highlight=False, soft_wrap=True)
     if result.unset_clock_lines:

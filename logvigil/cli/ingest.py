@@ -27,6 +27,7 @@ from logvigil.cli.kit import (
     opened,
     progress_bar,
     read_input,
+    report_untimed,
     settings_or_exit,
     store_or_exit,
 )
@@ -63,6 +64,7 @@ def ingest(
         except StoreError as exc:
             fail(f"{exc} (batches written before this error are kept)")
     err.print(summary_table(summary))
+    report_untimed(summary)
     for r in summary.rejection_samples[:5]:
         err.print(f"[yellow]rejected[/] {escape(r.describe())}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_PARTIAL if summary.rejected_total else EXIT_OK)
@@ -100,4 +102,6 @@ def summary_table(summary: IngestSummary) -> Table:
     table.add_row("truncated (> 64 KiB)", f"{summary.truncated:,}")
     if summary.redacted:
         table.add_row("secrets redacted before storing", f"{summary.redacted:,}")
+    if summary.untimed:
+        table.add_row("no time stamp (placed at reading)", f"{summary.untimed:,}")
     return table

@@ -46,6 +46,7 @@ from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.yamlfile import ConfigError
 from logvigil.ingest.formats import FORMAT_NAMES
 from logvigil.ingest.formats._common import MAX_YEAR, MIN_YEAR
+from logvigil.ingest.ingestor import IngestSummary
 from logvigil.ingest.inputs import (
     InputError,
     InputReader,
@@ -229,6 +230,26 @@ def long_job() -> None:
         return
     gc.freeze()
     gc.set_threshold(LONG_JOB_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def report_untimed(summary: IngestSummary) -> None:
+    """Say, on stderr, how many lines had no time stamp of a shape LogVigil reads (they
+    were placed at the time of reading, so their minutes say nothing of their own)."""
+    n = summary.untimed
+    if not n:
+        return
+    which = (
+        f"none of the {n:,} lines has a time stamp"
+        if n == summary.events
+        else f"{n:,} of the {summary.events:,} lines came before any line with a time stamp"
+    )
+    err.print(
+        f"time: {which} of a shape LogVigil reads; placed at the time of reading, they "
+        "cannot be judged over time (the shapes read: docs/formats.md; `--format` names "
+        "the format when detection chose another)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def check_format(fmt: str) -> str:

@@ -57,6 +57,7 @@ def stats(
         ("rejected lines by reason", s.rejected_by_reason),
         ("skipped", s.skipped),
         ("local times in a daylight-saving change", s.time_adjusted),
+        ("lines with no time of their own", s.untimed),
         ("redacted before they were stored", s.redacted),
     ):
         if data:

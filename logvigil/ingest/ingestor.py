@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.redact import redact
 from logvigil.core.timeutil import EARLIEST, floor_minute
-from logvigil.ingest.formats._common import DST
+from logvigil.ingest.formats._common import DST, UNTIMED
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
 from logvigil.ingest.recent import RecentCounts
 from logvigil.ingest.templates import TemplateMiner
@@ -41,6 +41,8 @@ from logvigil.store.schema import (
 )
 from logvigil.store.upsert import upsert
 
+#: The counter key of lines with no time of their own (`stats` shows it).
+UNTIMED_KEY = "no time stamp: placed at the time of reading"
 #: Rows flushed per transaction: large enough to amortise commits, small enough for memory.
 DEFAULT_BATCH_SIZE = 20000
 #: Rows per transaction of a bulk load (`logvigil ingest`), which holds nothing else in
@@ -89,6 +91,8 @@ class IngestSummary:
     downgraded: Counter[str] = field(default_factory=Counter)
     #: Local times read by a daylight-saving rule: `dst_overlap`, `dst_gap`.
     time_adjusted: Counter[str] = field(default_factory=Counter)
+    #: Lines with no time of their own, placed at the time of reading (`UNTIMED`).
+    untimed: int = 0
     rejection_samples: list[Rejected] = field(default_factory=list)
 
     @property
@@ -240,10 +244,15 @@ class Ingestor:
             self.recent.add(key, ts)
         if event.truncated:
             summary.truncated += 1
-        dst = event.attributes.get(DST)
-        if dst is not None:  # a local time in a daylight-saving change, read by the rule
-            summary.time_adjusted[dst] += 1
-            batch.count("time_adjusted", dst)
+        attrs = event.attributes
+        if attrs:
+            dst = attrs.get(DST)
+            if dst is not None:  # a local time in a daylight-saving change, read by the rule
+                summary.time_adjusted[dst] += 1
+                batch.count("time_adjusted", dst)
+            if UNTIMED in attrs:
+                summary.untimed += 1
+                batch.count("untimed", UNTIMED_KEY)
         summary.events += 1
         if self.store_events:
             batch.events.append(

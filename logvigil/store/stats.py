@@ -41,6 +41,7 @@ class StoreStats:
     skipped: dict[str, int] = field(default_factory=dict)
     #: Local times read by a daylight-saving rule (`dst_overlap`, `dst_gap`).
     time_adjusted: dict[str, int] = field(default_factory=dict)
+    untimed: dict[str, int] = field(default_factory=dict)
     #: Lines whose secrets were redacted before they were stored.
     redacted: dict[str, int] = field(default_factory=dict)
     recent_rejections: list[dict[str, Any]] = field(default_factory=list)
@@ -107,6 +108,7 @@ def collect_stats(engine: Engine, *, rejections: int = 10) -> StoreStats:
         rejected_by_reason=counters.get("rejected", {}),
         skipped=counters.get("skipped", {}),
         time_adjusted=counters.get("time_adjusted", {}),
+        untimed=counters.get("untimed", {}),
         redacted=counters.get("redacted", {}),
         recent_rejections=[
             {"source": r.source, "line": int(r.line_no), "reason": r.reason, "excerpt": r.excerpt}

@@ -567,7 +567,7 @@ def test_nul_bytes_are_removed_and_other_controls_escaped_keeping_tabs() -> None
 def test_invalid_utf8_in_a_raw_line_is_replaced_and_flagged() -> None:
     e = event("raw", b"\xc0\xaf../etc/passwd \xed\xa0\x80")
     assert e.message.startswith("\ufffd\ufffd../etc/passwd")
-    assert e.attributes == {"_invalid_utf8": True}
+    assert e.attributes == {"_invalid_utf8": True, "_untimed": True}  # no stamp either
 
 
 # ---------------------------------------------------------------- read_events

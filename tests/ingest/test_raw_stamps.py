@@ -7,15 +7,19 @@ gunicorn, Elasticsearch, MySQL, java.util.logging and Squid document for their l
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
+from logvigil.cli import app
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.formats import ReadOptions, detect_format, read_events
+from logvigil.ingest.formats._common import UNTIMED
 from logvigil.ingest.formats.stamps import leading_stamp
 from logvigil.ingest.noise import NoiseAction, NoiseConfig, NoiseFilter
 
@@ -357,6 +361,8 @@ def test_lines_without_a_stamp_have_the_time_of_the_stamped_line_before_them() -
     first, second = utc(2015, 10, 18, 18, 6, 26, 29000), utc(2015, 10, 18, 18, 6, 27, 500000)
     assert [e.ts for e in items] == [NOW, first, first, first, second, second]
     assert items[3].message == "\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)"
+    # only the line before any stamp was placed at the time of reading, and says so
+    assert [UNTIMED in e.attributes for e in items] == [True] + [False] * 5
 
 
 def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_marked() -> None:
@@ -411,6 +417,40 @@ def test_a_line_dated_after_its_reading_is_rejected_and_the_next_lines_go_on() -
     )
     assert isinstance(future, Rejected) and "timestamp in the future" in future.reason
     assert later.ts == utc(2026, 11, 30, 11)
+
+
+def test_a_file_without_stamps_is_counted_and_named_by_ingest_backtest_and_stats(
+    tmp_path: Path,
+) -> None:
+    # HDFS's `%d{yyMMdd HHmmss}` (Loghub's HDFS sample) is no shape LogVigil reads: every
+    # line is placed at the time of reading, which the commands say instead of replaying
+    # one silent minute
+    log = tmp_path / "hdfs.log"
+    log.write_text(
+        "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block "
+        "blk_38865049064139660 terminating\n"
+        "081109 203807 222 INFO dfs.DataNode$PacketResponder: PacketResponder 0 for block "
+        "blk_-6952295868487656571 terminating\n"
+    )
+    runner = CliRunner()
+    replayed = runner.invoke(app, ["backtest", str(log)])
+    assert replayed.exit_code == 0, replayed.output
+    assert "time: none of the 2 lines has a time stamp of a shape LogVigil reads" in (
+        " ".join(replayed.stderr.split())
+    )
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    log.write_text("a banner before the log\n2026-03-04 10:00:00,000 INFO started\n")
+    ingested = runner.invoke(app, ["ingest", str(log), "--db", db])
+    assert ingested.exit_code == 0, ingested.output
+    assert "time: 1 of the 2 lines came before any line with a time stamp" in (
+        " ".join(ingested.stderr.split())
+    )
+    stats = json.loads(runner.invoke(app, ["stats", "--db", db, "--json"]).stdout)
+    assert stats["untimed"] == {"no time stamp: placed at the time of reading": 1}
+    stamped = tmp_path / "stamped.log"
+    stamped.write_text("2026-03-04 10:00:00,000 INFO started\nno stamp, after one\n")
+    quiet = runner.invoke(app, ["ingest", str(stamped), "--db", db])
+    assert quiet.exit_code == 0 and "time:" not in quiet.stderr
 
 
 def test_a_java_logging_record_is_its_stamp_line_and_its_level_line_at_one_time() -> None:

@@ -434,6 +434,11 @@ def parse_timestamp(value: Any, key: str, naive_tz: tzinfo) -> datetime | str:
 #: `dst_gap` (an hour that never happens: read with the offset before the change,
 #: i.e. shifted forward by the gap). Counted by the ingestor, shown by `stats`.
 DST = "_dst"
+#: Attribute of a raw event read before any line with a time stamp (a file whose lines
+#: carry none in a shape LogVigil reads): it was placed at the time of reading, not at
+#: the time it was written. Counted by the ingestor, shown by `stats`, `ingest` and
+#: `backtest`.
+UNTIMED = "_untimed"
 
 
 def dst_case(local: datetime, tz: tzinfo) -> str | None:

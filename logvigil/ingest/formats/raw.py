@@ -6,8 +6,8 @@ ISO 8601, klog, Redis; an access log's after the client, a logfmt line's `ts=`):
 is the line's time, and the rest of the line its message (a level the stamp holds,
 klog's letter, Redis' mark, an access log's 5xx status, is the line's declared
 level). A line without one (a stack trace's frames) has the time of the last stamped
-line before it; before any, ReadOptions.default_time (the reader's start, or the
-file's mtime).
+line before it; before any, ReadOptions.default_time (the reader's start), marked
+`_common.UNTIMED`: a file of such lines is placed at one moment.
 A container runtime's CRI log line (`2026-03-04T10:00:00.123456789Z stderr F msg`,
 kubelet's /var/log/pods) is the container's own line `msg`, with its stream as the
 `stream` attribute (a piece of a line the runtime split is marked `partial`).
@@ -40,7 +40,10 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     stamp = leading_stamp(message) or access_stamp(message) or logfmt_stamp(message)
     declared = None
     if stamp is None:
-        ts = last.ts or ctx.now
+        ts = last.ts
+        if ts is None:  # no stamped line before it: the time of reading stands in
+            ts = ctx.now
+            attributes[c.UNTIMED] = True
     else:
         read = stamp_utc(stamp, ctx)
         if isinstance(read, str):
