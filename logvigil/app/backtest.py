@@ -37,6 +37,7 @@ from logvigil.ingest.clock import (
     writer_of,
 )
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
+from logvigil.ingest.formats._common import UNTIMED
 from logvigil.ingest.ingestor import IngestSummary
 from logvigil.ingest.inputs import FUTURE_SLACK
 
@@ -174,7 +175,10 @@ def replay(
     def place(item: LogEvent) -> None:
         """Hold `item` where the timeline puts it (a line in trouble: a jump, a skew, an
         unset clock, or any line while unset ones wait for a set time)."""
-        placed = clocks.place(item.host, item.ts, item.service, item.attributes.get("pid", ""))
+        untimed = UNTIMED in item.attributes  # read before any stamped line of its input
+        placed = clocks.place(
+            item.host, item.ts, item.service, item.attributes.get("pid", ""), unset=untimed
+        )
         if placed.jump is not None:
             result.clock_jumps.append(placed.jump)
         if (skew := placed.skew) is not None:
@@ -182,7 +186,8 @@ def replay(
             for ahead in held.take(lambda e: _writes_as(e, skew)):
                 held.push(ahead.ts - skew.by, _moved(ahead, -skew.by))
         if placed.unset:
-            result.unset_clock_lines += 1
+            if not untimed:
+                result.unset_clock_lines += 1
             if clocks.point is None:
                 unplaced.append(item)
                 return
@@ -229,7 +234,11 @@ def _writes_as(event: LogEvent, skew: ClockSkew) -> bool:
 
 
 def _moved(event: LogEvent, shift: timedelta, unset: bool = False) -> LogEvent:
-    """`event` placed `shift` later on the timeline, marked with what was done."""
+    """`event` placed `shift` later on the timeline, marked with what was done (a line
+    whose time was not its own, `UNTIMED`, keeps only that mark: its shift from the
+    time of reading says nothing)."""
+    if UNTIMED in event.attributes:
+        return dataclasses.replace(event, ts=event.ts + shift)
     marks = {"clock_shift_s": round(shift.total_seconds())}
     if "clock_shift_s" in event.attributes:  # moved before: the shifts add up
         marks["clock_shift_s"] += event.attributes["clock_shift_s"]

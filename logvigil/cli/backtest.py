@@ -113,7 +113,7 @@ def backtest(
         f"({s.lines / max(seconds, 1e-6):,.0f} lines/s)",
         highlight=False,
     )
-    report_untimed(s)
+    report_untimed(s, replayed=True)
     for finding in result.clock_findings:
         err.print(f"clock: {escape(finding.summary)}", highlight=False, soft_wrap=True)
     if result.unset_clock_lines:

@@ -232,24 +232,33 @@ def long_job() -> None:
     gc.set_threshold(LONG_JOB_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
-def report_untimed(summary: IngestSummary) -> None:
-    """Say, on stderr, how many lines had no time stamp of a shape LogVigil reads (they
-    were placed at the time of reading, so their minutes say nothing of their own)."""
+def report_untimed(summary: IngestSummary, *, replayed: bool = False) -> None:
+    """Say, on stderr, how many lines had no time stamp of a shape LogVigil reads: placed
+    at the time of reading (a replay places those before a stamped line at its time),
+    their minutes say nothing of their own."""
     n = summary.untimed
     if not n:
         return
-    which = (
-        f"none of the {n:,} lines has a time stamp"
-        if n == summary.events
-        else f"{n:,} of the {summary.events:,} lines came before any line with a time stamp"
+    hint = (
+        "(the shapes read: docs/formats.md; `--format` names the format when detection "
+        "chose another)"
     )
-    err.print(
-        f"time: {which} of a shape LogVigil reads; placed at the time of reading, they "
-        "cannot be judged over time (the shapes read: docs/formats.md; `--format` names "
-        "the format when detection chose another)",
-        highlight=False,
-        soft_wrap=True,
-    )
+    if n == summary.events:
+        text = (
+            f"none of the {n:,} lines has a time stamp of a shape LogVigil reads; placed "
+            f"at the time of reading, they cannot be judged over time {hint}"
+        )
+    else:
+        placed = (
+            "at the time of the first stamped line"
+            if replayed
+            else "at the time of reading, not at the first stamped line's"
+        )
+        text = (
+            f"{n:,} of the {summary.events:,} lines came before any line with a time stamp "
+            f"of a shape LogVigil reads and were placed {placed} {hint}"
+        )
+    err.print(f"time: {text}", highlight=False, soft_wrap=True)
 
 
 def check_format(fmt: str) -> str:

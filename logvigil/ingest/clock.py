@@ -15,7 +15,9 @@ detector would ever see them. `HostClocks.place` gives each line its place:
   back in step (its own time is no longer behind): the clock was set right again.
 - A line stamped before `PLAUSIBLE` (1 January 2000) is a clock that was never set:
   it is placed at its host's current point in time, or at the first set time of the
-  input when nothing came before it, and marked (`clock_unset`).
+  input when nothing came before it, and marked (`clock_unset`). So is a line whose
+  time is not its own (`unset`: a raw line before any stamped one, read at the time of
+  reading): a banner, or the end of a stack trace at the top of a rotated file.
 
 - A line more than `reorder` **ahead** of the timeline is a forward step, which
   cannot be told at once from a quiet stretch (the replay jumps over quiet time at no
@@ -111,15 +113,17 @@ class HostClocks:
     skews: dict[tuple[str, str], timedelta] = field(default_factory=dict)  # (host, writer)
     _step: _Step | None = None
 
-    def place(self, host: str, ts: datetime, service: str = "", pid: str = "") -> Placement:
+    def place(
+        self, host: str, ts: datetime, service: str = "", pid: str = "", *, unset: bool = False
+    ) -> Placement:
         """The place of a line of `host` written by `service` (process `pid`) at `ts`.
-        Unset clocks (`ts` before `PLAUSIBLE`) before any set time get `point` None:
-        the caller holds them. A time zone belongs to a process: the daemon and its
-        init script's "named startup succeeded" may disagree, so a skew is the
-        process's, `service[pid]`."""
+        Unset clocks (`ts` before `PLAUSIBLE`, or `unset`: a time that is not the line's
+        own) before any set time get `point` None: the caller holds them. A time zone
+        belongs to a process: the daemon and its init script's "named startup
+        succeeded" may disagree, so a skew is the process's, `service[pid]`."""
         if self.in_step(ts):
             return Placement(ts)
-        if ts < PLAUSIBLE:
+        if unset or ts < PLAUSIBLE:
             if self.point is None:
                 return Placement(ts, unset=True)
             return Placement(self.point, shifted=self.point - ts, unset=True)

@@ -137,3 +137,26 @@ def test_a_program_writing_another_zone_is_one_information_finding_and_no_page()
     )
     assert not result.clock_jumps and not result.incidents
     assert result.last_event is not None and result.last_event < t + 31 * M  # all in local time
+
+
+def test_lines_before_the_first_stamp_of_a_raw_file_join_it_and_jump_no_clock() -> None:
+    # A rotated application log that starts inside a stack trace (its first lines have no
+    # stamp) was read at the time of reading, days after its other lines: a clock jump
+    # back that moved every stamped line onto the reading's timeline
+    head = [b"\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)\n", b"\t... 12 more\n"]
+    stamped = [
+        f"{T0 + i * M:%Y-%m-%d %H:%M:%S},000 INFO [main] o.a.h.Worker: heartbeat {i}\n".encode()
+        for i in range(90)
+    ]
+    oom = f"{T0 + 90 * M:%Y-%m-%d %H:%M:%S},000 ERROR [main] o.a.h.Worker: "
+    oom += "java.lang.OutOfMemoryError: Java heap space\n"
+    result = run_backtest(
+        [*head, *stamped, oom.encode()],
+        fmt="raw",
+        inventory=empty_inventory(),
+        read_options=input_options("worker.log", default_time=READ_AT, not_after=READ_AT),
+    )
+    assert result.clock_jumps == [] and result.unset_clock_lines == 0
+    assert (result.first_event, result.summary.untimed) == (T0, 2)
+    (incident,) = result.incidents
+    assert "out of memory" in incident["triggers"][0]["summary"]
