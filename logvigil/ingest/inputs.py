@@ -43,6 +43,7 @@ from logvigil.ingest.formats import (
     input_options,
     read_events,
 )
+from logvigil.ingest.formats._common import UNTIMED
 from logvigil.ingest.formats.years import first_year, stamps
 
 #: Bytes of one line read whole at most, its newline included (`formats.LINE_LIMIT`,
@@ -517,7 +518,8 @@ type _Item = tuple[LogEvent | Rejected, str, int]
 def _by_time(streams: Sequence[Iterator[_Item]]) -> Iterator[_Item]:
     """The items of `streams` merged by event time. Each stream's own order is kept:
     an item's key is the newest event time its stream has reached (a rejection, or a
-    line behind its predecessors, goes out right after what came before it)."""
+    line behind its predecessors, goes out right after what came before it; so does a
+    line with no time of its own, `UNTIMED`, whose time is that of the reading)."""
     heap: list[tuple[datetime, int, _Item]] = []
     reached: list[datetime] = [EARLIEST] * len(streams)
 
@@ -525,7 +527,11 @@ def _by_time(streams: Sequence[Iterator[_Item]]) -> Iterator[_Item]:
         item = next(streams[i], None)
         if item is not None:
             event = item[0]
-            if isinstance(event, LogEvent) and event.ts > reached[i]:
+            if (
+                isinstance(event, LogEvent)
+                and event.ts > reached[i]
+                and UNTIMED not in event.attributes
+            ):
                 reached[i] = event.ts
             heapq.heappush(heap, (reached[i], i, item))
 

@@ -283,6 +283,25 @@ def test_several_hosts_logs_are_merged_on_one_timeline(tmp_path: Path) -> None:
     assert reader.position() == sum(p.stat().st_size for p in tmp_path.iterdir())
 
 
+def test_a_log_starting_without_a_stamp_still_meets_the_others_in_time(tmp_path: Path) -> None:
+    # An application log rotated inside a stack trace starts with lines of no stamp,
+    # read at the time of reading: they must not hold the log's stamped lines back
+    # until every other log has gone by (its host's clock would seem to jump back)
+    worker = "2019-04-05 00:0{}:00,000 INFO [main] o.a.h.Worker: heartbeat\n"
+    (tmp_path / "a.log").write_text("".join(worker.format(m) for m in (1, 3, 5)))
+    (tmp_path / "b.log").write_text(
+        "\tat org.apache.hadoop.ipc.Client.call(Client.java:1476)\n"
+        + "".join(worker.format(m) for m in (2, 4))
+    )
+    reader = InputReader(
+        expand_inputs([str(tmp_path)]), "raw", default_time=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    seen = [(e.source.rsplit("/", 1)[-1], e.ts.minute) for e in reader]
+    assert seen == [
+        ("b.log", 0), ("a.log", 1), ("b.log", 2), ("a.log", 3), ("b.log", 4), ("a.log", 5)
+    ]  # fmt: skip
+
+
 def test_a_reader_left_early_closes_its_files_quietly(tmp_path: Path, monkeypatch) -> None:
     # `logvigil mine ... --jsonl | head -1`: the reader is closed before its end.
     for host in ("web-01", "db-01"):
