@@ -111,9 +111,9 @@ class _Batch:
         #: Rows of the events table, as tuples in the order of EVENT_COLUMNS.
         self.events: list[tuple] = []
         self.minutes: Counter[tuple] = Counter()
-        # template id -> [first, last, count, max severity]
-        self.templates: dict[int, list] = {}
         self.template_text: dict[int, str] = {}
+        # (service, template id) -> [first, last, count, max severity]; a template's own
+        # are these summed over its services when written (`_template_stats`).
         self.service_templates: dict[tuple[str, int], list] = {}
         self.counters: Counter[tuple[str, str]] = Counter()
         self.rejections: list[Rejected] = []
@@ -230,7 +230,6 @@ class Ingestor:
             summary.new_templates += 1
         ts, sev = event.ts, int(severity)
         batch.template_text[tid] = match.template
-        _touch(batch.templates, tid, ts, sev)
         _touch(batch.service_templates, (event.service, tid), ts, sev)
         if not self._minute <= ts < self._next_minute:
             self._minute = floor_minute(ts)
@@ -281,7 +280,7 @@ class Ingestor:
         half-written.
         """
         batch = self._batch
-        if not len(batch) and not batch.cursors and not batch.templates:
+        if not len(batch) and not batch.cursors and not batch.service_templates:
             return
         self.miner.take_dirty()
         now = self.clock()
@@ -299,6 +298,25 @@ class Ingestor:
         return self.summary
 
 
+def _template_stats(per_service: dict[tuple[str, int], list]) -> dict[int, list]:
+    """Each template's [first, last, count, max severity] over its services' (one add
+    per line instead of two: a template is mostly logged by one service)."""
+    stats: dict[int, list] = {}
+    for (_, tid), (first, last, count, severity) in per_service.items():
+        s = stats.get(tid)
+        if s is None:
+            stats[tid] = [first, last, count, severity]
+            continue
+        if first < s[0]:
+            s[0] = first
+        if last > s[1]:
+            s[1] = last
+        s[2] += count
+        if severity > s[3]:
+            s[3] = severity
+    return stats
+
+
 def _write(conn, batch: _Batch, now: datetime) -> None:
     upsert(
         conn,
@@ -312,7 +330,7 @@ def _write(conn, batch: _Batch, now: datetime) -> None:
                 "count": s[2],
                 "max_severity": s[3],
             }
-            for tid, s in sorted(batch.templates.items())
+            for tid, s in sorted(_template_stats(batch.service_templates).items())
         ],
         {
             "template": "replace",
