@@ -180,6 +180,15 @@ def utc(*args: int) -> datetime:
          "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),
          "345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - DIRECT/1.2.3.4 "
          "application/xml", Severity.INFO),
+        # certbot's letsencrypt.log: Python's logging, `%(asctime)s:%(levelname)s:...`
+        ("2026-03-04 10:00:00,123:ERROR:certbot._internal.renewal:Failed to renew "
+         "certificate example.com with error: urn:ietf:params:acme:error:rateLimited",
+         utc(2026, 3, 4, 10, 0, 0, 123000), "ERROR:certbot._internal.renewal:Failed to renew "
+         "certificate example.com with error: urn:ietf:params:acme:error:rateLimited",
+         Severity.ERROR),
+        ("2026-03-04 10:00:01,004:DEBUG:certbot._internal.main:certbot version: 2.9.0",
+         utc(2026, 3, 4, 10, 0, 1, 4000), "DEBUG:certbot._internal.main:certbot version: 2.9.0",
+         Severity.INFO),
         # Prometheus (go-kit log): `ts=` first
         ('ts=2026-03-04T10:00:00.123Z caller=main.go:532 level=info msg="Starting Prometheus"',
          utc(2026, 3, 4, 10, 0, 0, 123000), 'caller=main.go:532 level=info msg="Starting Prometheus"',
@@ -219,6 +228,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "130314  9:48 no seconds",
         "2026-03-04 10:00:00Zebra crossing",  # the stamp must end at a blank or a bracket
         "2026-03-04 10:00:00:123 a fourth colon",
+        "2026-03-04 10:00:00,123:456 a colon and digits after the fraction",
+        "2026-03-04 10:00:00.5: a colon and a blank",
         "2026-03-04 10:00:00,a comma and no blank",
         "I0304 10:00:00 klog always writes microseconds",
         "X0304 10:00:00.000000 not a klog level",

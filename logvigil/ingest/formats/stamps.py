@@ -42,9 +42,11 @@ shapes that their logging libraries fix (a user rarely changes them):
 Any of them may stand in square brackets (`[2026-03-04 10:00:00,123] INFO ...`,
 Elasticsearch's `[2026-03-04T10:00:00,123][INFO ]`). A bare stamp must be followed by
 a blank, a `[`, a `|`, a comma and a blank (Windows' CBS.log: `2016-09-28 04:30:30,
-Info  CBS ...`) or the end of the line, so that a number that merely starts like a
-date is not taken for one. A stamp without a zone is a local time of the input's
-zone (`--timezone`, `timezone:`); `Z`, an offset, `UTC` or `GMT` say theirs.
+Info  CBS ...`), a colon and a word after a fraction of a second (Python's logging as
+certbot configures it, `%(asctime)s:%(levelname)s:%(name)s:%(message)s`) or the end of
+the line, so that a number that merely starts like a date is not taken for one. A
+stamp without a zone is a local time of the input's zone (`--timezone`, `timezone:`);
+`Z`, an offset, `UTC` or `GMT` say theirs.
 
 One stamp is read where it is not first: the access log's (Apache httpd's common and
 combined formats, nginx's `combined`: `%h %l %u %t "%r" %>s %b`; also after the virtual
@@ -184,10 +186,23 @@ def leading_stamp(text: str) -> Stamp | None:
             return None
         end += 1
     elif end < len(text) and text[end] not in _AFTER:
-        if text[end : end + 2] != ", ":
+        if text[end : end + 2] != ", " and not _colon_then_level(m, text, end):
             return None
         end += 1
     return _stamp(m.groupdict(), text[start : m.end()], end)
+
+
+def _colon_then_level(m: re.Match[str], text: str, end: int) -> bool:
+    """Whether a stamp with a fraction is followed by a colon and a word: Python's
+    logging with `%(asctime)s:%(levelname)s:...` (certbot's letsencrypt.log:
+    `2026-03-04 10:00:00,123:ERROR:certbot...`). Without the fraction a colon would
+    be a fourth field of the clock."""
+    return (
+        text[end] == ":"
+        and "frac" in m.re.groupindex
+        and m.group("frac") is not None
+        and text[end + 1 : end + 2].isalpha()
+    )
 
 
 def _stamp(
