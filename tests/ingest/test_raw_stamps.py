@@ -180,6 +180,17 @@ def utc(*args: int) -> datetime:
          "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),
          "345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - DIRECT/1.2.3.4 "
          "application/xml", Severity.INFO),
+        # Samba's debug header (lib/util/debug.c, `[%s, %2d]`), with `debug pid`, `debug
+        # uid` and `debug class`; Samba 3.0's without microseconds. The level is not read
+        # as the line's: the startup banner is logged at level 0
+        ("[2026/03/04 10:00:00.123456,  0] ../../source3/smbd/server.c:1734(main)",
+         utc(2026, 3, 4, 10, 0, 0, 123456), "../../source3/smbd/server.c:1734(main)",
+         Severity.INFO),
+        ("[2026/03/04 10:00:01.000000,  3, pid=1234, effective(0, 0), real(0, 0), class=auth] "
+         "../../source3/auth/auth.c:219(auth_check_ntlm_password)", utc(2026, 3, 4, 10, 0, 1),
+         "../../source3/auth/auth.c:219(auth_check_ntlm_password)", Severity.INFO),
+        ("[2006/03/04 10:00:02, 0] smbd/server.c:main(944)", utc(2006, 3, 4, 10, 0, 2),
+         "smbd/server.c:main(944)", Severity.INFO),
         # certbot's letsencrypt.log: Python's logging, `%(asctime)s:%(levelname)s:...`
         ("2026-03-04 10:00:00,123:ERROR:certbot._internal.renewal:Failed to renew "
          "certificate example.com with error: urn:ietf:params:acme:error:rateLimited",
@@ -238,6 +249,9 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "03-17 16:13:38.811 a month-day and no process, thread and level",
         "03-17 16:13:38.811  1702  2395 X not a logcat level",
         "[2026-03-04 10:00:00 no closing bracket",
+        "[2026/03/04 10:00:00.123456, x] a word where Samba's level stands",
+        "[2026/03/04 10:00:00.123456,  0 Samba's level and no closing bracket",
+        "[2026/03/04 10:00:00.123456,  1234] a level of four digits",
         "04/03/2026 10:00:00 day first: which is the month?",
         "04-03-2026 10:00:00 day first with dashes and a month number",
         "Mar 04 10:00:00 2026 no weekday",

@@ -20,6 +20,10 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `[04-Mar-2026 10:00:00 Europe/Berlin]`: PHP's error log (its zone an IANA name, or
   `UTC`), php-fpm's own (`[04-Mar-2026 10:00:00]`, local), Tomcat's catalina log
   (`04-Mar-2026 10:00:00.123 INFO [main] ...`);
+- `[2026/03/04 10:00:00.123456,  0] ../../source3/smbd/server.c:1234(main)`: Samba's
+  debug header (log.smbd, log.nmbd, log.winbindd): the time, then its debug level,
+  which is not read as the line's (Samba logs its startup banner at level 0, as
+  errors); the message follows on the next, unstamped, line;
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
@@ -183,13 +187,21 @@ def leading_stamp(text: str) -> Stamp | None:
     end = m.end()
     if bracket:
         if text[end : end + 1] != "]":
-            return None
+            if text[end : end + 2] != ", " or (samba := _SAMBA_LEVEL.match(text, end)) is None:
+                return None
+            end = samba.end() - 1  # Samba's debug level (and pid, uid) inside the bracket
         end += 1
     elif end < len(text) and text[end] not in _AFTER:
         if text[end : end + 2] != ", " and not _colon_then_level(m, text, end):
             return None
         end += 1
     return _stamp(m.groupdict(), text[start : m.end()], end)
+
+
+#: Samba's debug header (lib/util/debug.c): `[%s, %2d` then, with `debug pid`, `debug
+#: uid` or `debug class`, `, pid=1234, effective(0, 0), real(0, 0), class=auth`, and `]`.
+#: The level is not the line's: Samba logs its startup banner at level 0, as errors.
+_SAMBA_LEVEL = re.compile(r", {1,2}\d{1,3}(?:, [^\]]{1,200})?\]")
 
 
 def _colon_then_level(m: re.Match[str], text: str, end: int) -> bool:
