@@ -175,6 +175,11 @@ def utc(*args: int) -> datetime:
          utc(2026, 3, 4, 0, 0, 1), "org.apache.catalina.core.StandardServer await", Severity.INFO),
         ("Dec 4, 2009 12:30:00 PM hudson.WebAppMain$3 run", utc(2009, 12, 4, 12, 30),
          "hudson.WebAppMain$3 run", Severity.INFO),
+        # Plex Media Server's log: a 24-hour clock with milliseconds, the level after
+        # the thread
+        ("Jan 05, 2021 12:22:41.452 [0x7f6f5d7fa700] ERROR - Failed to open database",
+         utc(2021, 1, 5, 12, 22, 41, 452000), "[0x7f6f5d7fa700] ERROR - Failed to open database",
+         Severity.ERROR),
         # Squid's native access.log (its documentation's example): seconds since the epoch
         ("1286536309.450    345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - "
          "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),
@@ -258,6 +263,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "Mar 04, 2026 13:05:09 PM a 24-hour clock with PM",
         "Mar 04, 2026 1:05:09 a 12-hour clock without AM or PM",
         "Mar 04, 26 1:05:09 PM a two-digit year",
+        "Jan 05, 2021 12:22:41 a 24-hour clock without milliseconds or AM/PM",
+        "Jan 05, 2021 24:22:41.452 hour 24",
         "1286536309.45 two digits of milliseconds",
         "12865363090.450 eleven digits",
         "0286536309.450 a leading zero",

@@ -36,6 +36,8 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `Mar 04, 2026 1:05:09 PM`: java.util.logging's SimpleFormatter (the first line of
   each record, its level and message on the next: Tomcat's catalina.out before 8,
   Jenkins, any Java program on JUL's defaults; the hour 1 to 12, `AM`/`PM`);
+- `Jan 05, 2021 12:22:41.452 [0x7f6f5d7fa700] DEBUG - ...`: Plex Media Server (a
+  24-hour clock with milliseconds; the level after the thread);
 - `1286536309.450`: Squid's native access.log (`%ts.%03tu`: seconds since the epoch
   and their milliseconds, UTC);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
@@ -131,6 +133,14 @@ _PATTERNS = {
         + "|".join(c.MONTHS)
         + r") (?P<d>\d{1,2}), (?P<y>\d{4}) (?P<h>1[0-2]|0?[1-9]):(?P<mi>\d\d):(?P<s>\d\d)"
         r" (?P<ampm>[AP]M)"
+    ),
+    # Plex Media Server's log: the same date, a 24-hour clock with milliseconds, then
+    # the thread and the level ("Jan 05, 2021 12:22:41.452 [0x7f6f5d7fa700] DEBUG - ...").
+    "plex": re.compile(
+        r"(?P<mon>"
+        + "|".join(c.MONTHS)
+        + r") (?P<d>\d\d), (?P<y>\d{4}) (?P<h>[01]\d|2[0-3]):(?P<mi>\d\d):(?P<s>\d\d)"
+        r"\.(?P<frac>\d{3})"
     ),
     # Squid's native access.log ("%ts.%03tu %6tr %>a %Ss/%03>Hs ...": seconds since the
     # epoch and their milliseconds), ten digits: 2001-09-09 to 2286.
@@ -333,7 +343,7 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
         pattern = _PATTERNS["ctime"]
     elif head[3] == " " and head[:3] in c.MONTHS:
-        pattern = _PATTERNS["jul"]
+        return _PATTERNS["jul"].match(text, pos) or _PATTERNS["plex"].match(text, pos)
     else:
         return None
     return pattern.match(text, pos)
