@@ -9,7 +9,8 @@ explicit level token in the head of the message.
 Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 `ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
-`Traceback (most recent call last)`, `Exception in thread "...`, PHP's `PHP Fatal
+`Traceback (most recent call last)`, `Exception in thread "...`, Serilog's `[WRN]`
+and `[FTL]`, NLog's `|Error|` opening a message, PHP's `PHP Fatal
 error:`, `PHP Parse error:` (error) and `PHP Warning:`, and the fixed wording of a
 few programs that write no level at all into a plain syslog file: the kernel's
 `Kernel panic - not syncing:` (printed at KERN_EMERG), its report of a process
@@ -45,6 +46,11 @@ _TOKENS: dict[str, Severity] = {
     "trace": Severity.DEBUG,
     "debug": Severity.DEBUG,
     "dbg": Severity.DEBUG,
+    # Serilog's `{Level:u3}` (.NET: Jellyfin, Emby): VRB DBG INF WRN ERR FTL
+    "vrb": Severity.DEBUG,
+    "inf": Severity.INFO,
+    "wrn": Severity.WARNING,
+    "ftl": Severity.CRITICAL,
     "info": Severity.INFO,
     "notice": Severity.NOTICE,
     "warn": Severity.WARNING,
@@ -113,7 +119,10 @@ _ALTERNATIVES = rf"""
     | ^(?P<start>(?i:{_WORDS})):(?:\s|$)
     # PHP's error log (main.c, php_error_cb: "PHP %s:  %s in %s on line %d")
     | \bPHP[ ](?P<php>Fatal[ ]error|Parse[ ]error|Recoverable[ ]fatal[ ]error|Warning):
-    # [ERROR] [error] [core:error] (Apache 2.4)
+    # NLog's layout of `longdate|level|logger|message` after its stamp, any case (Sonarr,
+    # Radarr: "2026-03-04 10:00:00.1|Error|ImportService|...")
+    | ^\|(?P<pipe>(?i:{_WORDS}))\|
+    # [ERROR] [error] [core:error] (Apache 2.4), Serilog's [WRN]
     | \[(?:[\w-]+:)?(?P<bracket>(?i:{_WORDS}))\]
     # logfmt level=error, lvl="err"
     | (?<![\w.-])(?i:{_KEYS})=["']?(?P<kv>[A-Za-z]+)\b
@@ -170,6 +179,8 @@ def _token_severity(message: str) -> Severity | None:
             or "severe" in low
             or "alert" in low
             or "emerg" in low
+            or "wrn" in low
+            or "ftl" in low
             or "traceback" in low
             or "exception in" in low
             or '"level"' in low

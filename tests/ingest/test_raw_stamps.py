@@ -180,6 +180,14 @@ def utc(*args: int) -> datetime:
         ("Jan 05, 2021 12:22:41.452 [0x7f6f5d7fa700] ERROR - Failed to open database",
          utc(2021, 1, 5, 12, 22, 41, 452000), "[0x7f6f5d7fa700] ERROR - Failed to open database",
          Severity.ERROR),
+        # Jellyfin (Serilog: `[{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz}] [{Level:u3}]`) and
+        # Sonarr (NLog: `longdate|level|logger|message`)
+        ("[2026-03-04 10:00:00.123 +01:00] [WRN] [12] Jellyfin.Server: slow query 512 ms",
+         utc(2026, 3, 4, 9, 0, 0, 123000), "[WRN] [12] Jellyfin.Server: slow query 512 ms",
+         Severity.WARNING),
+        ("2026-03-04 10:00:00.1|Error|DownloadedEpisodesImportService|Import failed",
+         utc(2026, 3, 4, 10, 0, 0, 100000), "|Error|DownloadedEpisodesImportService|Import failed",
+         Severity.ERROR),
         # Squid's native access.log (its documentation's example): seconds since the epoch
         ("1286536309.450    345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - "
          "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),

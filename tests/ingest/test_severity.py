@@ -65,6 +65,14 @@ RAISING = [
     ),
     ("PHP Parse error:  syntax error, unexpected end of file in /var/www/a.php on line 9", E),
     ("PHP Warning:  Undefined variable $x in /var/www/html/a.php on line 3", W),
+    # Serilog's `{Level:u3}` (Jellyfin's log, after its stamp)
+    ("[WRN] [12] Jellyfin.Server.Implementations: slow query 512 ms", W),
+    ("[FTL] [1] Main: Error while starting server.", C),
+    ("[ERR] [23] Emby.Server.Implementations.ApplicationHost: Error creating", E),
+    # NLog's `longdate|level|logger|message`, the level capitalised (Sonarr, Radarr)
+    ("|Error|DownloadedEpisodesImportService|Import failed, path does not exist", E),
+    ("|Warn|RssSyncService|Indexer is failing", W),
+    ("|Fatal|ConsoleApp|EPIC FAIL!", C),
 ]
 
 # Prose, counts and names that merely contain a level word.
@@ -96,6 +104,11 @@ NOT_RAISING = [
     "PHP Notice:  Undefined index: q in /var/www/html/a.php on line 3",
     "PHP Deprecated:  Function create_function() is deprecated in /var/www/a.php on line 2",
     "the PHP Fatal errors: 0",
+    "[INF] [1] Main: Jellyfin version: 10.8.0, ERROR in prose",  # Serilog's INFO decides
+    "|Info|RssSyncService|ERROR in prose",  # NLog's Info decides
+    "|Errors|x|y",
+    "[WRNG] not Serilog's",
+    "x |Error| not at the start",
     "",
 ]
 
