@@ -221,6 +221,43 @@ def test_a_time_field_under_another_name_is_the_time(
     assert e.message.startswith(message)
 
 
+# Nextcloud's nextcloud.log (lib/private/Log/LogDetails.php), as its admin manual shows
+# it: `level` is ILogger's scale (0 debug, 1 info, 2 warn, 3 error, 4 fatal), not syslog's
+NEXTCLOUD = (
+    '{{"reqId":"YlNsEh7LeN5l0bOfqCVl","level":{level},"time":"2026-03-04T10:00:00+00:00",'
+    '"remoteAddr":"192.168.1.20","user":"admin","app":"core","method":"GET",'
+    '"url":"/index.php/apps/files/","message":"Could not detect any host",'
+    '"userAgent":"Mozilla/5.0","version":"27.1.3.2"}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("level", "severity"),
+    [
+        (0, Severity.DEBUG),
+        (1, Severity.INFO),
+        (2, Severity.WARNING),
+        (3, Severity.ERROR),
+        (4, Severity.CRITICAL),
+    ],
+)
+def test_nextclouds_levels_are_its_own_not_syslogs(level: int, severity: Severity) -> None:
+    e = one(NEXTCLOUD.format(level=level))
+    assert (e.severity, e.service, e.message) == (severity, "core", "Could not detect any host")
+    assert e.attributes["reqId"] == "YlNsEh7LeN5l0bOfqCVl"
+
+
+def test_a_small_level_without_nextclouds_request_id_is_syslogs() -> None:
+    # GELF's `level` is syslog's (0 emergency ... 7 debug); so is any other record's
+    gelf = '{"version":"1.1","host":"web-01","short_message":"disk full","timestamp":1385053862.3072,"level":2}'
+    assert one(gelf).severity is Severity.CRITICAL
+    # a Nextcloud-like record whose level is beyond ILogger's scale, or a text
+    beyond = NEXTCLOUD.format(level=6)
+    assert one(beyond).severity is Severity.INFO
+    text = NEXTCLOUD.format(level='"error"')
+    assert one(text).severity is Severity.ERROR
+
+
 def test_a_kubernetes_audit_event_takes_its_first_timestamp_and_keeps_the_rest() -> None:
     e = one(
         '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1b2",'

@@ -52,6 +52,17 @@ _MONGODB_SEVERITY = {
     "I": Severity.INFO,
 } | {f"D{n}": Severity.DEBUG for n in range(1, 6)}
 
+#: Nextcloud's and ownCloud's nextcloud.log (lib/private/Log/LogDetails.php: `reqId`,
+#: `level`, `time`, `app`, `message`, ...): its `level` is ILogger's DEBUG 0, INFO 1,
+#: WARN 2, ERROR 3, FATAL 4, not syslog's 0 (emergency) to 7 (debug).
+_NEXTCLOUD_LEVELS = (
+    Severity.DEBUG,
+    Severity.INFO,
+    Severity.WARNING,
+    Severity.ERROR,
+    Severity.CRITICAL,
+)
+
 _MISSING_TS = (
     "missing timestamp (none of "
     + ", ".join(f"'{k}'" for k in TS_KEYS)
@@ -118,6 +129,8 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     key = _first(obj, SEVERITY_KEYS)
     if key is None and type(obj.get("s")) is str and obj["s"] in _MONGODB_SEVERITY:
         declared = _MONGODB_SEVERITY[obj.pop("s")]
+    elif key == "level" and "reqId" in obj and type(obj["level"]) is int and 0 <= obj["level"] <= 4:
+        declared = _NEXTCLOUD_LEVELS[obj.pop("level")]  # Nextcloud's own scale
     elif key is not None:
         level = obj.pop(key)
         declared, is_unknown = c.declared_severity(level)
