@@ -10,7 +10,7 @@ Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 `ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
 `Traceback (most recent call last)`, `Exception in thread "...`, Serilog's `[WRN]`
-and `[FTL]`, NLog's `|Error|` opening a message, PHP's `PHP Fatal
+and `[FTL]`, NLog's `|Error|` opening a message, Gitea's `Func() [E]`, PHP's `PHP Fatal
 error:`, `PHP Parse error:` (error) and `PHP Warning:`, and the fixed wording of a
 few programs that write no level at all into a plain syslog file: the kernel's
 `Kernel panic - not syncing:` (printed at KERN_EMERG), its report of a process
@@ -76,6 +76,18 @@ _LETTERS: dict[str, Severity] = {
     "F": Severity.CRITICAL,
 }
 
+# Gitea's and Forgejo's level initials (modules/log/level.go: Trace, Debug, Info, Warn,
+# Error, Critical, Fatal).
+_INITIALS: dict[str, Severity] = {
+    "T": Severity.DEBUG,
+    "D": Severity.DEBUG,
+    "I": Severity.INFO,
+    "W": Severity.WARNING,
+    "E": Severity.ERROR,
+    "C": Severity.CRITICAL,
+    "F": Severity.CRITICAL,
+}
+
 # pino / bunyan numeric levels inside a JSON message.
 _PINO: dict[str, Severity] = {
     "10": Severity.DEBUG,
@@ -122,6 +134,9 @@ _ALTERNATIVES = rf"""
     # NLog's layout of `longdate|level|logger|message` after its stamp, any case (Sonarr,
     # Radarr: "2026-03-04 10:00:00.1|Error|ImportService|...")
     | ^\|(?P<pipe>(?i:{_WORDS}))\|
+    # Gitea's and Forgejo's level initial after the caller (modules/log: `Lshortfuncname`
+    # then `Llevelinitial`): "routers/common/db.go:34:InitDBEngine() [E] ORM engine ..."
+    | (?<=\(\)[ ])\[(?P<initial>[TDIWECF])\](?=[ ]|$)
     # [ERROR] [error] [core:error] (Apache 2.4), Serilog's [WRN]
     | \[(?:[\w-]+:)?(?P<bracket>(?i:{_WORDS}))\]
     # logfmt level=error, lvl="err"
@@ -181,6 +196,7 @@ def _token_severity(message: str) -> Severity | None:
             or "emerg" in low
             or "wrn" in low
             or "ftl" in low
+            or "() [" in low
             or "traceback" in low
             or "exception in" in low
             or '"level"' in low
@@ -195,6 +211,8 @@ def _token_severity(message: str) -> Severity | None:
         value = match.group(kind) if kind else None
         if kind in ("klog", "ruby"):
             return _LETTERS[value]  # type: ignore[index]
+        if kind == "initial":
+            return _INITIALS[value]  # type: ignore[index]
         if kind == "pino":
             return _PINO[value]  # type: ignore[index]
         if kind == "php":  # a request's fatal error, not the system's

@@ -73,6 +73,15 @@ RAISING = [
     ("|Error|DownloadedEpisodesImportService|Import failed, path does not exist", E),
     ("|Warn|RssSyncService|Indexer is failing", W),
     ("|Fatal|ConsoleApp|EPIC FAIL!", C),
+    # Gitea's and Forgejo's level initial after the caller (after their `2023/01/02
+    # 10:00:00` stamp), the file path cut with `...` as Gitea writes it
+    (
+        "routers/common/db.go:34:InitDBEngine() [E] ORM engine initialization attempt #1/10 "
+        "failed. Error: dial tcp 127.0.0.1:3306: connect: connection refused",
+        E,
+    ),
+    ("...s/graceful/manager.go:145:doHammerTime() [W] Setting Hammer condition", W),
+    ("cmd/web.go:102:runWeb() [F] Failed to start server: listen tcp :3000: bind", C),
 ]
 
 # Prose, counts and names that merely contain a level word.
@@ -109,6 +118,9 @@ NOT_RAISING = [
     "|Errors|x|y",
     "[WRNG] not Serilog's",
     "x |Error| not at the start",
+    "...dules/setting/log.go:301:newLogService() [I] Gitea v1.18.0, an ERROR in prose",
+    "routers/web.go:12:Routes() [X] not a level initial",
+    "foo [E] no caller before the initial",
     "",
 ]
 
