@@ -204,6 +204,14 @@ def utc(*args: int) -> datetime:
          "../../source3/auth/auth.c:219(auth_check_ntlm_password)", Severity.INFO),
         ("[2006/03/04 10:00:02, 0] smbd/server.c:main(944)", utc(2006, 3, 4, 10, 0, 2),
          "smbd/server.c:main(944)", Severity.INFO),
+        # Pi-hole's FTL before v6 (FTL.log): the process and its thread in the bracket
+        ("[2021-05-01 12:00:00.123 1234M] Imported 0 queries from the long-term database",
+         utc(2021, 5, 1, 12, 0, 0, 123000), "Imported 0 queries from the long-term database",
+         Severity.INFO),
+        ("[2021-05-01 12:00:01.456 1234/T1240] WARNING: Long-term load (15min avg) larger "
+         "than number of processors: 4.3 > 4", utc(2021, 5, 1, 12, 0, 1, 456000),
+         "WARNING: Long-term load (15min avg) larger than number of processors: 4.3 > 4",
+         Severity.WARNING),
         # certbot's letsencrypt.log: Python's logging, `%(asctime)s:%(levelname)s:...`
         ("2026-03-04 10:00:00,123:ERROR:certbot._internal.renewal:Failed to renew "
          "certificate example.com with error: urn:ietf:params:acme:error:rateLimited",
@@ -265,6 +273,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "[2026/03/04 10:00:00.123456, x] a word where Samba's level stands",
         "[2026/03/04 10:00:00.123456,  0 Samba's level and no closing bracket",
         "[2026/03/04 10:00:00.123456,  1234] a level of four digits",
+        "[2021-05-01 12:00:00.123 1234X] not Pi-hole's thread mark",
+        "[2021-05-01 12:00:00.123 words] a word after the time",
         "04/03/2026 10:00:00 day first: which is the month?",
         "04-03-2026 10:00:00 day first with dashes and a month number",
         "Mar 04 10:00:00 2026 no weekday",

@@ -23,7 +23,8 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `[2026/03/04 10:00:00.123456,  0] ../../source3/smbd/server.c:1234(main)`: Samba's
   debug header (log.smbd, log.nmbd, log.winbindd): the time, then its debug level,
   which is not read as the line's (Samba logs its startup banner at level 0, as
-  errors); the message follows on the next, unstamped, line;
+  errors); the message follows on the next, unstamped, line; Pi-hole's FTL before v6
+  (`[2021-05-01 12:00:00.123 1234M] ...`, its process and thread in the bracket);
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
@@ -197,9 +198,9 @@ def leading_stamp(text: str) -> Stamp | None:
     end = m.end()
     if bracket:
         if text[end : end + 1] != "]":
-            if text[end : end + 2] != ", " or (samba := _SAMBA_LEVEL.match(text, end)) is None:
+            if (tail := _BRACKET_TAIL.match(text, end)) is None:
                 return None
-            end = samba.end() - 1  # Samba's debug level (and pid, uid) inside the bracket
+            end = tail.end() - 1  # Samba's debug level, Pi-hole's process: not the time
         end += 1
     elif end < len(text) and text[end] not in _AFTER:
         if text[end : end + 2] != ", " and not _colon_then_level(m, text, end):
@@ -208,10 +209,12 @@ def leading_stamp(text: str) -> Stamp | None:
     return _stamp(m.groupdict(), text[start : m.end()], end)
 
 
-#: Samba's debug header (lib/util/debug.c): `[%s, %2d` then, with `debug pid`, `debug
-#: uid` or `debug class`, `, pid=1234, effective(0, 0), real(0, 0), class=auth`, and `]`.
-#: The level is not the line's: Samba logs its startup banner at level 0, as errors.
-_SAMBA_LEVEL = re.compile(r", {1,2}\d{1,3}(?:, [^\]]{1,200})?\]")
+#: What may follow the time inside its bracket: Samba's debug header (lib/util/debug.c:
+#: `[%s, %2d` then, with `debug pid`, `debug uid` or `debug class`, `, pid=1234,
+#: effective(0, 0), real(0, 0), class=auth`; the level is not the line's: Samba logs its
+#: startup banner at level 0, as errors), and Pi-hole's FTL before v6 (`[%s %s] `, the
+#: process id and `M` for its main thread, `/T` and a thread's id, `/F` and a fork's).
+_BRACKET_TAIL = re.compile(r"(?:, {1,2}\d{1,3}(?:, [^\]]{1,200})?| \d{1,10}(?:M|/[TF]\d{1,10}))\]")
 
 
 def _colon_then_level(m: re.Match[str], text: str, end: int) -> bool:
