@@ -214,16 +214,26 @@ PRIMITIVES: tuple[Primitive, ...] = (
     # -- storage and network, as the kernel's drivers write them --------------------------
     primitive(
         # ... and ext4's journal (fs/jbd2/journal.c) given up on: "Aborting journal on
-        # device sda1-8." (the file system goes read-only after it).
+        # device sda1-8." (the file system goes read-only after it); OpenZFS's pool stopped
+        # (module/zfs/zio.c, zio_suspend, CE_WARN: "WARNING: Pool 'tank' has encountered
+        # an uncorrectable I/O failure and has been suspended.", or, with failmode=panic,
+        # "... and the failure mode property for this pool is set to panic.").
         "fs_error",
         r"\b(?:ext[234]|f2fs)-fs (?:error|critical)\b|\bbtrfs(?::)? (?:error|critical)\b"
-        r"|\baborting journal on device\b"
+        r"|\baborting journal on device\b|\bhas encountered an uncorrectable i/o failure\b"
         r"|\bxfs \([^)]*\): .*(?:corrupt|shut(?:ting)? ?down|metadata i/o error"
         r"|log i/o error|internal error)"
         r'|\bfilesystem "[^"]*": .*(?:corruption|xfs internal error|shutting down filesystem)',
         _CRIT,
         "file system error",
-        needles=("-fs ", "btrfs", "xfs", 'filesystem "', "aborting journal"),
+        needles=(
+            "-fs ",
+            "btrfs",
+            "xfs",
+            'filesystem "',
+            "aborting journal",
+            "uncorrectable i/o failure",
+        ),
         services=_K,
     ),
     primitive(

@@ -79,6 +79,13 @@ SCOPED_POSITIVES = [
     ("kernel", "JBD2: Detected IO errors while flushing file data on sda1-8", "io_error"),
     ("kernel", "sd 2:0:0:0: rejecting I/O to offline device", "io_error"),
     ("kernel", "Aborting journal on device sda1-8.", "fs_error"),
+    # -- an OpenZFS pool stopped (module/zfs/zio.c, zio_suspend), on a Proxmox host --
+    (
+        "kernel",
+        "WARNING: Pool 'mypassport' has encountered an uncorrectable I/O failure and has been "
+        "suspended.",
+        "fs_error",
+    ),
     # -- a thin pool out of data space (drivers/md/dm-thin.c) --
     (
         "kernel",
@@ -515,6 +522,8 @@ NEAR_MISSES = [
     ("cp", "cp: error reading '/mnt/disk/file': Input/output error"),
     ("grep", "BUG: soft lockup in the test suite"),
     ("php", "notice: hda: DMA timeout retry (quoted from dmesg)"),
+    ("zed", "eid=187 class=data pool='mypassport' priority=3 err=28 flags=0x4000"),
+    ("kernel", "zio pool=mypassport vdev=/dev/sdc1 error=5 type=1 offset=4000742645760"),
 ]
 
 
