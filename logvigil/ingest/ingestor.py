@@ -129,16 +129,18 @@ class _Batch:
         return len(self.events) + len(self.rejections) + self.counted
 
 
-def _touch(stats: dict, key, ts: datetime, severity: int) -> None:
+def _touch(stats: dict, key, first: datetime, last: datetime, count: int, severity: int) -> None:
+    """Fold `count` lines from `first` to `last`, the worst of `severity`, into the
+    [first, last, count, max severity] of `key` (a line: its time twice and 1)."""
     s = stats.get(key)
     if s is None:
-        stats[key] = [ts, ts, 1, severity]
+        stats[key] = [first, last, count, severity]
         return
-    if ts < s[0]:
-        s[0] = ts
-    if ts > s[1]:
-        s[1] = ts
-    s[2] += 1
+    if first < s[0]:
+        s[0] = first
+    if last > s[1]:
+        s[1] = last
+    s[2] += count
     if severity > s[3]:
         s[3] = severity
 
@@ -230,7 +232,7 @@ class Ingestor:
             summary.new_templates += 1
         ts, sev = event.ts, int(severity)
         batch.template_text[tid] = match.template
-        _touch(batch.service_templates, (event.service, tid), ts, sev)
+        _touch(batch.service_templates, (event.service, tid), ts, ts, 1, sev)
         if not self._minute <= ts < self._next_minute:
             self._minute = floor_minute(ts)
             try:
@@ -303,17 +305,7 @@ def _template_stats(per_service: dict[tuple[str, int], list]) -> dict[int, list]
     per line instead of two: a template is mostly logged by one service)."""
     stats: dict[int, list] = {}
     for (_, tid), (first, last, count, severity) in per_service.items():
-        s = stats.get(tid)
-        if s is None:
-            stats[tid] = [first, last, count, severity]
-            continue
-        if first < s[0]:
-            s[0] = first
-        if last > s[1]:
-            s[1] = last
-        s[2] += count
-        if severity > s[3]:
-            s[3] = severity
+        _touch(stats, tid, first, last, count, severity)
     return stats
 
 
