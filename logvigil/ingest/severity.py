@@ -77,16 +77,8 @@ _LETTERS: dict[str, Severity] = {
 }
 
 # Gitea's and Forgejo's level initials (modules/log/level.go: Trace, Debug, Info, Warn,
-# Error, Critical, Fatal).
-_INITIALS: dict[str, Severity] = {
-    "T": Severity.DEBUG,
-    "D": Severity.DEBUG,
-    "I": Severity.INFO,
-    "W": Severity.WARNING,
-    "E": Severity.ERROR,
-    "C": Severity.CRITICAL,
-    "F": Severity.CRITICAL,
-}
+# Error, Critical, Fatal): klog's and Ruby's letters, and two more.
+_INITIALS: dict[str, Severity] = _LETTERS | {"T": Severity.DEBUG, "C": Severity.CRITICAL}
 
 # pino / bunyan numeric levels inside a JSON message.
 _PINO: dict[str, Severity] = {
