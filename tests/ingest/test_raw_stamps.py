@@ -448,6 +448,13 @@ def test_a_stamp_without_a_zone_is_local_to_the_input_and_daylight_saving_is_mar
         ("[04-Mar-2026 10:00:00 America/Argentina] PHP Warning:  x",
          "invalid date '04-Mar-2026 10:00:00 America/Argentina'"),  # a folder of zones
         ("31-Feb-2026 10:00:00.000 INFO [main] x", "invalid date '31-Feb-2026 10:00:00.000'"),
+        # the new shapes name their stamp too: JUL, Plex, Samba, Pi-hole, Squid
+        ("Feb 30, 2026 1:05:09 PM org.x y", "invalid date 'Feb 30, 2026 1:05:09 PM'"),
+        ("Feb 30, 2021 12:22:41.452 [0x7f] ERROR - x", "invalid date 'Feb 30, 2021 12:22:41.452'"),
+        ("[2026/02/30 10:00:00.123456,  0] x.c:1(f)", "invalid date '2026/02/30 10:00:00.123456'"),
+        ("[2021-02-30 12:00:00.123 1234M] x", "invalid date '2021-02-30 12:00:00.123'"),
+        ("9999999999.000    345 192.168.0.68 TCP_MISS/200 507 GET http://x/ - DIRECT/- -",
+         "absurd timestamp '9999999999.000' in field 'timestamp' (outside years 1970..2200)"),
         ("0001-01-01 00:00:00 INFO x",
          "absurd timestamp '0001-01-01 00:00:00' in field 'timestamp' (outside years 1970..2200)"),
     ],
