@@ -248,9 +248,9 @@ class Attributor:
         if job is not None:
             return self._job_service(job, event.host)
         key = (
-            (event.host, event.service, *map(attrs.get, _KEY_FIELDS))
-            if attrs
-            else (event.host, event.service)
+            (event.host, event.service)
+            if _KEY_SET.isdisjoint(attrs)  # a syslog line's pid, a JSON line's own fields
+            else (event.host, event.service, *map(attrs.get, _KEY_FIELDS))
         )
         hit = self._memo.get(key)
         if hit is None:
@@ -318,6 +318,9 @@ _KEY_FIELDS = (
     *_ABOUT_UNIT_FIELDS,
     "_COMM",
 )
+#: A line with none of them is keyed on its host and service alone (a shorter key: no
+#: longer one can equal it).
+_KEY_SET = frozenset(_KEY_FIELDS)
 _MEMO_SIZE = 100_000
 
 

@@ -150,3 +150,18 @@ def test_the_first_declared_service_wins_when_two_match(write_inventory) -> None
         )
     )
     assert attribute(event("h", "python3"), inv) == "a"
+
+
+def test_lines_of_one_host_and_program_are_told_apart_by_the_fields_the_rules_read(
+    homelab: Inventory,
+) -> None:
+    # Memoised per (host, program) alone when a line holds none of the fields the rules
+    # read (a syslog line's pid), and per those fields too when it holds one: neither
+    # answer may stand in for the other, in either order.
+    plain = event("db-01", "whatever", pid="123")
+    named = event("db-01", "whatever", pid="123", SYSLOG_IDENTIFIER="postgresql")
+    assert [attribute(e, homelab) for e in (plain, named, plain, named)] == [
+        "whatever", "postgres", "whatever", "postgres",
+    ]  # fmt: skip
+    unit = event("db-01", "whatever", _SYSTEMD_UNIT="redis-server.service")
+    assert [attribute(e, homelab) for e in (unit, plain, unit)] == ["redis", "whatever", "redis"]
