@@ -40,14 +40,19 @@ MAX_CATCHUP = timedelta(minutes=60)
 MAX_BACKOFF_TICKS = 32
 
 
-def state_changes(old: State, new: State) -> tuple[list[str], list[str]]:
+def state_changes(old: State, new: State, *, by_value: bool = True) -> tuple[list[str], list[str]]:
     """(the keys of `new` whose value is not the one of `old`, in `new`'s order; the keys
     of `old` that `new` lacks). A `StateDraft` names the keys that may differ, so only
-    those are compared; any other mapping is compared key by key."""
+    those are compared; any other mapping is compared key by key. Without `by_value` a
+    value replaced by an equal one counts as changed (writing it again is harmless, and
+    cheaper than comparing when the writes are batched)."""
     if isinstance(new, StateDraft):
         touched = new.touched
         gone = [key for key in touched if key in old and key not in new]
-        differ = {key for key in touched if key in new and _differs(old.get(key), new[key])}
+        if not by_value:
+            differ = {key for key in touched if key in new and old.get(key) is not new[key]}
+        else:
+            differ = {key for key in touched if key in new and _differs(old.get(key), new[key])}
         if len(differ) < 2:
             return list(differ), gone
         return [key for key in new if key in differ], gone
@@ -242,7 +247,9 @@ class Ticker:
                 continue
             bo.failures = 0
             result.findings.extend(found)
-            keys, gone = state_changes(old, new_state)
+            # Batched (a replay): written once per batch, so equal values need no
+            # comparison on every tick.
+            keys, gone = state_changes(old, new_state, by_value=not self.batched)
             removed.extend((det.name, key) for key in gone)
             for key in keys:
                 changed.append(
