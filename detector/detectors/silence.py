@@ -180,12 +180,6 @@ class SilenceDetector:
             self._trusted[svc] = raw
         return out
 
-    def _untouched(self, key: str, raw: Any, end: int) -> bool:
-        """Whether the service state `raw` is well-formed on its face and none of its
-        pairs is due or to be forgotten at `end` (then it need not be loaded)."""
-        at = self._touched_at(key, raw)
-        return at is not None and end < at
-
     def _touched_at(self, key: str, raw: Any) -> int | None:
         """The first window end at which one of the pairs of service state `raw` falls
         due or is forgotten; None when `raw` is malformed. Remembered per state object:
@@ -324,7 +318,8 @@ class SilenceDetector:
         pairs: dict[str, dict[str, _Pair]] = {}
         hosts: dict[str, _Pair] = {}
         dirty: set[str] = set()
-        for key in list(new_state):
+        touch = self._touch_cache
+        for key, raw in list(new_state.items()):
             if key.startswith(HOST_PREFIX):
                 hs = self._load_host(state, key[len(HOST_PREFIX) :])
                 if hs is None:
@@ -332,10 +327,15 @@ class SilenceDetector:
                 else:
                     hosts[key[len(HOST_PREFIX) :]] = hs
                 continue
-            info = services.get(key)
-            watched = info is not None and info.heartbeat is not None
-            if key not in active and not watched and self._untouched(key, state.get(key), end):
-                continue
+            if key not in active:
+                # Not due and not to be forgotten at `end` (`_touched_at`, inlined: this
+                # loop visits every service learnt, every tick).
+                hit = touch.get(key)
+                at = hit[1] if hit is not None and hit[0] is raw else self._touched_at(key, raw)
+                if at is not None and end < at:
+                    info = services.get(key)
+                    if info is None or info.heartbeat is None:
+                        continue
             loaded = self._load_pairs(state, key)
             if loaded is None:
                 del new_state[key]
