@@ -32,6 +32,8 @@ from logvigil.ingest.clock import (
     ClockJump,
     ClockSkew,
     HostClocks,
+    LineOrder,
+    NewestFirst,
     ReorderBuffer,
     clock_findings,
     writer_of,
@@ -68,6 +70,8 @@ class BacktestResult:
     clock_skews: list[ClockSkew] = field(default_factory=list)
     #: Lines stamped before any clock was set (1970), placed and marked.
     unset_clock_lines: int = 0
+    #: Hosts whose lines run newest first (`journalctl -r`, a web interface's export).
+    newest_first: list[NewestFirst] = field(default_factory=list)
 
     @property
     def clock_findings(self) -> list[Finding]:
@@ -198,10 +202,12 @@ def replay(
             item = _moved(item, placed.shifted, placed.unset)
         held.push(item.ts, item)
 
+    order = LineOrder()
     for item in items:
         if not isinstance(item, LogEvent):
             ingestor.add(item)
             continue
+        order.see(item.host, item.ts)
         if not unplaced and clocks.in_step(item.ts):  # the usual line: placed as written
             held.push(item.ts, item)
         else:
@@ -213,6 +219,7 @@ def replay(
         held.push(item.ts, item)
     for ready in held.release():
         feed(ready)
+    result.newest_first = order.newest_first()
 
     if next_tick is not None and result.last_event is not None:
         # Evaluate the minute of the last event too, and no further.

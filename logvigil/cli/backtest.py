@@ -116,6 +116,15 @@ def backtest(
     report_untimed(s, replayed=True)
     for finding in result.clock_findings:
         err.print(f"clock: {escape(finding.summary)}", highlight=False, soft_wrap=True)
+    for host in result.newest_first:
+        err.print(
+            f"clock: the lines of {escape(host.host)} run newest first ({host.back:,} of "
+            f"{host.steps:,} steps of their time go back: `journalctl -r`, or a web "
+            "interface's export?); a replay reads a log oldest first: reverse the file "
+            "(`tac FILE > FILE.oldest-first`) and replay that",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.unset_clock_lines:
         err.print(
             f"clock: {result.unset_clock_lines:,} line(s) stamped before any clock was set "

@@ -202,6 +202,56 @@ class HostClocks:
         return self.point - self.reorder
 
 
+#: A host whose lines step back in time this share of the steps that change the time,
+#: over at least `_NEWEST_FIRST_STEPS` of them, is read newest first (`LineOrder`).
+_NEWEST_FIRST_SHARE = 0.8
+_NEWEST_FIRST_STEPS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NewestFirst:
+    """A host whose lines run newest first: `back` of its `steps` time steps go back."""
+
+    host: str
+    back: int
+    steps: int
+
+
+@dataclass
+class LineOrder:
+    """Which way each host's lines run, as written (before any placing).
+
+    A log is written oldest first: its time steps back only between processes that
+    interleave (a line buffered a moment) or where the clock jumped, a few steps among
+    many. `journalctl -r`, and the exports of web interfaces (Graylog, Kibana, Loki's
+    Grafana panel) that list the newest line first, step back at nearly every line: a
+    replay of such a file collapses onto one stretch of timeline, all its lines "moved
+    onto the timeline". `newest_first` names the hosts whose lines do that, so that the
+    user can be told to reverse the file.
+    """
+
+    _last: dict[str, datetime] = field(default_factory=dict)
+    _back: dict[str, int] = field(default_factory=dict)
+    _steps: dict[str, int] = field(default_factory=dict)
+
+    def see(self, host: str, ts: datetime) -> None:
+        last = self._last.get(host)
+        self._last[host] = ts
+        if last is None or last == ts:
+            return
+        self._steps[host] = self._steps.get(host, 0) + 1
+        if ts < last:
+            self._back[host] = self._back.get(host, 0) + 1
+
+    def newest_first(self) -> list[NewestFirst]:
+        return [
+            NewestFirst(host, back, steps)
+            for host, steps in sorted(self._steps.items())
+            if (back := self._back.get(host, 0)) >= _NEWEST_FIRST_STEPS
+            and back >= _NEWEST_FIRST_SHARE * steps
+        ]
+
+
 class ReorderBuffer[T]:
     """Items held in time order until released: appending in order costs nothing more
     than a list append (the usual case), a late item is inserted in its place."""

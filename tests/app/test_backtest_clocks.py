@@ -3,6 +3,7 @@ a clock eight hours back, a line dated 2199, a boot logged in 1970 before NTP.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -160,3 +161,51 @@ def test_lines_before_the_first_stamp_of_a_raw_file_join_it_and_jump_no_clock() 
     assert (result.first_event, result.summary.untimed) == (T0, 2)
     (incident,) = result.incidents
     assert "out of memory" in incident["triggers"][0]["summary"]
+
+
+def auth_log(minutes: int) -> list[bytes]:
+    """An auth.log as sshd and cron write it (RFC 3164 over /dev/log), oldest first:
+    two sshd lines a minute and, every ten minutes, cron's line stamped a second before
+    sshd's last (two processes writing at once: time steps back a second)."""
+    out = []
+    for i in range(minutes):
+        t = T0 + timedelta(hours=6, minutes=i)
+        s = f"{t:%b} {t.day:2d} {t:%H:%M}"
+        pid = 2404 + i
+        out += [
+            f"{s}:01 web-01 sshd[{pid}]: Failed password for root from 218.65.30.126 "
+            f"port {52764 + i} ssh2\n".encode(),
+            f"{s}:03 web-01 sshd[{pid}]: Received disconnect from 218.65.30.126 port "
+            f"{52764 + i}:11:  [preauth]\n".encode(),
+        ]
+        if i % 10 == 0:
+            out.append(
+                f"{s}:02 web-01 CRON[{pid + 6}]: pam_unix(cron:session): session opened "
+                "for user root by (uid=0)\n".encode()
+            )
+    return out
+
+
+def replay_syslog(lines: list[bytes]) -> BacktestResult:
+    options = input_options("auth.log", default_time=READ_AT, not_after=READ_AT)
+    options = dataclasses.replace(options, year=T0.year)
+    return run_backtest(lines, fmt="syslog", inventory=empty_inventory(), read_options=options)
+
+
+def test_a_log_listed_newest_first_is_named_so() -> None:
+    # `journalctl -r`, or a web interface's export: every step of time goes back.
+    lines = auth_log(30)
+    assert replay_syslog(lines).newest_first == []  # as written: oldest first
+    (host,) = replay_syslog(lines[::-1]).newest_first
+    assert host.host == "web-01"
+    # Every step back but cron's three, forward when read backwards.
+    assert (host.back, host.steps) == (len(lines) - 1 - 3, len(lines) - 1)
+
+
+def test_a_log_with_a_clock_jump_and_interleaved_writers_is_not_newest_first() -> None:
+    lines = auth_log(40)
+    # The machine's clock set back an hour midway (an RTC in local time at a reboot).
+    jumped = lines[:44] + [ln.replace(b" 06:", b" 05:") for ln in lines[44:]]
+    result = replay_syslog(jumped)
+    assert result.newest_first == []
+    assert result.clock_jumps  # seen, as a jump, not as a reversed file

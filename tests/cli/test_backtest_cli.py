@@ -160,3 +160,29 @@ def test_the_daemon_ingests_a_file_and_stops_cleanly_on_sigterm(tmp_path: Path) 
     assert "Traceback" not in daemon_log.read_text()
     stats = runner.invoke(app, ["stats", "--json", "--config", str(cfg)])
     assert json.loads(stats.stdout)["events_stored"] == 2
+
+
+def test_backtest_tells_to_reverse_a_log_listed_newest_first(tmp_path: Path) -> None:
+    # `journalctl -r -o short`: the newest line first, as some exports list them.
+    oldest_first = [
+        f"Mar 14 06:{m:02d}:{s:02d} web-01 sshd[{2404 + m}]: Failed password for root from "
+        f"218.65.30.126 port {52764 + m} ssh2"
+        for m in range(30)
+        for s in (1, 3)
+    ]
+    log = tmp_path / "auth.log"
+    log.write_text("\n".join(reversed(oldest_first)) + "\n")
+    result = runner.invoke(
+        app, ["backtest", str(log), "--format", "syslog", "--year", "2016", "-i", str(INVENTORY)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "clock: the lines of web-01 run newest first (59 of 59 steps of their time go back"
+        in " ".join(result.stderr.split())
+    )
+    assert "tac FILE" in result.stderr
+    log.write_text("\n".join(oldest_first) + "\n")
+    result = runner.invoke(
+        app, ["backtest", str(log), "--format", "syslog", "--year", "2016", "-i", str(INVENTORY)]
+    )
+    assert "newest first" not in result.stderr

@@ -9,6 +9,8 @@ from logvigil.ingest.clock import (
     ClockJump,
     ClockSkew,
     HostClocks,
+    LineOrder,
+    NewestFirst,
     ReorderBuffer,
     clock_findings,
 )
@@ -139,3 +141,26 @@ def test_the_reorder_buffer_gives_up_the_items_asked_for_in_order() -> None:
     assert buf.take(lambda s: s.startswith("named")) == ["named1", "named2"]
     buf.push(T - H, "named1 moved back")
     assert list(buf.release()) == ["named1 moved back", "b"]
+
+
+def test_line_order_names_a_host_listed_newest_first_by_its_steps_of_time() -> None:
+    order = LineOrder()
+    base = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    for i in range(40):  # db-01 newest first, web-01 oldest first, interleaved
+        order.see("db-01", base - i * timedelta(seconds=10))
+        order.see("web-01", base + i * timedelta(seconds=10))
+        order.see("web-01", base + i * timedelta(seconds=10))  # the same time: no step
+    assert order.newest_first() == [NewestFirst("db-01", 39, 39)]
+
+
+def test_line_order_needs_most_steps_and_twenty_of_them_back() -> None:
+    base = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    few = LineOrder()
+    for i in range(20):  # 19 steps back: too few to tell a file's order
+        few.see("db-01", base - i * timedelta(seconds=10))
+    assert few.newest_first() == []
+    mixed = LineOrder()
+    times = [base - i * timedelta(seconds=10) for i in range(40)]
+    for i, t in enumerate(times):  # every fourth step forward (25%): not newest first
+        mixed.see("db-01", t + timedelta(seconds=15) if i % 4 == 3 else t)
+    assert mixed.newest_first() == []
