@@ -261,7 +261,9 @@ class Ticker:
                         "updated_at": now,
                     }
                 )
-            self._state[det.name] = dict(new_state)
+            # Kept as returned: a detector may know its own state again by identity
+            # (`SilenceDetector`'s index of what falls due when).
+            self._state[det.name] = new_state
         result.findings.sort(key=lambda f: (f.started_at, f.detector, f.subject))
         if self.incidents is not None:
             # Every tick, even without findings: incidents resolve after a quiet period.

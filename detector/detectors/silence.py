@@ -158,6 +158,13 @@ class SilenceDetector:
         #: found whole: the very same object on a later tick needs no validation (a
         #: tick validated every loaded rhythm, most of this detector's cost).
         self._trusted: dict[str, Any] = {}
+        #: The state this detector returned last, and of it: the host keys, and each
+        #: service key's first window end at which a pair is due or forgotten. While the
+        #: tick hands that very state back, a tick visits only the services that log,
+        #: are watched or fall due, not every service learnt.
+        self._returned: State | None = None
+        self._host_keys: set[str] = set()
+        self._soonest: dict[str, int | None] = {}
 
     def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
         """(life-cycle phase, counts as rhythm evidence) of a template of `service`."""
@@ -319,7 +326,21 @@ class SilenceDetector:
         hosts: dict[str, _Pair] = {}
         dirty: set[str] = set()
         touch = self._touch_cache
-        for key, raw in list(new_state.items()):
+        indexed = state is self._returned and len(state) == len(self._host_keys) + len(
+            self._soonest
+        )
+        if indexed:  # the state as this detector left it: its index holds
+            soonest = self._soonest
+            visit = [
+                *self._host_keys,
+                *(k for k, at in soonest.items() if at is None or at <= end),
+                *(k for k in active if k in soonest),
+                *(k for k, i in services.items() if i.heartbeat is not None and k in soonest),
+            ]
+        else:
+            visit = list(new_state)
+        for key in dict.fromkeys(visit):
+            raw = new_state[key]
             if key.startswith(HOST_PREFIX):
                 hs = self._load_host(state, key[len(HOST_PREFIX) :])
                 if hs is None:
@@ -328,8 +349,8 @@ class SilenceDetector:
                     hosts[key[len(HOST_PREFIX) :]] = hs
                 continue
             if key not in active:
-                # Not due and not to be forgotten at `end` (`_touched_at`, inlined: this
-                # loop visits every service learnt, every tick).
+                # Not due and not to be forgotten at `end` (`_touched_at`, inlined: without
+                # the index this loop visits every service learnt).
                 hit = touch.get(key)
                 at = hit[1] if hit is not None and hit[0] is raw else self._touched_at(key, raw)
                 if at is not None and end < at:
@@ -437,7 +458,26 @@ class SilenceDetector:
             self._touch_cache = {k: v for k, v in self._touch_cache.items() if k in new_state}
         if len(trusted) > 2 * len(new_state) + 64:
             self._trusted = {k: v for k, v in trusted.items() if k in new_state}
+        self._index(new_state, rebuild=not indexed)
         return findings, new_state
+
+    def _index(self, new_state: StateDraft, *, rebuild: bool) -> None:
+        """Index the state returned: every key (`rebuild`), or the keys it changed."""
+        keys = list(new_state) if rebuild else new_state.touched
+        if rebuild:
+            self._host_keys, self._soonest = set(), {}
+        for key in keys:
+            raw = new_state.get(key)
+            if key.startswith(HOST_PREFIX):
+                if raw is None:
+                    self._host_keys.discard(key)
+                else:
+                    self._host_keys.add(key)
+            elif raw is None:
+                self._soonest.pop(key, None)
+            else:
+                self._soonest[key] = self._touched_at(key, raw)
+        self._returned = new_state
 
     def _pair_minute(
         self,

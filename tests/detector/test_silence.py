@@ -446,3 +446,34 @@ def test_a_summary_says_what_the_silence_was_judged_against() -> None:
     )
     assert day.summary.endswith("; it logged in every minute of the day")
     assert (day.evidence["longest_gap_minutes"], day.evidence["judged_over"]) == (0.0, "day")
+
+
+def test_a_tick_that_visits_only_what_falls_due_finds_what_visiting_every_service_finds() -> None:
+    """Handed back the very state it returned, the detector visits only the services
+    that log, are watched or fall due (its index); read back from JSON it visits every
+    service learnt. Forty services of three rhythms on two hosts, some stopping at
+    different moments, one host dying: the same findings and state, tick by tick."""
+    services = [f"svc-{i:02d}" for i in range(40)]
+
+    def rows(m: int) -> list:
+        out = []
+        for i, svc in enumerate(services):
+            host = "db-01" if i % 2 else "web-01"
+            period = (1, 3, 7)[i % 3]
+            stops = 2 * DAY + 10 * (i % 5) if i % 4 == 0 else None
+            dead = host == "web-01" and m >= 2 * DAY + 3 * HOUR
+            if m % period == 0 and not dead and (stops is None or m < stops):
+                out.append(row(m, svc, host=host))
+        return out
+
+    beats = {"svc-03": ServiceInfo("svc-03", ("db-01",), heartbeat=timedelta(minutes=5))}
+    runs = [Run(services=beats), Run(services=beats, keep_objects=True)]
+    for r in runs:
+        r.learn(0, 2 * DAY, rows)
+    for m in range(2 * DAY, 2 * DAY + 5 * HOUR):
+        found = [r.window(m, m + 1, rows) for r in runs]
+        assert found[0] == found[1], m
+    stored, kept = runs
+    assert json.loads(json.dumps(kept.state)) == stored.state
+    kinds = {(f.kind, f.service) for f in kept.findings}
+    assert ("silent_host", None) in kinds and ("silent_service", "svc-00") in kinds

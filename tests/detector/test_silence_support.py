@@ -109,7 +109,7 @@ class Run:
             self.sources,
         )
         found, new_state = self.det.evaluate(w, self.state, w.end)
-        self.state = dict(new_state) if self.keep_objects else json.loads(json.dumps(new_state))
+        self.state = new_state if self.keep_objects else json.loads(json.dumps(new_state))
         self.findings.extend(found)
         return found
 
