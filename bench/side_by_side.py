@@ -66,7 +66,7 @@ BENCHES: dict[str, tuple[list[str], list[Figure]]] = {
     # The labelled real logs of ../shared/data/real_logs (issue 12), each replay's rate as
     # backtest reports it (start-up excluded).
     "bench_backtest_real": (
-        ["--only-real"],
+        ["--only-real", "--real", str(HERE.parent / "shared" / "data" / "real_logs")],
         [
             Figure(
                 f"replay {name} (lines/s)",
