@@ -93,6 +93,7 @@ from detector.detectors._common import is_minute, next_after, to_minute, version
 from detector.detectors.base import ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
+from detector.detectors.silence_state import NEVER, set_due, touched_at, valid_pair
 from logvigil.core.configbase import Strict
 from logvigil.core.findings import Finding
 from logvigil.store.source_health import SourceHealthRecord
@@ -181,7 +182,7 @@ class SilenceDetector:
             return None
         out: dict[str, _Pair] = {}
         for host, pair in hosts.items():
-            if isinstance(host, str) and isinstance(pair, Mapping) and _valid_pair(pair):
+            if isinstance(host, str) and isinstance(pair, Mapping) and valid_pair(pair):
                 out[host] = rh.copy_rhythm(pair)
         if len(out) == len(hosts):
             self._trusted[svc] = raw
@@ -194,7 +195,7 @@ class SilenceDetector:
         hit = self._touch_cache.get(key)
         if hit is not None and hit[0] is raw:
             return hit[1]
-        at = _touched_at(raw, self.state_version, self._forget)
+        at = touched_at(raw, self.state_version, self._forget)
         self._touch_cache[key] = (raw, at)
         return at
 
@@ -203,7 +204,7 @@ class SilenceDetector:
         raw = versioned(state, key, self.state_version)
         if raw is not None and self._trusted.get(key) is raw:
             return rh.copy_rhythm(raw)
-        if raw is None or not _valid_pair(raw) or not isinstance(raw.get("l", ""), str):
+        if raw is None or not valid_pair(raw) or not isinstance(raw.get("l", ""), str):
             return None
         if raw.get("k", "sleep") not in ("sleep", "silent", "unreachable"):
             return None
@@ -253,7 +254,7 @@ class SilenceDetector:
         if info.sleep and not info.wake:
             hs["x"], hs["k"] = m, "sleep"
             hs.pop("w", None)
-        _set_due(hs, rh.due(hs, m, self.params))
+        set_due(hs, rh.due(hs, m, self.params))
         return found
 
     def _hold(self, hs: _Pair, kind: str) -> None:
@@ -287,7 +288,7 @@ class SilenceDetector:
         for key, raw in state.items():
             if not key.startswith(HOST_PREFIX):
                 at = self._touched_at(key, raw)
-                if at is not None and at != _NEVER:
+                if at is not None and at != NEVER:
                     due.append(at)
                 continue
             if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
@@ -385,7 +386,7 @@ class SilenceDetector:
                 if hs is None:
                     hs = hosts[host] = rh.new_rhythm(m)
                     hs["l"] = info.last_service()
-                    _set_due(hs, rh.due(hs, m, self.params))
+                    set_due(hs, rh.due(hs, m, self.params))
                 elif m > hs["t"]:
                     found = self._host_minute(host, hs, m, info, now)
                     if found is not None:
@@ -429,7 +430,7 @@ class SilenceDetector:
                     continue
                 hs = hosts.get(host)
                 if beat is not None and pair.get("f") != pair["t"]:
-                    _set_due(pair, self._start(hs, pair["t"], end) + beat + 1)
+                    set_due(pair, self._start(hs, pair["t"], end) + beat + 1)
                 if not self._is_due(pair, end) or self._asleep(hs, pair["t"]):
                     continue
                 if _host_deciding(hs, pair["t"], end):
@@ -437,7 +438,7 @@ class SilenceDetector:
                 dirty.add(svc)
                 s = self._start(hs, pair["t"], end)
                 if s != pair["t"]:  # woke after an expected silence: count from then
-                    _set_due(pair, self._pair_due(pair, s, info, host))
+                    set_due(pair, self._pair_due(pair, s, info, host))
                     if not self._is_due(pair, end):
                         continue
                 findings.append(self._service_finding(svc, host, pair, s, end, info, now))
@@ -507,7 +508,7 @@ class SilenceDetector:
             pair.pop("f", None)
         else:
             return None
-        _set_due(pair, self._pair_due(pair, m, info, host))
+        set_due(pair, self._pair_due(pair, m, info, host))
         return found
 
     # -- findings -------------------------------------------------------------
@@ -551,37 +552,6 @@ class SilenceDetector:
         )
 
 
-#: The touch time of a service state without pairs: never.
-_NEVER = 2**62
-
-
-def _touched_at(raw: Any, version: int, forget: int) -> int | None:
-    """See `SilenceDetector._touched_at` (uncached)."""
-    if not isinstance(raw, Mapping) or raw.get("v") != version:
-        return None
-    hosts = raw.get("h")
-    if not isinstance(hosts, Mapping):
-        return None
-    at: int | None = None
-    for pair in hosts.values():
-        if not isinstance(pair, Mapping):
-            return None
-        t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
-        if not is_minute(t) or (d is not None and not is_minute(d)):
-            return None
-        soonest = t + forget + 1
-        if d is not None and f != t:
-            soonest = min(soonest, d)
-        at = soonest if at is None else min(at, soonest)
-    return at if at is not None else _NEVER
-
-
-def _valid_pair(raw: Mapping[str, Any]) -> bool:
-    if not rh.valid_rhythm(raw):
-        return False
-    return all(raw.get(k) is None or is_minute(raw[k]) for k in ("d", "f"))
-
-
 def _host_deciding(hs: _Pair | None, t: int, end: int) -> bool:
     """Whether a pair last heard at `t` waits for its host's verdict: the whole host has
     been quiet since (no line in the window's last minute) and its own rhythm, whose gaps
@@ -590,13 +560,6 @@ def _host_deciding(hs: _Pair | None, t: int, end: int) -> bool:
         return False
     d = hs.get("d")
     return d is not None and d > end
-
-
-def _set_due(p: _Pair, due: int | None) -> None:
-    if due is None:
-        p.pop("d", None)
-    else:
-        p["d"] = due
 
 
 def _unreachable(record: SourceHealthRecord, host: str, now: datetime) -> bool:
