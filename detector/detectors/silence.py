@@ -81,7 +81,7 @@ or host silent for `forget_after_days` is dropped (heartbeats are kept).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
@@ -160,9 +160,10 @@ class SilenceDetector:
         #: tick validated every loaded rhythm, most of this detector's cost).
         self._trusted: dict[str, Any] = {}
         #: The state this detector returned last, and of it: the host keys, and each
-        #: service key's first window end at which a pair is due or forgotten. While the
-        #: tick hands that very state back, a tick visits only the services that log,
-        #: are watched or fall due, not every service learnt.
+        #: service key's first window end at which a pair is due or forgotten (None:
+        #: malformed). A tick visits only the services that log, are watched or fall
+        #: due; handed back that very state, it updates the index with the keys it
+        #: changed, else it indexes every key of the state it is given first.
         self._returned: State | None = None
         self._host_keys: set[str] = set()
         self._soonest: dict[str, int | None] = {}
@@ -326,22 +327,19 @@ class SilenceDetector:
         pairs: dict[str, dict[str, _Pair]] = {}
         hosts: dict[str, _Pair] = {}
         dirty: set[str] = set()
-        touch = self._touch_cache
-        indexed = state is self._returned and len(state) == len(self._host_keys) + len(
-            self._soonest
-        )
-        if indexed:  # the state as this detector left it: its index holds
-            soonest = self._soonest
-            visit = [
-                *self._host_keys,
-                *(k for k, at in soonest.items() if at is None or at <= end),
-                *(k for k in active if k in soonest),
-                *(k for k, i in services.items() if i.heartbeat is not None and k in soonest),
-            ]
-        else:
-            visit = list(new_state)
+        if not (
+            state is self._returned and len(state) == len(self._host_keys) + len(self._soonest)
+        ):  # not the state as this detector left it: index it first
+            self._host_keys, self._soonest = set(), {}
+            self._index(state, state)
+        soonest = self._soonest
+        visit = [
+            *self._host_keys,
+            *(k for k, at in soonest.items() if at is None or at <= end),  # due, or malformed
+            *(k for k in active if k in soonest),
+            *(k for k, i in services.items() if i.heartbeat is not None and k in soonest),
+        ]
         for key in dict.fromkeys(visit):
-            raw = new_state[key]
             if key.startswith(HOST_PREFIX):
                 hs = self._load_host(state, key[len(HOST_PREFIX) :])
                 if hs is None:
@@ -349,15 +347,6 @@ class SilenceDetector:
                 else:
                     hosts[key[len(HOST_PREFIX) :]] = hs
                 continue
-            if key not in active:
-                # Not due and not to be forgotten at `end` (`_touched_at`, inlined: without
-                # the index this loop visits every service learnt).
-                hit = touch.get(key)
-                at = hit[1] if hit is not None and hit[0] is raw else self._touched_at(key, raw)
-                if at is not None and end < at:
-                    info = services.get(key)
-                    if info is None or info.heartbeat is None:
-                        continue
             loaded = self._load_pairs(state, key)
             if loaded is None:
                 del new_state[key]
@@ -459,16 +448,15 @@ class SilenceDetector:
             self._touch_cache = {k: v for k, v in self._touch_cache.items() if k in new_state}
         if len(trusted) > 2 * len(new_state) + 64:
             self._trusted = {k: v for k, v in trusted.items() if k in new_state}
-        self._index(new_state, rebuild=not indexed)
+        self._index(new_state, new_state.touched)
+        self._returned = new_state
         return findings, new_state
 
-    def _index(self, new_state: StateDraft, *, rebuild: bool) -> None:
-        """Index the state returned: every key (`rebuild`), or the keys it changed."""
-        keys = list(new_state) if rebuild else new_state.touched
-        if rebuild:
-            self._host_keys, self._soonest = set(), {}
+    def _index(self, state: State, keys: Iterable[str]) -> None:
+        """Bring the index up to date with `keys` of `state` (held there, or gone): a host
+        key is known, a service key has its `_touched_at` (None when malformed)."""
         for key in keys:
-            raw = new_state.get(key)
+            raw = state.get(key)
             if key.startswith(HOST_PREFIX):
                 if raw is None:
                     self._host_keys.discard(key)
@@ -478,7 +466,6 @@ class SilenceDetector:
                 self._soonest.pop(key, None)
             else:
                 self._soonest[key] = self._touched_at(key, raw)
-        self._returned = new_state
 
     def _pair_minute(
         self,

@@ -449,10 +449,10 @@ def test_a_summary_says_what_the_silence_was_judged_against() -> None:
 
 
 def test_a_tick_that_visits_only_what_falls_due_finds_what_visiting_every_service_finds() -> None:
-    """Handed back the very state it returned, the detector visits only the services
-    that log, are watched or fall due (its index); read back from JSON it visits every
-    service learnt. Forty services of three rhythms on two hosts, some stopping at
-    different moments, one host dying: the same findings and state, tick by tick."""
+    """Handed back the very state it returned, the detector keeps its index of what
+    falls due by the keys it changed; read back from JSON it indexes every key anew.
+    Forty services of three rhythms on two hosts, some stopping at different moments, one
+    host dying: the same findings and state, tick by tick."""
     services = [f"svc-{i:02d}" for i in range(40)]
 
     def rows(m: int) -> list:
