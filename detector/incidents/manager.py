@@ -132,6 +132,8 @@ class IncidentManager:
             reads, planned = self._may_read_lines(findings, now)
             if reads:
                 self.settle()
+            elif planned is not None and not planned.suppressed():
+                return self._repeat_in_memory(planned, now)
         for _ in range(MAX_ATTEMPTS):
             self._quiet_known = False
             cached, self._active = self._active, None
@@ -170,9 +172,30 @@ class IncidentManager:
             return True, None
         if not findings:
             return False, None
-        with self.engine.connect() as conn:
-            plan = self._plan(conn, active, findings, now)
+        rows = self._cooldown_rows
+        if rows is None:
+            with self.engine.connect() as conn:
+                rows = self._rows(conn, now)
+        plan = self._grouping(rows, active, findings, now)
         return bool(plan.new_groups or plan.joins), plan if self.sole_writer else None
+
+    def _repeat_in_memory(self, plan: GroupingPlan, now: datetime) -> list[IncidentChange]:
+        """A sole writer's step whose findings all repeat in the incidents it keeps, none
+        of which may resolve yet (`_may_read_lines` said so): the step `_process` would
+        make, without a transaction. The repeats are written by the next step that
+        reads or claims incidents (`_unwritten`). Nothing changes that a report names."""
+        assert self._active is not None
+        by_id = {inc.id: inc for inc in self._active}
+        for incident_id in sorted(plan.touched):
+            by_id[incident_id] = self._repeated(None, by_id[incident_id], plan)
+        self.last_plan = plan
+        active = sorted(by_id.values(), key=lambda i: (i.opened_at, i.id))
+        self._quiet_due = min(
+            (inc.last_finding_at + self.quiet_period(inc) for inc in active), default=None
+        )
+        self._quiet_known = True
+        self._active = active
+        return []
 
     def idle(self, findings: Sequence[Finding], now: datetime) -> bool:
         """True when `process(findings, now)` would change nothing without reading the
@@ -239,13 +262,27 @@ class IncidentManager:
     def _plan(
         self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
     ) -> GroupingPlan:
-        cfg = self.config
-        cooldown = timedelta(minutes=cfg.cooldown_minutes)
+        return self._grouping(self._rows(conn, now), active, findings, now)
+
+    def _rows(self, conn: Connection, now: datetime) -> list[repo.CooldownRow]:
+        """The findings whose cooldowns may still run at `now` (kept by a sole writer)."""
         rows = self._cooldown_rows
         if rows is None:
+            cooldown = timedelta(minutes=self.config.cooldown_minutes)
             rows = repo.cooldown_rows(conn, now - cooldown) if cooldown > timedelta(0) else []
             if self.sole_writer:  # valid for later ticks until something resolves
                 self._cooldown_rows = rows
+        return rows
+
+    def _grouping(
+        self,
+        rows: list[repo.CooldownRow],
+        active: Sequence[Incident],
+        findings: Sequence[Finding],
+        now: datetime,
+    ) -> GroupingPlan:
+        cfg = self.config
+        cooldown = timedelta(minutes=cfg.cooldown_minutes)
         cooldowns = repo.cooldowns_from(
             rows, now, cooldown, episode=timedelta(minutes=cfg.storm_quiet_minutes)
         )
@@ -338,24 +375,14 @@ class IncidentManager:
     ) -> tuple[Incident, IncidentChange | None]:
         """The incident as stored after this step, and its change if it gained findings."""
         joined = plan.joins.get(incident.id, ())
-        latest = plan.latest_at(incident.id)
-        last = max(incident.last_finding_at, latest) if latest else incident.last_finding_at
+        if not joined:
+            return self._repeated(conn, incident, plan), None
+        last = _last_finding(incident, plan)
         findings, refired = fold_repeats(
             (*incident.findings, *joined), plan.repeats(incident_id=incident.id)
         )
         stored = findings[: len(incident.findings)]
         added = findings[len(incident.findings) :]
-        if not added:
-            if last == incident.last_finding_at and not refired:
-                return incident, None
-            stored = tuple(repo.as_stored(f) if f.key in refired else f for f in stored)
-            after = dataclasses.replace(incident, last_finding_at=last, findings=stored)
-            if self.sole_writer:  # written with the next step that reads incidents
-                keys = self._unwritten.get(incident.id, (after, set()))[1]
-                self._unwritten[incident.id] = (after, keys | refired)
-            else:
-                self._write_repeat(conn, after, refired)
-            return after, None
         a = self._analyse(findings)
         bundle = self._bundle(conn, incident.id, a, findings, now)
         updated = dataclasses.replace(
@@ -379,6 +406,28 @@ class IncidentManager:
         self._record_firings(conn, incident.id, stored, refired)
         repo.insert_findings(conn, incident.id, added)
         return self._kept(conn, updated), IncidentChange(ChangeKind.UPDATED, updated, tuple(added))
+
+    def _repeated(
+        self, conn: Connection | None, incident: Incident, plan: GroupingPlan
+    ) -> Incident:
+        """`incident` after this step's findings that repeat in it (none joins it). A sole
+        writer keeps it in memory until the next step that reads or claims incidents
+        (`_unwritten`; `conn` is not used, and None in `_repeat_in_memory`); any other
+        writer writes it now."""
+        last = _last_finding(incident, plan)
+        stored, refired = fold_repeats(incident.findings, plan.repeats(incident_id=incident.id))
+        if last == incident.last_finding_at and not refired:
+            return incident
+        stored = tuple(repo.as_stored(f) if f.key in refired else f for f in stored)
+        after = dataclasses.replace(incident, last_finding_at=last, findings=stored)
+        if self.sole_writer:
+            keys = self._unwritten.get(incident.id, (after, set()))[1]
+            self._unwritten[incident.id] = (after, keys | refired)
+        else:
+            if conn is None:
+                raise ValueError("only a sole writer keeps repeats without a connection")
+            self._write_repeat(conn, after, refired)
+        return after
 
     def _kept(self, conn: Connection, incident: Incident) -> Incident:
         """`incident`, just written, as this step's result keeps it: read back exactly as
@@ -519,3 +568,9 @@ class IncidentManager:
             updated = repo.load(conn, incident_id)
         assert updated is not None
         return updated
+
+
+def _last_finding(incident: Incident, plan: GroupingPlan) -> datetime:
+    """When `incident`'s last finding began, counting this step's that join or repeat."""
+    latest = plan.latest_at(incident.id)
+    return max(incident.last_finding_at, latest) if latest else incident.last_finding_at

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from incident_support import INVENTORY, at, finding
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 from detector.incidents import repository as repo
 from detector.incidents.bundle import encoded_size
@@ -461,16 +461,21 @@ def test_the_bundle_stays_bounded_and_redacted_over_ten_thousand_long_lines(
 # -- the sole writer's incidents in memory ---------------------------------------------------
 
 
+@pytest.mark.parametrize("settles", [False, True], ids=["sole-writer", "replay"])
 def test_a_sole_writer_keeps_in_memory_exactly_what_it_would_read_back(
-    engine: Engine, manager: IncidentManager, topology: GraphTopology, tmp_path: Path
+    engine: Engine, manager: IncidentManager, topology: GraphTopology, tmp_path: Path, settles: bool
 ) -> None:
     """A replay's manager keeps the unresolved incidents between ticks instead of reading
     them every tick; after every step they equal what the store holds, and it decides
-    what a manager reading the store decides (same changes, same resolution times)."""
+    what a manager reading the store decides (same changes, same resolution times).
+    With `settle` set (a replay), a step of repeats only is made without a transaction
+    (`_repeat_in_memory`)."""
     reading = create_store_engine(f"sqlite:///{tmp_path / 'reading.db'}")
     migrate(reading)
     plain = IncidentManager(reading, topology, IncidentConfig())
     manager.sole_writer = True
+    if settles:
+        manager.settle = lambda: None
     oom_evidence = {"victim": "postgres", "pid": 4242, "at": at(0)}  # a datetime: JSON-ed
     steps = [
         ([dataclasses.replace(oom(0), evidence=oom_evidence)], 1),
@@ -557,6 +562,30 @@ def test_a_sole_writer_settles_its_lines_only_before_a_step_that_reads_them(
         before = len(settled)
         manager.process(found, now)
         assert (len(settled) > before) is reads, f"at minute {minute}"
+
+
+def test_a_replays_step_of_repeats_only_opens_no_connection(
+    engine: Engine, manager: IncidentManager
+) -> None:
+    """A storm fires every minute for hours in a replay: each of those steps only records
+    a repeat in memory, without a transaction or a query; a finding that joins reads
+    the store again."""
+    manager.sole_writer = True
+    manager.settle = lambda: None
+    connects: list[object] = []
+    listener = connects.append
+    manager.process([oom(0)], at(1))
+    event.listen(engine, "engine_connect", listener)
+    try:
+        for minute in (5, 9, 13):
+            assert manager.process([dataclasses.replace(oom(0), at=at(minute))], at(minute)) == []
+        assert connects == []
+        [joined] = manager.process([finding("gitea", "app-02", 14)], at(15))
+        assert joined.kind is ChangeKind.UPDATED and connects
+    finally:
+        event.remove(engine, "engine_connect", listener)
+    [oom_finding] = [f for f in manager.get(1).findings if f.kind == "oom_kill"]
+    assert oom_finding.evidence[FIRINGS] == 4
 
 
 def test_a_sole_writers_repeats_are_written_before_anything_reads_the_incident(
