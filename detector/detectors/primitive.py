@@ -57,6 +57,8 @@ class PrimitiveSpec(Strict):
     needles: tuple[Annotated[str, Field(min_length=1)], ...] = ()
     #: The services whose lines it applies to (`[kernel]`); empty: any service.
     services: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    #: Count only the template's lines of this severity or worse (none: every line).
+    min_severity: SeverityName | None = None
 
     @field_validator("pattern")
     @classmethod
@@ -90,6 +92,7 @@ class PrimitiveSpec(Strict):
             needles=self.needles,
             summary=self.summary,
             services=frozenset(self.services) if self.services else None,
+            min_severity=self.min_severity,
         )
 
 
@@ -209,6 +212,8 @@ class PrimitiveDetector(ActsOnLines):
             p = kinds.get((r.template_id, r.service))
             if p is None or r.count <= 0:
                 continue
+            if p.min_severity is not None and r.severity < p.min_severity:
+                continue  # a line of the template that is not the catastrophe
             per_min = hits.setdefault((r.service, r.host, p.name), {})
             minute = to_minute(r.minute)
             cell = per_min.get(minute)

@@ -45,7 +45,11 @@ class Primitive:
     `in` is not). Empty: the regex runs on every text. `services` is the producer
     scope: the services (as attributed) whose lines may be this primitive, None for
     any: "xfs shutdown failed" from the X font server's init script is not the
-    kernel's XFS, and only the kernel writes "I/O error, dev sda".
+    kernel's XFS, and only the kernel writes "I/O error, dev sda". `min_severity`,
+    when set, counts only the template's lines of that severity or worse: where what
+    makes a line catastrophic is a value the miner masks and the severity rules read
+    (`logvigil.ingest.severity`), as ZFS's `vdev_state=UNAVAIL` among `ONLINE` lines
+    of one template.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Primitive:
     summary: str = DEFAULT_SUMMARY
     needles: tuple[str, ...] = ()
     services: frozenset[str] | None = None
+    min_severity: Severity | None = None
 
     def scoped_out(self, service: str | None) -> bool:
         """Whether a line of `service` cannot be this primitive because another program
@@ -71,6 +76,7 @@ def primitive(
     needles: tuple[str, ...] = (),
     summary: str = DEFAULT_SUMMARY,
     services: frozenset[str] | None = None,
+    min_severity: Severity | None = None,
 ) -> Primitive:
     """Build a `Primitive`, compiling `pattern` case-insensitively.
 
@@ -84,6 +90,7 @@ def primitive(
         summary,
         tuple(n.lower() for n in needles),
         frozenset(services) if services is not None else None,
+        min_severity,
     )
 
 
@@ -316,6 +323,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
         "RAID array degraded",
         needles=("disabling device", "cannot continue operation", "event detected on md device"),
         services=_K | {"mdadm"},
+    ),
+    primitive(
+        # ZFS's event daemon (cmd/zed/zed.d/all-syslog.sh, every event at daemon.notice):
+        # "eid=15 class=statechange pool='tank' vdev=sdd1 vdev_state=UNAVAIL", one
+        # template whatever the state (the miner masks key=value values): the severity
+        # rules raise a FAULTED, DEGRADED, UNAVAIL or REMOVED device's line to CRITICAL,
+        # and only those lines count. Not `zpool offline` (OFFLINE), nor ONLINE.
+        "zfs_vdev_fault",
+        r"^eid=(?:<\*>|\d+) class=\S+ .*\bvdev_state=",
+        _CRIT,
+        "ZFS pool lost a device (faulted, degraded, removed or unavailable)",
+        needles=("vdev_state=",),
+        min_severity=_CRIT,
     ),
     primitive(
         # smartd (smartmontools, smartd.cpp, all at LOG_CRIT): "Device: /dev/sda [SAT],

@@ -17,7 +17,9 @@ few programs that write no level at all into a plain syslog file: the kernel's
 killed by a fault (`nginx[812]: segfault at 0 ip ...`, `traps: php[77] general
 protection fault ip:...`), and systemd's
 `x.service: Failed with result 'exit-code'.` (the unit is now in the failed
-state; older systemd: `Unit x.service entered failed state.`).
+state; older systemd: `Unit x.service entered failed state.`), and ZFS's event daemon's
+`eid=15 class=statechange pool='tank' vdev=sdd1 vdev_state=UNAVAIL` (also FAULTED,
+DEGRADED, REMOVED: critical; zed logs every event at notice).
 "0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
 "ErrorDocument", "on-error" and "battery level: critical" do not count.
 
@@ -99,6 +101,8 @@ _MARKERS: dict[str, Severity] = {
     # systemd logs it at LOG_WARNING, but the unit is now failed (`systemctl --failed`):
     # what stopped is a service the operator runs.
     "unit_failed": Severity.ERROR,
+    # zed logs every event at daemon.notice; a pool lost the redundancy of a device.
+    "zfs_vdev": Severity.CRITICAL,
 }
 
 _WORDS = "|".join(sorted(_TOKENS, key=len, reverse=True))
@@ -148,6 +152,11 @@ _ALTERNATIVES = rf"""
     | ^{_UPTIME}(?P<fault>.{{1,16}}?\[\d+\]:[ ]segfault[ ]at[ ][0-9a-fA-F]+[ ]
         | traps:[ ].{{1,16}}?\[\d+\][ ]
           (?:general[ ]protection[ ]fault|trap[ ][a-z0-9 ]{{1,24}}?)[ ]ip:)
+    # ZFS's event daemon (zed.d/all-syslog.sh: "eid=%d class=%s pool='%s' vdev=%s
+    # vdev_state=%s"): a device of a pool faulted, degraded, gone or unavailable. Not
+    # OFFLINE (`zpool offline`, the operator's) nor ONLINE.
+    | ^(?P<zfs_vdev>eid=\d+[ ]class=statechange[ ][^\n]*?
+        [ ]vdev_state=(?:FAULTED|DEGRADED|UNAVAIL|REMOVED)\b)
     # systemd: a unit entered the failed state
     | ^(?P<unit_failed>(?:{_UNIT}:[ ])?Failed[ ]with[ ]result[ ]'[a-z-]+'
         | (?:Unit[ ]{_UNIT}[ ]|{_UNIT}:[ ]Unit[ ])entered[ ]failed[ ]state)
@@ -196,6 +205,7 @@ def _token_severity(message: str) -> Severity | None:
             or "traps:" in low
             or "with result" in low
             or "failed state" in low
+            or "vdev_state=" in low
         ):
             return None
     for match in _TOKEN_RE.finditer(head):

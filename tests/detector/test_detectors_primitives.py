@@ -83,6 +83,8 @@ POSITIVES = [
     ("nf_conntrack: table full, dropping packet", "conntrack_full"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),
     ("md/raid1:md0: Disk failure on sdb1, disabling device.", "raid_degraded"),
+    # the template of every state; only its lines raised to CRITICAL count
+    ("eid=15 class=statechange pool='Pool' vdev=sdd1 vdev_state=UNAVAIL", "zfs_vdev_fault"),
     ("i915 0000:00:02.0: [drm] GPU HANG: ecode 9:1:e757fefe, in chrome [25627]", "gpu_hang"),
     ("init: mysql main process (1234) killed by SEGV signal", "process_crashed"),
     ("init: mysql respawning too fast, stopped", "restart_loop"),

@@ -223,6 +223,13 @@ SCOPED_POSITIVES = [
         "raid_degraded",
     ),
     ("mdadm", "DegradedArray event detected on md device /dev/md/0", "raid_degraded"),
+    # zed.d/all-syslog.sh (ZFS 2.1.5): the template of every state; only its lines raised
+    # to CRITICAL count (test_primitive_zfs.py)
+    (
+        "zed",
+        "eid=15 class=statechange pool='Pool' vdev=sdd1 vdev_state=UNAVAIL",
+        "zfs_vdev_fault",
+    ),
     # -- smartd's warnings of a dying disk (smartmontools smartd.cpp, LOG_CRIT) --
     (
         "smartd",

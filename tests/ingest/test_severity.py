@@ -282,6 +282,19 @@ PLAIN_SYSLOG = [
         "intel_display.c:11379 intel_crtc_set_config+0xa6d/0xf60 [i915]()",
         W,
     ),
+    # ZFS's event daemon (zed.d/all-syslog.sh): a pool's device gone, as posted from a
+    # machine whose raidz3 lost its disks (ZFS 2.1.5, Ubuntu 22.04) ...
+    (
+        "Apr 10 15:10:16 server zed[2509]: eid=15 class=statechange pool='Pool' vdev=sdd1 "
+        "vdev_state=UNAVAIL",
+        C,
+    ),
+    # ... and written as all-syslog.sh does with ZED_SYSLOG_DISPLAY_GUIDS=1
+    (
+        "Sep 23 10:44:19 nas01 zed[1502]: eid=230 class=statechange "
+        "pool_guid=0x8a1f5e683ff3ff28 vdev_guid=0x3c9ec3d5b2d3e46f vdev_state=FAULTED",
+        C,
+    ),
 ]
 
 # Near misses: real benign lines, and prose that only resembles the wordings above.
@@ -300,6 +313,14 @@ PLAIN_SYSLOG_INFO = [
     "Mar  4 10:00:00 db-01 app[9]: a segfault at 0x0 was reported by the test suite",
     "Mar  4 10:00:00 db-01 app[9]: SegFault handler installed; libSegFault.so loaded",
     "Mar  4 10:00:00 db-01 app[9]: nginx.service entered failed state earlier, see above",
+    # zed: a device back, one the operator took offline (`zpool offline`), the pool's
+    # own event (its state is only in the statechange lines beside it), prose
+    "Apr 10 15:12:01 server zed[2601]: eid=19 class=statechange pool='Pool' vdev=sdd1 "
+    "vdev_state=ONLINE",
+    "Apr 10 15:12:01 server zed[2602]: eid=20 class=statechange pool='Pool' vdev=sdd1 "
+    "vdev_state=OFFLINE",
+    "Apr 10 15:10:16 server zed[2464]: eid=12 class=vdev.no_replicas pool='Pool'",
+    "Apr 10 15:10:16 server backup[77]: checked vdev_state=FAULTED handling in the test pool",
 ]
 
 
