@@ -19,7 +19,9 @@ protection fault ip:...`), and systemd's
 `x.service: Failed with result 'exit-code'.` (the unit is now in the failed
 state; older systemd: `Unit x.service entered failed state.`), and ZFS's event daemon's
 `eid=15 class=statechange pool='tank' vdev=sdd1 vdev_state=UNAVAIL` (also FAULTED,
-DEGRADED, REMOVED: critical; zed logs every event at notice).
+DEGRADED, REMOVED: critical; zed logs every event at notice). Without any level
+token, a web server's log of a request it failed (status 5xx: an access log's
+`"GET / HTTP/1.1" 502`, HAProxy's `be/srv 0/0/1/2/3 503`) is an error.
 "0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
 "ErrorDocument", "on-error" and "battery level: critical" do not count.
 
@@ -228,6 +230,25 @@ def _token_severity(message: str) -> Severity | None:
     return None
 
 
+#: A failed HTTP request (a 5xx status) in the two shapes web servers log one:
+#: Apache's and nginx's access log (`%h %l %u %t "%r" %>s ...`, also sent to syslog:
+#: `nginx: 10.0.0.1 - - [...] "GET / HTTP/1.1" 502 157 ...`) and HAProxy's HTTP log
+#: (`%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST ...`, always through syslog:
+#: `... [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 503 ...`; its
+#: TCP log has three timers and no status).
+_HTTP_FAILED = re.compile(
+    r'"[A-Z]{3,10} [^"\s]+ HTTP/\d(?:\.\d)?" 5\d\d\b'
+    r"|\] \S+ \S+/\S+ -?\d+/-?\d+/-?\d+/-?\d+/\+?\d+ 5\d\d\b"
+)
+
+
+def _http_failure(head: str) -> Severity | None:
+    """ERROR when `head` is a web server's log of a request it failed (5xx), else None."""
+    if " 5" in head and ("HTTP/" in head or "] " in head) and _HTTP_FAILED.search(head) is not None:
+        return Severity.ERROR
+    return None
+
+
 def letter_severity(letter: str) -> Severity | None:
     """The level a klog / glog line's letter names (`E` in `E0304 10:00:00.123`)."""
     return _LETTERS.get(letter)
@@ -241,6 +262,8 @@ def infer_severity(declared: Severity | None, message: str) -> Severity:
     if base >= Severity.EMERGENCY:
         return base
     found = _token_severity(message)
+    if found is None:
+        found = _http_failure(message[:HEAD_CHARS])
     if found is not None and found > base:
         return found
     return base

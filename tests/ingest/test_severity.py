@@ -295,6 +295,20 @@ PLAIN_SYSLOG = [
         "pool_guid=0x8a1f5e683ff3ff28 vdev_guid=0x3c9ec3d5b2d3e46f vdev_state=FAULTED",
         C,
     ),
+    # HAProxy's HTTP log: no server left in the backend (a blog's Debian 11 test), ...
+    (
+        "Feb 19 04:13:36 debian11 haproxy[4436]: 10.2.0.1:54090 [19/Feb/2023:04:13:36.655] "
+        'web_proxy web_server02/<NOSRV> 0/-1/-1/-1/0 503 221 - - SC-- 1/1/0/0/0 0/0 "GET /app2 '
+        'HTTP/1.1"',
+        E,
+    ),
+    # ... and nginx's access log sent to syslog (`access_log syslog:server=unix:/dev/log`):
+    # its upstream stopped (the line from a write-up reproducing a 502)
+    (
+        'Jul 30 02:46:40 web nginx: 127.0.0.1 - - [30/Jul/2020:02:46:40 +0000] "GET / HTTP/1.1" '
+        '502 157 "-" "curl/7.58.0" "-"',
+        E,
+    ),
 ]
 
 # Near misses: real benign lines, and prose that only resembles the wordings above.
@@ -321,6 +335,17 @@ PLAIN_SYSLOG_INFO = [
     "vdev_state=OFFLINE",
     "Apr 10 15:10:16 server zed[2464]: eid=12 class=vdev.no_replicas pool='Pool'",
     "Apr 10 15:10:16 server backup[77]: checked vdev_state=FAULTED handling in the test pool",
+    # requests served (HAProxy's documentation's example; a 5 in the path), HAProxy's TCP
+    # log (three timers, no status), a level token first (OpenStack's nova-api)
+    "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+    'http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET '
+    '/index.html HTTP/1.1"',
+    'Jul 30 02:46:40 web nginx: 127.0.0.1 - - [30/Jul/2020:02:46:40 +0000] "GET /500 HTTP/1.1" '
+    '200 5 "-" "curl/7.58.0" "-"',
+    "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+    "fe-tcp be/srv 0/0/5007 212 -- 1/1/1/1/0 0/0",
+    "May 16 00:00:00 nova nova-api[25746]: INFO nova.osapi_compute.wsgi.server [req-38101a0b "
+    '- - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 500 len: 1893 time: 0.25',
 ]
 
 
