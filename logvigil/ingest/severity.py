@@ -9,7 +9,9 @@ explicit level token in the head of the message.
 Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 `ERROR ` after a timestamp, `level=error`, `"level":"error"`, `E1121 10:00:00`
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
-`Traceback (most recent call last)`, `Exception in thread "...`, Serilog's `[WRN]`
+`Traceback (most recent call last)`, `Exception in thread "...`, a capitalised
+`Error:` after a program's prefix (Dovecot's `imap(alice)<4711><Kx8f>: Error:`),
+Serilog's `[WRN]`
 and `[FTL]`, NLog's `|Error|` opening a message, Gitea's `Func() [E]`, PHP's `PHP Fatal
 error:`, `PHP Parse error:` (error) and `PHP Warning:`, and the fixed wording of a
 few programs that write no level at all into a plain syslog file: the kernel's
@@ -127,6 +129,10 @@ _ALTERNATIVES = rf"""
     | ^(?P<ruby>[DIWEF]),[ ]\[\d
     # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x"
     | ^(?P<start>(?i:{_WORDS})):(?:\s|$)
+    # a level word of a capital after a program's own prefix of names, each ending in
+    # ": " (Dovecot's lib/failures.c: "imap(alice)<4711><Kx8f>: Error: ...", "auth:
+    # Error: ...", "lmtp(12345): Fatal: ...")
+    | ^(?:[\w.-]+(?:\([^)\s]*\))?(?:<[^>\s]*>)*:[ ])+(?P<prefixed>Error|Warning|Fatal|Panic):[ ]
     # PHP's error log (main.c, php_error_cb: "PHP %s:  %s in %s on line %d")
     | \bPHP[ ](?P<php>Fatal[ ]error|Parse[ ]error|Recoverable[ ]fatal[ ]error|Warning):
     # NLog's layout of `longdate|level|logger|message` after its stamp, any case (Sonarr,

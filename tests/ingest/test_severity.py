@@ -295,6 +295,24 @@ PLAIN_SYSLOG = [
         "pool_guid=0x8a1f5e683ff3ff28 vdev_guid=0x3c9ec3d5b2d3e46f vdev_state=FAULTED",
         C,
     ),
+    # Dovecot (lib/failures.c) writes its level after its process's prefix: a user's
+    # mail storage it cannot find, an LDAP bind refused, a master that cannot listen
+    # (from posts asking for help)
+    (
+        "Apr  5 14:21:10 box420 dovecot: imap(cid): Error: user cid: Initialization failed: "
+        "mail_location not set and autodetection failed: Mail storage autodetection failed "
+        "with home=/home/cid",
+        E,
+    ),
+    (
+        'Dec 27 22:35:24 server1 dovecot: auth: Error: LDAP: binding failed (dn cn="Directory '
+        'Manager,dc=example,dc=com"): No such object',
+        E,
+    ),
+    (
+        "Apr  8 14:02:34 development-mail-server dovecot: master: Fatal: Failed to start listeners",
+        C,
+    ),
     # HAProxy's HTTP log: no server left in the backend (a blog's Debian 11 test), ...
     (
         "Feb 19 04:13:36 debian11 haproxy[4436]: 10.2.0.1:54090 [19/Feb/2023:04:13:36.655] "
@@ -335,6 +353,12 @@ PLAIN_SYSLOG_INFO = [
     "vdev_state=OFFLINE",
     "Apr 10 15:10:16 server zed[2464]: eid=12 class=vdev.no_replicas pool='Pool'",
     "Apr 10 15:10:16 server backup[77]: checked vdev_state=FAULTED handling in the test pool",
+    # Dovecot's routine lines; an error quoted in prose after a phrase, not a prefix
+    "Jun 24 13:43:55 vmi2599867 dovecot: imap(soporte@connectia.info)<1349198>"
+    "<mNbitVU4XL3RkTFE>: Disconnected: Logged out in=50 out=563 deleted=0 expunged=0",
+    "Oct  3 12:01:10 mail dovecot: pop3-login: Disconnected (auth failed, 1 attempts in 2 "
+    "secs): user=<bob>, method=PLAIN, rip=10.0.0.5",
+    "Mar  4 10:00:00 web-01 app[9]: Request failed: Error: connection refused (retrying)",
     # requests served (HAProxy's documentation's example; a 5 in the path), HAProxy's TCP
     # log (three timers, no status), a level token first (OpenStack's nova-api)
     "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
