@@ -11,6 +11,7 @@ Only explicit level tokens count, never words in prose: `[ERROR]`, `ERROR:`,
 (klog/glog), `E, [2026-...` (Ruby), `Error:` or `panic:` at the very start,
 `Traceback (most recent call last)`, `Exception in thread "...`, a capitalised
 `Error:` after a program's prefix (Dovecot's `imap(alice)<4711><Kx8f>: Error:`),
+Monolog's `[2026-03-04 10:00:00] production.ERROR:` (Laravel, Symfony),
 Serilog's `[WRN]`
 and `[FTL]`, NLog's `|Error|` opening a message, Gitea's `Func() [E]`, PHP's `PHP Fatal
 error:`, `PHP Parse error:` (error) and `PHP Warning:`, and the fixed wording of a
@@ -133,6 +134,10 @@ _ALTERNATIVES = rf"""
     # ": " (Dovecot's lib/failures.c: "imap(alice)<4711><Kx8f>: Error: ...", "auth:
     # Error: ...", "lmtp(12345): Fatal: ...")
     | ^(?:[\w.-]+(?:\([^)\s]*\))?(?:<[^>\s]*>)*:[ ])+(?P<prefixed>Error|Warning|Fatal|Panic):[ ]
+    # Monolog's LineFormatter ("[%datetime%] %channel%.%level_name%: %message%": Laravel,
+    # Symfony), its stamp taken off by the reader or still there
+    | ^(?:\[[^\]\n]{{8,40}}\][ ])?[\w-]+\.
+        (?P<monolog>DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):(?:[ ]|$)
     # PHP's error log (main.c, php_error_cb: "PHP %s:  %s in %s on line %d")
     | \bPHP[ ](?P<php>Fatal[ ]error|Parse[ ]error|Recoverable[ ]fatal[ ]error|Warning):
     # NLog's layout of `longdate|level|logger|message` after its stamp, any case (Sonarr,
@@ -180,13 +185,13 @@ _STARTS = r"""[\["ACDEFINPSTW]|(?i:[ls])"""
 _TOKEN_RE = re.compile(rf"(?:^|(?={_STARTS}))(?:{_ALTERNATIVES})", re.VERBOSE)
 
 
-def _token_severity(message: str) -> Severity | None:
-    """Return the severity named by the first explicit level token in `message`.
+def _token_severity(head: str) -> Severity | None:
+    """Return the severity named by the first explicit level token in `head` (a
+    message's first `HEAD_CHARS` characters).
 
     None when there is none, and also (precheck) when no token could name WARNING
     or worse.
     """
-    head = message[:HEAD_CHARS]
     first = head[:1]
     if first in _LETTERS and (head[1:5].isdigit() or head[1:3] == ", "):
         pass  # klog/Ruby prefix: let the regex confirm it
@@ -248,13 +253,6 @@ _HTTP_FAILED = re.compile(
 )
 
 
-def _http_failure(head: str) -> Severity | None:
-    """ERROR when `head` is a web server's log of a request it failed (5xx), else None."""
-    if " 5" in head and ("HTTP/" in head or "] " in head) and _HTTP_FAILED.search(head) is not None:
-        return Severity.ERROR
-    return None
-
-
 def letter_severity(letter: str) -> Severity | None:
     """The level a klog / glog line's letter names (`E` in `E0304 10:00:00.123`)."""
     return _LETTERS.get(letter)
@@ -267,9 +265,15 @@ def infer_severity(declared: Severity | None, message: str) -> Severity:
     base = Severity.INFO if declared is None else declared
     if base >= Severity.EMERGENCY:
         return base
-    found = _token_severity(message)
-    if found is None:
-        found = _http_failure(message[:HEAD_CHARS])
+    head = message[:HEAD_CHARS]
+    found = _token_severity(head)
+    if (
+        found is None
+        and " 5" in head
+        and ("HTTP/" in head or "] " in head)
+        and _HTTP_FAILED.search(head) is not None
+    ):
+        found = Severity.ERROR  # a web server's log of a request it failed
     if found is not None and found > base:
         return found
     return base

@@ -82,6 +82,14 @@ RAISING = [
     ),
     ("...s/graceful/manager.go:145:doHammerTime() [W] Setting Hammer condition", W),
     ("cmd/web.go:102:runWeb() [F] Failed to start server: listen tcp :3000: bind", C),
+    # Monolog's LineFormatter (Laravel's storage/logs/laravel.log, Symfony): with its
+    # stamp (a container's output, the journal) and as the raw reader leaves it
+    (
+        "[2020-08-20 16:53:25] production.ERROR: SQLSTATE[HY000] [2002] Connection refused",
+        E,
+    ),
+    ("production.ERROR: SQLSTATE[HY000] [2002] Connection refused", E),
+    ("[2024-01-15 10:30:16] production.WARNING: Queue worker timeout after 60 seconds", W),
 ]
 
 # Prose, counts and names that merely contain a level word.
@@ -122,6 +130,9 @@ NOT_RAISING = [
     "routers/web.go:12:Routes() [X] not a level initial",
     "foo [E] no caller before the initial",
     "",
+    # Monolog's INFO decides; a word that only begins like a level
+    "[2026-08-09 10:13:11] production.INFO: Reservation expired, ERROR budget fine",
+    "see app.ERRORS: none",
 ]
 
 
