@@ -367,6 +367,29 @@ PRIMITIVES: tuple[Primitive, ...] = (
         needles=("critical temperature reached",),
         services=_K,
     ),
+    primitive(
+        # drivers/hwmon/raspberrypi-hwmon.c (dev_crit): "hwmon hwmon1: Undervoltage
+        # detected!", until "Voltage normalised"; the firmware driver before it:
+        # "raspberrypi-firmware soc:firmware: Under-voltage detected! (0x00050005)". A
+        # Raspberry Pi on a weak supply: SD card writes corrupt, USB disks drop.
+        "undervoltage",
+        r"\bunder-?voltage detected!",
+        _ERR,
+        "undervoltage (power supply too weak)",
+        needles=("voltage detected!",),
+        services=_K,
+    ),
+    primitive(
+        # net/sunrpc/clnt.c (call_timeout, KERN_NOTICE): "nfs: server 10.0.0.5 not
+        # responding, still trying" (a hard mount: every process reading it hangs until
+        # "nfs: server 10.0.0.5 OK"), "..., timed out" (a soft mount: reads fail).
+        "nfs_unresponsive",
+        r"\bnfs: server \S+ not responding, (?:still trying|timed out)\b",
+        _ERR,
+        "NFS server not responding",
+        needles=("not responding",),
+        services=_K,
+    ),
     # -- processes ------------------------------------------------------------------------
     primitive(
         "segfault",

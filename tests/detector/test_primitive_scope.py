@@ -257,6 +257,16 @@ SCOPED_POSITIVES = [
         "overheat",
     ),
     ("kernel", "Critical temperature reached (99 C), shutting down.", "overheat"),
+    # a Raspberry Pi on a weak supply (raspberrypi-hwmon; the firmware driver before it)
+    ("kernel", "hwmon hwmon1: Undervoltage detected!", "undervoltage"),
+    (
+        "kernel",
+        "raspberrypi-firmware soc:firmware: Under-voltage detected! (0x00050005)",
+        "undervoltage",
+    ),
+    # a hard NFS mount whose server went away (posted boot logs, the uptime removed)
+    ("kernel", "nfs: server 10.100.0.60 not responding, still trying", "nfs_unresponsive"),
+    ("kernel", "nfs: server nas01 not responding, timed out", "nfs_unresponsive"),
     # -- a program out of memory in its runtime's words (the JVM, Go's runtime, V8) --
     ("java", "java.lang.OutOfMemoryError: Java heap space", "out_of_memory"),
     (
@@ -530,6 +540,11 @@ NEAR_MISSES = [
     ("grep", "BUG: soft lockup in the test suite"),
     ("php", "notice: hda: DMA timeout retry (quoted from dmesg)"),
     ("zed", "eid=187 class=data pool='mypassport' priority=3 err=28 flags=0x4000"),
+    # the recoveries; a program's own words
+    ("kernel", "hwmon hwmon1: Voltage normalised"),
+    ("kernel", "nfs: server 10.100.0.60 OK"),
+    ("pwrmon", "Undervoltage detected! on cell 3 (battery monitor)"),
+    ("mount", "mount.nfs: Connection timed out: server not responding"),
     ("kernel", "zio pool=mypassport vdev=/dev/sdc1 error=5 type=1 offset=4000742645760"),
 ]
 
@@ -579,6 +594,7 @@ def test_gpu_raid_smart_and_heat_are_scoped_to_their_writers() -> None:
     kernel = by_name["kernel_panic"].services
     assert kernel is not None
     assert by_name["overheat"].services == kernel
+    assert by_name["undervoltage"].services == by_name["nfs_unresponsive"].services == kernel
     assert by_name["gpu_hang"].services == kernel
     assert by_name["raid_degraded"].services == kernel | {"mdadm"}
     assert by_name["disk_failing"].services == {"smartd"}
