@@ -382,12 +382,16 @@ PRIMITIVES: tuple[Primitive, ...] = (
     primitive(
         # net/sunrpc/clnt.c (call_timeout, KERN_NOTICE): "nfs: server 10.0.0.5 not
         # responding, still trying" (a hard mount: every process reading it hangs until
-        # "nfs: server 10.0.0.5 OK"), "..., timed out" (a soft mount: reads fail).
-        "nfs_unresponsive",
-        r"\bnfs: server \S+ not responding, (?:still trying|timed out)\b",
+        # "nfs: server 10.0.0.5 OK"), "..., timed out" (a soft mount: reads fail); the SMB
+        # client's fs/smb/client/connect.c: "CIFS: VFS: \\10.0.0.5 has not responded in
+        # 180 seconds. Reconnecting..." (older kernels: "CIFS VFS: Server 10.0.0.5 has not
+        # responded in 120 seconds. Reconnecting...").
+        "netfs_unresponsive",
+        r"\bnfs: server \S+ not responding, (?:still trying|timed out)\b"
+        r"|\bcifs:? vfs: .*\bhas not responded in \S+ seconds\b",
         _ERR,
-        "NFS server not responding",
-        needles=("not responding",),
+        "network file server not responding (NFS, SMB)",
+        needles=("not responding", "has not responded"),
         services=_K,
     ),
     # -- processes ------------------------------------------------------------------------

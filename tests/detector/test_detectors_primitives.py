@@ -91,7 +91,7 @@ POSITIVES = [
     ("Device: /dev/sda [SAT], FAILED SMART self-check. BACK UP DATA NOW!", "disk_failing"),
     ("thermal thermal_zone0: critical temperature reached (105 C), shutting down", "overheat"),
     ("hwmon hwmon1: Undervoltage detected!", "undervoltage"),
-    ("nfs: server 10.2.80.41 not responding, still trying", "nfs_unresponsive"),
+    ("nfs: server 10.2.80.41 not responding, still trying", "netfs_unresponsive"),
     ('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', "out_of_memory"),
     (
         "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",

@@ -265,8 +265,20 @@ SCOPED_POSITIVES = [
         "undervoltage",
     ),
     # a hard NFS mount whose server went away (posted boot logs, the uptime removed)
-    ("kernel", "nfs: server 10.100.0.60 not responding, still trying", "nfs_unresponsive"),
-    ("kernel", "nfs: server nas01 not responding, timed out", "nfs_unresponsive"),
+    ("kernel", "nfs: server 10.100.0.60 not responding, still trying", "netfs_unresponsive"),
+    ("kernel", "nfs: server nas01 not responding, timed out", "netfs_unresponsive"),
+    # an SMB share gone (Unraid's kernel log; an older kernel's kern.log, the address
+    # the poster hid)
+    (
+        "kernel",
+        "CIFS: VFS: \\\\192.168.12.152 has not responded in 180 seconds. Reconnecting...",
+        "netfs_unresponsive",
+    ),
+    (
+        "kernel",
+        "CIFS VFS: Server 192.168.1.20 has not responded in 180 seconds. Reconnecting...",
+        "netfs_unresponsive",
+    ),
     # -- a program out of memory in its runtime's words (the JVM, Go's runtime, V8) --
     ("java", "java.lang.OutOfMemoryError: Java heap space", "out_of_memory"),
     (
@@ -545,6 +557,7 @@ NEAR_MISSES = [
     ("kernel", "nfs: server 10.100.0.60 OK"),
     ("pwrmon", "Undervoltage detected! on cell 3 (battery monitor)"),
     ("mount", "mount.nfs: Connection timed out: server not responding"),
+    ("kernel", "CIFS: VFS: \\\\10.0.0.8 Send error in read = -11"),
     ("kernel", "zio pool=mypassport vdev=/dev/sdc1 error=5 type=1 offset=4000742645760"),
 ]
 
@@ -594,7 +607,7 @@ def test_gpu_raid_smart_and_heat_are_scoped_to_their_writers() -> None:
     kernel = by_name["kernel_panic"].services
     assert kernel is not None
     assert by_name["overheat"].services == kernel
-    assert by_name["undervoltage"].services == by_name["nfs_unresponsive"].services == kernel
+    assert by_name["undervoltage"].services == by_name["netfs_unresponsive"].services == kernel
     assert by_name["gpu_hang"].services == kernel
     assert by_name["raid_degraded"].services == kernel | {"mdadm"}
     assert by_name["disk_failing"].services == {"smartd"}
