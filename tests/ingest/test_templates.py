@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from logvigil.ingest.templates import Match, MinerConfig, TemplateMiner
+from logvigil.ingest.templates.masking import TokenMasker, mask_token
 
 LOGHUB = Path(
     os.environ.get(
@@ -427,3 +428,16 @@ def test_the_caches_never_change_an_answer_on_real_logs() -> None:
     for message in stream * 2:
         assert cached.add(message) == uncached.add(message), message
     assert cached.templates() == uncached.templates()
+
+
+def test_a_number_is_masked_as_mask_token_does_and_never_fills_the_cache() -> None:
+    """Numbers are most of a stream's unique tokens: each is `<*>`, as `mask_token`
+    makes it, and none takes a place in the token cache (which is emptied when full)."""
+    masker = TokenMasker(capacity=1000, max_length=256)
+    numbers = ["0", "007", "4711", "9" * 40, *(str(n * 7919) for n in range(5000))]
+    assert all(masker[t] == mask_token(t) == "<*>" for t in numbers)
+    assert len(masker) == 0
+    # not ASCII digits: masked and cached as before
+    for token in ("٣٤", "12a", "1.5", "-3"):
+        assert masker[token] == mask_token(token)
+    assert len(masker) == 4

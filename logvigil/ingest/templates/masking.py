@@ -203,7 +203,8 @@ class TokenMasker(dict[str, str]):
     the cache holds `capacity` tokens it is emptied, which bounds memory on
     a stream of unique values at the cost of re-masking the common words once.
     A token longer than `max_length` characters is a blob (base64, a JSON
-    object without spaces) and becomes `<*>` without being cached.
+    object without spaces) and becomes `<*>` without being cached; so does a
+    number (ASCII digits only).
     """
 
     __slots__ = ("capacity", "max_length")
@@ -215,6 +216,10 @@ class TokenMasker(dict[str, str]):
 
     def __missing__(self, token: str) -> str:
         if len(token) > self.max_length:
+            return WILDCARD
+        if token.isdigit() and token.isascii():
+            # A number, what `mask_token` makes `<*>`: the commonest variable, and mostly
+            # a new one, so not cached (it would empty the cache of the words sooner).
             return WILDCARD
         masked = mask_token(token if token.isprintable() else _printable(token))
         if len(self) >= self.capacity:
