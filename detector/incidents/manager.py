@@ -140,14 +140,7 @@ class IncidentManager:
             try:
                 with self.engine.begin() as conn:
                     changes, active = self._process(conn, findings, now, cached, planned)
-                # Committed: when the first of the unresolved incidents may resolve.
-                self._quiet_due = min(
-                    (inc.last_finding_at + self.quiet_period(inc) for inc in active),
-                    default=None,
-                )
-                self._quiet_known = True
-                if self.sole_writer:
-                    self._active = active
+                self._settled(active)  # committed
                 return changes
             except _Retry:
                 log.info("an incident changed under the tick; retrying on fresh state")
@@ -189,13 +182,19 @@ class IncidentManager:
         for incident_id in sorted(plan.touched):
             by_id[incident_id] = self._repeated(None, by_id[incident_id], plan)
         self.last_plan = plan
-        active = sorted(by_id.values(), key=lambda i: (i.opened_at, i.id))
-        self._quiet_due = min(
-            (inc.last_finding_at + self.quiet_period(inc) for inc in active), default=None
-        )
-        self._quiet_known = True
-        self._active = active
+        self._settled(_oldest_first(by_id.values()))
         return []
+
+    def _settled(self, active: list[Incident]) -> None:
+        """After a step: when the first of the unresolved incidents `active` may resolve,
+        and, for a sole writer, the incidents themselves for the next step."""
+        self._quiet_due, self._quiet_known = self._first_quiet_end(active), True
+        if self.sole_writer:
+            self._active = active
+
+    def _first_quiet_end(self, active: Iterable[Incident]) -> datetime | None:
+        """When the first of `active` has been quiet long enough to resolve."""
+        return min((i.last_finding_at + self.quiet_period(i) for i in active), default=None)
 
     def idle(self, findings: Sequence[Finding], now: datetime) -> bool:
         """True when `process(findings, now)` would change nothing without reading the
@@ -257,7 +256,7 @@ class IncidentManager:
             self._cooldown_rows = None
         if suppressed:
             log.debug("%d finding(s) suppressed by cooldown", len(suppressed))
-        return changes, sorted(by_id.values(), key=lambda i: (i.opened_at, i.id))
+        return changes, _oldest_first(by_id.values())
 
     def _plan(
         self, conn: Connection, active: Sequence[Incident], findings: Sequence[Finding], now
@@ -481,8 +480,7 @@ class IncidentManager:
         if not self._quiet_known:
             with self.engine.connect() as conn:
                 active = repo.load_active(conn)
-            due = (i.last_finding_at + self.quiet_period(i) for i in active)
-            self._quiet_due, self._quiet_known = min(due, default=None), True
+            self._quiet_due, self._quiet_known = self._first_quiet_end(active), True
         return self._quiet_due
 
     def quiet_period(self, incident: Incident) -> timedelta:
@@ -574,3 +572,8 @@ def _last_finding(incident: Incident, plan: GroupingPlan) -> datetime:
     """When `incident`'s last finding began, counting this step's that join or repeat."""
     latest = plan.latest_at(incident.id)
     return max(incident.last_finding_at, latest) if latest else incident.last_finding_at
+
+
+def _oldest_first(incidents: Iterable[Incident]) -> list[Incident]:
+    """`incidents` in the order `repo.load_active` reads them."""
+    return sorted(incidents, key=lambda i: (i.opened_at, i.id))
