@@ -193,6 +193,23 @@ def utc(*args: int) -> datetime:
          "DIRECT/1.2.3.4 application/xml", utc(2010, 10, 8, 11, 11, 49, 450000),
          "345 192.168.0.68 TCP_MISS/200 507 POST http://rcv.xl.example/ - DIRECT/1.2.3.4 "
          "application/xml", Severity.INFO),
+        # MariaDB 10.11's error log (10.1.2 on: the hour padded with a blank, the thread id
+        # and the level after the stamp), real lines of a Debian 12 server
+        ("2026-12-02  6:44:52 3 [Warning] Aborted connection 3 to db: 'unconnected' user: "
+         "'unauthenticated' host: '127.0.0.1' (This connection closed normally without "
+         "authentication)", utc(2026, 12, 2, 6, 44, 52), "3 [Warning] Aborted connection 3 "
+         "to db: 'unconnected' user: 'unauthenticated' host: '127.0.0.1' (This connection "
+         "closed normally without authentication)", Severity.WARNING),
+        ("2026-12-02 16:44:51 0 [Note] InnoDB: Compressed tables use zlib 1.2.13",
+         utc(2026, 12, 2, 16, 44, 51), "0 [Note] InnoDB: Compressed tables use zlib 1.2.13",
+         Severity.INFO),
+        # Mosquitto 2.0's log (log_timestamp on by default: the seconds and a colon)
+        ("1796193878: New connection from 127.0.0.1:43714 on port 1883.",
+         utc(2026, 12, 2, 6, 44, 38), "New connection from 127.0.0.1:43714 on port 1883.",
+         Severity.INFO),
+        # NATS server 2.9 (its process id, then Go's `log` stamp and the level)
+        ("[3014] 2026/12/02 06:44:30.945439 [INF] Starting nats-server",
+         utc(2026, 12, 2, 6, 44, 30, 945439), "[INF] Starting nats-server", Severity.INFO),
         # Samba's debug header (lib/util/debug.c, `[%s, %2d]`), with `debug pid`, `debug
         # uid` and `debug class`; Samba 3.0's without microseconds. The level is not read
         # as the line's: the startup banner is logged at level 0
@@ -288,6 +305,12 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "0286536309.450 a leading zero",
         "1286536309.450x not followed by a blank",
         "12345 2026-03-04 10:00:00 a stamp further in",
+        "2026-03-04T 9:00:00 a blank-padded hour after a T",
+        "2026-03-04   9:00:00 three blanks",
+        "1796193878:x no blank after Mosquitto's colon",
+        "1796193878 no colon after the seconds",
+        "[3014] a process id and no stamp",
+        "[3014] 2026-03-04 10:00:00 a process id before a stamp other than Go's",
         "2026-03-04",
         "Sun",
     ],
@@ -377,6 +400,12 @@ def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> 
 def test_what_is_no_logfmt_time_leaves_the_line_whole(line: str) -> None:
     (e,) = read(line)
     assert (e.ts, e.message) == (NOW, line)
+
+
+def test_the_process_id_before_a_nats_stamp_is_the_lines_pid() -> None:
+    (e,) = read("[3014] 2026/12/02 06:44:30.945439 [ERR] Error trying to connect to route")
+    assert (e.attributes["pid"], e.severity) == ("3014", Severity.ERROR)
+    assert e.message == "[ERR] Error trying to connect to route"
 
 
 def test_redis_process_id_is_the_lines_pid() -> None:

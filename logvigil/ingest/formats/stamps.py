@@ -40,7 +40,7 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `Jan 05, 2021 12:22:41.452 [0x7f6f5d7fa700] DEBUG - ...`: Plex Media Server (a
   24-hour clock with milliseconds; the level after the thread);
 - `1286536309.450`: Squid's native access.log (`%ts.%03tu`: seconds since the epoch
-  and their milliseconds, UTC);
+  and their milliseconds, UTC); `1796193878: `, Mosquitto's log (the seconds, a colon);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
@@ -87,13 +87,19 @@ from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.years import bsd_year
 from logvigil.ingest.severity import letter_severity
 
-_CLOCK = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
+#: The minutes, seconds and a fraction of a second, after the hour and its colon.
+_MINUTES = r"(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
+_CLOCK = r"(?P<h>\d\d):" + _MINUTES
 # A zone written right after the clock (`Z`, `+01:00`, `+0100`, `+01`), or after a
 # blank as gunicorn and PostgreSQL write it (`+0000`, `+01:00`, `UTC`, `GMT`): the
 # blank form needs four digits, so that `10:00:00 -1 retries` keeps its `-1`.
 _ZONE = r"(?:(?P<zone>Z|[+-]\d\d(?::?\d\d)?| (?:[+-]\d\d:?\d\d|UTC|GMT))(?![\w:+-]))?"
 _PATTERNS = {
-    "-": re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]" + _CLOCK + _ZONE),
+    # The hour may be padded with a blank after a blank: MariaDB's error log (10.1.2 on,
+    # sql/log.cc: "%d-%02d-%02d %2d:%02d:%02d %lu [%s] ", `2026-03-04  9:00:00 0 [Note]`).
+    "-": re.compile(
+        r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?:T(?=\d)| )(?P<h>[ \d]\d):" + _MINUTES + _ZONE
+    ),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     # MySQL's and MariaDB's older logs: "%02d%02d%02d %2d:%02d:%02d" (yymmdd, a blank-
@@ -145,7 +151,9 @@ _PATTERNS = {
     ),
     # Squid's native access.log ("%ts.%03tu %6tr %>a %Ss/%03>Hs ...": seconds since the
     # epoch and their milliseconds), ten digits: 2001-09-09 to 2286.
-    "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})\.(?P<frac>\d{3})"),
+    # Mosquitto's log (logging.c, `log_timestamp` on by default: "%d: " of the time in
+    # seconds): the seconds and a colon.
+    "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})(?:\.(?P<frac>\d{3})|:(?= ))"),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -190,6 +198,21 @@ class Stamp:
 
 def leading_stamp(text: str) -> Stamp | None:
     """The timestamp `text` starts with, in one of the shapes above; None without one."""
+    first = _PID_FIRST.match(text) if text[:1] == "[" else None
+    if first is None:
+        return _stamp_at_start(text)
+    stamp = _stamp_at_start(text[first.end() :])
+    if stamp is not None:  # the process id, then the stamp
+        stamp.pid, stamp.end = first.group(1), stamp.end + first.end()
+    return stamp
+
+
+#: NATS' server log (logger/log.go: `[pid] ` before Go's `log` stamp, which writes its
+#: prefix first): `[3014] 2026/03/04 10:00:00.945439 [INF] Starting nats-server`.
+_PID_FIRST = re.compile(r"\[(\d{1,10})\] (?=\d{4}/\d\d/\d\d )")
+
+
+def _stamp_at_start(text: str) -> Stamp | None:
     bracket = text[:1] == "["
     start = 1 if bracket else 0
     m = _match(text, start)
@@ -335,8 +358,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["yy"]
     elif head[:2].isdigit() and head[2] == "-":
         pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
-    elif head.isdigit() and text[pos + 10 : pos + 11] == ".":
-        pattern = _PATTERNS["epoch"]  # Squid's seconds since the epoch
+    elif head.isdigit() and text[pos + 10 : pos + 11] in (".", ":"):
+        pattern = _PATTERNS["epoch"]  # Squid's and Mosquitto's seconds since the epoch
     elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
         pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
