@@ -61,8 +61,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
-import requests
-
 from investigate.llm import DEFAULT_OLLAMA_URL, PLACEHOLDER_API_KEY, LLMConfig, require_model
 from logvigil.core.redact import clean_line, hide_url_password
 from logvigil.core.text import single_line
@@ -209,6 +207,8 @@ def post_json(
 
     Raises ChatError: `timeout`, `connection`, `http` (a non-2xx status: the message
     quotes the body's start) or `protocol` (a 2xx body that is not JSON)."""
+    import requests  # deferred: heavy (~0.2 s with urllib3), needed only to ask a server
+
     shown = hide_url_password(url)
     if timeout <= 0:  # requests would raise ValueError
         raise ChatError("timeout", f"{shown}: no time left to ask (timeout {timeout:g} s)")

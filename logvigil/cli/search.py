@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -37,6 +36,9 @@ from logvigil.core.timeutil import wall_clock
 from logvigil.search.embed import Embedder, EmbeddingsConfig, EmbedError, embedding_text
 from logvigil.search.templates import Hit, UnknownName, search_templates
 from logvigil.search.vectors import backfill
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def parse_when(value: str, option: str, now: datetime) -> datetime:

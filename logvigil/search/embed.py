@@ -20,14 +20,16 @@ that answers one vector per token is mean-pooled here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import Field, SecretStr
 
 from investigate.chat import ChatError, post_json
 from investigate.llm import DEFAULT_OLLAMA_URL, PLACEHOLDER_API_KEY
 from logvigil.core.configbase import Strict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bumped when `embedding_text` changes: every template is embedded again.
 TEXT_VERSION = 1
@@ -61,6 +63,8 @@ def embedding_text(template: str) -> str:
 
 def normalised(vectors: Any) -> np.ndarray:
     """`vectors` as float32 rows of length 1 (a zero row stays zero)."""
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
     m = np.asarray(vectors, dtype=np.float32)
     if m.ndim == 1:
         m = m[None, :]
@@ -88,6 +92,8 @@ class Embedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One normalised row per text, in order. Raises `EmbedError`."""
+        import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
         rows: list[np.ndarray] = []
         size = self.config.batch_size
         for start in range(0, len(texts), size):
@@ -100,6 +106,8 @@ class Embedder:
         return np.vstack(rows)
 
     def _batch(self, texts: list[str]) -> np.ndarray:
+        import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
         body = {"model": self.config.model, "input": texts}
         try:
             answer = post_json(self._url, body, self.config.timeout_seconds, self._headers)
@@ -125,6 +133,8 @@ def _pooled(vector: Any) -> Any:
     """One vector: a list of token vectors (llama.cpp serving a model without pooling,
     e.g. a generative one, answers one vector per token) is mean-pooled, as a pooling
     model would."""
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
     if isinstance(vector, list) and vector and isinstance(vector[0], list):
         return np.asarray(vector, dtype=np.float32).mean(axis=0)
     return vector
@@ -133,6 +143,8 @@ def _pooled(vector: Any) -> Any:
 def cosine_top(query: np.ndarray, matrix: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The `k` rows of `matrix` (normalised) most similar to `query` (normalised), best
     first: (row, cosine)."""
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
     if matrix.size == 0 or k <= 0:
         return []
     scores = matrix @ query.reshape(-1)

@@ -16,9 +16,8 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
 from logvigil.core.events import Severity
@@ -28,6 +27,9 @@ from logvigil.search.lexical import Document, LexicalIndex, Scored
 from logvigil.search.vectors import current
 from logvigil.store.names import seen_hosts
 from logvigil.store.schema import Event, MinuteCount, ServiceTemplate, Template
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Names offered by "did you mean".
 SUGGESTIONS = 3

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import Connection, Engine, and_, select
 
 from logvigil.search.embed import TEXT_VERSION, Embedder, embedding_text
 from logvigil.store.schema import Template, TemplateEmbedding
 from logvigil.store.upsert import upsert
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def text_hash(template: str) -> str:
@@ -56,6 +59,8 @@ def backfill(engine: Engine, embedder: Embedder, now: datetime, limit: int | Non
     Each batch is written in its own transaction, so a failure keeps what was done.
     Raises `embed.EmbedError` from the server.
     """
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
     with engine.connect() as conn:
         todo = stale(conn, embedder.name)
     if limit is not None:
@@ -86,6 +91,8 @@ def backfill(engine: Engine, embedder: Embedder, now: datetime, limit: int | Non
 def current(conn: Connection, model: str) -> tuple[list[int], np.ndarray]:
     """(template ids, their vectors as rows) of `model`'s current vectors; stale ones and
     any of another dimension than the most common are left out."""
+    import numpy as np  # deferred: heavy (~15 MB, 80 ms); a search needs it, commands do not
+
     rows = conn.execute(
         select(
             TemplateEmbedding.template_id,
