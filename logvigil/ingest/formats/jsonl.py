@@ -43,6 +43,10 @@ SEVERITY_KEYS = ("severity", "level", "lvl", "loglevel", "log_level", "priority"
 # structlog's JSON names the message `event`; GELF (Graylog's format) `short_message`,
 # Falco `output`, Serilog's compact JSON `@m` (rendered) or `@mt` (its template).
 MESSAGE_KEYS = ("message", "msg", "log", "event", "short_message", "output", "@m", "@mt")
+#: The error a structured logger writes beside its message: zap's `zap.Error`, logrus'
+#: `WithError`, zerolog's `Err` (`error`), slog's and go-kit's `err` by convention, ECS'
+#: `error.message`; pino's and bunyan's serialised `err` object holds it in `message`.
+ERROR_KEYS = ("error", "err", "error.message")
 #: MongoDB's severities in its structured log (4.4 and later), key `s`: a field `s`
 #: holding anything else is no severity.
 _MONGODB_SEVERITY = {
@@ -112,6 +116,9 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         if not message:
             return c.reject(ctx, line_no, f"empty message in field '{msg_key}'", raw)
 
+        if (cause := _cause(obj)) is not None and cause not in message:
+            message = f"{message}: {cause}"
+
     host = ctx.host
     key = _first(obj, HOST_KEYS)
     if key is not None and (found := c.name(obj[key])) is not None:
@@ -171,6 +178,24 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         attributes=attributes,
         truncated=truncated,
     )
+
+
+def _cause(obj: dict[str, Any]) -> str | None:
+    """The error a record carries beside its message (`ERROR_KEYS`; a string, or an
+    error object's `message`), taken out of `obj` when it is a string: the message is
+    then told as Go wraps an error, `failed to flush: write /x: no space left on device`,
+    so that its template and the primitives see why (a full disk, a refused
+    connection), as they do in a text line. None without one."""
+    for key in ERROR_KEYS:
+        value = obj.get(key)
+        if type(value) is str:
+            text = value.strip()
+            if text:
+                del obj[key]
+                return text
+        elif type(value) is dict and type(inner := value.get("message")) is str:
+            return inner.strip() or None  # the object (its stack, its type) stays
+    return None
 
 
 def _fields_text(obj: dict[str, Any]) -> str:

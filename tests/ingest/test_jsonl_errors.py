@@ -1,0 +1,99 @@
+"""A structured logger writes the error beside the message: zap's `zap.Error(err)` and
+logrus' `WithError` as `error`, slog's and go-kit's convention `err`, pino's and bunyan's
+serialised error as an `err` object with its `message`. The message of such a record is
+told as Go wraps an error (`msg: error`), so that its template and the primitives see
+why it failed, as they do in a text line.
+
+The etcd line is the shape of etcd's raft loop dying on a full disk (server/etcdserver/
+raft.go: `lg.Fatal("failed to save Raft hard state and entries", zap.Error(err))`, zap's
+JSON encoder); the pino one is pino's `err` serialiser's (`type`, `message`, `stack`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from detector.detectors.primitive_library import classify
+from logvigil.app.backtest import run_backtest
+from logvigil.app.runtime import empty_inventory
+from logvigil.core.events import LogEvent, Severity
+from logvigil.ingest.formats import ReadOptions, input_options, read_events
+from logvigil.ingest.templates import TemplateMiner
+
+OPTIONS = ReadOptions(source="etcd.json", default_time=datetime(2026, 12, 1, tzinfo=UTC))
+ETCD_DISK_FULL = (
+    '{"level":"fatal","ts":"2026-11-30T10:00:07.123Z","caller":"etcdserver/raft.go:271",'
+    '"msg":"failed to save Raft hard state and entries","error":"write /var/lib/etcd/member/'
+    'wal/00000000000000a7-0000000000c8f4b9.wal: no space left on device"}'
+)
+PINO_EMFILE = (
+    '{"level":50,"time":1764496807123,"pid":657,"hostname":"web-2","msg":"request errored",'
+    '"err":{"type":"Error","message":"EMFILE: too many open files, open \'/srv/app/x.json\'",'
+    '"stack":"Error: EMFILE: too many open files\\n    at Object.openSync (node:fs:601:3)"}}'
+)
+
+
+def read(*lines: str) -> list[LogEvent]:
+    events = list(read_events([line.encode() for line in lines], "jsonl", OPTIONS))
+    assert all(isinstance(e, LogEvent) for e in events), events
+    return events  # type: ignore[return-value]
+
+
+def test_the_error_beside_the_message_is_told_after_it_and_leaves_the_attributes() -> None:
+    (e,) = read(ETCD_DISK_FULL)
+    assert e.message == (
+        "failed to save Raft hard state and entries: write /var/lib/etcd/member/wal/"
+        "00000000000000a7-0000000000c8f4b9.wal: no space left on device"
+    )
+    assert e.severity is Severity.CRITICAL and "error" not in e.attributes
+    assert e.attributes["caller"] == "etcdserver/raft.go:271"
+
+
+def test_an_error_object_gives_its_message_and_keeps_its_stack() -> None:
+    (e,) = read(PINO_EMFILE)
+    assert e.message == "request errored: EMFILE: too many open files, open '/srv/app/x.json'"
+    assert "Object.openSync" in e.attributes["err"]
+
+
+def test_an_err_string_an_ecs_error_and_what_is_no_error_text() -> None:
+    slog, ecs, empty, said, number = read(
+        '{"time":"2026-11-30T10:00:00Z","level":"ERROR","msg":"query failed",'
+        '"err":"dial tcp 10.0.0.5:5432: connect: connection refused"}',
+        '{"@timestamp":"2026-11-30T10:00:01Z","log.level":"error","message":"upload failed",'
+        '"error.message":"read-only file system"}',
+        '{"ts":"2026-11-30T10:00:02Z","level":"error","msg":"retrying","error":" "}',
+        '{"ts":"2026-11-30T10:00:03Z","level":"error","msg":"EOF while reading","error":"EOF"}',
+        '{"ts":"2026-11-30T10:00:04Z","level":"error","msg":"exit","error":3}',
+    )
+    assert slog.message == "query failed: dial tcp 10.0.0.5:5432: connect: connection refused"
+    assert ecs.message == "upload failed: read-only file system"
+    assert (empty.message, empty.attributes["error"]) == ("retrying", " ")
+    assert said.message == "EOF while reading"  # the message already says it
+    assert (number.message, number.attributes["error"]) == ("exit", 3)
+
+
+def test_the_template_of_such_a_record_is_the_primitive_it_describes() -> None:
+    miner = TemplateMiner()
+    etcd, pino = (miner.add(e.message).template for e in read(ETCD_DISK_FULL, PINO_EMFILE))
+    assert (classify(etcd).name, classify(pino).name) == ("disk_full", "too_many_open_files")
+
+
+def test_a_replayed_etcd_log_pages_its_full_disk_as_a_full_disk() -> None:
+    start = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    lines = []
+    for k in range(120):  # two quiet hours of a member applying entries
+        at = (start + timedelta(minutes=k)).isoformat().replace("+00:00", "Z")
+        lines.append(
+            f'{{"level":"info","ts":"{at}","caller":"etcdserver/server.go:1368",'
+            f'"msg":"triggering snapshot","local-member-applied-index":{1000 * k}}}'
+        )
+    lines.append(ETCD_DISK_FULL)
+    result = run_backtest(
+        [line.encode() + b"\n" for line in lines],
+        fmt="jsonl",
+        inventory=empty_inventory(),
+        read_options=input_options("etcd.json", default_time=datetime(2026, 12, 1, tzinfo=UTC)),
+    )
+    (incident,) = result.incidents
+    (trigger,) = incident["triggers"]
+    assert trigger["detector"] == "primitive" and "disk full" in trigger["summary"]
