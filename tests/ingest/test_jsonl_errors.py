@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from detector.detectors.primitive_library import classify
 from logvigil.app.backtest import run_backtest
 from logvigil.app.runtime import empty_inventory
-from logvigil.core.events import LogEvent, Severity
+from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Severity
 from logvigil.ingest.formats import ReadOptions, input_options, read_events
 from logvigil.ingest.templates import TemplateMiner
 
@@ -97,3 +97,13 @@ def test_a_replayed_etcd_log_pages_its_full_disk_as_a_full_disk() -> None:
     (incident,) = result.incidents
     (trigger,) = incident["triggers"]
     assert trigger["detector"] == "primitive" and "disk full" in trigger["summary"]
+
+
+def test_a_hostile_error_is_escaped_and_cut_as_a_message_is() -> None:
+    controls, huge = read(
+        '{"ts":"2026-11-30T10:00:00Z","msg":"m","error":"a\\nb\\u0000c\\u202ed"}',
+        '{"ts":"2026-11-30T10:00:01Z","msg":"m","error":"' + "x" * 200_000 + '"}',
+    )
+    assert controls.message.startswith("m: a") and controls.message.isprintable()
+    assert "\n" not in controls.message and "\x00" not in controls.message
+    assert huge.truncated and len(huge.message.encode()) <= MAX_LINE_BYTES
