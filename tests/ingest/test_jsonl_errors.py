@@ -107,3 +107,15 @@ def test_a_hostile_error_is_escaped_and_cut_as_a_message_is() -> None:
     assert controls.message.startswith("m: a") and controls.message.isprintable()
     assert "\n" not in controls.message and "\x00" not in controls.message
     assert huge.truncated and len(huge.message.encode()) <= MAX_LINE_BYTES
+
+
+def test_only_the_first_line_of_an_error_with_a_stack_joins_the_message() -> None:
+    # winston's and pino's error as a string with its stack: the message says the error,
+    # the frames (a new set for every call path) stay out of the template.
+    (e,) = read(
+        '{"level":"error","timestamp":"2026-11-30T10:00:00.000Z","message":"unhandled",'
+        '"error":"Error: connect ECONNREFUSED 127.0.0.1:6379\\n    at TCPConnectWrap.'
+        'afterConnect [as oncomplete] (node:net:1555:16)"}'
+    )
+    assert e.message == "unhandled: Error: connect ECONNREFUSED 127.0.0.1:6379"
+    assert "TCPConnectWrap" in e.attributes["error"]

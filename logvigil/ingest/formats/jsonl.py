@@ -182,19 +182,22 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
 
 def _cause(obj: dict[str, Any]) -> str | None:
     """The error a record carries beside its message (`ERROR_KEYS`; a string, or an
-    error object's `message`), taken out of `obj` when it is a string: the message is
-    then told as Go wraps an error, `failed to flush: write /x: no space left on device`,
-    so that its template and the primitives see why (a full disk, a refused
-    connection), as they do in a text line. None without one."""
+    error object's `message`): its first line, which the message is then told with as
+    Go wraps an error, `failed to flush: write /x: no space left on device`, so that
+    its template and the primitives see why (a full disk, a refused connection), as
+    they do in a text line. A one-line string leaves `obj`; a stack trace after the
+    first line (Node's `err.stack`, a Python traceback) stays an attribute, out of the
+    template, as does an error object. None without one."""
     for key in ERROR_KEYS:
         value = obj.get(key)
         if type(value) is str:
-            text = value.strip()
-            if text:
-                del obj[key]
-                return text
+            first, newline, _ = value.strip().partition("\n")
+            if first:
+                if not newline:
+                    del obj[key]
+                return first.rstrip()
         elif type(value) is dict and type(inner := value.get("message")) is str:
-            return inner.strip() or None  # the object (its stack, its type) stays
+            return inner.strip().partition("\n")[0].rstrip() or None
     return None
 
 
