@@ -210,6 +210,28 @@ def utc(*args: int) -> datetime:
         # NATS server 2.9 (its process id, then Go's `log` stamp and the level)
         ("[3014] 2026/12/02 06:44:30.945439 [INF] Starting nats-server",
          utc(2026, 12, 2, 6, 44, 30, 945439), "[INF] Starting nats-server", Severity.INFO),
+        # etcd 3.3 (capnslog: the level's letter and a bar after the stamp)
+        ('2018-03-28 09:16:47.227138 W | etcdserver: read-only range request "key:\\"/registry/'
+         'pods/\\" " with result "range_response_count:12 size:41296" took too long '
+         "(141.375455ms) to execute", utc(2018, 3, 28, 9, 16, 47, 227138),
+         'etcdserver: read-only range request "key:\\"/registry/pods/\\" " with result '
+         '"range_response_count:12 size:41296" took too long (141.375455ms) to execute',
+         Severity.WARNING),
+        ("2018-03-28 09:16:48.000001 E | rafthttp: failed to dial 8e9e05c52164694d on stream "
+         "MsgApp v2 (peer 8e9e05c52164694d failed to find local node 2b9f36b1e1a13b5c)",
+         utc(2018, 3, 28, 9, 16, 48, 1), "rafthttp: failed to dial 8e9e05c52164694d on stream "
+         "MsgApp v2 (peer 8e9e05c52164694d failed to find local node 2b9f36b1e1a13b5c)",
+         Severity.ERROR),
+        # CouchDB 2 and 3 (couch_log_formatter: the level in brackets before the stamp)
+        ("[notice] 2017-06-06T19:06:09.347000Z couchdb@localhost <0.342.0> -------- "
+         "chttpd_auth_cache changes listener died database_does_not_exist",
+         utc(2017, 6, 6, 19, 6, 9, 347000), "couchdb@localhost <0.342.0> -------- "
+         "chttpd_auth_cache changes listener died database_does_not_exist", Severity.NOTICE),
+        ("[error] 2017-06-06T19:06:09.348000Z couchdb@localhost emulator -------- Error in "
+         "process <0.350.0> on node couchdb@localhost with exit value: {database_does_not_exist}",
+         utc(2017, 6, 6, 19, 6, 9, 348000), "couchdb@localhost emulator -------- Error in "
+         "process <0.350.0> on node couchdb@localhost with exit value: {database_does_not_exist}",
+         Severity.ERROR),
         # Samba's debug header (lib/util/debug.c, `[%s, %2d]`), with `debug pid`, `debug
         # uid` and `debug class`; Samba 3.0's without microseconds. The level is not read
         # as the line's: the startup banner is logged at level 0
@@ -311,6 +333,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "1796193878 no colon after the seconds",
         "[3014] a process id and no stamp",
         "[3014] 2026-03-04 10:00:00 a process id before a stamp other than Go's",
+        "[error] 2026/03/04 10:00:00 a level before a stamp other than ISO 8601's",
+        "[fatal] 2026-03-04T10:00:00Z not one of CouchDB's levels",
         "2026-03-04",
         "Sun",
     ],
@@ -400,6 +424,27 @@ def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> 
 def test_what_is_no_logfmt_time_leaves_the_line_whole(line: str) -> None:
     (e,) = read(line)
     assert (e.ts, e.message) == (NOW, line)
+
+
+@pytest.mark.parametrize(
+    ("line", "severity"),
+    [
+        ("2026-03-04 10:00:00.000001 C | etcdmain: listen tcp 0.0.0.0:2379: bind: address "
+         "already in use", Severity.CRITICAL),
+        ("2026-03-04 10:00:00.000002 N | etcdserver/membership: set the initial cluster "
+         "version to 3.3", Severity.NOTICE),
+        ("2026-03-04 10:00:00.000003 I | embed: ready to serve client requests", Severity.INFO),
+        ("2026-03-04 10:00:00.000004 D | etcdserver/api/v2http: [GET] /health", Severity.DEBUG),
+    ],
+)  # fmt: skip
+def test_capnslogs_letter_is_the_lines_level(line: str, severity: Severity) -> None:
+    (e,) = read(line)
+    assert e.severity == severity and e.message == line.split(" | ", 1)[1]
+
+
+def test_a_bar_without_a_capnslog_letter_stays_in_the_message() -> None:
+    (e,) = read("2026-03-04 10:00:00 X | not a level")
+    assert (e.message, e.severity) == ("X | not a level", Severity.INFO)
 
 
 def test_the_process_id_before_a_nats_stamp_is_the_lines_pid() -> None:

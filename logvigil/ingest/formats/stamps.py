@@ -97,8 +97,14 @@ _ZONE = r"(?:(?P<zone>Z|[+-]\d\d(?::?\d\d)?| (?:[+-]\d\d:?\d\d|UTC|GMT))(?![\w:+
 _PATTERNS = {
     # The hour may be padded with a blank after a blank: MariaDB's error log (10.1.2 on,
     # sql/log.cc: "%d-%02d-%02d %2d:%02d:%02d %lu [%s] ", `2026-03-04  9:00:00 0 [Note]`).
+    # capnslog (etcd before 3.4, CoreOS' Go programs: "%s %s | %s: " of the time, the
+    # level's letter and the package) puts its level after the stamp: `2026-03-04
+    # 10:00:00.123456 E | etcdserver: publish error`.
     "-": re.compile(
-        r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?:T(?=\d)| )(?P<h>[ \d]\d):" + _MINUTES + _ZONE
+        r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?:T(?=\d)| )(?P<h>[ \d]\d):"
+        + _MINUTES
+        + _ZONE
+        + r"(?: (?P<capnslog>[CEWNIDT]) \|(?= ))?"
     ),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
@@ -198,18 +204,28 @@ class Stamp:
 
 def leading_stamp(text: str) -> Stamp | None:
     """The timestamp `text` starts with, in one of the shapes above; None without one."""
-    first = _PID_FIRST.match(text) if text[:1] == "[" else None
+    first = _BEFORE_STAMP.match(text) if text[:1] == "[" else None
     if first is None:
         return _stamp_at_start(text)
     stamp = _stamp_at_start(text[first.end() :])
-    if stamp is not None:  # the process id, then the stamp
-        stamp.pid, stamp.end = first.group(1), stamp.end + first.end()
+    if stamp is not None:
+        stamp.end += first.end()
+        if (pid := first.group("pid")) is not None:
+            stamp.pid = pid
+        elif stamp.level is None:
+            stamp.level = Severity[first.group("level").upper()]
     return stamp
 
 
-#: NATS' server log (logger/log.go: `[pid] ` before Go's `log` stamp, which writes its
-#: prefix first): `[3014] 2026/03/04 10:00:00.945439 [INF] Starting nats-server`.
-_PID_FIRST = re.compile(r"\[(\d{1,10})\] (?=\d{4}/\d\d/\d\d )")
+#: What may stand in brackets before the stamp: NATS' process id (logger/log.go: `[pid] `
+#: before Go's `log` stamp, which writes its prefix first: `[3014] 2026/03/04
+#: 10:00:00.945439 [INF] Starting nats-server`), CouchDB's level (couch_log_formatter,
+#: "[~s] ~s ~s ~p ~s ": the level, the time, the node, the process, the request:
+#: `[error] 2026-03-04T10:00:00.123000Z couchdb@127.0.0.1 <0.1234.0> -------- ...`).
+_BEFORE_STAMP = re.compile(
+    r"\[(?:(?P<pid>\d{1,10})\] (?=\d{4}/\d\d/\d\d )"
+    r"|(?P<level>debug|info|notice|warning|error|critical|alert|emergency)\] (?=\d{4}-\d\d-\d\dT))"
+)
 
 
 def _stamp_at_start(text: str) -> Stamp | None:
@@ -385,6 +401,16 @@ _ANDROID_LEVELS = {
     "F": Severity.CRITICAL,
     "A": Severity.CRITICAL,
 }
+#: capnslog's level letters (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE).
+_CAPNSLOG_LEVELS = {
+    "C": Severity.CRITICAL,
+    "E": Severity.ERROR,
+    "W": Severity.WARNING,
+    "N": Severity.NOTICE,
+    "I": Severity.INFO,
+    "D": Severity.DEBUG,
+    "T": Severity.DEBUG,
+}
 #: Redis' level marks (server.h: LL_DEBUG, LL_VERBOSE, LL_NOTICE, LL_WARNING).
 _REDIS_LEVELS = {
     ".": Severity.DEBUG,
@@ -395,13 +421,15 @@ _REDIS_LEVELS = {
 
 
 def _level(g: dict[str, Any]) -> Severity | None:
-    """The level a stamp holds: klog's or logcat's letter, or Redis' mark."""
+    """The level a stamp holds: klog's, logcat's or capnslog's letter, or Redis' mark."""
     if (letter := g.get("level")) is not None:
         return letter_severity(letter)
     if (mark := g.get("mark")) is not None:
         return _REDIS_LEVELS[mark]
     if (letter := g.get("android")) is not None:
         return _ANDROID_LEVELS[letter]
+    if (letter := g.get("capnslog")) is not None:
+        return _CAPNSLOG_LEVELS[letter]
     return None
 
 
