@@ -9,8 +9,14 @@ shapes that their logging libraries fix (a user rarely changes them):
   (MySQL 8, Go's `slog`, .NET, Docker);
 - `2026-03-04 10:00:00.123 UTC`: PostgreSQL (`log_line_prefix = '%m ...'`); with an
   offset after a blank, gunicorn (`[2026-03-04 10:00:00 +0000]`);
+- `2026-03-04  9:00:00 0 [Note]`: MariaDB's error log from 10.1.2 (the hour padded with
+  a blank, then the thread id and the level);
+- `2026-03-04 10:00:00.123456 E | etcdserver: ...`: capnslog (etcd before 3.4): the
+  letter before the bar is the line's level;
 - `2026/03/04 10:00:00`: nginx's error log, Go's `log` package (`LstdFlags`; with
-  `.123456` for `Lmicroseconds`);
+  `.123456` for `Lmicroseconds`); after `[pid] `, the NATS server's log;
+- `[error] 2026-03-04T10:00:00.123000Z couchdb@x ...`: CouchDB, its level in brackets
+  before the stamp;
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
   year first, as log4j writes it, never day first);
 - `260304 10:00:00` or `260304  9:00:00`: MySQL before 5.7 and MariaDB before 10.1.2
