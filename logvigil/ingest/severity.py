@@ -128,8 +128,10 @@ _ALTERNATIVES = rf"""
     # klog/glog: E0304 10:00:00 ; Ruby Logger: E, [2026-03-04T...
       ^(?P<klog>[IWEF])\d{{4}}[ ]\d\d:\d\d:\d\d
     | ^(?P<ruby>[DIWEF]),[ ]\[\d
-    # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x"
-    | ^(?P<start>(?i:{_WORDS})):(?:\s|$)
+    # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x";
+    # also "fatal error: " (Go's runtime dying, runtime/panic.go's throw; Unbound's
+    # fatal_exit)
+    | ^(?P<start>(?i:{_WORDS}))(?:(?<=[Ff][Aa][Tt][Aa][Ll])[ ](?i:error))?:(?:\s|$)
     # a level word of a capital after a program's own prefix of names, each ending in
     # ": " (Dovecot's lib/failures.c: "imap(alice)<4711><Kx8f>: Error: ...", "auth:
     # Error: ...", "lmtp(12345): Fatal: ...")

@@ -331,6 +331,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "2026-03-04   9:00:00 three blanks",
         "1796193878:x no blank after Mosquitto's colon",
         "1796193878 no colon after the seconds",
+        "[1796193878 no closing bracket",
+        "[1796193878]x no blank after the bracket",
         "[3014] a process id and no stamp",
         "[3014] 2026-03-04 10:00:00 a process id before a stamp other than Go's",
         "[error] 2026/03/04 10:00:00 a level before a stamp other than ISO 8601's",
@@ -445,6 +447,31 @@ def test_capnslogs_letter_is_the_lines_level(line: str, severity: Severity) -> N
 def test_a_bar_without_a_capnslog_letter_stays_in_the_message() -> None:
     (e,) = read("2026-03-04 10:00:00 X | not a level")
     assert (e.message, e.severity) == ("X | not a level", Severity.INFO)
+
+
+def test_unbounds_log_file_names_its_time_program_process_and_level() -> None:
+    # util/log.c: "[%lld] %s[%d:%x] %s: %s" (seconds, ident, process, thread, level)
+    lines = (
+        "[1677000001] unbound[1234:0] info: start of service (unbound 1.17.1).",
+        "[1677000002] unbound[1234:0] error: can't bind socket: Address already in use "
+        "for 0.0.0.0 port 53",
+        "[1677000003] unbound[1234:1] fatal error: could not open ports",
+        "[1677000004] no ident after the seconds",
+    )
+    start, bind, fatal, bare = read(*lines)
+    assert (start.ts, start.service, start.attributes["pid"]) == (
+        utc(2023, 2, 21, 17, 20, 1),
+        "unbound",
+        "1234",
+    )
+    assert start.message == "info: start of service (unbound 1.17.1)."
+    assert (bind.severity, fatal.severity) == (Severity.ERROR, Severity.CRITICAL)
+    assert bind.message.startswith("error: can't bind socket")
+    assert (bare.ts, bare.service, bare.message) == (
+        utc(2023, 2, 21, 17, 20, 4),
+        "unknown",
+        "no ident after the seconds",
+    )
 
 
 def test_the_process_id_before_a_nats_stamp_is_the_lines_pid() -> None:

@@ -42,6 +42,10 @@ RAISING = [
     ("2026-03-04 10:00:00.123 UTC [1234] PANIC:  could not write to file", C),
     ("CRITICAL:root:disk is full", C),
     ("panic: runtime error: invalid memory address or nil pointer dereference", C),
+    # Go's runtime dying (runtime/panic.go, throw), Unbound's fatal_exit
+    ("fatal error: concurrent map writes", C),
+    ("fatal error: all goroutines are asleep - deadlock!", C),
+    ("fatal error: could not open ports", C),
     ("Traceback (most recent call last):", E),
     ('Exception in thread "main" java.lang.NullPointerException', E),
     ("SEVERE: Servlet.service() for servlet [dispatcher] threw exception", E),
@@ -121,6 +125,9 @@ NOT_RAISING = [
     "PHP Notice:  Undefined index: q in /var/www/html/a.php on line 3",
     "PHP Deprecated:  Function create_function() is deprecated in /var/www/a.php on line 2",
     "the PHP Fatal errors: 0",
+    "fatal errors: 0",
+    "a fatal error: in prose",
+    "info error: the first word decides",
     "[INF] [1] Main: Jellyfin version: 10.8.0, ERROR in prose",  # Serilog's INFO decides
     "|Info|RssSyncService|ERROR in prose",  # NLog's Info decides
     "|Errors|x|y",

@@ -12,8 +12,9 @@ A container runtime's CRI log line (`2026-03-04T10:00:00.123456789Z stderr F msg
 kubelet's /var/log/pods) is the container's own line `msg`, with its stream as the
 `stream` attribute (a piece of a line the runtime split is marked `partial`).
 A stamp of an impossible date (`2026-02-30 10:00:00`) rejects its line. host and
-service come from the Context (default_host; default_service). Severity is inferred
-from the message alone.
+service come from the Context (default_host; default_service), unless the line names
+its program after the stamp (Unbound's `[seconds] unbound[pid:thread] `). Severity is
+inferred from the message alone.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     last = ctx.last_stamp
     stamp = leading_stamp(message) or access_stamp(message) or logfmt_stamp(message)
     declared = None
+    service = ctx.service
     if stamp is None:
         ts = last.ts
         if ts is None:  # no stamped line before it: the time of reading stands in
@@ -61,11 +63,13 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         declared = stamp.level  # klog's letter, Redis' mark, an access log's 5xx
         if stamp.pid is not None:
             attributes["pid"] = stamp.pid
+        if stamp.program is not None:  # a line that names its program (Unbound's)
+            service = stamp.program
     return c.event(
         ctx,
         ts=ts,
         host=ctx.host,
-        service=ctx.service,
+        service=service,
         declared=declared,
         message=message,
         attributes=attributes,

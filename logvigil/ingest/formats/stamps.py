@@ -47,6 +47,7 @@ shapes that their logging libraries fix (a user rarely changes them):
   24-hour clock with milliseconds; the level after the thread);
 - `1286536309.450`: Squid's native access.log (`%ts.%03tu`: seconds since the epoch
   and their milliseconds, UTC); `1796193878: `, Mosquitto's log (the seconds, a colon);
+  `[1796193878] unbound[812:0] info: ...`, Unbound's log file (the seconds in brackets);
 - `E0304 10:00:00.123456`: klog and glog (Kubernetes' components, Go programs using
   glog): the letter is the line's level (`I`, `W`, `E`, `F`), the date has no year
   (the year of a file's other year-less stamps: `--year`, else the latest that does
@@ -164,8 +165,9 @@ _PATTERNS = {
     # Squid's native access.log ("%ts.%03tu %6tr %>a %Ss/%03>Hs ...": seconds since the
     # epoch and their milliseconds), ten digits: 2001-09-09 to 2286.
     # Mosquitto's log (logging.c, `log_timestamp` on by default: "%d: " of the time in
-    # seconds): the seconds and a colon.
-    "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})(?:\.(?P<frac>\d{3})|:(?= ))"),
+    # seconds): the seconds and a colon. Unbound's log file (util/log.c: "[%lld] %s[%d:%x]
+    # %s: %s", the seconds in brackets, then the program, its process and thread).
+    "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})(?:\.(?P<frac>\d{3})|:(?= )|(?=\] ))"),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -206,13 +208,18 @@ class Stamp:
     #: What the line holds before the stamp (an access log's client, ident and user; a
     #: logfmt line's pairs before its time).
     head: str = ""
+    #: The program the line names after the stamp (Unbound's `unbound[812:0] `), if any.
+    program: str | None = None
 
 
 def leading_stamp(text: str) -> Stamp | None:
     """The timestamp `text` starts with, in one of the shapes above; None without one."""
     first = _BEFORE_STAMP.match(text) if text[:1] == "[" else None
     if first is None:
-        return _stamp_at_start(text)
+        stamp = _stamp_at_start(text)
+        if stamp is not None and text[:1] == "[" and stamp.text.isdigit():  # [seconds]
+            _unbound_ident(stamp, text)
+        return stamp
     stamp = _stamp_at_start(text[first.end() :])
     if stamp is not None:
         stamp.end += first.end()
@@ -232,6 +239,21 @@ _BEFORE_STAMP = re.compile(
     r"\[(?:(?P<pid>\d{1,10})\] (?=\d{4}/\d\d/\d\d )"
     r"|(?P<level>debug|info|notice|warning|error|critical|alert|emergency)\] (?=\d{4}-\d\d-\d\dT))"
 )
+
+
+#: Unbound's ident after its seconds: the program, its process and its thread (hex).
+_UNBOUND_IDENT = re.compile(
+    r" (?P<program>[A-Za-z][\w.-]{0,63})\[(?P<pid>\d{1,10}):[0-9a-f]{1,16}\] "
+)
+
+
+def _unbound_ident(stamp: Stamp, text: str) -> None:
+    """Take Unbound's `program[pid:thread] ` after the stamp into `stamp` (its program
+    names the line's service, as a syslog tag does; its level word then opens the
+    message: `error: can't bind socket`)."""
+    ident = _UNBOUND_IDENT.match(text, stamp.end)
+    if ident is not None:
+        stamp.program, stamp.pid, stamp.end = ident["program"], ident["pid"], ident.end()
 
 
 def _stamp_at_start(text: str) -> Stamp | None:
@@ -380,8 +402,8 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["yy"]
     elif head[:2].isdigit() and head[2] == "-":
         pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
-    elif head.isdigit() and text[pos + 10 : pos + 11] in (".", ":"):
-        pattern = _PATTERNS["epoch"]  # Squid's and Mosquitto's seconds since the epoch
+    elif head.isdigit() and text[pos + 10 : pos + 11] in (".", ":", "]"):
+        pattern = _PATTERNS["epoch"]  # Squid's, Mosquitto's, Unbound's seconds since 1970
     elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
         pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
     elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
