@@ -22,7 +22,9 @@ protection fault ip:...`), and systemd's
 `x.service: Failed with result 'exit-code'.` (the unit is now in the failed
 state; older systemd: `Unit x.service entered failed state.`), and ZFS's event daemon's
 `eid=15 class=statechange pool='tank' vdev=sdd1 vdev_state=UNAVAIL` (also FAULTED,
-DEGRADED, REMOVED: critical; zed logs every event at notice). Without any level
+DEGRADED, REMOVED: critical; zed logs every event at notice); Icinga 2's
+`critical/ApiListener:`. Nagios' `SERVICE ALERT: web01;HTTP;CRITICAL;...` records a
+monitored service's state, not a level of its own: INFO. Without any level
 token, a web server's log of a request it failed (status 5xx: an access log's
 `"GET / HTTP/1.1" 502`, HAProxy's `be/srv 0/0/1/2/3 503`) is an error.
 "0 errors", "failed with error 5", "error_count=0", "errors: 0", "stderr",
@@ -59,6 +61,7 @@ _TOKENS: dict[str, Severity] = {
     "wrn": Severity.WARNING,
     "ftl": Severity.CRITICAL,
     "info": Severity.INFO,
+    "information": Severity.INFO,  # Icinga 2's
     "notice": Severity.NOTICE,
     "warn": Severity.WARNING,
     "warning": Severity.WARNING,
@@ -108,6 +111,8 @@ _MARKERS: dict[str, Severity] = {
     "unit_failed": Severity.ERROR,
     # zed logs every event at daemon.notice; a pool lost the redundancy of a device.
     "zfs_vdev": Severity.CRITICAL,
+    # a monitoring system's record of another service's state (Nagios' SERVICE ALERT)
+    "monitored": Severity.INFO,
 }
 
 _WORDS = "|".join(sorted(_TOKENS, key=len, reverse=True))
@@ -128,6 +133,14 @@ _ALTERNATIVES = rf"""
     # klog/glog: E0304 10:00:00 ; Ruby Logger: E, [2026-03-04T...
       ^(?P<klog>[IWEF])\d{{4}}[ ]\d\d:\d\d:\d\d
     | ^(?P<ruby>[DIWEF]),[ ]\[\d
+    # Nagios' and Icinga 1's event log (nagios.log, or syslog's `nagios:`): the state of a
+    # service or host it monitors, not a level of its own ("SERVICE ALERT: web01;HTTP;
+    # CRITICAL;HARD;3;Connection refused"): the monitor pages for those, not its log
+    | ^(?P<monitored>(?:SERVICE|HOST)[ ](?:FLAPPING[ ]|DOWNTIME[ ])?(?:ALERT|NOTIFICATION)
+        | (?:CURRENT|INITIAL)[ ](?:SERVICE|HOST)[ ]STATE):[ ]
+    # Icinga 2's "severity/facility: " (lib/base/logger.cpp: debug, notice, information,
+    # warning, critical): "critical/ApiListener: Cannot connect to host 'master1'"
+    | ^(?P<slashed>debug|notice|information|warning|critical)/[A-Za-z]+:[ ]
     # a level word alone at the very start, any case: "Error: x", "panic: x", "warning: x";
     # also "fatal error: " (Go's runtime dying, runtime/panic.go's throw; Unbound's
     # fatal_exit)

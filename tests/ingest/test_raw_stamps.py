@@ -232,6 +232,41 @@ def utc(*args: int) -> datetime:
          utc(2017, 6, 6, 19, 6, 9, 348000), "couchdb@localhost emulator -------- Error in "
          "process <0.350.0> on node couchdb@localhost with exit value: {database_does_not_exist}",
          Severity.ERROR),
+        # MongoDB before 4.4: the severity's letter and the component after the stamp
+        ("2019-03-04T10:00:02.123+0000 E STORAGE  [initandlisten] WiredTiger error (28) "
+         "[1551693602:123][1:0x7f], file:WiredTiger.wt, WT_SESSION.create: No space left on "
+         "device", utc(2019, 3, 4, 10, 0, 2, 123000), "STORAGE  [initandlisten] WiredTiger "
+         "error (28) [1551693602:123][1:0x7f], file:WiredTiger.wt, WT_SESSION.create: No "
+         "space left on device", Severity.ERROR),
+        ("2019-03-04T10:00:03.123+0000 I NETWORK  [conn12] end connection 10.0.0.5:50312 "
+         "(3 connections now open)", utc(2019, 3, 4, 10, 0, 3, 123000), "NETWORK  [conn12] "
+         "end connection 10.0.0.5:50312 (3 connections now open)", Severity.INFO),
+        # Zabbix server 4 (its process id padded to six, the date, the time)
+        ("  1234:20190304:100005.123 [Z3001] connection to database 'zabbix' failed: [2002] "
+         "Can't connect to local MySQL server through socket '/var/run/mysqld/mysqld.sock' "
+         "(2)", utc(2019, 3, 4, 10, 0, 5, 123000), "[Z3001] connection to database 'zabbix' "
+         "failed: [2002] Can't connect to local MySQL server through socket "
+         "'/var/run/mysqld/mysqld.sock' (2)", Severity.INFO),
+        ("123456:20190304:100006.001 server #2 started [alerter #1]",
+         utc(2019, 3, 4, 10, 0, 6, 1000), "server #2 started [alerter #1]", Severity.INFO),
+        # Icinga 2 (`[time zone] severity/facility: message`)
+        ("[2019-03-04 11:00:04 +0100] critical/ApiListener: Cannot connect to host 'master1' "
+         "on port '5665'", utc(2019, 3, 4, 10, 0, 4), "critical/ApiListener: Cannot connect "
+         "to host 'master1' on port '5665'", Severity.CRITICAL),
+        ("[2019-03-04 11:00:05 +0100] information/ConfigItem: Committing config item(s).",
+         utc(2019, 3, 4, 10, 0, 5), "information/ConfigItem: Committing config item(s).",
+         Severity.INFO),
+        # Nagios' event log: a monitored service's state is not the monitor's level
+        ("[1551693606] SERVICE ALERT: web01;HTTP;CRITICAL;HARD;3;Connection refused",
+         utc(2019, 3, 4, 10, 0, 6), "SERVICE ALERT: web01;HTTP;CRITICAL;HARD;3;Connection "
+         "refused", Severity.INFO),
+        # Cassandra's logback layout: the level and the thread before the stamp
+        ("ERROR [main] 2019-03-04 10:00:01,123 CassandraDaemon.java:749 - Exception "
+         "encountered during startup", utc(2019, 3, 4, 10, 0, 1, 123000),
+         "CassandraDaemon.java:749 - Exception encountered during startup", Severity.ERROR),
+        ("INFO  [main] 2019-03-04 10:00:00,001 CassandraDaemon.java:471 - Hostname: cass1:7000",
+         utc(2019, 3, 4, 10, 0, 0, 1000), "CassandraDaemon.java:471 - Hostname: cass1:7000",
+         Severity.INFO),
         # Samba's debug header (lib/util/debug.c, `[%s, %2d]`), with `debug pid`, `debug
         # uid` and `debug class`; Samba 3.0's without microseconds. The level is not read
         # as the line's: the startup banner is logged at level 0
@@ -337,6 +372,9 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "[3014] 2026-03-04 10:00:00 a process id before a stamp other than Go's",
         "[error] 2026/03/04 10:00:00 a level before a stamp other than ISO 8601's",
         "[fatal] 2026-03-04T10:00:00Z not one of CouchDB's levels",
+        "ERROR [main] not a stamp after the thread",
+        "INFO [x] 2019/03/04 10:00:00 a Go stamp after a thread",
+        "       1234 20190304:100005.123 no colon after the process id",
         "2026-03-04",
         "Sun",
     ],

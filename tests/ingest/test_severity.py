@@ -46,6 +46,8 @@ RAISING = [
     ("fatal error: concurrent map writes", C),
     ("fatal error: all goroutines are asleep - deadlock!", C),
     ("fatal error: could not open ports", C),
+    ("critical/ApiListener: Cannot connect to host 'master1' on port '5665'", C),
+    ("warning/PluginNotificationTask: Notification command for user 'x' failed", W),
     ("Traceback (most recent call last):", E),
     ('Exception in thread "main" java.lang.NullPointerException', E),
     ("SEVERE: Servlet.service() for servlet [dispatcher] threw exception", E),
@@ -126,6 +128,12 @@ NOT_RAISING = [
     "PHP Deprecated:  Function create_function() is deprecated in /var/www/a.php on line 2",
     "the PHP Fatal errors: 0",
     "fatal errors: 0",
+    # Nagios' and Icinga 1's record of a monitored service's state
+    "SERVICE ALERT: web01;HTTP;CRITICAL;HARD;3;Connection refused",
+    "HOST ALERT: db01;DOWN;SOFT;1;PING CRITICAL - Packet loss = 100%",
+    "SERVICE NOTIFICATION: nagiosadmin;web01;HTTP;CRITICAL;notify-service-by-email;refused",
+    "CURRENT SERVICE STATE: web01;HTTP;CRITICAL;HARD;3;Connection refused",
+    "information/ConfigItem: Committing config item(s).",
     "a fatal error: in prose",
     "info error: the first word decides",
     "[INF] [1] Main: Jellyfin version: 10.8.0, ERROR in prose",  # Serilog's INFO decides

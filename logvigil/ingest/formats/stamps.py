@@ -16,7 +16,11 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `2026/03/04 10:00:00`: nginx's error log, Go's `log` package (`LstdFlags`; with
   `.123456` for `Lmicroseconds`); after `[pid] `, the NATS server's log;
 - `[error] 2026-03-04T10:00:00.123000Z couchdb@x ...`: CouchDB, its level in brackets
-  before the stamp;
+  before the stamp; `ERROR [main] 2026-03-04 10:00:01,123 ...`: Cassandra, its level and
+  thread before it; `2026-03-04T10:00:00.123+0000 E STORAGE  [ctx] ...`: MongoDB before
+  4.4, the severity's letter after it;
+- `  1234:20260304:100000.123 `: Zabbix (the process id padded with blanks, the date, the
+  time);
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
   year first, as log4j writes it, never day first);
 - `260304 10:00:00` or `260304  9:00:00`: MySQL before 5.7 and MariaDB before 10.1.2
@@ -106,12 +110,14 @@ _PATTERNS = {
     # sql/log.cc: "%d-%02d-%02d %2d:%02d:%02d %lu [%s] ", `2026-03-04  9:00:00 0 [Note]`).
     # capnslog (etcd before 3.4, CoreOS' Go programs: "%s %s | %s: " of the time, the
     # level's letter and the package) puts its level after the stamp: `2026-03-04
-    # 10:00:00.123456 E | etcdserver: publish error`.
+    # 10:00:00.123456 E | etcdserver: publish error`; so does MongoDB before 4.4 ("<time>
+    # <severity> <component, 8 wide> [<context>] ...": `2026-03-04T10:00:00.123+0000 E
+    # STORAGE  [initandlisten] WiredTiger error`).
     "-": re.compile(
         r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?:T(?=\d)| )(?P<h>[ \d]\d):"
         + _MINUTES
         + _ZONE
-        + r"(?: (?P<capnslog>[CEWNIDT]) \|(?= ))?"
+        + r"(?: (?P<capnslog>[CEWNIDT]) \|(?= )| (?P<mongo>[FEWID])(?= (?:[A-Z_]{2,12}|-) +\[))?"
     ),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
@@ -168,6 +174,12 @@ _PATTERNS = {
     # seconds): the seconds and a colon. Unbound's log file (util/log.c: "[%lld] %s[%d:%x]
     # %s: %s", the seconds in brackets, then the program, its process and thread).
     "epoch": re.compile(r"(?P<epoch>[1-9]\d{9})(?:\.(?P<frac>\d{3})|:(?= )|(?=\] ))"),
+    # Zabbix's server, proxy and agent logs (log.c: "%6li:%.4d%.2d%.2d:%.2d%.2d%.2d.%03ld ",
+    # the process id padded with blanks, the date and the local time, its milliseconds).
+    "zabbix": re.compile(
+        r" {0,9}(?P<pid>\d{1,10}):(?P<y>\d{4})(?P<mo>\d\d)(?P<d>\d\d):(?P<h>\d\d)(?P<mi>\d\d)"
+        r"(?P<s>\d\d)\.(?P<frac>\d{3})"
+    ),
     # klog always writes microseconds: `E0304 10:00:00.123456`.
     "klog": re.compile(
         r"(?P<level>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -214,7 +226,12 @@ class Stamp:
 
 def leading_stamp(text: str) -> Stamp | None:
     """The timestamp `text` starts with, in one of the shapes above; None without one."""
-    first = _BEFORE_STAMP.match(text) if text[:1] == "[" else None
+    if text[:1] == "[":
+        first = _BEFORE_STAMP.match(text)
+    elif text[:1] in "TDIWEF":
+        first = _LEVEL_THREAD.match(text)
+    else:
+        first = None
     if first is None:
         stamp = _stamp_at_start(text)
         if stamp is not None and text[:1] == "[" and stamp.text.isdigit():  # [seconds]
@@ -223,10 +240,10 @@ def leading_stamp(text: str) -> Stamp | None:
     stamp = _stamp_at_start(text[first.end() :])
     if stamp is not None:
         stamp.end += first.end()
-        if (pid := first.group("pid")) is not None:
+        if (pid := first.groupdict().get("pid")) is not None:
             stamp.pid = pid
         elif stamp.level is None:
-            stamp.level = Severity[first.group("level").upper()]
+            stamp.level = _NAMED_LEVELS[first.group("level").upper()]
     return stamp
 
 
@@ -238,6 +255,14 @@ def leading_stamp(text: str) -> Stamp | None:
 _BEFORE_STAMP = re.compile(
     r"\[(?:(?P<pid>\d{1,10})\] (?=\d{4}/\d\d/\d\d )"
     r"|(?P<level>debug|info|notice|warning|error|critical|alert|emergency)\] (?=\d{4}-\d\d-\d\dT))"
+)
+
+
+#: A level and a thread before the stamp: Cassandra's logback layout (`%-5level [%thread]
+#: %date{ISO8601} %F:%L - %msg`): `ERROR [main] 2026-03-04 10:00:01,123 CassandraDaemon.java:
+#: 749 - Exception encountered during startup`.
+_LEVEL_THREAD = re.compile(
+    r"(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL) {1,2}\[[^\]\n]{1,64}\] (?=\d{4}-\d\d-\d\d \d\d:)"
 )
 
 
@@ -406,8 +431,10 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
         pattern = _PATTERNS["epoch"]  # Squid's, Mosquitto's, Unbound's seconds since 1970
     elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
         pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
-    elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`
-        pattern = _PATTERNS["redis"]
+    elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`, Zabbix
+        return _PATTERNS["redis"].match(text, pos) or _PATTERNS["zabbix"].match(text, pos)
+    elif head[0] == " " and text[pos : pos + 16].lstrip(" ")[:1].isdigit():
+        pattern = _PATTERNS["zabbix"]  # its process id padded with blanks
     elif head[0] in "IWEF" and head[1:].isdigit():
         pattern = _PATTERNS["klog"]
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
@@ -429,9 +456,17 @@ _ANDROID_LEVELS = {
     "F": Severity.CRITICAL,
     "A": Severity.CRITICAL,
 }
-#: capnslog's level letters (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE).
+#: The level words that stand before a stamp (CouchDB's, Cassandra's), upper-cased.
+_NAMED_LEVELS = {name: Severity[name] for name in Severity.__members__} | {
+    "TRACE": Severity.DEBUG,
+    "WARN": Severity.WARNING,
+    "FATAL": Severity.CRITICAL,
+}
+#: capnslog's level letters (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE), and
+#: MongoDB's (F fatal, E, W, I, D).
 _CAPNSLOG_LEVELS = {
     "C": Severity.CRITICAL,
+    "F": Severity.CRITICAL,
     "E": Severity.ERROR,
     "W": Severity.WARNING,
     "N": Severity.NOTICE,
@@ -458,6 +493,8 @@ def _level(g: dict[str, Any]) -> Severity | None:
         return _ANDROID_LEVELS[letter]
     if (letter := g.get("capnslog")) is not None:
         return _CAPNSLOG_LEVELS[letter]
+    if (letter := g.get("mongo")) is not None:
+        return _CAPNSLOG_LEVELS[letter]  # F(atal) is capnslog's C: critical
     return None
 
 
