@@ -60,6 +60,14 @@ def read(fmt: str, line: str, name: str = "/var/log/syslog") -> LogEvent:
             "cron",
             "/usr/sbin/cron",
         ),
+        # Dovecot's own log file: its mail log prefix where a tag stands (no host is
+        # written: the file's name stands for it)
+        (
+            "Mar 04 10:00:02 imap(bob)<1234><abc>: Error: Mailbox INBOX: open(/var/mail/bob) "
+            "failed: Permission denied (euid=1000(bob) egid=8(mail) missing +w perm: /var/mail)",
+            "imap",
+            "imap(bob)<1234><abc>",
+        ),
     ],
 )
 def test_a_tag_is_read_as_the_program_it_names(line: str, service: str, tag: str) -> None:

@@ -304,18 +304,21 @@ def attribute(value: Any) -> tuple[Any, bool]:
 
 # `prog(module)`: Linux-PAM's pam_unix before 0.99 opened syslog with the ident
 # "<service>(pam_unix)", so its lines say `sshd(pam_unix)[123]:`; the program is sshd.
-_IDENT_MODULE = re.compile(r"([^\s()/]+)\([^\s()]+\)")
+# Dovecot's own log file (log_path; mail_log_prefix "%s(%u)<%{pid}><%{session}>: ")
+# puts `imap(bob)<1234><Kx8f>:` where a tag stands: the program is imap.
+_IDENT_MODULE = re.compile(r"([^\s()/<>]+)\([^\s()]*\)(?:<[^\s<>]*>)*")
 
 
 def program_name(tag: str) -> str:
     """Return the program a syslog tag (or journald SYSLOG_IDENTIFIER) names.
 
-    `sshd(pam_unix)` -> `sshd` (old pam_unix's ident); an absolute path used as
+    `sshd(pam_unix)` -> `sshd` (old pam_unix's ident), `imap(bob)<1234><Kx8f>` ->
+    `imap` (Dovecot's log prefix in its own file); an absolute path used as
     the ident by scripts and some daemons (`/etc/mysql/debian-start`,
     `/usr/sbin/cron`) -> its base name. Relative names such as `postfix/smtp`
     or `cyrus/master` are each program's own syslog name and stay as they are.
     """
-    if tag.endswith(")"):
+    if tag.endswith((")", ">")):
         m = _IDENT_MODULE.fullmatch(tag)
         if m is not None:
             return m.group(1)
