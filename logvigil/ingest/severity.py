@@ -138,6 +138,9 @@ _ALTERNATIVES = rf"""
     # CRITICAL;HARD;3;Connection refused"): the monitor pages for those, not its log
     | ^(?P<monitored>(?:SERVICE|HOST)[ ](?:FLAPPING[ ]|DOWNTIME[ ])?(?:ALERT|NOTIFICATION)
         | (?:CURRENT|INITIAL)[ ](?:SERVICE|HOST)[ ]STATE):[ ]
+    # BIND's log file with print-category and print-severity (`category: severity: `):
+    # "general: error: zone example.com/IN: loading from master file db.example failed"
+    | ^[a-z][a-z-]{{1,24}}:[ ](?P<bind>critical|error|warning|notice|info):[ ]
     # Icinga 2's "severity/facility: " (lib/base/logger.cpp: debug, notice, information,
     # warning, critical): "critical/ApiListener: Cannot connect to host 'master1'"
     | ^(?P<slashed>debug|notice|information|warning|critical)/[A-Za-z]+:[ ]
@@ -168,8 +171,9 @@ _ALTERNATIVES = rf"""
     # JSON "level":"error"; pino/bunyan "level":50
     | "(?i:{_KEYS})"\s*:\s*"(?P<json>[A-Za-z]+)"
     | "level"\s*:\s*(?P<pino>[1-6]0)\b
-    # bare upper-case word: "... 10:00:00,123 ERROR mod: x", "FATAL:  password ..."
-    | (?:^|(?<=[\s\[(|]))(?P<upper>{_UPPER_WORDS})(?=[\s:\]|)]|$)
+    # bare upper-case word: "... 10:00:00,123 ERROR mod: x", "FATAL:  password ..."; also
+    # before a thread's or process's number in brackets (Asterisk's "ERROR[1234] chan_sip.c:")
+    | (?:^|(?<=[\s\[(|]))(?P<upper>{_UPPER_WORDS})(?=[\s:\]|)]|\[\d|$)
     # crash markers
     | (?P<traceback>Traceback[ ]\(most[ ]recent[ ]call[ ]last\))
     | (?P<exception>Exception[ ]in[ ]thread[ ]")

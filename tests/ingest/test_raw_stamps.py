@@ -267,6 +267,20 @@ def utc(*args: int) -> datetime:
         ("INFO  [main] 2019-03-04 10:00:00,001 CassandraDaemon.java:471 - Hostname: cass1:7000",
          utc(2019, 3, 4, 10, 0, 0, 1000), "CassandraDaemon.java:471 - Hostname: cass1:7000",
          Severity.INFO),
+        # BIND 9's log file (print-time, print-category, print-severity)
+        ("04-Mar-2019 10:00:00.123 general: error: zone example.com/IN: loading from master "
+         "file db.example failed: file not found", utc(2019, 3, 4, 10, 0, 0, 123000),
+         "general: error: zone example.com/IN: loading from master file db.example failed: "
+         "file not found", Severity.ERROR),
+        # Asterisk's log file: a year-less date in brackets, the level before its thread
+        ("[Mar  4 10:00:02] ERROR[1234] chan_sip.c: Failed to authenticate device "
+         "100<sip:100@1.2.3.4>;tag=abc", utc(2026, 3, 4, 10, 0, 2), "ERROR[1234] chan_sip.c: "
+         "Failed to authenticate device 100<sip:100@1.2.3.4>;tag=abc", Severity.ERROR),
+        ("[Nov 29 23:59:59] NOTICE[1234][C-00000001] chan_sip.c: Registration from "
+         "'\"100\"<sip:100@1.2.3.4>' failed for '1.2.3.4:5060' - Wrong password",
+         utc(2026, 11, 29, 23, 59, 59), "NOTICE[1234][C-00000001] chan_sip.c: Registration "
+         "from '\"100\"<sip:100@1.2.3.4>' failed for '1.2.3.4:5060' - Wrong password",
+         Severity.INFO),
         # Samba's debug header (lib/util/debug.c, `[%s, %2d]`), with `debug pid`, `debug
         # uid` and `debug class`; Samba 3.0's without microseconds. The level is not read
         # as the line's: the startup banner is logged at level 0
@@ -373,6 +387,8 @@ def test_a_raw_line_is_read_at_the_time_it_starts_with(
         "[error] 2026/03/04 10:00:00 a level before a stamp other than ISO 8601's",
         "[fatal] 2026-03-04T10:00:00Z not one of CouchDB's levels",
         "ERROR [main] not a stamp after the thread",
+        "[Mar  4 10:00:02 no closing bracket",
+        "[Mar  4 10:00] no seconds",
         "INFO [x] 2019/03/04 10:00:00 a Go stamp after a thread",
         "       1234 20190304:100005.123 no colon after the process id",
         "2026-03-04",

@@ -47,6 +47,11 @@ RAISING = [
     ("fatal error: all goroutines are asleep - deadlock!", C),
     ("fatal error: could not open ports", C),
     ("critical/ApiListener: Cannot connect to host 'master1' on port '5665'", C),
+    # BIND's category and severity; Asterisk's level before its thread
+    ("general: error: zone example.com/IN: loading from master file db.example failed", E),
+    ("resolver: warning: checkhints: unable to get root NS rrset from cache: not found", W),
+    ("ERROR[1234] chan_sip.c: Failed to authenticate device 100<sip:100@1.2.3.4>", E),
+    ("WARNING[5678][C-00000002] pbx.c: Channel 'SIP/100-00000001' sent to invalid extension", W),
     ("warning/PluginNotificationTask: Notification command for user 'x' failed", W),
     ("Traceback (most recent call last):", E),
     ('Exception in thread "main" java.lang.NullPointerException', E),
@@ -134,6 +139,10 @@ NOT_RAISING = [
     "SERVICE NOTIFICATION: nagiosadmin;web01;HTTP;CRITICAL;notify-service-by-email;refused",
     "CURRENT SERVICE STATE: web01;HTTP;CRITICAL;HARD;3;Connection refused",
     "information/ConfigItem: Committing config item(s).",
+    "security: info: client @0x7f 1.2.3.4#5353 (example.com): query (cache) denied",
+    "two words: error: a prefix of two words is no category",
+    "ERRORS[1234] not a level word",
+    "ERROR[x] no number in the bracket",
     "a fatal error: in prose",
     "info error: the first word decides",
     "[INF] [1] Main: Jellyfin version: 10.8.0, ERROR in prose",  # Serilog's INFO decides

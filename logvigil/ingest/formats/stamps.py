@@ -37,6 +37,8 @@ shapes that their logging libraries fix (a user rarely changes them):
   (`[2021-05-01 12:00:00.123 1234M] ...`, its process and thread in the bracket);
 - `[Wed Mar 04 10:00:00.123456 2026]`: Apache httpd's error log and `dmesg -T` (C's
   `ctime` shape, also without brackets);
+- `[Mar  4 10:00:02] ERROR[1234] chan_sip.c: ...`: Asterisk (the year-less date in
+  brackets takes its year as a syslog stamp does);
 - `1:M 04 Mar 2026 10:00:00.123 #`: Redis (3.0 on), after its process id and role:
   the mark after the stamp is the line's level (`.` debug, `-` verbose, `*` notice,
   `#` warning), the process id the line's `pid`;
@@ -168,6 +170,9 @@ _PATTERNS = {
         + r") (?P<d>\d\d), (?P<y>\d{4}) (?P<h>[01]\d|2[0-3]):(?P<mi>\d\d):(?P<s>\d\d)"
         r"\.(?P<frac>\d{3})"
     ),
+    # Asterisk's log files (logger.conf's default dateformat "%b %e %T", in brackets):
+    # `[Mar  4 10:00:02] ERROR[1234] chan_sip.c: ...`, a year-less date read as syslog's.
+    "bsd": re.compile(r"(?P<mon>" + "|".join(c.MONTHS) + r") {1,2}(?P<d>\d{1,2}) " + _CLOCK),
     # Squid's native access.log ("%ts.%03tu %6tr %>a %Ss/%03>Hs ...": seconds since the
     # epoch and their milliseconds), ten digits: 2001-09-09 to 2286.
     # Mosquitto's log (logging.c, `log_timestamp` on by default: "%d: " of the time in
@@ -440,7 +445,10 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
         pattern = _PATTERNS["ctime"]
     elif head[3] == " " and head[:3] in c.MONTHS:
-        return _PATTERNS["jul"].match(text, pos) or _PATTERNS["plex"].match(text, pos)
+        found = _PATTERNS["jul"].match(text, pos) or _PATTERNS["plex"].match(text, pos)
+        if found is None and pos == 1:  # in brackets: Asterisk's; bare, it is syslog's
+            found = _PATTERNS["bsd"].match(text, pos)
+        return found
     else:
         return None
     return pattern.match(text, pos)
