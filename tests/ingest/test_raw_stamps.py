@@ -267,6 +267,18 @@ def utc(*args: int) -> datetime:
         ("INFO  [main] 2019-03-04 10:00:00,001 CassandraDaemon.java:471 - Hostname: cass1:7000",
          utc(2019, 3, 4, 10, 0, 0, 1000), "CassandraDaemon.java:471 - Hostname: cass1:7000",
          Severity.INFO),
+        # Ceph's daemons: the thread and the entry's priority after the stamp (-1: an error)
+        ("2019-03-04 10:00:00.123456 7f8c2b3fe700 -1 osd.3 1234 heartbeat_check: no reply "
+         "from 10.0.0.2:6802 osd.5 since back 2019-03-04 09:59:40.123456",
+         utc(2019, 3, 4, 10, 0, 0, 123456), "osd.3 1234 heartbeat_check: no reply from "
+         "10.0.0.2:6802 osd.5 since back 2019-03-04 09:59:40.123456", Severity.ERROR),
+        ("2019-03-04 10:00:01.123456 7f8c2b3fe700  0 log_channel(cluster) log [WRN] : Health "
+         "check failed: 1 osds down (OSD_DOWN)", utc(2019, 3, 4, 10, 0, 1, 123456),
+         "log_channel(cluster) log [WRN] : Health check failed: 1 osds down (OSD_DOWN)",
+         Severity.WARNING),
+        ("2019-03-04T10:00:02.123+0000 7f8c2b3fe700  1 mon.a@0(leader).osd e1234 do_prune "
+         "osdmap full prune enabled", utc(2019, 3, 4, 10, 0, 2, 123000),
+         "mon.a@0(leader).osd e1234 do_prune osdmap full prune enabled", Severity.DEBUG),
         # BIND 9's log file (print-time, print-category, print-severity)
         ("04-Mar-2019 10:00:00.123 general: error: zone example.com/IN: loading from master "
          "file db.example failed: file not found", utc(2019, 3, 4, 10, 0, 0, 123000),
@@ -496,6 +508,12 @@ def test_what_is_no_logfmt_time_leaves_the_line_whole(line: str) -> None:
 def test_capnslogs_letter_is_the_lines_level(line: str, severity: Severity) -> None:
     (e,) = read(line)
     assert e.severity == severity and e.message == line.split(" | ", 1)[1]
+
+
+def test_a_thread_without_cephs_priority_stays_in_the_message() -> None:
+    (e,) = read("2019-03-04 10:00:00 7f8c2b3fe700 x a word where Ceph's priority stands")
+    assert (e.message, e.severity) == ("7f8c2b3fe700 x a word where Ceph's priority stands",
+                                       Severity.INFO)  # fmt: skip
 
 
 def test_a_bar_without_a_capnslog_letter_stays_in_the_message() -> None:

@@ -18,7 +18,8 @@ shapes that their logging libraries fix (a user rarely changes them):
 - `[error] 2026-03-04T10:00:00.123000Z couchdb@x ...`: CouchDB, its level in brackets
   before the stamp; `ERROR [main] 2026-03-04 10:00:01,123 ...`: Cassandra, its level and
   thread before it; `2026-03-04T10:00:00.123+0000 E STORAGE  [ctx] ...`: MongoDB before
-  4.4, the severity's letter after it;
+  4.4, the severity's letter after it; `2026-03-04 10:00:00.123456 7f8c2b3fe700 -1 ...`:
+  Ceph, its thread and the entry's priority after it;
 - `  1234:20260304:100000.123 `: Zabbix (the process id padded with blanks, the date, the
   time);
 - `26/03/04 10:00:00`: log4j's `%d{yy/MM/dd HH:mm:ss}`, Spark's default pattern (read
@@ -114,12 +115,15 @@ _PATTERNS = {
     # level's letter and the package) puts its level after the stamp: `2026-03-04
     # 10:00:00.123456 E | etcdserver: publish error`; so does MongoDB before 4.4 ("<time>
     # <severity> <component, 8 wide> [<context>] ...": `2026-03-04T10:00:00.123+0000 E
-    # STORAGE  [initandlisten] WiredTiger error`).
+    # STORAGE  [initandlisten] WiredTiger error`); Ceph's daemons write the thread and the
+    # entry's priority ("%s %s %2d %s": -1 an error, 0 always shown, 1 to 20 debug):
+    # `2026-03-04 10:00:00.123456 7f8c2b3fe700 -1 osd.3 1234 heartbeat_check: no reply`.
     "-": re.compile(
         r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?:T(?=\d)| )(?P<h>[ \d]\d):"
         + _MINUTES
         + _ZONE
-        + r"(?: (?P<capnslog>[CEWNIDT]) \|(?= )| (?P<mongo>[FEWID])(?= (?:[A-Z_]{2,12}|-) +\[))?"
+        + r"(?: (?P<capnslog>[CEWNIDT]) \|(?= )| (?P<mongo>[FEWID])(?= (?:[A-Z_]{2,12}|-) +\[)"
+        + r"| [0-9a-f]{12,16} +(?P<ceph>-1|\d{1,2})(?= ))?"
     ),
     "/": re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
     "yy": re.compile(r"(?P<yy>\d\d)/(?P<mo>\d\d)/(?P<d>\d\d) " + _CLOCK),
@@ -470,6 +474,8 @@ _NAMED_LEVELS = {name: Severity[name] for name in Severity.__members__} | {
     "WARN": Severity.WARNING,
     "FATAL": Severity.CRITICAL,
 }
+#: Ceph's priority 0: a message its daemons always log (cluster events, start-up).
+_CEPH_PRIORITY = {"0": Severity.INFO}
 #: capnslog's level letters (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE), and
 #: MongoDB's (F fatal, E, W, I, D).
 _CAPNSLOG_LEVELS = {
@@ -503,6 +509,8 @@ def _level(g: dict[str, Any]) -> Severity | None:
         return _CAPNSLOG_LEVELS[letter]
     if (letter := g.get("mongo")) is not None:
         return _CAPNSLOG_LEVELS[letter]  # F(atal) is capnslog's C: critical
+    if (priority := g.get("ceph")) is not None:
+        return Severity.ERROR if priority == "-1" else _CEPH_PRIORITY.get(priority, Severity.DEBUG)
     return None
 
 
