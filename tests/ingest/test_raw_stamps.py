@@ -474,6 +474,21 @@ def test_apaches_vhost_combined_line_is_an_access_line() -> None:
     assert e.severity is Severity.ERROR
 
 
+def test_proxmoxs_access_line_with_a_numeric_month_is_an_access_line() -> None:
+    # pveproxy's access.log: strftime "%d/%m/%Y:%H:%M:%S %z", day first as the CLF
+    start, failed, no_month = read(
+        '::ffff:192.168.1.10 - root@pam [04/03/2019:10:00:00 +0100] "GET /api2/json/cluster/'
+        'resources HTTP/1.1" 200 1234',
+        '::ffff:192.168.1.10 - root@pam [04/03/2019:10:00:01 +0100] "POST /api2/json/nodes/'
+        'pve/qemu/100/status/start HTTP/1.1" 500 13',
+        '1.2.3.4 - - [04/13/2019:10:00:02 +0100] "GET / HTTP/1.1" 200 1',
+    )
+    assert (start.ts, failed.ts) == (utc(2019, 3, 4, 9), utc(2019, 3, 4, 9, 0, 1))
+    assert start.message.startswith('::ffff:192.168.1.10 - root@pam "GET /api2/json/')
+    assert (start.severity, failed.severity) == (Severity.INFO, Severity.ERROR)
+    assert no_month.message.startswith("1.2.3.4 - - [04/13/2019")  # no thirteenth month
+
+
 def test_a_scanners_access_line_read_from_a_file_is_still_dropped_as_noise() -> None:
     (e,) = read('203.0.113.9 - - [04/Mar/2026:10:00:00 +0000] "GET /.env HTTP/1.1" 404 153 "-" "-"')
     decision = NoiseFilter.from_config(NoiseConfig()).apply(e)

@@ -369,11 +369,14 @@ def _hour_of_day(hour: str, half: str) -> int:
 
 
 #: `%h %l %u [%t]`: the client (an address or a name), ident, user (nginx quotes an
-#: odd one), then the time as `[%d/%b/%Y:%H:%M:%S %z]`.
+#: odd one), then the time as `[%d/%b/%Y:%H:%M:%S %z]`; Proxmox VE's pveproxy writes the
+#: month as a number (`[%d/%m/%Y:%H:%M:%S %z]`, day first as the common log format).
 _ACCESS = re.compile(
-    r'(?P<head>(?:[^\s"\[]+:\d{1,5} )?[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) \[(?P<d>\d\d)/(?P<mon>'
+    r'(?P<head>(?:[^\s"\[]+:\d{1,5} )?[^\s"\[]+ \S+ (?:"[^"]*"|[^\s"\[]+)) '
+    r"\[(?P<d>\d\d)/(?:(?P<mon>"
     + "|".join(c.MONTHS)
-    + r")/(?P<y>\d{4}):(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<zone>[+-]\d{4})\]"
+    + r")|(?P<mo>0[1-9]|1[0-2]))/(?P<y>\d{4}):(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r" (?P<zone>[+-]\d{4})\]"
 )
 #: After the time: the request line, quoted (with `\"` inside), and the status.
 _STATUS = re.compile(r' "(?:[^"\\]|\\.)*" (?P<status>\d{3})\b')
