@@ -86,9 +86,14 @@ _LETTERS: dict[str, Severity] = {
     "F": Severity.CRITICAL,
 }
 
-# Gitea's and Forgejo's level initials (modules/log/level.go: Trace, Debug, Info, Warn,
-# Error, Critical, Fatal): klog's and Ruby's letters, and two more.
-_INITIALS: dict[str, Severity] = _LETTERS | {"T": Severity.DEBUG, "C": Severity.CRITICAL}
+# Level initials: Gitea's and Forgejo's (modules/log/level.go: Trace, Debug, Info, Warn,
+# Error, Critical, Fatal), klog's and Ruby's letters and two more; capnslog's Notice
+# (etcd before 3.4) and MongoDB's (before 4.4) F, E, W, I, D are among them.
+_INITIALS: dict[str, Severity] = _LETTERS | {
+    "T": Severity.DEBUG,
+    "C": Severity.CRITICAL,
+    "N": Severity.NOTICE,
+}
 
 # pino / bunyan numeric levels inside a JSON message.
 _PINO: dict[str, Severity] = {
@@ -275,6 +280,11 @@ _HTTP_FAILED = re.compile(
 def letter_severity(letter: str) -> Severity | None:
     """The level a klog / glog line's letter names (`E` in `E0304 10:00:00.123`)."""
     return _LETTERS.get(letter)
+
+
+def initial_severity(letter: str) -> Severity | None:
+    """The level an initial names: Gitea's, capnslog's (`E | etcdserver:`), MongoDB's."""
+    return _INITIALS.get(letter)
 
 
 def infer_severity(declared: Severity | None, message: str) -> Severity:

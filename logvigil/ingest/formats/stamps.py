@@ -99,7 +99,7 @@ from logvigil.core.events import Severity
 from logvigil.core.timeutil import time_zone
 from logvigil.ingest.formats import _common as c
 from logvigil.ingest.formats.years import bsd_year
-from logvigil.ingest.severity import letter_severity
+from logvigil.ingest.severity import initial_severity, letter_severity
 
 #: The minutes, seconds and a fraction of a second, after the hour and its colon.
 _MINUTES = r"(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
@@ -252,7 +252,7 @@ def leading_stamp(text: str) -> Stamp | None:
         if (pid := first.groupdict().get("pid")) is not None:
             stamp.pid = pid
         elif stamp.level is None:
-            stamp.level = _NAMED_LEVELS[first.group("level").upper()]
+            stamp.level = Severity.parse(first.group("level"))
     return stamp
 
 
@@ -471,26 +471,8 @@ _ANDROID_LEVELS = {
     "F": Severity.CRITICAL,
     "A": Severity.CRITICAL,
 }
-#: The level words that stand before a stamp (CouchDB's, Cassandra's), upper-cased.
-_NAMED_LEVELS = {name: Severity[name] for name in Severity.__members__} | {
-    "TRACE": Severity.DEBUG,
-    "WARN": Severity.WARNING,
-    "FATAL": Severity.CRITICAL,
-}
-#: Ceph's priority 0: a message its daemons always log (cluster events, start-up).
-_CEPH_PRIORITY = {"0": Severity.INFO}
-#: capnslog's level letters (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE), and
-#: MongoDB's (F fatal, E, W, I, D).
-_CAPNSLOG_LEVELS = {
-    "C": Severity.CRITICAL,
-    "F": Severity.CRITICAL,
-    "E": Severity.ERROR,
-    "W": Severity.WARNING,
-    "N": Severity.NOTICE,
-    "I": Severity.INFO,
-    "D": Severity.DEBUG,
-    "T": Severity.DEBUG,
-}
+#: Ceph's priorities: -1 an error (derr), 0 a message always logged; 1 to 20 are debug.
+_CEPH_PRIORITY = {"-1": Severity.ERROR, "0": Severity.INFO}
 #: Redis' level marks (server.h: LL_DEBUG, LL_VERBOSE, LL_NOTICE, LL_WARNING).
 _REDIS_LEVELS = {
     ".": Severity.DEBUG,
@@ -501,19 +483,18 @@ _REDIS_LEVELS = {
 
 
 def _level(g: dict[str, Any]) -> Severity | None:
-    """The level a stamp holds: klog's, logcat's or capnslog's letter, or Redis' mark."""
+    """The level a stamp holds: klog's, logcat's, capnslog's or MongoDB's letter, Redis'
+    mark or Ceph's priority."""
     if (letter := g.get("level")) is not None:
         return letter_severity(letter)
     if (mark := g.get("mark")) is not None:
         return _REDIS_LEVELS[mark]
     if (letter := g.get("android")) is not None:
         return _ANDROID_LEVELS[letter]
-    if (letter := g.get("capnslog")) is not None:
-        return _CAPNSLOG_LEVELS[letter]
-    if (letter := g.get("mongo")) is not None:
-        return _CAPNSLOG_LEVELS[letter]  # F(atal) is capnslog's C: critical
+    if (letter := g.get("capnslog") or g.get("mongo")) is not None:
+        return initial_severity(letter)
     if (priority := g.get("ceph")) is not None:
-        return Severity.ERROR if priority == "-1" else _CEPH_PRIORITY.get(priority, Severity.DEBUG)
+        return _CEPH_PRIORITY.get(priority, Severity.DEBUG)
     return None
 
 
