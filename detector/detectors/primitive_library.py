@@ -271,6 +271,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
             "offline device",
         ),
         services=_K,
+        # A kernel line says no level in a plain syslog file (info); one that the noise
+        # rules lowered to debug is about a device that holds no disk (an empty floppy or
+        # optical drive, a loop device: `removable-media-io-errors`), not a disk failing.
+        min_severity=Severity.INFO,
     ),
     primitive(
         # Netfilter's connection tracking table is full: every new connection's first

@@ -52,7 +52,8 @@ class NoiseConfig(Strict):
     defaults: bool = Field(
         default=True,
         description=(
-            "apply the built-in rules (sshd and PostgreSQL auth failures, web scanners) "
+            "apply the built-in rules (sshd and PostgreSQL auth failures, web scanners, "
+            "I/O errors of empty floppy and optical drives) "
             "after `rules`"
         ),
     )
@@ -155,6 +156,24 @@ _APACHE_CLIENT_4XX = (
     r"request failed: error reading the headers)"
 )
 
+# The kernel's I/O errors on a device that holds no disk of the host's own: a floppy
+# drive (`fd0`: a hypervisor's virtual floppy controller with no drive behind it, which
+# every probe of the block devices, os-prober, `fdisk -l` or udisks, fails to read), an
+# optical drive (`sr0`, the old `scd0`: an empty tray or an ISO image no longer there)
+# and a loop device (`loop3`: a file mounted as a disk, as snapd's squashfs images, whose
+# file was replaced under it; a fault of the disk holding that file is logged by that
+# disk's own device). The wording is the block layer's (block/blk-core.c,
+# blk_update_request / print_req_error / since 5.16 blk_print_req_error: "I/O error,
+# dev fd0, sector 0"; 2.6 and 3.x end_request), fs/buffer.c's "Buffer I/O error on dev
+# sr0, logical block 0, async page read" ("on device fd0" before 3.x), and the SCSI
+# sense data of the drive (drivers/scsi/scsi_logging.c: "[sr0] tag#0 Sense Key :
+# Medium Error [current]"). The device name is a variable to the miner, so the line,
+# not its template, is judged.
+_REMOVABLE_MEDIA_IO = (
+    r"I/O error,? (?:on )?dev(?:ice)? (?:fd|sr|scd|loop)\d+\b"
+    r"|\[(?:sr|scd)\d+\] (?:tag#\d+ )?Sense Key : Medium Error"
+)
+
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
     # Downgraded, not dropped: each line is still a line the host and its sshd wrote
@@ -207,6 +226,15 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
         match=_NGINX_CLIENT_4XX,
         action="downgrade",
         severity="notice",
+    ),
+    # Debug, not notice: an I/O error primitive counts a kernel line from a plain syslog
+    # file, which says no level (info), and not one this rule has judged.
+    NoiseRuleConfig(
+        name="removable-media-io-errors",
+        service="kern*",
+        match=_REMOVABLE_MEDIA_IO,
+        action="downgrade",
+        severity="debug",
     ),
 )
 

@@ -363,3 +363,42 @@ def test_a_failed_sshd_unit_is_kept_even_when_attributed_to_sshd() -> None:
     )
     assert event.severity is Severity.ERROR
     assert DEFAULTS.apply(dataclasses.replace(event, service="sshd")).action is NoiseAction.KEEP
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[  812.120337] blk_update_request: I/O error, dev fd0, sector 0",
+        "Buffer I/O error on dev fd0, logical block 0, async page read",
+        "print_req_error: I/O error, dev fd0, sector 0",
+        "I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2",
+        "end_request: I/O error, dev fd0, sector 0",
+        "Buffer I/O error on device scd0, logical block 0",
+        "sr 1:0:0:0: [sr0] tag#0 Sense Key : Medium Error [current]",
+        "blk_update_request: I/O error, dev loop12, sector 0",
+    ],
+)
+def test_io_errors_of_a_device_holding_no_disk_are_debug(message: str) -> None:
+    d = DEFAULTS.apply(ev("kernel", message, Severity.ERROR))
+    assert (d.action, d.rule, d.severity) == (
+        NoiseAction.DOWNGRADE,
+        "removable-media-io-errors",
+        Severity.DEBUG,
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "message"),
+    [
+        ("kernel", "blk_update_request: I/O error, dev sda, sector 123456"),
+        ("kernel", "Buffer I/O error on dev sdb1, logical block 0, lost async page write"),
+        ("kernel", "I/O error, dev fd01x, sector 0"),  # not a floppy device's name
+        ("kernel", "sd 2:0:0:0: [sda] tag#0 Sense Key : Medium Error [current]"),
+        ("kernel", "Floppy drive(s): fd0 is 1.44M"),  # a floppy, no error
+        ("backup", "write failed: I/O error, dev fd0 unreadable"),  # not the kernel's line
+    ],
+)
+def test_io_errors_of_disks_and_other_programs_are_not_removable_media(
+    service: str, message: str
+) -> None:
+    assert DEFAULTS.apply(ev(service, message)).rule != "removable-media-io-errors"
