@@ -212,8 +212,16 @@ PRIMITIVES: tuple[Primitive, ...] = (
         ),
     ),
     primitive(
+        # The errno's text and name (`EROFS`, upper case as errno names are written: the
+        # lower-case `erofs` is the kernel's Enhanced Read-Only File System, whose every
+        # mount logs "erofs: (device loop0): mounted with root inode @ nid 36."), and
+        # the kernel remounting a file system after errors. Not systemd's "Couldn't
+        # write '1' to 'kernel/sysrq', ignoring: Read-only file system" (src/sysctl,
+        # in a container whose /proc/sys is mounted read-only): ", ignoring: %m" is its
+        # way of saying that a failed step changes nothing.
         "read_only_fs",
-        r"read-only file ?system|remounting (?:file ?system )?read-only|\berofs\b",
+        r"(?<!ignoring: )read-only file ?system|remounting (?:file ?system )?read-only"
+        r"|(?-i:\bEROFS\b)",
         _CRIT,
         "read-only file system",
         needles=("read-only", "erofs"),

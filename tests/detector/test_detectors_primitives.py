@@ -57,6 +57,8 @@ POSITIVES = [
     ),
     ("EXT4-fs (sda1): Remounting filesystem read-only", "read_only_fs"),
     ("touch: cannot touch '/srv/data/x': Read-only file system", "read_only_fs"),
+    ("open(/var/lib/app/state) failed: EROFS", "read_only_fs"),
+    ("Error: EROFS: read-only file system, open '/app/data/x.db'", "read_only_fs"),
     (
         "blk_update_request: I/O error, dev sda, sector 123 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
         "io_error",
@@ -132,6 +134,11 @@ NEGATIVES = [
     "user alice logged in from 10.0.0.5",
     "connection pool: 5 idle, 0 waiting, 12 total",
     "LOG:  checkpoint complete: wrote 12 buffers (0.1%)",
+    # the Enhanced Read-Only File System mounting an image (fs/erofs/super.c), not the errno
+    "kernel: erofs: (device loop0): mounted with root inode @ nid 36.",
+    "kernel: erofs (device dm-1): mounted with root inode @ nid 40.",
+    # systemd-sysctl in a container whose /proc/sys is read-only: a step it skips
+    "systemd-sysctl[47]: Couldn't write '1' to 'kernel/sysrq', ignoring: Read-only file system",
 ]
 
 
