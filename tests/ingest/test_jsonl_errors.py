@@ -119,3 +119,51 @@ def test_only_the_first_line_of_an_error_with_a_stack_joins_the_message() -> Non
     )
     assert e.message == "unhandled: Error: connect ECONNREFUSED 127.0.0.1:6379"
     assert "TCPConnectWrap" in e.attributes["error"]
+
+
+# MongoDB 4.4 and later (its structured log): a WiredTiger write failing on a full disk
+# (id 22435, the errno in `attr.error`, WiredTiger's text in `attr.message`), and a
+# Status in `attr.error` as MongoDB renders one.
+MONGODB_DISK_FULL = (
+    '{"t":{"$date":"2021-03-02T10:00:00.123+00:00"},"s":"E","c":"STORAGE","id":22435,'
+    '"ctx":"Checkpointer","msg":"WiredTiger error","attr":{"error":28,"message":'
+    '"[1614679200:123456][1:0x7f3c2a1b0700], file:WiredTiger.wt, WT_SESSION.checkpoint: '
+    "__posix_file_write, 615: /data/db/WiredTiger.wt: handle-write: pwrite: failed to write "
+    '4096 bytes at offset 0: No space left on device"}}'
+)
+MONGODB_STATUS = (
+    '{"t":{"$date":"2021-03-02T10:00:01.000+00:00"},"s":"W","c":"NETWORK","id":21207,'
+    '"ctx":"ReplicaSetMonitor-TaskExecutor","msg":"Unable to reach primary for set",'
+    '"attr":{"replicaSet":"rs0","error":{"code":133,"codeName":"FailedToSatisfyReadPreference",'
+    '"errmsg":"Could not find host matching read preference { mode: \\"primary\\" } for set rs0"}}}'
+)
+
+
+def test_mongodbs_error_in_its_attributes_is_told_after_the_message() -> None:
+    disk, status = read(MONGODB_DISK_FULL, MONGODB_STATUS)
+    assert disk.message.startswith("WiredTiger error: [1614679200:123456]")
+    assert disk.message.endswith("failed to write 4096 bytes at offset 0: No space left on device")
+    assert disk.severity is Severity.ERROR and disk.attributes["attr"].startswith('{"error":28,')
+    assert status.message == (
+        "Unable to reach primary for set: FailedToSatisfyReadPreference: Could not find host "
+        'matching read preference { mode: "primary" } for set rs0'
+    )
+    assert classify(TemplateMiner().add(disk.message).template).name == "disk_full"
+
+
+def test_mongodb_attributes_without_an_error_add_nothing() -> None:
+    accepted, message_only, no_errmsg = read(
+        '{"t":{"$date":"2021-03-02T10:00:02.000+00:00"},"s":"I","c":"NETWORK","id":22943,'
+        '"ctx":"listener","msg":"Connection accepted","attr":{"remote":"10.0.0.5:51234"}}',
+        # WiredTiger's informational messages (id 22430) carry no errno
+        '{"t":{"$date":"2021-03-02T10:00:03.000+00:00"},"s":"I","c":"STORAGE","id":22430,'
+        '"ctx":"initandlisten","msg":"WiredTiger message","attr":{"message":"[1:2], txn-recover: '
+        'Recovering log 5 through 6"}}',
+        '{"t":{"$date":"2021-03-02T10:00:04.000+00:00"},"s":"W","c":"REPL","id":1,"ctx":"x",'
+        '"msg":"odd","attr":{"error":{"code":6}}}',
+    )
+    assert [e.message for e in (accepted, message_only, no_errmsg)] == [
+        "Connection accepted",
+        "WiredTiger message",
+        "odd",
+    ]

@@ -198,7 +198,30 @@ def _cause(obj: dict[str, Any]) -> str | None:
                 return first.rstrip()
         elif type(value) is dict and type(inner := value.get("message")) is str:
             return inner.strip().partition("\n")[0].rstrip() or None
-    return None
+    attr = obj.get("attr")
+    return _mongodb_cause(attr) if type(attr) is dict else None
+
+
+def _mongodb_cause(attr: dict[str, Any]) -> str | None:
+    """The error in MongoDB's `attr` (4.4 and later: the values of a structured log
+    line's message): a Status as MongoDB renders it, `{"code": 6, "codeName":
+    "HostUnreachable", "errmsg": "Connection refused"}`, told as its `toString()` does
+    (`HostUnreachable: Connection refused`); a string; or, beside an errno (WiredTiger's
+    `"error": 28`), WiredTiger's own `message` (`... pwrite: failed to write 4096
+    bytes at offset 0: No space left on device`). `attr` keeps them all."""
+    error = attr.get("error")
+    if type(error) is dict:
+        text, code = error.get("errmsg"), error.get("codeName")
+        if type(text) is not str:
+            return None
+        text = f"{code}: {text}" if type(code) is str and code else text
+    elif type(error) is str:
+        text = error
+    elif type(error) is int and type(attr.get("message")) is str:
+        text = attr["message"]
+    else:
+        return None
+    return text.strip().partition("\n")[0].rstrip() or None
 
 
 def _fields_text(obj: dict[str, Any]) -> str:
