@@ -177,8 +177,10 @@ _ALTERNATIVES = rf"""
     | "(?i:{_KEYS})"\s*:\s*"(?P<json>[A-Za-z]+)"
     | "level"\s*:\s*(?P<pino>[1-6]0)\b
     # bare upper-case word: "... 10:00:00,123 ERROR mod: x", "FATAL:  password ..."; also
-    # before a thread's or process's number in brackets (Asterisk's "ERROR[1234] chan_sip.c:")
-    | (?:^|(?<=[\s\[(|]))(?P<upper>{_UPPER_WORDS})(?=[\s:\]|)]|\[\d|$)
+    # before a thread's or process's number in brackets (Asterisk's "ERROR[1234] chan_sip.c:").
+    # Not GJS's report of a script's exception, "JS ERROR: TypeError: x is null" (GNOME
+    # Shell's, Cinnamon's; gjs logs it at GLib's warning level, the words are its wording)
+    | (?:^|(?<=[\s\[(|]))(?<!JS[ ])(?P<upper>{_UPPER_WORDS})(?=[\s:\]|)]|\[\d|$)
     # crash markers
     | (?P<traceback>Traceback[ ]\(most[ ]recent[ ]call[ ]last\))
     | (?P<exception>Exception[ ]in[ ]thread[ ]")

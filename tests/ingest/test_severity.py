@@ -405,6 +405,10 @@ PLAIN_SYSLOG_INFO = [
     "fe-tcp be/srv 0/0/5007 212 -- 1/1/1/1/0 0/0",
     "May 16 00:00:00 nova nova-api[25746]: INFO nova.osapi_compute.wsgi.server [req-38101a0b "
     '- - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 500 len: 1893 time: 0.25',
+    # GJS reports a GNOME Shell script's exception at GLib's warning level, in these words
+    "Mar  4 10:00:01 laptop gnome-shell[1834]: JS ERROR: TypeError: this._windowActor is null",
+    "Mar  4 10:00:01 laptop cinnamon[2011]: JS ERROR: Exception in callback for signal: "
+    "notify::focus-window: TypeError: actor is undefined",
 ]
 
 
