@@ -137,16 +137,27 @@ PRIMITIVES: tuple[Primitive, ...] = (
         services=_K,
     ),
     primitive(
-        # The CPU's machine-check architecture, and EDAC's uncorrected memory errors
-        # (drivers/edac/edac_mc.c: "EDAC MC0: 1 UE memory read error on ...", kernels
-        # before 3.x "EDAC MC0: UE page 0x0, ..."); a corrected one ("CE") is not a
-        # fault of the moment.
+        # A hardware error the CPU or the memory controller could not correct: x86's
+        # machine-check exception (arch/x86/kernel/cpu/mce/core.c, mce_panic and
+        # __print_mce: "mce: [Hardware Error]: CPU 0: Machine Check Exception: 5 Bank 4:
+        # b200000000070f0f"), a poisoned page in use ("mce: Uncorrected hardware memory
+        # error in user-access at 2f6b8d400", kill_me_maybe; mm/memory-failure.c's
+        # "Memory failure: 0x2f6b8d: recovery action for dirty LRU page: Recovered"),
+        # AMD's decoder (drivers/edac/mce_amd.c: "[Hardware Error]: Uncorrected, software
+        # restartable error."), EDAC's uncorrected memory errors (drivers/edac/edac_mc.c:
+        # "EDAC MC0: 1 UE memory read error on ...", kernels before 3.x "EDAC MC0: UE page
+        # 0x0, ..."). Not a corrected error (EDAC's "CE", AMD's "Corrected error, no
+        # action required."), nor "mce: [Hardware Error]: Machine check events logged",
+        # mce_notify_irq's rate-limited note of any event logged, a corrected one too
+        # (a CPU's cache corrects its own errors every day on many machines), nor the
+        # register dump of a bank the firmware left behind at boot.
         "machine_check",
-        r"\bmce: \[hardware error\]|\bmachine check events logged\b|\bmachine check exception\b"
+        r"\bmachine check exception\b|\buncorrected hardware memory error\b"
+        r"|\bmemory failure: \S+: recovery action for\b|\[hardware error\]: uncorrected\b"
         r"|\bedac mc\S*: (?:\S+ )?ue\b",
         _ERR,
         "machine check (hardware error)",
-        needles=("mce:", "machine check", "edac mc"),
+        needles=("machine check", "uncorrected", "memory failure", "edac mc"),
         services=_K,
     ),
     # -- any producer: the victim's line (attributed to it) or the program's own --------

@@ -80,7 +80,7 @@ POSITIVES = [
     ("Oops: 0000 [#1] SMP", "kernel_oops"),
     ("watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [kworker/3:1:123]", "cpu_lockup"),
     ("INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
-    ("mce: [Hardware Error]: Machine check events logged", "machine_check"),
+    ("mce: Uncorrected hardware memory error in user-access at 2f6b8d400", "machine_check"),
     ("igc 0000:03:00.0 eth0: Detected Tx Unit Hang", "nic_hang"),
     ("nf_conntrack: table full, dropping packet", "conntrack_full"),
     ("systemd-coredump[811]: Process 1234 (nginx) of user 33 dumped core.", "core_dump"),

@@ -53,7 +53,12 @@ SCOPED_POSITIVES = [
     ("kernel", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "cpu_lockup"),
     ("kernel", "INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
     ("kernel", "INFO: task nfsd:811 blocked for more than 122 seconds.", "hung_task"),
-    ("kernel", "mce: [Hardware Error]: Machine check events logged", "machine_check"),
+    (
+        "kernel",
+        "Memory failure: 0x2f6b8d: recovery action for dirty LRU page: Recovered",
+        "machine_check",
+    ),
+    ("kernel", "[Hardware Error]: Uncorrected, software restartable error.", "machine_check"),
     (
         "kernel",
         "mce: [Hardware Error]: CPU 0: Machine Check Exception: 5 Bank 4: b200000000070f0f",
@@ -435,7 +440,12 @@ NEAR_MISSES = [
         "[ 4407.528841] conntrack: generic helper won't handle protocol 47. Please consider "
         "loading the specific helper module.",
     ),
-    # a corrected memory error is corrected; a thin pool back to writing
+    # a corrected error is corrected: the CPU's note that it logged events (of any kind),
+    # AMD's decoder, a bank's registers at boot; a thin pool back to writing
+    ("kernel", "mce: [Hardware Error]: Machine check events logged"),
+    ("kernel", "[Hardware Error]: Corrected error, no action required."),
+    ("kernel", "mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 5: bea0000000000108"),
+    ("kernel", "[    0.061132] mce: CPU supports 9 MCE banks"),
     (
         "kernel",
         "EDAC MC1: 12 CE memory read error on DIMM_A1 (channel:0 slot:0 page:0x1 offset:0x0 "
