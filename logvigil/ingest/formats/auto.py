@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from logvigil.ingest.formats import cfdr
 from logvigil.ingest.formats._common import LINE_LIMIT, LongLine, binary_reason
 from logvigil.ingest.formats.journalctl import FULL, UNIX, is_marker
 from logvigil.ingest.formats.syslog import RFC3164, RFC5424
@@ -103,6 +104,8 @@ def classify(line: bytes) -> str | None:
     m = FULL.match(text) or UNIX.match(text)
     if m is not None and _tagged(m.group("rest")):
         return "journalctl"
+    if cfdr.split(text) is not None:  # the supercomputer logs' prefix: the syslog reader's
+        return "syslog"
     return "raw"
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from logvigil.core.events import LogEvent, Rejected, Severity
 from logvigil.ingest.formats import _common as c
+from logvigil.ingest.formats import cfdr
 from logvigil.ingest.formats.years import bsd_year
 
 FACILITIES = (
@@ -100,18 +101,23 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
     raw_cut, truncated = c.cut_bytes(raw)
     text, invalid_utf8 = c.decode(raw_cut)
     attributes: dict[str, Any] = {}
+    written_pri = None
     if (m := RFC5424.match(text)) is not None:
         parsed = _rfc5424(m, ctx, attributes)
+        written_pri = m.group("pri")
     elif (m := RFC3164.match(text)) is not None:
         parsed = rfc3164_fields(m, ctx, attributes)
+        written_pri = m.group("pri")
+    elif (received := cfdr.split(text)) is not None:
+        parsed = _cfdr_fields(*received, attributes)
     else:
         return c.reject(ctx, line_no, "not a syslog line (RFC 3164 or RFC 5424)", raw)
     if isinstance(parsed, str):
         return c.reject(ctx, line_no, parsed, raw)
     ts, host, service, message, declared = parsed
 
-    if m.group("pri") is not None:
-        pri = int(m.group("pri"))
+    if written_pri is not None:
+        pri = int(written_pri)
         if pri > 191:
             return c.reject(ctx, line_no, f"syslog priority {pri} out of range 0..191", raw)
         declared = Severity.from_syslog_priority(pri % 8)
@@ -140,6 +146,20 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
         del previous[next(iter(previous))]  # the host heard from longest ago
     previous[host] = event
     return event
+
+
+def _cfdr_fields(
+    ts: datetime, node: str, rest: str, attributes: dict[str, Any]
+) -> tuple[datetime, str, str, str, Severity | None]:
+    """(ts, host, program, message, level) of a line of the supercomputer logs
+    (`cfdr`): the node's syslog line or Blue Gene/L event, at the second it was received."""
+    if (event := cfdr.bgl_event(rest)) is not None:
+        program, level, message = event
+        return ts, node, program, message, level
+    if (m := RFC3164.match(rest)) is not None:
+        _, program, message, level = host_and_tag(m.group("rest"), attributes)
+        return ts, node, program, message, level
+    return ts, node, "", rest, None
 
 
 def _repeat_of_previous(message: str, host: str, ts: datetime, ctx: c.Context) -> LogEvent | None:
