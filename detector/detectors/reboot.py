@@ -157,6 +157,11 @@ class UncleanRebootDetector:
         self._forget = round(self.config.forget_after_days * 24 * 60)
         #: (service, template id) -> (text, phase, re-execution)
         self._cache: dict[tuple[str, int], tuple[str, Phase | None, bool]] = {}
+        #: host -> the state object this detector wrote for it last, or read and found
+        #: whole: on a later tick, the very same object needs no validation, and a host
+        #: without lines, a pending boot or the end of its memory needs no work at all
+        #: (a relay of many hosts: a tick's cost follows the hosts that log).
+        self._trusted: dict[str, Any] = {}
 
     def _phase(self, service: str, tid: int, text: str) -> tuple[Phase | None, bool]:
         hit = self._cache.get((service, tid))
@@ -178,9 +183,18 @@ class UncleanRebootDetector:
             if r.count > 0:
                 by_host.setdefault(r.host, {}).setdefault(to_minute(r.minute), []).append(r)
         findings: list[Finding] = []
+        trusted = self._trusted
         for host in sorted(set(by_host) | set(state)):
-            st = _load(versioned(state, host, self.state_version))
             minutes = by_host.get(host, {})
+            raw = state.get(host)
+            if raw is not None and trusted.get(host) is raw:
+                if not minutes and "p" not in raw and end - raw["t"] <= self._forget:
+                    continue  # as loading, deciding and comparing it would conclude
+                st = _load(raw)
+            else:
+                st = _load(versioned(state, host, self.state_version))
+                if st is not None:
+                    trusted[host] = raw
             if st is None and not minutes:
                 del new_state[host]  # unreadable or of another version
                 continue
@@ -196,16 +210,19 @@ class UncleanRebootDetector:
             if end - st["t"] > self._forget:
                 new_state.pop(host, None)
             elif st != state.get(host):
-                new_state[host] = st
+                new_state[host] = trusted[host] = st
         findings.sort(key=lambda f: (f.started_at, f.host or ""))
+        if len(trusted) > 2 * len(new_state) + 64:  # hosts forgotten since
+            self._trusted = {k: v for k, v in trusted.items() if new_state.get(k) is v}
         return findings, new_state
 
     def next_due(self, state: State, after: datetime) -> datetime | None:
         """When a pending boot is judged (`_decide`) or a host is forgotten."""
         c, low = self.config, to_minute(after)
         due: list[int] = []
-        for host in state:
-            st = _load(versioned(state, host, self.state_version))
+        for host, raw in state.items():
+            trusted = self._trusted.get(host) is raw
+            st = raw if trusted else _load(versioned(state, host, self.state_version))
             if st is None:
                 continue
             due.append(st["t"] + self._forget + 1)
