@@ -84,6 +84,9 @@ class ErrorSpikeConfig(Strict):
 #: A service's errors in one minute: the count, and the count per host and per template.
 _Cell = list[Any]
 
+#: Services folding in one tick from which numpy's arrays pay (below: Python floats).
+VECTOR_FROM = 16
+
 #: `o` and `a` of a baseline without a current spike (any minute is more than
 #: `rearm_minutes` after it).
 _NO_SPIKE = -(1 << 40)
@@ -132,12 +135,17 @@ class ErrorSpike(ActsOnLines):
     name: ClassVar[str] = "error_spike"
     state_version: ClassVar[int] = 1
 
-    def __init__(self, config: ErrorSpikeConfig | None = None) -> None:
+    def __init__(
+        self, config: ErrorSpikeConfig | None = None, *, vector_from: int = VECTOR_FROM
+    ) -> None:
+        """`vector_from`: fold with numpy arrays from this many services folding at once
+        (fewer go one by one in Python floats, with the same result bit for bit)."""
         self.config = config if config is not None else ErrorSpikeConfig()
         c = self.config
         self._alpha = 1.0 - 0.5 ** (1.0 / c.half_life_minutes)
         hours = c.learning_period_hours
         self._learning = round(60 * (DEFAULT_LEARNING_HOURS if hours is None else hours))
+        self.vector_from = vector_from
 
     def threshold(
         self, mean: npt.NDArray[np.float64], var: npt.NDArray[np.float64]
@@ -207,10 +215,12 @@ class ErrorSpike(ActsOnLines):
         """Fold each service's minutes with errors into its baseline, every service at once,
         one minute of each per step; complete `folds.out`; return the spikes that start,
         in the order of `folds`, then of minutes."""
-        import numpy as np  # deferred: heavy (~15 MB, 80 ms); a tick needs it, commands do not
-
         if not folds.svc:
             return []
+        if len(folds.svc) < self.vector_from:
+            return self._fold_each(folds, now)
+        import numpy as np  # deferred: heavy (~15 MB, 0.2 s); many services at once need it
+
         alpha, keep = self._alpha, 1.0 - self._alpha
         rearm = self.config.rearm_minutes
         steps = max(map(len, folds.minutes))
@@ -271,6 +281,48 @@ class ErrorSpike(ActsOnLines):
                 out["o"], out["a"] = oj, aj
         started.sort(key=lambda item: item[:2])
         return [f for _, _, f in started]
+
+    def _fold_each(self, folds: _Folds, now: datetime) -> list[Finding]:
+        """`_fold`, one service and one minute at a time in Python floats: the same
+        operations in the same order as the arrays' (IEEE doubles both), so the same
+        baselines bit for bit, without numpy's import for the few services of a tick."""
+        alpha, keep = self._alpha, 1.0 - self._alpha
+        rearm, k = self.config.rearm_minutes, self.config.k_sigma
+        floor = float(self.config.min_count)
+        started: list[Finding] = []
+        for i, minutes in enumerate(folds.minutes):
+            errors, s = folds.errors[i], folds.s[i]
+            t, mean, var, o, a = folds.t[i], folds.m[i], folds.q[i], folds.o[i], folds.a[i]
+            for minute in minutes:
+                count = float(errors[minute][0])
+                gap = minute - t - 1
+                if gap > 0:  # `gap` minutes without errors, in closed form
+                    r = keep**gap
+                    var = r * var + mean * mean * r * (1.0 - r)
+                    mean = mean * r
+                learned = mean + k * math.sqrt(var)
+                poisson = mean + k * math.sqrt(mean + 0.375) + k * k / 4
+                limit = max(learned, poisson, floor)
+                hit = count >= limit and minute > s and minute - s >= self._learning
+                rearmed = minute - a > rearm
+                if hit and rearmed:
+                    cell = errors[minute]
+                    started.append(self._finding(folds.svc[i], minute, mean, var, limit, cell, now))
+                    o = minute
+                elif not hit and rearmed:
+                    o = _NO_SPIKE
+                if hit:
+                    a = minute
+                elif rearmed:
+                    a = _NO_SPIKE
+                diff = min(count, limit) - mean
+                incr = alpha * diff
+                mean, var, t = mean + incr, keep * (var + diff * incr), minute
+            out = folds.out[i]
+            out["t"], out["m"], out["q"] = t, mean, var
+            if o != _NO_SPIKE:
+                out["o"], out["a"] = o, a
+        return started
 
     def _finding(
         self,

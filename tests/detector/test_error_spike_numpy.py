@@ -1,4 +1,5 @@
-"""error_spike's numpy fold agrees bit for bit with the plain per-service EWMA.
+"""error_spike's folds (numpy's arrays, and Python floats for a tick's few services)
+agree bit for bit with the plain per-service EWMA.
 
 `ScalarErrorSpike` below is error_spike as it was written before its fold went
 to numpy arrays (one service and one minute at a time, Python floats). Random
@@ -259,8 +260,12 @@ def _window(
     return Window(start=start, end=start + width * MINUTE, rows=tuple(rows))
 
 
+@pytest.mark.parametrize("vector_from", [0, 10**9], ids=["numpy", "floats"])
 @pytest.mark.parametrize("seed", range(40))
-def test_the_numpy_fold_finds_and_stores_what_the_scalar_fold_does(seed: int) -> None:
+def test_the_numpy_fold_finds_and_stores_what_the_scalar_fold_does(
+    seed: int, vector_from: int
+) -> None:
+    # Both of error_spike's folds: numpy's arrays for many services, Python floats for few.
     rng = random.Random(seed)
     config = ErrorSpikeConfig(
         learning_period_hours=rng.choice([0, 0.5, 2]),
@@ -269,7 +274,7 @@ def test_the_numpy_fold_finds_and_stores_what_the_scalar_fold_does(seed: int) ->
         min_count=rng.choice([1, 3, 10]),
         k_sigma=rng.choice([2.0, 4.0]),
     )
-    new, old = ErrorSpike(config), ScalarErrorSpike(config)
+    new, old = ErrorSpike(config, vector_from=vector_from), ScalarErrorSpike(config)
     services = [f"svc-{i}" for i in range(rng.randint(1, 15))]
     hosts = [f"host-{i}" for i in range(rng.randint(1, 3))]
     state_new: dict[str, Any] = {}
