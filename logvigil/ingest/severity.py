@@ -203,10 +203,11 @@ _ALTERNATIVES = rf"""
 
 # What an alternative above that is not anchored at the start begins with: `[`, `"`,
 # a logfmt key (`level`, `lvl`, `log.level`, `severity`, any case, where a word starts,
-# as its alternative requires), an upper-case level word, `Traceback`, `Exception`. The guard in front of the alternatives lets
-# the search pass over every other position at the cost of one test instead of
-# trying each alternative there (half the time of a head with "error" in prose); it
-# never changes what matches.
+# as its alternative requires: the letter is tested first, the one before it after),
+# an upper-case level word, `Traceback`, `Exception`. The guard in front of the
+# alternatives lets the search pass over every other position at the cost of one test
+# instead of trying each alternative there (half the time of a head with "error" in
+# prose); it never changes what matches.
 _STARTS = r"""[\["ACDEFINPSTW]|(?i:[ls])(?<![\w.-].)"""
 _TOKEN_RE = re.compile(rf"(?:^|(?={_STARTS}))(?:{_ALTERNATIVES})", re.VERBOSE)
 
