@@ -175,16 +175,18 @@ class SilenceDetector:
     # -- state ----------------------------------------------------------------
 
     def _load_pairs(self, state: State, svc: str) -> dict[str, _Pair] | None:
+        """The pairs of service key `svc`, validated, or None when it is malformed. The
+        pairs are those of `state`, shared: `_own` copies one before it changes."""
         raw = versioned(state, svc, self.state_version)
         if raw is not None and self._trusted.get(svc) is raw:
-            return {host: rh.copy_rhythm(pair) for host, pair in raw["h"].items()}
+            return dict(raw["h"])
         hosts = raw.get("h") if raw is not None else None
         if not isinstance(hosts, Mapping):
             return None
         out: dict[str, _Pair] = {}
         for host, pair in hosts.items():
             if isinstance(host, str) and isinstance(pair, Mapping) and valid_pair(pair):
-                out[host] = rh.copy_rhythm(pair)
+                out[host] = pair  # type: ignore[assignment]
         if len(out) == len(hosts):
             self._trusted[svc] = raw
         return out
@@ -201,10 +203,12 @@ class SilenceDetector:
         return at
 
     def _load_host(self, state: State, host: str) -> _Pair | None:
+        """The state of `host`, validated, or None when it is malformed; that of `state`,
+        shared (`_own` copies it before it changes)."""
         key = HOST_PREFIX + host
         raw = versioned(state, key, self.state_version)
         if raw is not None and self._trusted.get(key) is raw:
-            return rh.copy_rhythm(raw)
+            return raw  # type: ignore[return-value]
         if raw is None or not valid_pair(raw) or not isinstance(raw.get("l", ""), str):
             return None
         if raw.get("k", "sleep") not in ("sleep", "silent", "unreachable"):
@@ -212,7 +216,18 @@ class SilenceDetector:
         if not all(raw.get(k) is None or is_minute(raw[k]) for k in ("x", "w")):
             return None
         self._trusted[key] = raw
-        return rh.copy_rhythm(raw)
+        return raw  # type: ignore[return-value]
+
+    @staticmethod
+    def _own(table: dict[str, _Pair], key: str, owned: set[int]) -> _Pair:
+        """`table[key]`, to be changed: copied first unless this tick made or copied it
+        (a loaded pair or host is the given state's own, which a tick never changes: a
+        tick of a relay of many hosts copies what changes, not all it knows)."""
+        p = table[key]
+        if id(p) not in owned:
+            p = table[key] = rh.copy_rhythm(p)
+            owned.add(id(p))
+        return p
 
     # -- expected silences ----------------------------------------------------
 
@@ -327,6 +342,7 @@ class SilenceDetector:
         pairs: dict[str, dict[str, _Pair]] = {}
         hosts: dict[str, _Pair] = {}
         dirty: set[str] = set()
+        owned: set[int] = set()  # the pairs and hosts this tick made or copied
         if not (
             state is self._returned and len(state) == len(self._host_keys) + len(self._soonest)
         ):  # not the state as this detector left it: index it first
@@ -365,6 +381,7 @@ class SilenceDetector:
                     stub = rh.new_rhythm(start - 1)
                     stub.update(n=[0] * rh.HOURS, h=[0.0] * rh.HOURS, z=1)
                     pairs[svc][host] = stub
+                    owned.add(id(stub))
                     dirty.add(svc)
 
         for host in sorted(activity):
@@ -374,14 +391,16 @@ class SilenceDetector:
                 info = minutes[m]
                 if hs is None:
                     hs = hosts[host] = rh.new_rhythm(m)
+                    owned.add(id(hs))
                     hs["l"] = info.last_service()
                     set_due(hs, rh.due(hs, m, self.params))
                 elif m > hs["t"]:
+                    hs = self._own(hosts, host, owned)
                     found = self._host_minute(host, hs, m, info, now)
                     if found is not None:
                         findings.append(found)
                 for svc, _count in sorted(info.evidence.items()):
-                    f = self._pair_minute(svc, host, m, pairs, hs, services.get(svc), now)
+                    f = self._pair_minute(svc, host, m, pairs, hs, services.get(svc), now, owned)
                     if f is not None:
                         findings.append(f)
                     dirty.add(svc)
@@ -391,6 +410,7 @@ class SilenceDetector:
         for record in window.sources:
             for host, hs in hosts.items():
                 if _unreachable(record, host, now) and not self._asleep(hs, hs["t"]):
+                    hs = self._own(hosts, host, owned)
                     self._hold(hs, "unreachable")
                     hs.pop("f", None)
                     dirty.add(HOST_PREFIX + host)
@@ -405,7 +425,7 @@ class SilenceDetector:
                 continue
             if self._is_due(hs, end) and not self._asleep(hs, hs["t"]):
                 findings.append(self._host_finding(host, hs, end, now))
-                self._hold(hs, "silent")
+                self._hold(self._own(hosts, host, owned), "silent")
                 dirty.add(HOST_PREFIX + host)
 
         for svc in sorted(pairs):
@@ -419,12 +439,16 @@ class SilenceDetector:
                     continue
                 hs = hosts.get(host)
                 if beat is not None and pair.get("f") != pair["t"]:
-                    set_due(pair, self._start(hs, pair["t"], end) + beat + 1)
+                    due = self._start(hs, pair["t"], end) + beat + 1
+                    if pair.get("d") != due:
+                        pair = self._own(pairs[svc], host, owned)
+                        set_due(pair, due)
                 if not self._is_due(pair, end) or self._asleep(hs, pair["t"]):
                     continue
                 if _host_deciding(hs, pair["t"], end):
                     continue
                 dirty.add(svc)
+                pair = self._own(pairs[svc], host, owned)
                 s = self._start(hs, pair["t"], end)
                 if s != pair["t"]:  # woke after an expected silence: count from then
                     set_due(pair, self._pair_due(pair, s, info, host))
@@ -476,6 +500,7 @@ class SilenceDetector:
         hs: _Pair,
         info: ServiceInfo | None,
         now: datetime,
+        owned: set[int],
     ) -> Finding | None:
         """Fold minute `m` of a pair; the silence that ended at `m`, if it was one."""
         mine = pairs.setdefault(svc, {})
@@ -483,7 +508,9 @@ class SilenceDetector:
         found = None
         if pair is None or pair.get("z"):
             pair = mine[host] = rh.new_rhythm(m)
+            owned.add(id(pair))
         elif m > pair["t"]:
+            pair = self._own(mine, host, owned)
             t = pair["t"]
             start = self._start(hs, t, m)
             due = pair.get("d") if start == t else self._pair_due(pair, start, info, host)

@@ -108,7 +108,10 @@ class Run:
             dict(self.services),
             self.sources,
         )
+        given = json.dumps(self.state, sort_keys=True) if self.keep_objects else None
         found, new_state = self.det.evaluate(w, self.state, w.end)
+        if given is not None:  # a tick never changes the state it is given (it shares it)
+            assert json.dumps(self.state, sort_keys=True) == given
         self.state = new_state if self.keep_objects else json.loads(json.dumps(new_state))
         self.findings.extend(found)
         return found
