@@ -111,8 +111,11 @@ PRIMITIVES: tuple[Primitive, ...] = (
         services=_K,
     ),
     primitive(
+        # ... and the NMI watchdog of 2.6 kernels (arch/x86_64/kernel/nmi.c, die_nmi: "NMI
+        # Watchdog detected LOCKUP on CPU 1, registers:"; i386: "... on CPU1").
         "cpu_lockup",
-        r"\bsoft lockup\b|\bhard lockup\b|\bdetected stalls? on cpus\b|\bself-detected stall\b",
+        r"\bsoft lockup\b|\bhard lockup\b|\bdetected stalls? on cpus\b|\bself-detected stall\b"
+        r"|\bnmi watchdog detected lockup on cpu",
         _CRIT,
         "CPU lockup",
         needles=("lockup", "stall"),

@@ -50,6 +50,8 @@ SCOPED_POSITIVES = [
     ("kernel", "BUG: soft lockup - CPU#0 stuck for 67s! [java:1234]", "cpu_lockup"),
     ("kernel", "watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [kworker/3:1:123]", "cpu_lockup"),
     ("kernel", "NMI watchdog: Watchdog detected hard LOCKUP on cpu 2", "cpu_lockup"),
+    ("kernel", "NMI Watchdog detected LOCKUP on CPU 1, registers:", "cpu_lockup"),
+    ("kernel", "NMI Watchdog detected LOCKUP on CPU1, eip c0119e6a, registers:", "cpu_lockup"),
     ("kernel", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "cpu_lockup"),
     ("kernel", "INFO: task kworker/0:1:123 blocked for more than 120 seconds.", "hung_task"),
     ("kernel", "INFO: task nfsd:811 blocked for more than 122 seconds.", "hung_task"),
@@ -431,6 +433,9 @@ NEAR_MISSES = [
     ("kernel", "[39495.454966] usb 1-10: device not accepting address 10, error -71"),
     ("kernel", "[39491.754342] ata1.00: configured for UDMA/133"),
     ("kernel", "[    0.641736] tpm_tis 00:05: A TPM error (6) occurred attempting to read a pcr"),
+    # the NMI watchdog starting, not finding a lockup
+    ("kernel", "NMI watchdog: Enabled. Permanently consumes one hw-PMU counter."),
+    ("kernel", "Testing NMI watchdog ... OK."),
     # elemoine and plemma at boot: EDAC and conntrack loading, no error
     ("kernel", "[    2.242471] EDAC MC: Ver: 3.0.0"),
     ("kernel", "[    2.245635] EDAC ie31200: No ECC support"),
