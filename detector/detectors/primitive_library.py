@@ -173,10 +173,19 @@ PRIMITIVES: tuple[Primitive, ...] = (
         # for /user.slice/... being 55.71% > 50.00% for > 20s with reclaim activity",
         # "... due to swap used (...)"; then PID 1: "x.scope: systemd-oomd killed 19
         # process(es) in this unit."
-        r"|^killed \S+ due to (?:memory pressure for|swap used)\b|\bsystemd-oomd killed\b",
+        r"|^killed \S+ due to (?:memory pressure for|swap used)\b|\bsystemd-oomd killed\b"
+        # earlyoom, Fedora's before systemd-oomd (kill.c, every version: "sending %s to
+        # process %d uid %d \"%s\": badness %d, ..." or, from 1.7, ": oom_score %d, ...")
+        r'|^sending sig(?:term|kill) to process \S+ uid \S+ ".*": (?:badness|oom_score) ',
         _CRIT,
         "OOM kill",
-        needles=("out of memory", "oom", "due to memory pressure for", "due to swap used"),
+        needles=(
+            "out of memory",
+            "oom",
+            "due to memory pressure for",
+            "due to swap used",
+            "badness",
+        ),
     ),
     primitive(
         # A program that ran out of memory itself, in its runtime's words: the JVM's

@@ -103,6 +103,16 @@ POSITIVES = [
     ("Too many open files", "too_many_open_files"),
     ("Error: EMFILE: too many open files, open '/app/config.json'", "too_many_open_files"),
     ("VFS: file-max limit 8192 reached", "too_many_open_files"),
+    # earlyoom 1.6 and 1.7 (kill.c's format strings)
+    (
+        'sending SIGTERM to process 2454 uid 1000 "firefox": badness 806, VmRSS 3022 MiB',
+        "oom_kill",
+    ),
+    (
+        'sending SIGKILL to process 1234 uid 1000 "chrome": oom_score 900, VmRSS 2048 MiB, '
+        'cmdline "/opt/google/chrome/chrome --type=renderer"',
+        "oom_kill",
+    ),
     ("systemd[1]: nextcloud.service: Failed with result 'exit-code'.", "unit_failed"),
     ("systemd[1]: postgresql.service: Failed with result 'oom-kill'.", "oom_kill"),
     ("systemd[1]: nextcloud.service: Start request repeated too quickly.", "restart_loop"),
@@ -134,6 +144,10 @@ NEGATIVES = [
     "user alice logged in from 10.0.0.5",
     "connection pool: 5 idle, 0 waiting, 12 total",
     "LOG:  checkpoint complete: wrote 12 buffers (0.1%)",
+    # earlyoom watching, not killing
+    "earlyoom v1.7",
+    "mem avail: 5432 of 7842 MiB (69.27%), swap free: 1023 of 1023 MiB (100.00%)",
+    "sending SIGTERM to process group 1234 of the backup job",
     # the Enhanced Read-Only File System mounting an image (fs/erofs/super.c), not the errno
     "kernel: erofs: (device loop0): mounted with root inode @ nid 36.",
     "kernel: erofs (device dm-1): mounted with root inode @ nid 40.",
