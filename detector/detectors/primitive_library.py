@@ -503,11 +503,15 @@ PRIMITIVES: tuple[Primitive, ...] = (
         ),
     ),
     primitive(
+        # ... and ABRT's, RHEL's and Fedora's crash catcher (abrt-hook-ccpp.c, once a
+        # crashed process's core is kept: "Saved core dump of pid %lu (%s) to %s (%llu
+        # bytes)").
         "core_dump",
-        r"\bdumped core\b|\(core dumped\)|\bsegmentation fault\b",
+        r"\bdumped core\b|\(core dumped\)|\bsegmentation fault\b"
+        r"|^saved core dump of pid \S+ \(",
         _ERR,
         "crashed (core dump)",
-        needles=("dumped", "segmentation fault"),
+        needles=("dumped", "segmentation fault", "saved core dump"),
     ),
     primitive(
         "too_many_open_files",

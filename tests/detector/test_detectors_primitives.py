@@ -103,6 +103,12 @@ POSITIVES = [
     ("Too many open files", "too_many_open_files"),
     ("Error: EMFILE: too many open files, open '/app/config.json'", "too_many_open_files"),
     ("VFS: file-max limit 8192 reached", "too_many_open_files"),
+    # ABRT keeping a crashed process's core (abrt-hook-ccpp.c's format string)
+    (
+        "Saved core dump of pid 2317 (/usr/sbin/httpd) to "
+        "/var/spool/abrt/ccpp-2016-03-04-10:00:01-2317 (8712192 bytes)",
+        "core_dump",
+    ),
     # earlyoom 1.6 and 1.7 (kill.c's format strings)
     (
         'sending SIGTERM to process 2454 uid 1000 "firefox": badness 806, VmRSS 3022 MiB',
@@ -144,6 +150,8 @@ NEGATIVES = [
     "user alice logged in from 10.0.0.5",
     "connection pool: 5 idle, 0 waiting, 12 total",
     "LOG:  checkpoint complete: wrote 12 buffers (0.1%)",
+    # ABRT's other notes
+    "abrtd is not running. If it crashed, /proc/sys/kernel/core_pattern contains a stale value",
     # earlyoom watching, not killing
     "earlyoom v1.7",
     "mem avail: 5432 of 7842 MiB (69.27%), swap free: 1023 of 1023 MiB (100.00%)",
