@@ -7,11 +7,16 @@ daemon is started with no sources on an empty store for 20 s and its resident
 memory is read from /proc (the investigation crew must not be imported).
 
     uv run python bench/bench_backtest.py [--lines 500000] [--real [DIR]] [--only-real]
+    uv run python bench/bench_backtest.py --fleet 300
 
 With `--real` (or `--only-real`), each labelled real log of DIR (default
 ../shared/data/real_logs, skipped when absent) is then replayed the same way, in its
 labels' format, zone and year: lines per second and the peak resident memory of the
 replaying process.
+
+With `--fleet HOSTS`, only a generated syslog relay of HOSTS machines (two days, 20
+lines a minute from hosts drawn at random, seeded) is replayed: how a tick's cost grows
+with the hosts and (service, host) pairs it knows.
 
 Targets (issue 4): backtest >= 20,000 lines/s; `logvigil run` idle < 150 MB RSS.
 Issue 12: every real log >= 20,000 lines/s on one core, < 200 MB.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import signal
 import subprocess
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -122,6 +129,49 @@ def replay_real(directory: Path, repeat: int = 1) -> None:
         )
 
 
+def fleet_log(path: Path, hosts: int, days: int = 2, per_minute: int = 20) -> int:
+    """Write a syslog relay's file of `hosts` machines (seeded): each minute of `days`
+    days, `per_minute` lines from hosts drawn at random (cron jobs, systemd sessions,
+    sshd logins). Returns the number of lines."""
+    rng = random.Random(2)
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    lines = 0
+    with path.open("w") as f:
+        for minute in range(days * 24 * 60):
+            at = t0 + timedelta(minutes=minute)
+            stamp = f"{at:%b} {at.day:2d} {at:%H:%M:%S}"
+            for h in rng.sample(range(hosts), min(per_minute, hosts)):
+                pid = rng.randint(100, 99_999)
+                line = rng.choice(
+                    (
+                        f"CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null && "
+                        "debian-sa1 1 1)",
+                        f"systemd[1]: Started Session {pid} of user root.",
+                        f"sshd[{pid}]: Accepted publickey for deploy from 10.0.{h % 10}.{h % 250} "
+                        f"port {rng.randint(1024, 65_000)} ssh2",
+                    )
+                )
+                f.write(f"{stamp} web-{h:04d} {line}\n")
+                lines += 1
+    return lines
+
+
+def replay_fleet(hosts: int) -> None:
+    """Replay a generated relay of `hosts` machines: lines/s and peak RSS (a tick's cost
+    as the number of hosts and of pairs grows)."""
+    with tempfile.TemporaryDirectory(prefix="logvigil-bench-") as tmp:
+        log = Path(tmp) / "relay.log"
+        lines = fleet_log(log, hosts)
+        cmd = [sys.executable, "-m", "logvigil.cli", "backtest", "--json", str(log),
+               "--format", "syslog", "--year", "2024", "--timezone", "UTC"]  # fmt: skip
+        run = timed(cmd)
+        replay = run.replay_seconds or run.seconds
+        print(
+            f"fleet of {hosts:,} hosts: {lines:,} lines, replay {replay:.2f} s = "
+            f"{lines / replay:,.0f} lines/s, peak {run.rss_mb:.0f} MB, exit {run.code}"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=500_000)
@@ -129,9 +179,17 @@ def main() -> int:
     ap.add_argument("--real", type=Path, nargs="?", const=REAL_LOGS, default=None)
     ap.add_argument("--only-real", action="store_true", help="only the real logs")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each real log (best kept)")
+    ap.add_argument(
+        "--fleet", type=int, metavar="HOSTS", help="only a generated relay of HOSTS machines"
+    )
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error(f"--repeat: give 1 or more runs, got {args.repeat}")
+    if args.fleet is not None:
+        if args.fleet < 1:
+            ap.error(f"--fleet: give 1 or more hosts, got {args.fleet}")
+        replay_fleet(args.fleet)
+        return 0
     if args.only_real:
         real = args.real or REAL_LOGS
         if not real.is_dir():
