@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from logvigil.core.events import LogEvent
+from logvigil.ingest.formats import input_options, read_events
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -24,3 +27,32 @@ def test_a_repeat_below_one_is_a_usage_error(script: str, repeat: str) -> None:
     assert done.returncode == 2
     assert f"--repeat: give 1 or more runs, got {repeat}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("hosts", ["0", "-5"])
+def test_a_fleet_of_no_hosts_is_a_usage_error(hosts: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bench_backtest.py"), "--fleet", hosts],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert f"--fleet: give 1 or more hosts, got {hosts}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_fleet_generator_writes_a_relay_the_syslog_reader_reads(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from bench_backtest import fleet_log  # deferred: a benchmark script, not a package
+    finally:
+        sys.path.remove(str(BENCH))
+
+    log = tmp_path / "relay.log"
+    assert fleet_log(log, hosts=7, days=1, per_minute=3) == 3 * 24 * 60
+    events = list(
+        read_events(log.read_bytes().splitlines(), "syslog", input_options("r", year=2024))
+    )
+    assert len(events) == 3 * 24 * 60 and all(isinstance(e, LogEvent) for e in events)
+    assert {e.host for e in events} <= {f"web-{h:04d}" for h in range(7)}
