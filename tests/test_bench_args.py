@@ -18,27 +18,27 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 @pytest.mark.parametrize("script", ["bench_backtest.py", "bench_ingest_path.py"])
 @pytest.mark.parametrize("repeat", ["0", "-3"])
 def test_a_repeat_below_one_is_a_usage_error(script: str, repeat: str) -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--repeat", repeat],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert f"--repeat: give 1 or more runs, got {repeat}" in done.stderr
-    assert "Traceback" not in done.stderr
+    _usage_error([script, "--repeat", repeat], f"--repeat: give 1 or more runs, got {repeat}")
 
 
 @pytest.mark.parametrize("hosts", ["0", "-5"])
 def test_a_fleet_of_no_hosts_is_a_usage_error(hosts: str) -> None:
+    _usage_error(
+        ["bench_backtest.py", "--fleet", hosts], f"--fleet: give 1 or more hosts, got {hosts}"
+    )
+
+
+def _usage_error(args: list[str], message: str) -> None:
+    """The benchmark script `args[0]` run with the rest of `args` stops with a located
+    usage error (exit 2) that says `message`, without a traceback."""
     done = subprocess.run(
-        [sys.executable, str(BENCH / "bench_backtest.py"), "--fleet", hosts],
+        [sys.executable, str(BENCH / args[0]), *args[1:]],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2
-    assert f"--fleet: give 1 or more hosts, got {hosts}" in done.stderr
+    assert message in done.stderr
     assert "Traceback" not in done.stderr
 
 
