@@ -197,7 +197,7 @@ def _cause(obj: dict[str, Any]) -> str | None:
                     del obj[key]
                 return first.rstrip()
         elif type(value) is dict and type(inner := value.get("message")) is str:
-            return inner.strip().partition("\n")[0].rstrip() or None
+            return _first_line(inner)
     attr = obj.get("attr")
     return _mongodb_cause(attr) if type(attr) is dict else None
 
@@ -221,6 +221,11 @@ def _mongodb_cause(attr: dict[str, Any]) -> str | None:
         text = attr["message"]
     else:
         return None
+    return _first_line(text)
+
+
+def _first_line(text: str) -> str | None:
+    """The first line of an error's text, without the blanks around it; None if empty."""
     return text.strip().partition("\n")[0].rstrip() or None
 
 
