@@ -114,3 +114,27 @@ def test_a_file_system_error_on_a_thunderbird_node_pages() -> None:
     (incident,) = result.incidents
     (trigger,) = incident["triggers"]
     assert "file system error" in trigger["summary"] and "dn228" in trigger["summary"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # the prefix alone, a line cut after its node
+        ("- 1131566461 2005.11.09 dn228", "not a syslog line"),
+        # a Blue Gene/L event without its message
+        (
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 "
+            "R02-M1-N0-C:J12-U11 RAS KERNEL INFO ",
+            "empty message",
+        ),
+        # a second beyond the years a stamp may hold
+        (
+            "- 9999999999 2286.11.20 dn228 Nov 20 17:46:39 dn228/dn228 crond[1]: x",
+            "received second",
+        ),
+    ],
+)
+def test_a_broken_supercomputer_line_is_rejected_with_its_reason(line: str, reason: str) -> None:
+    first, item, last = read([THUNDERBIRD[0], line, THUNDERBIRD[1]])
+    assert isinstance(item, Rejected) and reason in item.reason and item.line_no == 2
+    assert [first, last] == read(THUNDERBIRD)  # the lines around it are read as ever

@@ -50,8 +50,9 @@ BGL_LEVELS = {
 _SECONDS_PER_DAY = 86_400
 
 
-def split(text: str) -> tuple[datetime, str, str] | None:
-    """(the received second, the node, the rest) of a line with the prefix, or None."""
+def split(text: str) -> tuple[int, str, str] | None:
+    """(the received second, UNIX time; the node; the rest) of a line with the prefix,
+    or None. The second is the reader's to check (`_common.from_epoch`), as any other."""
     m = PREFIX.match(text)
     if m is None:
         return None
@@ -62,7 +63,7 @@ def split(text: str) -> tuple[datetime, str, str] | None:
         return None
     if abs(epoch - day.timestamp() - _SECONDS_PER_DAY / 2) > _SECONDS_PER_DAY * 1.5:
         return None  # another line that happens to start with two numbers
-    return datetime.fromtimestamp(epoch, UTC), m.group("node"), m.group("rest")
+    return epoch, m.group("node"), m.group("rest")
 
 
 def bgl_event(rest: str) -> tuple[str, Severity, str] | None:

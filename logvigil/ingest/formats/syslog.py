@@ -149,10 +149,14 @@ def parse(raw: bytes, line_no: int, ctx: c.Context) -> LogEvent | Rejected:
 
 
 def _cfdr_fields(
-    ts: datetime, node: str, rest: str, attributes: dict[str, Any]
-) -> tuple[datetime, str, str, str, Severity | None]:
+    epoch: int, node: str, rest: str, attributes: dict[str, Any]
+) -> tuple[datetime, str, str, str, Severity | None] | str:
     """(ts, host, program, message, level) of a line of the supercomputer logs
-    (`cfdr`): the node's syslog line or Blue Gene/L event, at the second it was received."""
+    (`cfdr`): the node's syslog line or Blue Gene/L event, at the second it was
+    received; or why that second is no time."""
+    ts = c.from_epoch(epoch, "received second")
+    if isinstance(ts, str):
+        return ts
     if (event := cfdr.bgl_event(rest)) is not None:
         program, level, message = event
         return ts, node, program, message, level
