@@ -167,3 +167,15 @@ def test_mongodb_attributes_without_an_error_add_nothing() -> None:
         "WiredTiger message",
         "odd",
     ]
+
+
+def test_a_hostile_mongodb_error_is_escaped_and_cut_as_a_message_is() -> None:
+    controls, huge = read(
+        '{"t":{"$date":"2021-03-02T10:00:05.000+00:00"},"s":"E","c":"-","id":1,"ctx":"x",'
+        '"msg":"m","attr":{"error":"a\\nb\\u0000c\\u202ed"}}',
+        '{"t":{"$date":"2021-03-02T10:00:06.000+00:00"},"s":"E","c":"-","id":1,"ctx":"x",'
+        '"msg":"m","attr":{"error":{"codeName":"X","errmsg":"' + "y" * 200_000 + '"}}}',
+    )
+    assert controls.message == "m: a" and controls.message.isprintable()
+    assert huge.truncated and len(huge.message.encode()) <= MAX_LINE_BYTES
+    assert huge.message.startswith("m: X: yyy")
