@@ -40,6 +40,7 @@ word is part of the text. docs/formats.md lists the rules with examples.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from logvigil.core.events import Severity
 
@@ -211,6 +212,52 @@ _ALTERNATIVES = rf"""
 _STARTS = r"""[\["ACDEFINPSTW]|(?i:[ls])(?<![\w.-].)"""
 _TOKEN_RE = re.compile(rf"(?:^|(?={_STARTS}))(?:{_ALTERNATIVES})", re.VERBOSE)
 
+#: What an alternative not anchored at the start holds, in this case (`PHP `, Gitea's
+#: `() [`, a logfmt key's `=`, a JSON key's quote, also Java's `Exception in thread "`,
+#: an upper-case level word, a traceback), except the bracketed level, whose word may be
+#: of any case (`_BRACKETED`).
+#: A head with none of them can hold a level token only where it starts, so the search
+#: stops there: a syslog line read raw (`sshd[6382]: error: Could not load host key`),
+#: whose "err" lets it past the precheck, costs one match instead of a scan.
+_LATER_NEEDS = (
+    "=", '"', "PHP ", "() [", "Traceback (",
+    "ERR", "WARN", "FATAL", "CRIT", "SEVERE", "PANIC", "ALERT", "EMERG",
+    "INFO", "NOTICE", "DEBUG", "TRACE",
+)  # fmt: skip
+#: A level word of any case right before a `]` (matched at the `]`): the words grouped
+#: by length, each group a fixed-width look-behind.
+_BRACKETED = re.compile(
+    "(?i:"
+    + "|".join(
+        "(?<=" + "|".join(w for w in _TOKENS if len(w) == n) + ")"
+        for n in sorted({len(w) for w in _TOKENS})
+    )
+    + r")\]"
+)
+
+
+def _may_hold_later(head: str, pos: int) -> bool:
+    """Whether a level token could start at `pos` or after in `head` (else none does)."""
+    if any(need in head for need in _LATER_NEEDS):
+        return True
+    at = head.find("]", pos)
+    while at != -1:
+        if _BRACKETED.match(head, at) is not None:
+            return True
+        at = head.find("]", at + 1)
+    return False
+
+
+def _level_tokens(head: str) -> Iterator[re.Match[str]]:
+    """The matches of `_TOKEN_RE.finditer(head)`, without searching the rest of a head
+    that cannot hold another (`_may_hold_later`): the start alone is matched first."""
+    first = _TOKEN_RE.match(head)
+    pos = 1 if first is None else first.end()
+    if first is not None:
+        yield first
+    if pos < len(head) and _may_hold_later(head, pos):
+        yield from _TOKEN_RE.finditer(head, pos)
+
 
 def _token_severity(head: str) -> Severity | None:
     """Return the severity named by the first explicit level token in `head` (a
@@ -248,7 +295,7 @@ def _token_severity(head: str) -> Severity | None:
             or "vdev_state=" in low
         ):
             return None
-    for match in _TOKEN_RE.finditer(head):
+    for match in _level_tokens(head):
         kind = match.lastgroup
         value = match.group(kind) if kind else None
         if kind in ("klog", "ruby"):

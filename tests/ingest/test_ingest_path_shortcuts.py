@@ -72,6 +72,27 @@ def test_the_guard_of_the_severity_pattern_never_changes_a_match() -> None:
     assert differ == []
 
 
+# A syslog line read raw puts the program's brackets before a level word in prose;
+# bracketed levels in any case and folding corners (`İ` folds to `i` in `(?i)`).
+LATER_PIECES = [
+    *SEVERITY_PIECES, "sshd[6382]: ", "error: Could not load", "]", "[", "[CRIT]", "[crİt]",
+    "[ſevere]", "[xerror]", "warn]", "() [E]", "PHP Warning:", "=", '"', "ERR", "Err",
+    "FATAL", "CRIT", "SEVERE", "PANIC", "ALERT", "EMERG", "NOTICE", "DEBUG", "TRACE", "INFO",
+]  # fmt: skip
+
+
+def test_a_head_searched_only_at_its_start_gives_every_match_the_pattern_gives() -> None:
+    texts = fuzz(LATER_PIECES, 40_000, seed=12) + [
+        line[: severity.HEAD_CHARS] for line in real_lines()
+    ]
+    tokens = [
+        [(m.span(), m.lastgroup, m.groupdict()) for m in severity._level_tokens(t)] for t in texts
+    ]
+    assert tokens == [matches(severity._TOKEN_RE, t) for t in texts]
+    skipped = [t for t in texts if len(t) > 1 and not severity._may_hold_later(t, 1)]
+    assert len(skipped) > len(texts) // 20  # the shortcut is taken
+
+
 TAG_PIECES = ["a", "sshd", "[", "]", ":", " ", "\t", "123", "\u00a0", "\x1c", "/usr/bin/x", "(pam)"]
 
 
