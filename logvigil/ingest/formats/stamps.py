@@ -433,18 +433,23 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     head = text[pos : pos + 5]
     if len(head) < 5:
         return None
-    if head[:4].isdigit() and head[4] in "-/":
-        pattern = _PATTERNS[head[4]]
-    elif head[:2].isdigit() and head[2] == "/":
-        pattern = _PATTERNS["yy"]
-    elif head[:2].isdigit() and head[2] == "-":
-        pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
-    elif head.isdigit() and text[pos + 10 : pos + 11] in (".", ":", "]"):
-        pattern = _PATTERNS["epoch"]  # Squid's, Mosquitto's, Unbound's seconds since 1970
-    elif head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " ":
-        pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
-    elif head[0].isdigit() and ":" in text[pos : pos + 11]:  # Redis' `pid:role`, Zabbix
-        return _PATTERNS["redis"].match(text, pos) or _PATTERNS["zabbix"].match(text, pos)
+    if head[0].isdigit():  # every shape that starts with a digit, else none of them
+        if head[:4].isdigit() and head[4] in "-/":
+            pattern = _PATTERNS[head[4]]
+        elif head[1].isdigit() and head[2] == "/":
+            pattern = _PATTERNS["yy"]
+        elif head[1].isdigit() and head[2] == "-":
+            pattern = _PATTERNS["dmy" if head[3].isalpha() else "logcat"]
+        elif head.isdigit() and text[pos + 10 : pos + 11] in (".", ":", "]"):
+            pattern = _PATTERNS["epoch"]  # Squid's, Mosquitto's, Unbound's seconds since 1970
+        elif (
+            head.isdigit() and text[pos + 5 : pos + 6].isdigit() and text[pos + 6 : pos + 7] == " "
+        ):
+            pattern = _PATTERNS["mysql"]  # yymmdd, then the clock
+        elif ":" in text[pos : pos + 11]:  # Redis' `pid:role`, Zabbix
+            return _PATTERNS["redis"].match(text, pos) or _PATTERNS["zabbix"].match(text, pos)
+        else:
+            return None
     elif head[0] == " " and text[pos : pos + 16].lstrip(" ")[:1].isdigit():
         pattern = _PATTERNS["zabbix"]  # its process id padded with blanks
     elif head[0] in "IWEF" and head[1:].isdigit():
@@ -452,7 +457,9 @@ def _match(text: str, pos: int) -> re.Match[str] | None:
     elif head[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
         pattern = _PATTERNS["ctime"]
     elif head[3] == " " and head[:3] in c.MONTHS:
-        found = _PATTERNS["jul"].match(text, pos) or _PATTERNS["plex"].match(text, pos)
+        found = None
+        if "," in text[pos + 5 : pos + 7]:  # the day and its comma: `Jan 5, 2021`
+            found = _PATTERNS["jul"].match(text, pos) or _PATTERNS["plex"].match(text, pos)
         if found is None and pos == 1:  # in brackets: Asterisk's; bare, it is syslog's
             found = _PATTERNS["bsd"].match(text, pos)
         return found
