@@ -93,7 +93,7 @@ from detector.detectors._common import is_minute, next_after, to_minute, version
 from detector.detectors.base import ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
-from detector.detectors.silence_state import NEVER, set_due, touched_at, valid_pair
+from detector.detectors.silence_state import NEVER, Touch, set_due, touch, valid_pair
 from logvigil.core.configbase import Strict
 from logvigil.core.findings import Finding
 from logvigil.store.source_health import SourceHealthRecord
@@ -154,7 +154,7 @@ class SilenceDetector:
         )
         self._kinds = ev.LineKinds()
         #: service key -> (its state object, `_touched_at` of it)
-        self._touch_cache: dict[str, tuple[Any, int | None]] = {}
+        self._touch_cache: dict[str, Touch] = {}
         #: state key -> the state object this detector wrote for it last, or read and
         #: found whole: the very same object on a later tick needs no validation (a
         #: tick validated every loaded rhythm, most of this detector's cost).
@@ -198,9 +198,8 @@ class SilenceDetector:
         hit = self._touch_cache.get(key)
         if hit is not None and hit[0] is raw:
             return hit[1]
-        at = touched_at(raw, self.state_version, self._forget)
-        self._touch_cache[key] = (raw, at)
-        return at
+        found = self._touch_cache[key] = touch(raw, self.state_version, self._forget, hit)
+        return found[1]
 
     def _load_host(self, state: State, host: str) -> _Pair | None:
         """The state of `host`, validated, or None when it is malformed; that of `state`,

@@ -18,27 +18,58 @@ from detector.detectors._common import is_minute
 NEVER = 2**62
 
 
+#: What `touch` knows of a service state: the state, its touch time (None: malformed),
+#: and the host of a pair that falls due or is forgotten then (None: no pairs).
+Touch = tuple[Any, int | None, str | None]
+
+
 def touched_at(raw: Any, version: int, forget: int) -> int | None:
     """The first window end at which one of the pairs of service key `raw` falls due
     (its `d`, unless that silence fired) or is forgotten (`forget` minutes after its
     last line); `NEVER` without pairs; None when `raw` is malformed."""
+    return touch(raw, version, forget)[1]
+
+
+def touch(raw: Any, version: int, forget: int, before: Touch | None = None) -> Touch:
+    """`touched_at` of `raw`, and the host of a pair that falls due then. Given `before`,
+    the touch of the state `raw` was made from, only the pairs that are not the very
+    objects of `before`'s state are read (a tick copies the pairs it changes, and never
+    changes one in place): while the pair that decided `before` is still there, the
+    others cannot fall due sooner. A relay's service has a pair per host, and a tick
+    changes a few of them."""
     if not isinstance(raw, Mapping) or raw.get("v") != version:
-        return None
+        return raw, None, None
     hosts = raw.get("h")
     if not isinstance(hosts, Mapping):
+        return raw, None, None
+    known: Mapping[str, Any] = {}
+    at, first = None, None
+    if before is not None and before[1] is not None:
+        old_hosts = before[0]["h"]
+        if before[2] is None or hosts.get(before[2]) is old_hosts[before[2]]:
+            known, at, first = old_hosts, before[1], before[2]
+    for host, pair in hosts.items():
+        if known.get(host) is pair:
+            continue  # read before: falls due at `at` or later
+        soonest = _soonest(pair, forget)
+        if soonest is None:
+            return raw, None, None
+        if at is None or soonest < at:
+            at, first = soonest, host
+    return raw, (NEVER if at is None else at), first
+
+
+def _soonest(pair: Any, forget: int) -> int | None:
+    """When `pair` falls due or is forgotten; None when it is malformed."""
+    if not isinstance(pair, Mapping):
         return None
-    at: int | None = None
-    for pair in hosts.values():
-        if not isinstance(pair, Mapping):
-            return None
-        t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
-        if not is_minute(t) or (d is not None and not is_minute(d)):
-            return None
-        soonest = t + forget + 1
-        if d is not None and f != t:
-            soonest = min(soonest, d)
-        at = soonest if at is None else min(at, soonest)
-    return at if at is not None else NEVER
+    t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
+    if not is_minute(t) or (d is not None and not is_minute(d)):
+        return None
+    soonest = t + forget + 1
+    if d is not None and f != t:
+        soonest = min(soonest, d)
+    return soonest
 
 
 def valid_pair(raw: Mapping[str, Any]) -> bool:
