@@ -159,13 +159,12 @@ class SilenceDetector:
         #: found whole: the very same object on a later tick needs no validation (a
         #: tick validated every loaded rhythm, most of this detector's cost).
         self._trusted: dict[str, Any] = {}
-        #: The state this detector returned last, and of it: the host keys, and each
-        #: service key's first window end at which a pair is due or forgotten (None:
-        #: malformed). A tick visits only the services that log, are watched or fall
-        #: due; handed back that very state, it updates the index with the keys it
-        #: changed, else it indexes every key of the state it is given first.
+        #: The state this detector returned last, and of it: each key's first window
+        #: end at which the host, or a pair of the service, is due or forgotten (None:
+        #: malformed). A tick visits only the hosts and services that log, are watched
+        #: or fall due; handed back that very state, it updates the index with the keys
+        #: it changed, else it indexes every key of the state it is given first.
         self._returned: State | None = None
-        self._host_keys: set[str] = set()
         self._soonest: dict[str, int | None] = {}
 
     def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
@@ -342,18 +341,19 @@ class SilenceDetector:
         hosts: dict[str, _Pair] = {}
         dirty: set[str] = set()
         owned: set[int] = set()  # the pairs and hosts this tick made or copied
-        if not (
-            state is self._returned and len(state) == len(self._host_keys) + len(self._soonest)
-        ):  # not the state as this detector left it: index it first
-            self._host_keys, self._soonest = set(), {}
+        if not (state is self._returned and len(state) == len(self._soonest)):
+            # not the state as this detector left it: index it first
+            self._soonest = {}
             self._index(state, state)
         soonest = self._soonest
         visit = [
-            *self._host_keys,
             *(k for k, at in soonest.items() if at is None or at <= end),  # due, or malformed
             *(k for k in active if k in soonest),
+            *(k for host in activity if (k := HOST_PREFIX + host) in soonest),
             *(k for k, i in services.items() if i.heartbeat is not None and k in soonest),
         ]
+        if any(r.host is not None and r.unreachable_since is not None for r in window.sources):
+            visit.extend(k for k in soonest if k.startswith(HOST_PREFIX))  # held: see below
         for key in dict.fromkeys(visit):
             if key.startswith(HOST_PREFIX):
                 hs = self._load_host(state, key[len(HOST_PREFIX) :])
@@ -383,6 +383,7 @@ class SilenceDetector:
                     owned.add(id(stub))
                     dirty.add(svc)
 
+        logged: dict[str, set[str]] = {}  # service -> hosts whose pair this window folds
         for host in sorted(activity):
             minutes = activity[host]
             hs = hosts.get(host)
@@ -403,6 +404,7 @@ class SilenceDetector:
                     if f is not None:
                         findings.append(f)
                     dirty.add(svc)
+                    logged.setdefault(svc, set()).add(host)
             dirty.add(HOST_PREFIX + host)
 
         # Unreachable hosts are another detector's: hold their pairs.
@@ -427,16 +429,32 @@ class SilenceDetector:
                 self._hold(self._own(hosts, host, owned), "silent")
                 dirty.add(HOST_PREFIX + host)
 
+        def host_of(host: str) -> _Pair | None:
+            """The state of `host`: loaded above when it logs or falls due, else now."""
+            hs = hosts.get(host)
+            if hs is None and HOST_PREFIX + host in new_state and HOST_PREFIX + host in state:
+                hs = self._load_host(state, host)  # whole: indexed so, and not due
+                if hs is not None:
+                    hosts[host] = hs
+            return hs
+
         for svc in sorted(pairs):
             info = services.get(svc)
-            for host in sorted(pairs[svc]):
-                pair = pairs[svc][host]
+            mine = pairs[svc]
+            names: Iterable[str] = mine
+            before = soonest.get(svc)
+            if before is not None and before > end and (info is None or info.heartbeat is None):
+                # No pair of the state before falls due or is forgotten by `end` (the
+                # index): only those folded now can, and a relay's service has many.
+                names = [h for h in logged.get(svc, ()) if h in mine]
+            for host in sorted(names):
+                pair = mine[host]
                 beat = self._heartbeat(info, host)
                 if beat is None and end - pair["t"] > self._forget:
-                    del pairs[svc][host]
+                    del mine[host]
                     dirty.add(svc)
                     continue
-                hs = hosts.get(host)
+                hs = host_of(host)
                 if beat is not None and pair.get("f") != pair["t"]:
                     due = self._start(hs, pair["t"], end) + beat + 1
                     if pair.get("d") != due:
@@ -476,19 +494,26 @@ class SilenceDetector:
         return findings, new_state
 
     def _index(self, state: State, keys: Iterable[str]) -> None:
-        """Bring the index up to date with `keys` of `state` (held there, or gone): a host
-        key is known, a service key has its `_touched_at` (None when malformed)."""
+        """Bring the index up to date with `keys` of `state` (held there, or gone): each
+        has its first window end at which it is due or forgotten (None: malformed)."""
         for key in keys:
             raw = state.get(key)
-            if key.startswith(HOST_PREFIX):
-                if raw is None:
-                    self._host_keys.discard(key)
-                else:
-                    self._host_keys.add(key)
-            elif raw is None:
+            if raw is None:
                 self._soonest.pop(key, None)
+            elif key.startswith(HOST_PREFIX):
+                self._soonest[key] = self._host_touched_at(state, key)
             else:
                 self._soonest[key] = self._touched_at(key, raw)
+
+    def _host_touched_at(self, state: State, key: str) -> int | None:
+        """When host key `key` of `state` falls due (its `d`, unless that silence fired) or
+        is forgotten; None when it is malformed."""
+        hs = self._load_host(state, key[len(HOST_PREFIX) :])
+        if hs is None:
+            return None
+        at = hs["t"] + self._forget + 1
+        d = hs.get("d")
+        return min(at, d) if d is not None and hs.get("f") != hs["t"] else at
 
     def _pair_minute(
         self,

@@ -27,6 +27,7 @@ from test_silence_support import (
 )
 
 from detector.detectors.base import ServiceInfo, Window
+from detector.detectors.silence import SilenceConfig, SilenceDetector
 from detector.detectors.silence_findings import host_finding
 from logvigil.core.events import Severity
 from logvigil.store.source_health import SourceHealthRecord
@@ -477,3 +478,70 @@ def test_a_tick_that_visits_only_what_falls_due_finds_what_visiting_every_servic
     assert json.loads(json.dumps(kept.state)) == stored.state
     kinds = {(f.kind, f.service) for f in kept.findings}
     assert ("silent_host", None) in kinds and ("silent_service", "svc-00") in kinds
+
+
+class _VisitingAll(SilenceDetector):
+    """The detector visiting every host and every pair on every tick, as it did before
+    its index of what falls due (the reference of the test below)."""
+
+    def _index(self, state: Any, keys: Any) -> None:
+        for key in keys:
+            if key in state:
+                self._soonest[key] = None  # "malformed": visited, validated, kept
+            else:
+                self._soonest.pop(key, None)
+
+
+def test_a_relay_ticked_through_the_index_finds_what_visiting_everything_finds() -> None:
+    """A relay of 30 hosts, each with a steady cron and a sshd of its own period: hosts
+    that die, services that stop, a host suspended, and a dead one a source says it cannot
+    reach for a few minutes before its silence would be due. Ticked
+    minute by minute with the index (kept objects, and read back from JSON) and by the
+    reference visiting everything: the same findings and state, tick by tick."""
+    hosts = [f"web-{i:02d}" for i in range(30)]
+
+    def rows(m: int) -> list:
+        out = []
+        for i, host in enumerate(hosts):
+            if i % 7 == 0 and m >= 2 * DAY + 40 * (i % 5):  # the host dies
+                continue
+            if m % (1 + i % 3) == 0:
+                out.append(row(m, "CRON", host=host))
+            stopped = i % 5 == 1 and m >= 2 * DAY + 30 + 20 * (i % 4)
+            stopped = stopped or (i % 5 == 2 and m >= 2 * DAY + 3 * HOUR + 5)
+            if m % (2 + i % 4) == 0 and not stopped:
+                out.append(row(m, "sshd", host=host))
+            if i == 3 and m == 2 * DAY + 90:
+                out.append(row(m, "kernel", host=host, template=8))  # suspends
+        return out
+
+    record = SourceHealthRecord(
+        source="ssh_journald:web-07",
+        process="hub:1",
+        kind="ssh_journald",
+        updated_at=at(2 * DAY + 95),
+        host="web-07",
+        unreachable_since=at(2 * DAY + 90),
+        unreachable_grace_s=300,
+    )
+    beats = {"sshd": ServiceInfo("sshd", ("web-02",), heartbeat=timedelta(minutes=30))}
+    runs = [
+        Run(_VisitingAll(SilenceConfig()), keep_objects=True),
+        Run(),
+        Run(keep_objects=True),
+    ]
+    for r in runs:
+        r.learn(0, 2 * DAY, rows)
+    for m in range(2 * DAY, 2 * DAY + 3 * HOUR):
+        for r in runs:
+            r.sources = (record,) if 2 * DAY + 95 <= m < 2 * DAY + 98 else ()
+            r.services = beats if m >= 2 * DAY + 60 else {}
+        found = [r.window(m, m + 1, rows) for r in runs]
+        assert found[0] == found[1] == found[2], m
+        assert json.loads(json.dumps(runs[2].state)) == runs[1].state == runs[0].state, m
+    # A catch-up tick of an hour: services that stop early in it are due by its end.
+    found = [r.window(2 * DAY + 3 * HOUR, 2 * DAY + 4 * HOUR, rows) for r in runs]
+    assert found[0] == found[1] == found[2] != []
+    assert json.loads(json.dumps(runs[2].state)) == runs[1].state == runs[0].state
+    kinds = {(f.kind, f.service) for f in runs[0].findings}
+    assert ("silent_host", None) in kinds and ("silent_service", "sshd") in kinds
