@@ -508,9 +508,11 @@ class SilenceDetector:
     def _host_touched_at(self, state: State, key: str) -> int | None:
         """When host key `key` of `state` falls due (its `d`, unless that silence fired) or
         is forgotten; None when it is malformed."""
-        hs = self._load_host(state, key[len(HOST_PREFIX) :])
-        if hs is None:
-            return None
+        hs = state[key]
+        if self._trusted.get(key) is not hs:  # not as this detector wrote or read it
+            hs = self._load_host(state, key[len(HOST_PREFIX) :])
+            if hs is None:
+                return None
         at = hs["t"] + self._forget + 1
         d = hs.get("d")
         return min(at, d) if d is not None and hs.get("f") != hs["t"] else at

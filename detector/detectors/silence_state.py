@@ -51,25 +51,17 @@ def touch(raw: Any, version: int, forget: int, before: Touch | None = None) -> T
     for host, pair in hosts.items():
         if known.get(host) is pair:
             continue  # read before: falls due at `at` or later
-        soonest = _soonest(pair, forget)
-        if soonest is None:
+        if not isinstance(pair, Mapping):
             return raw, None, None
+        t, d = pair.get("t"), pair.get("d")
+        if not is_minute(t) or (d is not None and not is_minute(d)):
+            return raw, None, None
+        soonest = t + forget + 1
+        if d is not None and d < soonest and pair.get("f") != t:
+            soonest = d
         if at is None or soonest < at:
             at, first = soonest, host
     return raw, (NEVER if at is None else at), first
-
-
-def _soonest(pair: Any, forget: int) -> int | None:
-    """When `pair` falls due or is forgotten; None when it is malformed."""
-    if not isinstance(pair, Mapping):
-        return None
-    t, d, f = pair.get("t"), pair.get("d"), pair.get("f")
-    if not is_minute(t) or (d is not None and not is_minute(d)):
-        return None
-    soonest = t + forget + 1
-    if d is not None and f != t:
-        soonest = min(soonest, d)
-    return soonest
 
 
 def valid_pair(raw: Mapping[str, Any]) -> bool:
