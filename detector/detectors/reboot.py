@@ -162,6 +162,11 @@ class UncleanRebootDetector:
         #: without lines, a pending boot or the end of its memory needs no work at all
         #: (a relay of many hosts: a tick's cost follows the hosts that log).
         self._trusted: dict[str, Any] = {}
+        #: The state this detector returned last, and of it each host's first window end
+        #: at which a tick without its lines has work (`_idle_due`): a tick visits the
+        #: hosts that log and those, not every host it knows.
+        self._returned: State | None = None
+        self._idle: dict[str, int | None] = {}
 
     def _phase(self, service: str, tid: int, text: str) -> tuple[Phase | None, bool]:
         hit = self._cache.get((service, tid))
@@ -184,7 +189,11 @@ class UncleanRebootDetector:
                 by_host.setdefault(r.host, {}).setdefault(to_minute(r.minute), []).append(r)
         findings: list[Finding] = []
         trusted = self._trusted
-        for host in sorted(set(by_host) | set(state)):
+        if not (state is self._returned and len(state) == len(self._idle)):
+            self._idle = {host: self._idle_due(host, raw) for host, raw in state.items()}
+        visit = set(by_host)
+        visit.update(host for host, at in self._idle.items() if at is None or at <= end)
+        for host in sorted(visit):
             minutes = by_host.get(host, {})
             raw = state.get(host)
             if raw is not None and trusted.get(host) is raw:
@@ -214,7 +223,22 @@ class UncleanRebootDetector:
         findings.sort(key=lambda f: (f.started_at, f.host or ""))
         if len(trusted) > 2 * len(new_state) + 64:  # hosts forgotten since
             self._trusted = {k: v for k, v in trusted.items() if new_state.get(k) is v}
+        for host in visit:
+            raw = new_state.get(host)
+            if raw is None:
+                self._idle.pop(host, None)
+            else:
+                self._idle[host] = self._idle_due(host, raw)
+        self._returned = new_state
         return findings, new_state
+
+    def _idle_due(self, host: str, raw: Any) -> int | None:
+        """The first window end at which a tick has work for `host` without its lines
+        (the skip in `evaluate`): a pending boot at once, else when it is forgotten;
+        None when the state is not one this detector wrote or validated (visited)."""
+        if raw is None or self._trusted.get(host) is not raw:
+            return None
+        return 0 if "p" in raw else raw["t"] + self._forget + 1
 
     def next_due(self, state: State, after: datetime) -> datetime | None:
         """When a pending boot is judged (`_decide`) or a host is forgotten."""

@@ -319,6 +319,38 @@ def test_idle_hosts_skipped_on_the_same_state_objects_change_nothing() -> None:
     assert {"web-1", "web-5", "vultr"} <= set(replays[1].state)
 
 
+class _VisitingAll(UncleanRebootDetector):
+    """The detector visiting every host it knows on every tick (the reference below)."""
+
+    def _idle_due(self, host: str, raw: Any) -> int | None:
+        return None
+
+
+def test_a_tick_that_visits_the_hosts_that_log_or_fall_due_finds_what_visiting_all_finds() -> None:
+    # Idle hosts of a relay, forgotten in plemma's quiet day (an hour and twelve minutes
+    # after their last line), then plemma's unclean boot and its verdict two quiet
+    # minutes later: the index of when a host without lines has work gives the same
+    # findings and state as visiting every host.
+    idle = "\n".join(
+        f"May 21 23:5{k}:00 web-{k} CRON[1{k}]: (root) CMD (run-parts /etc/cron.hourly)"
+        for k in range(1, 6)
+    )
+    config = UncleanRebootConfig(forget_after_days=0.05)  # 72 minutes
+    replays = [
+        Replay(2022, det=_VisitingAll(config), in_memory=True),
+        Replay(2022, det=UncleanRebootDetector(config), in_memory=True),
+        Replay(2022, det=UncleanRebootDetector(config)),
+    ]
+    found = []
+    for r in replays:
+        r.feed(idle, after=0)
+        r.feed(PLEMMA_BEFORE, after=0)
+        found.append(r.feed(PLEMMA_BOOT))
+    assert found[0] == found[1] == found[2] and len(found[0]) == 1
+    assert replays[0].state == replays[1].state == replays[2].state
+    assert set(replays[1].state) == {"vultr"}  # the idle hosts forgotten
+
+
 def test_a_state_changed_under_the_detector_is_read_again() -> None:
     r = Replay(2005, in_memory=True)
     r.feed(LOGHUB_FIRST_BOOT)
