@@ -89,11 +89,11 @@ from pydantic import Field
 
 from detector.detectors import silence_evidence as ev
 from detector.detectors import silence_rhythm as rh
+from detector.detectors import silence_state as ss
 from detector.detectors._common import is_minute, next_after, to_minute, versioned
 from detector.detectors.base import ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
-from detector.detectors.silence_state import NEVER, Touch, set_due, touch, valid_pair
 from logvigil.core.configbase import Strict
 from logvigil.core.findings import Finding
 from logvigil.store.source_health import SourceHealthRecord
@@ -154,7 +154,7 @@ class SilenceDetector:
         )
         self._kinds = ev.LineKinds()
         #: service key -> (its state object, `_touched_at` of it)
-        self._touch_cache: dict[str, Touch] = {}
+        self._touch_cache: dict[str, ss.Touch] = {}
         #: state key -> the state object this detector wrote for it last, or read and
         #: found whole: the very same object on a later tick needs no validation (a
         #: tick validated every loaded rhythm, most of this detector's cost).
@@ -184,7 +184,7 @@ class SilenceDetector:
             return None
         out: dict[str, _Pair] = {}
         for host, pair in hosts.items():
-            if isinstance(host, str) and isinstance(pair, Mapping) and valid_pair(pair):
+            if isinstance(host, str) and isinstance(pair, Mapping) and ss.valid_pair(pair):
                 out[host] = pair  # type: ignore[assignment]
         if len(out) == len(hosts):
             self._trusted[svc] = raw
@@ -197,7 +197,7 @@ class SilenceDetector:
         hit = self._touch_cache.get(key)
         if hit is not None and hit[0] is raw:
             return hit[1]
-        found = self._touch_cache[key] = touch(raw, self.state_version, self._forget, hit)
+        found = self._touch_cache[key] = ss.touch(raw, self.state_version, self._forget, hit)
         return found[1]
 
     def _load_host(self, state: State, host: str) -> _Pair | None:
@@ -207,7 +207,7 @@ class SilenceDetector:
         raw = versioned(state, key, self.state_version)
         if raw is not None and self._trusted.get(key) is raw:
             return raw  # type: ignore[return-value]
-        if raw is None or not valid_pair(raw) or not isinstance(raw.get("l", ""), str):
+        if raw is None or not ss.valid_pair(raw) or not isinstance(raw.get("l", ""), str):
             return None
         if raw.get("k", "sleep") not in ("sleep", "silent", "unreachable"):
             return None
@@ -268,7 +268,7 @@ class SilenceDetector:
         if info.sleep and not info.wake:
             hs["x"], hs["k"] = m, "sleep"
             hs.pop("w", None)
-        set_due(hs, rh.due(hs, m, self.params))
+        ss.set_due(hs, rh.due(hs, m, self.params))
         return found
 
     def _hold(self, hs: _Pair, kind: str) -> None:
@@ -302,7 +302,7 @@ class SilenceDetector:
         for key, raw in state.items():
             if not key.startswith(HOST_PREFIX):
                 at = self._touched_at(key, raw)
-                if at is not None and at != NEVER:
+                if at is not None and at != ss.NEVER:
                     due.append(at)
                 continue
             if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
@@ -393,7 +393,7 @@ class SilenceDetector:
                     hs = hosts[host] = rh.new_rhythm(m)
                     owned.add(id(hs))
                     hs["l"] = info.last_service()
-                    set_due(hs, rh.due(hs, m, self.params))
+                    ss.set_due(hs, rh.due(hs, m, self.params))
                 elif m > hs["t"]:
                     hs = self._own(hosts, host, owned)
                     found = self._host_minute(host, hs, m, info, now)
@@ -459,16 +459,16 @@ class SilenceDetector:
                     due = self._start(hs, pair["t"], end) + beat + 1
                     if pair.get("d") != due:
                         pair = self._own(pairs[svc], host, owned)
-                        set_due(pair, due)
+                        ss.set_due(pair, due)
                 if not self._is_due(pair, end) or self._asleep(hs, pair["t"]):
                     continue
-                if _host_deciding(hs, pair["t"], end):
+                if ss.host_deciding(hs, pair["t"], end):
                     continue
                 dirty.add(svc)
                 pair = self._own(pairs[svc], host, owned)
                 s = self._start(hs, pair["t"], end)
                 if s != pair["t"]:  # woke after an expected silence: count from then
-                    set_due(pair, self._pair_due(pair, s, info, host))
+                    ss.set_due(pair, self._pair_due(pair, s, info, host))
                     if not self._is_due(pair, end):
                         continue
                 findings.append(self._service_finding(svc, host, pair, s, end, info, now))
@@ -511,11 +511,7 @@ class SilenceDetector:
         hs = state[key]
         if self._trusted.get(key) is not hs:  # not as this detector wrote or read it
             hs = self._load_host(state, key[len(HOST_PREFIX) :])
-            if hs is None:
-                return None
-        at = hs["t"] + self._forget + 1
-        d = hs.get("d")
-        return min(at, d) if d is not None and hs.get("f") != hs["t"] else at
+        return None if hs is None else ss.host_touched_at(hs, self._forget)
 
     def _pair_minute(
         self,
@@ -548,7 +544,7 @@ class SilenceDetector:
             pair.pop("f", None)
         else:
             return None
-        set_due(pair, self._pair_due(pair, m, info, host))
+        ss.set_due(pair, self._pair_due(pair, m, info, host))
         return found
 
     # -- findings -------------------------------------------------------------
@@ -590,16 +586,6 @@ class SilenceDetector:
             judged=rh.judged_at(hs, end - 1, self.params),
             resumed=resumed,
         )
-
-
-def _host_deciding(hs: _Pair | None, t: int, end: int) -> bool:
-    """Whether a pair last heard at `t` waits for its host's verdict: the whole host has
-    been quiet since (no line in the window's last minute) and its own rhythm, whose gaps
-    are never longer than the pair's, will judge it within about one of its gaps."""
-    if hs is None or hs["t"] >= end - 1 or t > hs["t"]:
-        return False
-    d = hs.get("d")
-    return d is not None and d > end
 
 
 def _unreachable(record: SourceHealthRecord, host: str, now: datetime) -> bool:

@@ -64,6 +64,24 @@ def touch(raw: Any, version: int, forget: int, before: Touch | None = None) -> T
     return raw, (NEVER if at is None else at), first
 
 
+def host_touched_at(hs: Mapping[str, Any], forget: int) -> int:
+    """When a host's state (validated) falls due (its `d`, unless that silence fired) or
+    is forgotten."""
+    at = hs["t"] + forget + 1
+    d = hs.get("d")
+    return min(at, d) if d is not None and hs.get("f") != hs["t"] else at
+
+
+def host_deciding(hs: Mapping[str, Any] | None, t: int, end: int) -> bool:
+    """Whether a pair last heard at `t` waits for its host's verdict: the whole host has
+    been quiet since (no line in the window's last minute) and its own rhythm, whose gaps
+    are never longer than the pair's, will judge it within about one of its gaps."""
+    if hs is None or hs["t"] >= end - 1 or t > hs["t"]:
+        return False
+    d = hs.get("d")
+    return d is not None and d > end
+
+
 def valid_pair(raw: Mapping[str, Any]) -> bool:
     """Whether `raw` is a well-formed pair (a rhythm, and minutes as `d` and `f`)."""
     if not rh.valid_rhythm(raw):
