@@ -534,6 +534,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
         _ERR,
         "unit failed",
         needles=("failed with result", "entered failed state"),
+        # not a wait-online unit that timed out (the noise rule lowers it to debug)
+        min_severity=Severity.INFO,
     ),
     primitive(
         "cert_expired",

@@ -53,7 +53,7 @@ class NoiseConfig(Strict):
         default=True,
         description=(
             "apply the built-in rules (sshd and PostgreSQL auth failures, web scanners, "
-            "I/O errors of empty floppy and optical drives) "
+            "I/O errors of empty floppy and optical drives, network wait-online timeouts) "
             "after `rules`"
         ),
     )
@@ -174,6 +174,21 @@ _REMOVABLE_MEDIA_IO = (
     r"|\[(?:sr|scd)\d+\] (?:tag#\d+ )?Sense Key : Medium Error"
 )
 
+# systemd's record of a network wait-online unit that gave up: systemd-networkd-wait-online
+# (120 s by default) and NetworkManager-wait-online (`nm-online -s`, 30 to 60 s) are
+# oneshot units that hold back network-online.target until the links are configured, and
+# exit 1 when their timeout passes first (a port not cabled, a link still configuring, a
+# slow DHCP server): systemd marks them failed, at every boot of such a host, while the
+# network itself is run by networkd or NetworkManager and usually works. A network that
+# is really down shows itself otherwise (sources unreachable, services' own errors,
+# silence). Older systemd wrote `Unit x.service entered failed state.`, 229 to 235
+# `x.service: Unit entered failed state.`.
+_WAIT_ONLINE_FAILED = (
+    r"^(?:Unit )?(?:systemd-networkd-wait-online(?:@[\w:.-]+)?|NetworkManager-wait-online)"
+    r"\.service(?:: (?:Failed with result '[a-z-]+'|Unit entered failed state)"
+    r"| entered failed state)"
+)
+
 #: Built-in rules, applied after the user's own.
 DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
     # Downgraded, not dropped: each line is still a line the host and its sshd wrote
@@ -233,6 +248,13 @@ DEFAULT_RULES: tuple[NoiseRuleConfig, ...] = (
         name="removable-media-io-errors",
         service="kern*",
         match=_REMOVABLE_MEDIA_IO,
+        action="downgrade",
+        severity="debug",
+    ),
+    # Debug for the same reason: `unit_failed` counts info or worse.
+    NoiseRuleConfig(
+        name="network-wait-online-timeouts",
+        match=_WAIT_ONLINE_FAILED,
         action="downgrade",
         severity="debug",
     ),

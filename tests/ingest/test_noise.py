@@ -402,3 +402,36 @@ def test_io_errors_of_disks_and_other_programs_are_not_removable_media(
     service: str, message: str
 ) -> None:
     assert DEFAULTS.apply(ev(service, message)).rule != "removable-media-io-errors"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # openbmc/phosphor-networkd issue 39; NixOS/nixpkgs issue 180175
+        "systemd-networkd-wait-online.service: Failed with result 'exit-code'.",
+        "NetworkManager-wait-online.service: Failed with result 'exit-code'.",
+        "systemd-networkd-wait-online@eth0.service: Failed with result 'timeout'.",
+        "systemd-networkd-wait-online.service: Unit entered failed state.",  # systemd 229
+        "Unit NetworkManager-wait-online.service entered failed state.",  # before 229
+    ],
+)
+def test_a_wait_online_unit_that_gave_up_is_debug(message: str) -> None:
+    d = DEFAULTS.apply(ev("systemd", message, Severity.ERROR))
+    assert (d.action, d.rule, d.severity) == (
+        NoiseAction.DOWNGRADE,
+        "network-wait-online-timeouts",
+        Severity.DEBUG,
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "cyrus-imapd.service: Failed with result 'exit-code'.",  # plemma_syslog.log
+        "systemd-networkd.service: Failed with result 'exit-code'.",  # the network's daemon
+        "NetworkManager.service: Failed with result 'core-dump'.",
+        "my-systemd-networkd-wait-online.service: Failed with result 'exit-code'.",
+    ],
+)
+def test_other_units_failing_are_not_wait_online_timeouts(message: str) -> None:
+    assert DEFAULTS.apply(ev("systemd", message, Severity.ERROR)).rule is None
