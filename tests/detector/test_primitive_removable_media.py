@@ -6,18 +6,11 @@ about a disk still pages."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
+from test_primitive_support import syslog_findings
 
-from logvigil.app.backtest import run_backtest
-from logvigil.app.runtime import empty_inventory
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
-from logvigil.ingest.formats import input_options
-
-READ_AT = datetime(2024, 6, 1, tzinfo=UTC)
-OPTIONS = input_options("syslog", year=2024, default_time=READ_AT, not_after=READ_AT)
 
 # What a VMware or Hyper-V guest with a virtual floppy controller writes each time
 # os-prober (update-grub) or `fdisk -l` probes the block devices (Ubuntu 16.04 to 22.04
@@ -44,15 +37,7 @@ Mar  4 10:00:06 vm1 kernel: [  903.000100] Buffer I/O error on dev sda1, logical
 
 
 def _io_errors(text: str) -> list[Finding]:
-    found: list[Finding] = []
-    run_backtest(
-        [line.encode() + b"\n" for line in text.splitlines()],
-        fmt="syslog",
-        inventory=empty_inventory(),
-        read_options=OPTIONS,
-        on_tick=lambda tick: found.extend(f for f in tick.findings if f.kind == "io_error"),
-    )
-    return found
+    return [f for f in syslog_findings(text, year=2024) if f.kind == "io_error"]
 
 
 def test_io_errors_of_an_empty_floppy_or_cd_drive_or_a_loop_device_page_nothing() -> None:

@@ -4,15 +4,9 @@ noise rule's: lowered to debug, which the `unit_failed` primitive does not count
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from test_primitive_support import syslog_findings
 
-from logvigil.app.backtest import run_backtest
-from logvigil.app.runtime import empty_inventory
 from logvigil.core.findings import Finding
-from logvigil.ingest.formats import input_options
-
-READ_AT = datetime(2024, 6, 1, tzinfo=UTC)
-OPTIONS = input_options("syslog", year=2021, default_time=READ_AT, not_after=READ_AT)
 
 # An OpenBMC machine whose eth0 was still configuring when systemd-networkd-wait-online's
 # two minutes ran out (openbmc/phosphor-networkd issue 39), and a NixOS host whose
@@ -36,15 +30,7 @@ Jul  5 10:19:42 nixos systemd[1]: cyrus-imapd.service: Failed with result 'exit-
 
 
 def _findings(text: str) -> list[Finding]:
-    found: list[Finding] = []
-    run_backtest(
-        [line.encode() + b"\n" for line in text.splitlines()],
-        fmt="syslog",
-        inventory=empty_inventory(),
-        read_options=OPTIONS,
-        on_tick=lambda tick: found.extend(tick.findings),
-    )
-    return found
+    return syslog_findings(text, year=2021)
 
 
 def test_a_wait_online_unit_that_timed_out_pages_nothing() -> None:

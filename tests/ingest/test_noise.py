@@ -366,25 +366,38 @@ def test_a_failed_sshd_unit_is_kept_even_when_attributed_to_sshd() -> None:
 
 
 @pytest.mark.parametrize(
-    "message",
+    ("service", "message", "rule"),
     [
-        "[  812.120337] blk_update_request: I/O error, dev fd0, sector 0",
-        "Buffer I/O error on dev fd0, logical block 0, async page read",
-        "print_req_error: I/O error, dev fd0, sector 0",
-        "I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2",
-        "end_request: I/O error, dev fd0, sector 0",
-        "Buffer I/O error on device scd0, logical block 0",
-        "sr 1:0:0:0: [sr0] tag#0 Sense Key : Medium Error [current]",
-        "blk_update_request: I/O error, dev loop12, sector 0",
+        *(
+            ("kernel", m, "removable-media-io-errors")
+            for m in (
+                "[  812.120337] blk_update_request: I/O error, dev fd0, sector 0",
+                "Buffer I/O error on dev fd0, logical block 0, async page read",
+                "print_req_error: I/O error, dev fd0, sector 0",
+                "I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2",
+                "end_request: I/O error, dev fd0, sector 0",
+                "Buffer I/O error on device scd0, logical block 0",
+                "sr 1:0:0:0: [sr0] tag#0 Sense Key : Medium Error [current]",
+                "blk_update_request: I/O error, dev loop12, sector 0",
+            )
+        ),
+        *(
+            ("systemd", m, "network-wait-online-timeouts")
+            for m in (
+                # openbmc/phosphor-networkd issue 39; NixOS/nixpkgs issue 180175
+                "systemd-networkd-wait-online.service: Failed with result 'exit-code'.",
+                "NetworkManager-wait-online.service: Failed with result 'exit-code'.",
+                "systemd-networkd-wait-online@eth0.service: Failed with result 'timeout'.",
+                "systemd-networkd-wait-online.service: Unit entered failed state.",  # 229
+                "Unit NetworkManager-wait-online.service entered failed state.",  # before 229
+            )
+        ),
     ],
 )
-def test_io_errors_of_a_device_holding_no_disk_are_debug(message: str) -> None:
-    d = DEFAULTS.apply(ev("kernel", message, Severity.ERROR))
-    assert (d.action, d.rule, d.severity) == (
-        NoiseAction.DOWNGRADE,
-        "removable-media-io-errors",
-        Severity.DEBUG,
-    )
+def test_lines_a_built_in_rule_lowers_to_debug(service: str, message: str, rule: str) -> None:
+    """I/O errors of a device holding no disk; a network wait-online unit that gave up."""
+    d = DEFAULTS.apply(ev(service, message, Severity.ERROR))
+    assert (d.action, d.rule, d.severity) == (NoiseAction.DOWNGRADE, rule, Severity.DEBUG)
 
 
 @pytest.mark.parametrize(
@@ -402,26 +415,6 @@ def test_io_errors_of_disks_and_other_programs_are_not_removable_media(
     service: str, message: str
 ) -> None:
     assert DEFAULTS.apply(ev(service, message)).rule != "removable-media-io-errors"
-
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        # openbmc/phosphor-networkd issue 39; NixOS/nixpkgs issue 180175
-        "systemd-networkd-wait-online.service: Failed with result 'exit-code'.",
-        "NetworkManager-wait-online.service: Failed with result 'exit-code'.",
-        "systemd-networkd-wait-online@eth0.service: Failed with result 'timeout'.",
-        "systemd-networkd-wait-online.service: Unit entered failed state.",  # systemd 229
-        "Unit NetworkManager-wait-online.service entered failed state.",  # before 229
-    ],
-)
-def test_a_wait_online_unit_that_gave_up_is_debug(message: str) -> None:
-    d = DEFAULTS.apply(ev("systemd", message, Severity.ERROR))
-    assert (d.action, d.rule, d.severity) == (
-        NoiseAction.DOWNGRADE,
-        "network-wait-online-timeouts",
-        Severity.DEBUG,
-    )
 
 
 @pytest.mark.parametrize(
