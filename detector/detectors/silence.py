@@ -153,7 +153,8 @@ class SilenceDetector:
             horizon=self._forget,
         )
         self._kinds = ev.LineKinds()
-        #: service key -> (its state object, `_touched_at` of it)
+        #: service key -> its touch (`silence_state.touch`: the state object, when a pair
+        #: of it falls due, and which)
         self._touch_cache: dict[str, ss.Touch] = {}
         #: state key -> the state object this detector wrote for it last, or read and
         #: found whole: the very same object on a later tick needs no validation (a

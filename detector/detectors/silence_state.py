@@ -23,15 +23,11 @@ NEVER = 2**62
 Touch = tuple[Any, int | None, str | None]
 
 
-def touched_at(raw: Any, version: int, forget: int) -> int | None:
-    """The first window end at which one of the pairs of service key `raw` falls due
-    (its `d`, unless that silence fired) or is forgotten (`forget` minutes after its
-    last line); `NEVER` without pairs; None when `raw` is malformed."""
-    return touch(raw, version, forget)[1]
-
-
 def touch(raw: Any, version: int, forget: int, before: Touch | None = None) -> Touch:
-    """`touched_at` of `raw`, and the host of a pair that falls due then. Given `before`,
+    """The touch of service key `raw`: the first window end at which one of its pairs
+    falls due (its `d`, unless that silence fired) or is forgotten (`forget` minutes
+    after its last line), `NEVER` without pairs, None when `raw` is malformed; and the
+    host of a pair that falls due then. Given `before`,
     the touch of the state `raw` was made from, only the pairs that are not the very
     objects of `before`'s state are read (a tick copies the pairs it changes, and never
     changes one in place): while the pair that decided `before` is still there, the
