@@ -197,8 +197,6 @@ class UncleanRebootDetector:
             minutes = by_host.get(host, {})
             raw = state.get(host)
             if raw is not None and trusted.get(host) is raw:
-                if not minutes and "p" not in raw and end - raw["t"] <= self._forget:
-                    continue  # as loading, deciding and comparing it would conclude
                 st = _load(raw)
             else:
                 st = _load(versioned(state, host, self.state_version))
@@ -233,9 +231,11 @@ class UncleanRebootDetector:
         return findings, new_state
 
     def _idle_due(self, host: str, raw: Any) -> int | None:
-        """The first window end at which a tick has work for `host` without its lines
-        (the skip in `evaluate`): a pending boot at once, else when it is forgotten;
-        None when the state is not one this detector wrote or validated (visited)."""
+        """The first window end at which a tick has work for `host` without its lines (a
+        trusted host without lines, a pending boot or the end of its memory: loading,
+        deciding and comparing it would change nothing): a pending boot at once, else
+        when it is forgotten; None when the state is not one this detector wrote or
+        validated (visited)."""
         if raw is None or self._trusted.get(host) is not raw:
             return None
         return 0 if "p" in raw else raw["t"] + self._forget + 1
