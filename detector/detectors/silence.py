@@ -297,24 +297,16 @@ class SilenceDetector:
 
     def next_due(self, state: State, after: datetime) -> datetime | None:
         """When a pair or a host falls due (its `d`, unless that silence already fired)
-        or is forgotten. A due that a condition of the moment defers (a host asleep, a
-        pair waiting for its host's verdict) is recomputed and stored by that tick."""
-        due: list[int] = []
+        or is forgotten. A silence held past its due (a host asleep, a pair waiting for
+        its host's verdict) ends with a line of its host or its host's due."""
+        low, due = to_minute(after), []
         for key, raw in state.items():
-            if not key.startswith(HOST_PREFIX):
-                at = self._touched_at(key, raw)
-                if at is not None and at != ss.NEVER:
-                    due.append(at)
-                continue
-            if not isinstance(raw, Mapping) or raw.get("v") != self.state_version:
-                continue
-            if not is_minute(raw.get("t")):
-                continue
-            due.append(raw["t"] + self._forget + 1)
-            d = raw.get("d")
-            if is_minute(d) and raw.get("f") != raw["t"]:
-                due.append(d)
-        return next_after(due, to_minute(after))
+            if key.startswith(HOST_PREFIX):
+                if (hs := self._load_host(state, key[len(HOST_PREFIX) :])) is not None:
+                    due.extend(ss.dues(hs, self._forget))
+            elif (at := self._touched_at(key, raw)) is not None and at != ss.NEVER:
+                due.extend(ss.service_dues(raw, at, low, self._forget))
+        return next_after(due, low)
 
     @staticmethod
     def _is_due(p: _Pair, end: int) -> bool:

@@ -60,6 +60,21 @@ def touch(raw: Any, version: int, forget: int, before: Touch | None = None) -> T
     return raw, (NEVER if at is None else at), first
 
 
+def dues(p: Mapping[str, Any], forget: int) -> tuple[int, ...]:
+    """When pair or host `p` (validated) is forgotten and, unless that silence fired, when
+    it falls due: both, for the first of them after a given moment."""
+    gone, d = p["t"] + forget + 1, p.get("d")
+    return (gone, d) if d is not None and p.get("f") != p["t"] else (gone,)
+
+
+def service_dues(raw: Mapping[str, Any], at: int, after: int, forget: int) -> list[int]:
+    """The dues of service key `raw` (validated), whose touch (`touch`) is `at`: `at` when
+    it is later than `after`, else each pair's (one held past its due hides the others')."""
+    if at > after:
+        return [at]
+    return [x for p in raw["h"].values() for x in dues(p, forget)]
+
+
 def host_touched_at(hs: Mapping[str, Any], forget: int) -> int:
     """When a host's state (validated) falls due (its `d`, unless that silence fired) or
     is forgotten."""

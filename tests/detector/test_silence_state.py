@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from detector.detectors.silence_state import NEVER, touch
+from detector.detectors import silence_rhythm as rh
+from detector.detectors._common import from_minute
+from detector.detectors.silence import SilenceDetector
+from detector.detectors.silence_state import NEVER, service_dues, touch
 
 FORGET = 7 * 24 * 60
 
@@ -70,3 +73,23 @@ def test_a_changed_pair_is_read_and_an_unchanged_one_is_trusted() -> None:
     dropped = {"v": 2, "h": {"b": b}}
     assert touch(dropped, 2, FORGET, before)[1:] == (90, "b")
     assert touch({"v": 2, "h": {}}, 2, FORGET, before)[1:] == (NEVER, None)
+
+
+def test_a_pair_held_past_its_due_does_not_hide_the_next_due_of_its_service() -> None:
+    """A pair whose silence waits for its host's verdict keeps its due; the service's
+    touch is then that past due, and the detector's `next_due` must still name the due
+    of another pair after it (a backtest that coalesces ticks relies on it)."""
+    det = SilenceDetector()
+    held = rh.new_rhythm(1_000)
+    held["d"] = 1_030  # due, not fired: waiting
+    later = rh.new_rhythm(1_000)
+    later["d"] = 1_300
+    state = {"nginx": {"v": det.state_version, "h": {"web-01": held, "web-02": later}}}
+    assert touch(state["nginx"], det.state_version, FORGET)[1] == 1_030
+    assert det.next_due(state, from_minute(1_100)) == from_minute(1_300)
+    assert service_dues(state["nginx"], 1_030, 1_100, FORGET) == [
+        1_000 + FORGET + 1,
+        1_030,
+        1_000 + FORGET + 1,
+        1_300,
+    ]
