@@ -117,6 +117,10 @@ class Ticker:
         self._pending = _Pending()
         #: Where windows are read: the store, or a replay's own counts (`detector.windows`).
         self.windows: WindowReader = StoreWindows(engine, services)
+        self._services = services
+        #: The detectors' earliest due after the last evaluated minute (`next_due`), as
+        #: computed since the last tick changed their state; None: not computed.
+        self._detectors_due: tuple[datetime | None] | None = None
         #: Write state and tick rows only on `persist()` (a replay), not every tick.
         self.batched = False
         self._load()
@@ -181,15 +185,48 @@ class Ticker:
         if self._last_end is None:
             return None
         after = self._last_end
-        due = [
-            d
-            for det in self.detectors
-            if (d := det.next_due(self._state[det.name], after)) is not None
-        ]
-        if self.incidents is not None and (d := self.incidents.next_due()) is not None:
-            due.append(d)
-        later = [d for d in due if d > after]
-        return min(later) if later else None
+        if self._detectors_due is None:  # the state changed since: ask again
+            due = [
+                d
+                for det in self.detectors
+                if (d := det.next_due(self._state[det.name], after)) is not None and d > after
+            ]
+            self._detectors_due = (min(due, default=None),)
+        (first,) = self._detectors_due
+        d = self.incidents.next_due() if self.incidents is not None else None
+        if d is not None and d > after and (first is None or d < first):
+            first = d
+        return first
+
+    def needs_tick(self, window: Window) -> bool:
+        """Whether a tick over `window`'s lines (not yet evaluated) is needed at its end:
+        a detector says so (`Detector.needs_tick`), cannot say (a plug-in without the
+        method), or is failing. False: a replay may evaluate them with the next
+        minutes' lines (`patience`), finding exactly what minute-by-minute ticks find."""
+        for det in self.detectors:
+            ask = getattr(det, "needs_tick", None)
+            if ask is None or self._backoff[det.name].failures:
+                return True
+            try:
+                if ask(window, self._state[det.name]):
+                    return True
+            except Exception:  # a detector's bug: evaluate at once, as without asking
+                log.exception("detector %s could not tell whether it needs a tick", det.name)
+                return True
+        return False
+
+    def patience(self) -> timedelta:
+        """How long lines that no detector needs at once may wait for a tick: the least
+        of the detectors' (`Detector.patience`; none without the method), at most the
+        longest window a tick reads (`MAX_CATCHUP`)."""
+        services = self._services()
+        least = MAX_CATCHUP
+        for det in self.detectors:
+            ask = getattr(det, "patience", None)
+            minutes = ask(services) if ask is not None else 0
+            if minutes is not None:
+                least = min(least, timedelta(minutes=max(0, minutes)))
+        return least
 
     # ------------------------------------------------------------------ window
 
@@ -291,4 +328,5 @@ class Ticker:
         if not self.batched:
             self.persist()
         self._last_end = window.end
+        self._detectors_due = None
         return result

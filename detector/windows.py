@@ -19,7 +19,7 @@ from sqlalchemy.types import NullType
 
 from detector.detectors.base import CountRow, ServiceInfo, Window
 from logvigil.core.events import Severity
-from logvigil.ingest.recent import RecentCounts
+from logvigil.ingest.recent import CountKey, RecentCounts
 from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
 from logvigil.store.source_health import SourceHealthRecord, read_source_health
 
@@ -163,9 +163,26 @@ class RecentWindows:
 
     def read(self, start: datetime, end: datetime) -> Window:
         taken = self.recent.take(start, end)
+        return self._window(start, end, taken.counts, taken.first_seen)
+
+    def fresh(self, start: datetime, end: datetime) -> Window:
+        """A window of the (minute, host, service, template, severity) keys counted for
+        the first time since the last call, each with a count of 1, and every pending
+        first sighting; nothing is taken. What `Ticker.needs_tick` asks about: a line
+        seen again in a minute already asked about tells nothing new."""
+        keys, first = self.recent.fresh()
+        return self._window(start, end, [(k, 1) for k in keys], first)
+
+    def _window(
+        self,
+        start: datetime,
+        end: datetime,
+        counts: Sequence[tuple[CountKey, int]],
+        first_seen: Mapping[tuple[str, int], datetime],
+    ) -> Window:
         templates: dict[int, str] = {}
         rows = []
-        for (minute, host, service, tid, sev), n in taken.counts:
+        for (minute, host, service, tid, sev), n in counts:
             rows.append(CountRow(minute, host, service, tid, _SEVERITIES[sev], n))
             if tid not in templates:
                 templates[tid] = self.text_of(tid)
@@ -174,7 +191,7 @@ class RecentWindows:
             end=end,
             rows=tuple(rows),
             templates=templates,
-            new_pairs=taken.first_seen,
+            new_pairs=first_seen,
             services=dict(self.services()),
             sources=self.sources,
         )

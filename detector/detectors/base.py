@@ -92,6 +92,10 @@ class Window:
             sources=self.sources,
         )
 
+    def reports_unreachable(self) -> bool:
+        """Whether a source's health record says a host cannot be reached."""
+        return any(r.host is not None and r.unreachable_since is not None for r in self.sources)
+
     def minutes(self) -> list[datetime]:
         """Every minute of the window, in order (also those without any line)."""
         out, m = [], self.start
@@ -165,10 +169,28 @@ class Detector(Protocol):
         must never be late; an early answer only costs a tick."""
         ...
 
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """Whether the lines of `window` (minutes not yet evaluated, each row's count
+        not its total) need a tick at its end: a tick could find something in them,
+        or what they change depends on when they are evaluated. False lets a backtest
+        evaluate them together with the next minutes' lines (a window of several
+        minutes, folded minute by minute), at most `patience` minutes later, which
+        finds exactly what minute-by-minute ticks find. When unsure: True."""
+        ...
+
+    def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
+        """How many minutes after a line its evaluation may wait when `needs_tick` let
+        it: the least time in which a line can make a tick due (`next_due`) that would
+        find something. None: no limit of this detector's."""
+        ...
+
 
 class ActsOnLines:
     """For a detector that finds nothing, and forgets nothing that matters, without new
     lines (a spike, a first-seen template, a primitive): no tick is due between lines."""
 
     def next_due(self, state: State, after: datetime) -> datetime | None:
+        return None
+
+    def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
         return None

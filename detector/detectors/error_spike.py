@@ -211,6 +211,12 @@ class ErrorSpike(ActsOnLines):
                 new_state[svc] = {"v": version, "s": s}
         return self._fold(folds, now), new_state
 
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """Errors are judged in their minute's tick. Other lines only start a service's
+        learning (at its first row's minute, whenever it is evaluated)."""
+        min_sev = self.config.min_severity
+        return any(r.severity >= min_sev for r in window.rows)
+
     def _fold(self, folds: _Folds, now: datetime) -> list[Finding]:
         """Fold each service's minutes with errors into its baseline, every service at once,
         one minute of each per step; complete `folds.out`; return the spikes that start,

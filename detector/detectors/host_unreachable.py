@@ -16,10 +16,11 @@ reports and notifications read the same. Stateless: the records are the state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from detector.detectors.base import State, Window
+from detector.detectors.base import ServiceInfo, State, Window
 from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
 from logvigil.core.findings import Finding
@@ -56,6 +57,13 @@ class HostUnreachable:
             if (finding := unreachable_finding(record, now)) is not None
         ]
         return findings, {}
+
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """A record of an unreachable host is judged at every tick (its grace runs)."""
+        return window.reports_unreachable()
+
+    def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
+        return None
 
     def next_due(self, state: State, after: datetime) -> datetime | None:
         """None: it acts on the health records of running sources, which only a live

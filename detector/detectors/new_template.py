@@ -58,6 +58,11 @@ class NewTemplate(ActsOnLines):
         hours = self.config.learning_period_hours
         self._learning = round(60 * (DEFAULT_LEARNING_HOURS if hours is None else hours))
 
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """A first sighting is judged in its minute's tick: by the lines of that minute,
+        not by later ones of a worse severity."""
+        return bool(window.new_pairs)
+
     def evaluate(
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:

@@ -189,6 +189,15 @@ class PrimitiveDetector(ActsOnLines):
         low = text.lower()
         return any(n in low for n in self._needles)
 
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """A line of a primitive's template fires in its minute's tick."""
+        templates = window.templates
+        for r in window.rows:
+            text = templates.get(r.template_id)
+            if text is not None and self.kind_of(r.template_id, text, r.service) is not None:
+                return True
+        return False
+
     def evaluate(
         self, window: Window, state: State, now: datetime
     ) -> tuple[list[Finding], dict[str, dict[str, Any]]]:

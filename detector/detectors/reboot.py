@@ -61,7 +61,7 @@ from detector.detectors._common import (
     to_minute,
     versioned,
 )
-from detector.detectors.base import CountRow, State, StateDraft, Window
+from detector.detectors.base import CountRow, ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import KERNEL, Phase, phase_of, reexecutes, writes_shutdown
 from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
@@ -176,6 +176,23 @@ class UncleanRebootDetector:
             hit = (text, phase_of(service, text), reexecutes(service, text))
             self._cache[service, tid] = hit
         return hit[1], hit[2]
+
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """A line of a host's life (a boot, a stop, a journal recovery, a re-execution) in
+        its minute's tick: a boot opens a judgement whose dues (`next_due`) only the state
+        after it knows. Other lines move a host's last line and writers, and a pending
+        boot is judged by their minutes, whenever they are evaluated."""
+        texts = window.templates
+        for r in window.rows:
+            text = texts.get(r.template_id)
+            if text is not None:
+                phase, again = self._phase(r.service, r.template_id, text)
+                if phase is not None or again:
+                    return True
+        return False
+
+    def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
+        return None
 
     def evaluate(
         self, window: Window, state: State, now: datetime

@@ -96,7 +96,6 @@ from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
 from logvigil.core.configbase import Strict
 from logvigil.core.findings import Finding
-from logvigil.store.source_health import SourceHealthRecord
 
 _Pair = dict[str, Any]
 HOST_PREFIX = "host:"
@@ -167,6 +166,8 @@ class SilenceDetector:
         #: it changed, else it indexes every key of the state it is given first.
         self._returned: State | None = None
         self._soonest: dict[str, int | None] = {}
+        #: A state, and whether a silence is held in it (`needs_tick`).
+        self._held: tuple[State | None, bool] = (None, True)
 
     def line_kind(self, service: str, text: str | None) -> tuple[Phase | None, bool]:
         """(life-cycle phase, counts as rhythm evidence) of a template of `service`."""
@@ -298,7 +299,7 @@ class SilenceDetector:
     def next_due(self, state: State, after: datetime) -> datetime | None:
         """When a pair or a host falls due (its `d`, unless that silence already fired)
         or is forgotten. A silence held past its due (a host asleep, a pair waiting for
-        its host's verdict) ends with a line of its host or its host's due."""
+        its host's verdict) ends with a line of its host (`needs_tick`) or its host's due."""
         low, due = to_minute(after), []
         for key, raw in state.items():
             if key.startswith(HOST_PREFIX):
@@ -314,6 +315,23 @@ class SilenceDetector:
         return d is not None and d <= end and p.get("f") != p["t"]
 
     # -- evaluate -------------------------------------------------------------
+
+    def needs_tick(self, window: Window, state: State) -> bool:
+        """A host's life-cycle lines (it stops, sleeps, wakes), a record of an unreachable
+        host, and any line while a silence is held (`ss.held`), in their minute's tick;
+        other lines only fold into rhythms, in minute order."""
+        if ev.marks_life(window, self._kinds) or window.reports_unreachable():
+            return True
+        if state is not self._held[0]:
+            indexed = state is self._returned and len(state) == len(self._soonest)
+            self._held = (state, not indexed or ss.held(self._soonest, to_minute(window.start)))
+        return self._held[1]
+
+    def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
+        """A line makes its pair or host due `min_silent_minutes` after it at the soonest,
+        a heartbeat's pair `every` + grace + 1 minutes after."""
+        beats = (self._heartbeat(i, h) for i in services.values() for h in i.hosts)
+        return min([self.config.min_silent_minutes, *(b + 1 for b in beats if b is not None)])
 
     def evaluate(
         self, window: Window, state: State, now: datetime
@@ -345,7 +363,7 @@ class SilenceDetector:
             *(k for host in activity if (k := HOST_PREFIX + host) in soonest),
             *(k for k, i in services.items() if i.heartbeat is not None and k in soonest),
         ]
-        if any(r.host is not None and r.unreachable_since is not None for r in window.sources):
+        if window.reports_unreachable():
             visit.extend(k for k in soonest if k.startswith(HOST_PREFIX))  # held: see below
         for key in dict.fromkeys(visit):
             if key.startswith(HOST_PREFIX):
@@ -403,7 +421,7 @@ class SilenceDetector:
         # Unreachable hosts are another detector's: hold their pairs.
         for record in window.sources:
             for host, hs in hosts.items():
-                if _unreachable(record, host, now) and not self._asleep(hs, hs["t"]):
+                if ev.unreachable(record, host, now) and not self._asleep(hs, hs["t"]):
                     hs = self._own(hosts, host, owned)
                     self._hold(hs, "unreachable")
                     hs.pop("f", None)
@@ -579,10 +597,3 @@ class SilenceDetector:
             judged=rh.judged_at(hs, end - 1, self.params),
             resumed=resumed,
         )
-
-
-def _unreachable(record: SourceHealthRecord, host: str, now: datetime) -> bool:
-    """Whether a fresh health record says `host` cannot be reached (any grace)."""
-    if record.host is None or record.unreachable_since is None or record.stale(now):
-        return False
-    return record.host == host or record.host.split(".")[0] == host.split(".")[0]

@@ -12,11 +12,13 @@ tick's cost follows its distinct templates, not its lines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from detector.detectors._common import to_minute
 from detector.detectors.base import Window
 from detector.detectors.lifecycle import Phase, phase_of
 from detector.detectors.primitive import classify
+from logvigil.store.source_health import SourceHealthRecord
 
 SLEEP = frozenset({Phase.SUSPEND, Phase.SHUTDOWN})
 WAKE = frozenset({Phase.RESUME, Phase.BOOT})
@@ -86,3 +88,16 @@ def activity(window: Window, kinds: LineKinds) -> dict[str, dict[int, HostMinute
         elif phase in WAKE:
             slot.wake = True
     return out
+
+
+def marks_life(window: Window, kinds: LineKinds) -> bool:
+    """Whether a row of `window` is a life-cycle line (a host boots, stops, sleeps, wakes)."""
+    texts = window.templates
+    return any(kinds(r.service, texts.get(r.template_id))[0] is not None for r in window.rows)
+
+
+def unreachable(record: SourceHealthRecord, host: str, now: datetime) -> bool:
+    """Whether a fresh health record says `host` cannot be reached (any grace)."""
+    if record.host is None or record.unreachable_since is None or record.stale(now):
+        return False
+    return record.host == host or record.host.split(".")[0] == host.split(".")[0]

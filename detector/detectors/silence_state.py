@@ -75,6 +75,14 @@ def service_dues(raw: Mapping[str, Any], at: int, after: int, forget: int) -> li
     return [x for p in raw["h"].values() for x in dues(p, forget)]
 
 
+def held(soonest: Mapping[str, int | None], end: int) -> bool:
+    """Whether a key of the index `soonest` (key -> first window end at which it is due or
+    forgotten, None: malformed) is due by `end` and still there after the tick at `end`:
+    a silence held (its host asleep, or deciding for its pairs: `host_deciding`), which
+    a tick at the next minute with a line of its host may end."""
+    return any(at is None or at <= end for at in soonest.values())
+
+
 def host_touched_at(hs: Mapping[str, Any], forget: int) -> int:
     """When a host's state (validated) falls due (its `d`, unless that silence fired) or
     is forgotten."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.tick import TickResult
+from detector.windows import RecentWindows
 from graph.inventory import Inventory
 from investigate.service import load_report
 from logvigil.app.runtime import Runtime, read_inventory
@@ -94,11 +95,15 @@ def replay(
 ) -> BacktestResult:
     """Feed `items` into `runtime`, ticking on the events' own clock.
 
-    Ticks run where lines are and where something falls due (`Ticker.next_due`: a
-    silence, a pending judgement, an incident's quiet period ending), not on every
-    empty minute between, so a sparse log costs its lines, not its span.
-    `every_minute` ticks every minute instead, as a daemon does (for comparison:
-    both fire the same findings at the same moments).
+    Ticks run where lines need them and where something falls due (`Ticker.next_due`:
+    a silence, a pending judgement, an incident's quiet period ending), not on every
+    empty minute between, so a sparse log costs its lines, not its span. Lines that no
+    detector needs at once (`Ticker.needs_tick`: no error, no first sighting, no
+    primitive, no boot or stop) wait for the next tick, at most `Ticker.patience()`
+    (the least time in which a line can make a silence due), so a dense log costs a
+    tick per stretch of ordinary lines, not per minute. `every_minute` ticks every
+    minute instead, as a daemon does (for comparison: both fire the same findings at
+    the same moments).
     """
     step = timedelta(seconds=runtime.settings.detector.tick_seconds)
     ingestor = runtime.ingestor
@@ -112,9 +117,16 @@ def replay(
     next_tick: datetime | None = None
     due: list[datetime] = []
     persisted = 0
+    # Coalescing ticks: the first line that no tick has evaluated yet, and how long it
+    # may wait (the detectors' patience).
+    waiting: datetime | None = None
+    patience = ticker.patience()
+    windows = ticker.windows if isinstance(ticker.windows, RecentWindows) else None
 
     def run_due() -> None:
-        nonlocal persisted
+        nonlocal persisted, waiting
+        if due:
+            waiting = None  # every line counted so far lies before the first of them
         if every_minute:
             # One flush for several ticks: a tick at `now` reads only what lies before
             # `now`, so events of later minutes already in the store change nothing.
@@ -131,12 +143,35 @@ def replay(
             ticker.persist()
             persisted = result.ticks
 
+    def next_due() -> datetime | None:
+        """When the next tick must come without new lines: a detector's or an incident's
+        due, or the last moment lines waiting for a tick may wait."""
+        d = ticker.next_due()
+        if waiting is not None:
+            last = floor_minute(waiting) + patience
+            d = last if d is None else min(d, last)
+        return d
+
+    def line_tick(at: datetime) -> None:
+        """The tick at `at` after minutes with lines: run, or left to a later one."""
+        due.append(at)
+        if windows is None:
+            return  # every minute: ticks run in batches
+        if ticker.last_window_end is not None:
+            d = next_due()
+            if (d is None or at < d) and not ticker.needs_tick(
+                windows.fresh(ticker.last_window_end, floor_minute(at))
+            ):
+                due.pop()  # evaluated by the next tick, with the lines after them
+                return
+        run_due()  # at once: whether the next may wait depends on the state after it
+
     def quiet_until(start: datetime, limit: datetime) -> None:
         """Tick the moments of `[start, limit)` (on the tick grid) where something falls
-        due; no line lies in the windows of those ticks."""
+        due; no line lies in the windows of those ticks but lines waiting before them."""
         run_due()
         at = start
-        while (d := ticker.next_due()) is not None:
+        while (d := next_due()) is not None:
             if d > at:  # the first tick at or after d
                 at += step * -((at - d) // step)
             if at >= limit:
@@ -146,13 +181,13 @@ def replay(
             at += step
 
     def feed(item: LogEvent) -> None:
-        nonlocal next_tick
+        nonlocal next_tick, waiting
         ts = item.ts
         if next_tick is None:
             next_tick = floor_minute(ts) + step
             result.first_event = ts
         if ts >= next_tick:
-            due.append(next_tick)  # evaluates the lines before it
+            line_tick(next_tick)  # evaluates the lines before it, or leaves them waiting
             next_tick += step
             if ts >= next_tick and not every_minute:
                 limit = next_tick + step * ((ts - next_tick) // step + 1)
@@ -166,6 +201,8 @@ def replay(
         if result.last_event is None or ts > result.last_event:
             result.last_event = ts
         result.hosts.add(item.host)
+        if waiting is None:
+            waiting = ts
         ingestor.add(item)
         ingestor.maybe_flush()
 

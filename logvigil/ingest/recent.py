@@ -43,6 +43,8 @@ class RecentCounts:
         self._counts: Counter[CountKey] = Counter()
         self._seen: set[tuple[str, int]] = set(known_pairs)
         self._first: dict[tuple[str, int], datetime] = {}
+        #: The keys counted for the first time since `fresh` last handed them over.
+        self._fresh: list[CountKey] = []
 
     @classmethod
     def of_store(cls, engine: Engine) -> RecentCounts:
@@ -53,7 +55,13 @@ class RecentCounts:
 
     def add(self, key: CountKey, ts: datetime) -> None:
         """Count one line of `key`, written at `ts`."""
-        self._counts[key] += 1
+        counts = self._counts
+        n = counts.get(key)
+        if n is None:
+            counts[key] = 1
+            self._fresh.append(key)
+        else:
+            counts[key] = n + 1
         pair = (key[2], key[3])
         if pair not in self._seen:
             self._seen.add(pair)
@@ -72,7 +80,16 @@ class RecentCounts:
         first = {p: t for p, t in self._first.items() if t < end}
         for p in first:
             del self._first[p]
+        if self._fresh:
+            self._fresh = [k for k in self._fresh if k[0] >= end]
         return Taken(counts, {p: t for p, t in first.items() if t >= start})
+
+    def fresh(self) -> tuple[list[CountKey], dict[tuple[str, int], datetime]]:
+        """The keys counted for the first time since the last call (or the last `take`
+        of their minutes), and every first sighting not yet taken: what a replay asks
+        the detectors about before it decides to tick (`Ticker.needs_tick`)."""
+        keys, self._fresh = self._fresh, []
+        return keys, dict(self._first)
 
     def __len__(self) -> int:
         """Count keys held (bounded by the minutes not yet evaluated)."""
