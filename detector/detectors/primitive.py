@@ -190,11 +190,18 @@ class PrimitiveDetector(ActsOnLines):
         return any(n in low for n in self._needles)
 
     def needs_tick(self, window: Window, state: State) -> bool:
-        """A line of a primitive's template fires in its minute's tick."""
+        """A line of a primitive's template that may fire (of its severity, and not within
+        the cooldown of its host's last one) in its minute's tick; the other lines of a
+        storm are judged by their minutes, whenever they are evaluated."""
         templates = window.templates
         for r in window.rows:
             text = templates.get(r.template_id)
-            if text is not None and self.kind_of(r.template_id, text, r.service) is not None:
+            p = self.kind_of(r.template_id, text, r.service) if text is not None else None
+            if p is None or (p.min_severity is not None and r.severity < p.min_severity):
+                continue
+            before = _load(versioned(state, r.service, self.state_version)).get(p.name, {})
+            last = before.get(r.host)
+            if last is None or to_minute(r.minute) - last >= self.config.cooldown_minutes:
                 return True
         return False
 
@@ -233,13 +240,14 @@ class PrimitiveDetector(ActsOnLines):
 
         by_name = {p.name: p for p in self.library}
         cooldown = self.config.cooldown_minutes
-        last_minute = to_minute(window.end) - 1
         fired: dict[str, dict[str, dict[str, int]]] = {}
+        latest: dict[str, int] = {}  # a service's last minute with a primitive's line
         findings: list[Finding] = []
         for svc, host, kind in sorted(hits):
             if svc not in fired:
                 fired[svc] = _load(versioned(state, svc, self.state_version))
             last = fired[svc].setdefault(kind, {})
+            latest[svc] = max(latest.get(svc, 0), *hits[(svc, host, kind)])
             for minute in sorted(hits[(svc, host, kind)]):
                 before = last.get(host)
                 if before is not None and minute - before < cooldown:
@@ -249,9 +257,11 @@ class PrimitiveDetector(ActsOnLines):
                 findings.append(
                     self._finding(by_name[kind], svc, host, minute, count, tids, window, now)
                 )
+        # Pruned as of the service's last line of a primitive (not the window's end), so
+        # that lines evaluated later (a replay's ordinary ticks) leave the same state.
         for svc, kinds_fired in fired.items():
             pruned = {
-                kind: {h: m for h, m in hosts.items() if last_minute - m < cooldown}
+                kind: {h: m for h, m in hosts.items() if latest[svc] - m < cooldown}
                 for kind, hosts in kinds_fired.items()
             }
             pruned = {k: v for k, v in pruned.items() if v}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from detector.tick import TickResult
 from logvigil.app.backtest import BacktestResult, run_backtest
 from logvigil.app.runtime import empty_inventory
 from logvigil.ingest.formats import input_options
@@ -36,7 +37,7 @@ UPSTREAM = (
     "out) while reading response header from upstream"
 )
 OOM = (
-    "[86412.123456] Out of memory: Killed process 812 (mysqld) total-vm:1830948kB, "
+    "[86412.123456] Out of memory: Killed process {pid} (mysqld) total-vm:1830948kB, "
     "anon-rss:421988kB, file-rss:0kB, shmem-rss:0kB, UID:106 pgtables:1292kB oom_score_adj:0"
 )
 
@@ -46,7 +47,8 @@ def relay() -> list[bytes]:
     the second day the app stops at 12:00 and nginx at 12:10, and nginx is back at 12:25,
     before the host's own silence is due (the app's silence waits for the host's verdict
     until then). web-02: nginx every minute, systemd hourly; an upstream failing (a burst
-    of a first-seen error) at 09:00, an OOM kill at 11:00, then it stops at 13:00 and
+    of a first-seen error) at 09:00, OOM kills every minute from 11:00 to 11:24 (one
+    finding per primitive cooldown, 10 minutes), then it stops at 13:00 and
     boots at 14:00 without a shutdown sequence."""
     out: list[str] = []
     t = T0
@@ -67,21 +69,30 @@ def relay() -> list[bytes]:
             for k in range(30):
                 line = UPSTREAM.format(s=k, n=k + 5)
                 out.append(at(t + timedelta(seconds=k), "web-02", "nginx[900]", line))
-        if day2 == timedelta(hours=11):
-            out.append(at(t + timedelta(seconds=20), "web-02", "kernel", OOM))
+        if timedelta(hours=11) <= day2 < timedelta(hours=11, minutes=25):
+            oom = OOM.format(pid=812 + t.minute)  # a storm: one page per cooldown
+            out.append(at(t + timedelta(seconds=20), "web-02", "kernel", oom))
         t += timedelta(minutes=1)
     return [(line + "\n").encode() for line in out]
 
 
-def replay(db: Path, every_minute: bool) -> BacktestResult:
-    return run_backtest(
+def replay(db: Path, every_minute: bool) -> tuple[BacktestResult, list[tuple[str, ...]]]:
+    """The replay's result and every finding of every tick, with the tick's time."""
+    found: list[tuple[str, ...]] = []
+
+    def seen(tick: TickResult) -> None:
+        found.extend((str(f.at), str(f.started_at), f.detector, f.summary) for f in tick.findings)
+
+    result = run_backtest(
         relay(),
         fmt="syslog",
         inventory=empty_inventory(),
         db_url=f"sqlite:///{db}",
         read_options=input_options("relay.log", default_time=T0 + timedelta(days=3)),
+        on_tick=seen,
         every_minute=every_minute,
     )
+    return result, found
 
 
 def detector_state(db: Path) -> dict[tuple[str, str], object]:
@@ -91,23 +102,29 @@ def detector_state(db: Path) -> dict[tuple[str, str], object]:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory) -> tuple[BacktestResult, BacktestResult, Path, Path]:
+def both(tmp_path_factory) -> tuple[tuple[BacktestResult, list, Path], ...]:
     tmp = tmp_path_factory.mktemp("coalesce")
     a, b = tmp / "coalesced.db", tmp / "every.db"
-    return replay(a, every_minute=False), replay(b, every_minute=True), a, b
+    return (*replay(a, False), a), (*replay(b, True), b)
 
 
 def test_ordinary_lines_wait_for_a_tick(both) -> None:
-    coalesced, every, _, _ = both
+    (coalesced, _, _), (every, _, _) = both
     assert every.ticks > 2000  # a tick a minute
     assert coalesced.ticks < every.ticks / 10
 
 
-def test_the_same_findings_at_the_same_moments_and_the_same_state(both) -> None:
-    coalesced, every, a, b = both
+def test_every_finding_comes_at_the_same_tick(both) -> None:
+    (_, found, _), (_, expected, _) = both
+    assert len(expected) > 5  # the storm's repeats too
+    assert found == expected
+
+
+def test_the_same_incidents_and_the_same_state(both) -> None:
+    (coalesced, _, a), (every, _, b) = both
     found = [" / ".join(t["summary"] for t in i["triggers"]) for i in every.incidents]
-    # What makes the comparison worth it: a spike and a first sighting, a primitive, a
-    # silence held for its host's verdict, and a judged boot.
+    # What makes the comparison worth it: a spike and a first sighting, a primitive's
+    # storm (its cooldowns), a silence held for its host's verdict, and a judged boot.
     text = "\n".join(found)
     for expected in (
         "first-seen ERROR template",
