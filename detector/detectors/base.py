@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from logvigil.core.configbase import Strict
 from logvigil.core.events import Severity
@@ -27,9 +27,9 @@ State = Mapping[str, Mapping[str, Any]]
 MINUTE = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class CountRow:
-    """Lines of one template in one minute, for one (host, service, severity)."""
+class CountRow(NamedTuple):
+    """Lines of one template in one minute, for one (host, service, severity). A named
+    tuple: a window holds one per active key, and a replay builds them every tick."""
 
     minute: datetime
     host: str
