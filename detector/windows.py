@@ -10,7 +10,7 @@ tick; a replay is the only writer of its store, so the two give the same window
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from sqlalchemy.types import NullType
 
 from detector.detectors.base import CountRow, ServiceInfo, Window
 from logvigil.core.events import Severity
-from logvigil.ingest.recent import CountKey, RecentCounts
+from logvigil.ingest.recent import RecentCounts
 from logvigil.store.schema import MinuteCount, ServiceTemplate, Template
 from logvigil.store.source_health import SourceHealthRecord, read_source_health
 
@@ -163,26 +163,9 @@ class RecentWindows:
 
     def read(self, start: datetime, end: datetime) -> Window:
         taken = self.recent.take(start, end)
-        return self._window(start, end, taken.counts, taken.first_seen)
-
-    def fresh(self, start: datetime, end: datetime) -> Window:
-        """A window of the (minute, host, service, template, severity) keys counted for
-        the first time since the last call, each with a count of 1, and every pending
-        first sighting; nothing is taken. What `Ticker.needs_tick` asks about: a line
-        seen again in a minute already asked about tells nothing new."""
-        keys, first = self.recent.fresh()
-        return self._window(start, end, [(k, 1) for k in keys], first)
-
-    def _window(
-        self,
-        start: datetime,
-        end: datetime,
-        counts: Sequence[tuple[CountKey, int]],
-        first_seen: Mapping[tuple[str, int], datetime],
-    ) -> Window:
         templates: dict[int, str] = {}
         rows = []
-        for (minute, host, service, tid, sev), n in counts:
+        for (minute, host, service, tid, sev), n in taken.counts:
             rows.append(CountRow(minute, host, service, tid, _SEVERITIES[sev], n))
             if tid not in templates:
                 templates[tid] = self.text_of(tid)
@@ -191,7 +174,43 @@ class RecentWindows:
             end=end,
             rows=tuple(rows),
             templates=templates,
-            new_pairs=first_seen,
+            new_pairs=taken.first_seen,
             services=dict(self.services()),
             sources=self.sources,
         )
+
+    def fresh(self, start: datetime, end: datetime) -> Window:
+        """A window of the (minute, host, service, template, severity) keys counted for
+        the first time since the last call, each with a count of 1, and every pending
+        first sighting; nothing is taken. What `Ticker.needs_tick` asks about: a line
+        seen again in a minute already asked about tells nothing new."""
+        keys, first = self.recent.fresh()
+        rows = [CountRow(m, host, svc, tid, _SEVERITIES[sev], 1) for m, host, svc, tid, sev in keys]
+        return Window(
+            start=start,
+            end=end,
+            rows=tuple(rows),
+            templates=_Texts({r.template_id for r in rows}, self.text_of),
+            new_pairs=first,
+            services=dict(self.services()),
+            sources=self.sources,
+        )
+
+
+class _Texts(Mapping[int, str]):
+    """The texts of templates `tids`, each read from the miner when asked: most of
+    `RecentWindows.fresh`'s questions are answered by severities and first sightings."""
+
+    def __init__(self, tids: set[int], text_of: Callable[[int], str]) -> None:
+        self._tids, self._text_of = tids, text_of
+
+    def __getitem__(self, tid: int) -> str:
+        if tid not in self._tids:
+            raise KeyError(tid)
+        return self._text_of(tid)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._tids)
+
+    def __len__(self) -> int:
+        return len(self._tids)

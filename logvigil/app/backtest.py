@@ -158,10 +158,8 @@ def replay(
         if windows is None:
             return  # every minute: ticks run in batches
         if ticker.last_window_end is not None:
-            d = next_due()
-            if (d is None or at < d) and not ticker.needs_tick(
-                windows.fresh(ticker.last_window_end, floor_minute(at))
-            ):
+            fresh = windows.fresh(ticker.last_window_end, floor_minute(at))
+            if not ticker.needs_tick(fresh) and ((d := next_due()) is None or at < d):
                 due.pop()  # evaluated by the next tick, with the lines after them
                 return
         run_due()  # at once: whether the next may wait depends on the state after it
