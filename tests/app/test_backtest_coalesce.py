@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from detector.tick import TickResult
+from graph.inventory import load_inventory
 from logvigil.app.backtest import BacktestResult, run_backtest
 from logvigil.app.runtime import empty_inventory
 from logvigil.ingest.formats import input_options
@@ -135,3 +136,48 @@ def test_the_same_incidents_and_the_same_state(both) -> None:
         assert expected in text, found
     assert coalesced.incidents == every.incidents
     assert detector_state(a) == detector_state(b)
+
+
+INVENTORY = """
+hosts:
+  web-01: {}
+services:
+  healthcheck:
+    hosts: [web-01]
+    expect: {every: 5m}
+"""
+
+
+def test_a_heartbeat_pages_at_the_same_tick(tmp_path) -> None:
+    """A declared heartbeat (`expect: {every: 5m}`) makes lines wait less (its period and
+    grace): a late heartbeat pages at the tick minute-by-minute ticks page it."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(INVENTORY)
+    lines: list[str] = []
+    for minute in range(6 * 60):
+        t = T0 + timedelta(minutes=minute, seconds=11)
+        lines.append(at(t, "web-01", "nginx[800]", f"10.0.0.{minute % 50 + 2} GET / 200"))
+        # Late from 02:10; one line at 02:50 (its silence is due again 7 minutes later,
+        # nothing else is due then); back from 04:10.
+        if minute == 170 or (minute % 4 == 0 and not 130 <= minute < 250):
+            lines.append(at(t, "web-01", "healthcheck[77]", "all 12 checks passed"))
+    runs = []
+    for every_minute in (False, True):
+        found: list[tuple[str, ...]] = []
+        result = run_backtest(
+            [(line + "\n").encode() for line in lines],
+            fmt="syslog",
+            inventory=load_inventory(path),
+            read_options=input_options("relay.log", default_time=T0 + timedelta(days=1)),
+            on_tick=lambda tick, found=found: found.extend(
+                (str(f.at), f.detector, f.summary) for f in tick.findings
+            ),
+            every_minute=every_minute,
+        )
+        runs.append((result, found))
+    (coalesced, found), (every, expected) = runs
+    pages = [f for f in expected if f[1] == "silence" and "healthcheck" in f[2]]
+    assert len(pages) >= 2, expected  # late, and late again after its one line
+    assert found == expected
+    assert coalesced.incidents == every.incidents
+    assert coalesced.ticks < every.ticks / 3
