@@ -154,15 +154,13 @@ def replay(
 
     def line_tick(at: datetime) -> None:
         """The tick at `at` after minutes with lines: run, or left to a later one."""
-        due.append(at)
-        if windows is None:
-            return  # every minute: ticks run in batches
-        if ticker.last_window_end is not None:
+        if windows is not None and ticker.last_window_end is not None:
             fresh = windows.fresh(ticker.last_window_end, floor_minute(at))
             if not ticker.needs_tick(fresh) and ((d := next_due()) is None or at < d):
-                due.pop()  # evaluated by the next tick, with the lines after them
-                return
-        run_due()  # at once: whether the next may wait depends on the state after it
+                return  # evaluated by the next tick, with the lines after them
+        due.append(at)
+        if windows is not None:
+            run_due()  # at once: whether the next may wait depends on the state after it
 
     def quiet_until(start: datetime, limit: datetime) -> None:
         """Tick the moments of `[start, limit)` (on the tick grid) where something falls
