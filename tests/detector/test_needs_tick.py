@@ -163,3 +163,25 @@ def test_the_ticker_ticks_for_a_detector_that_cannot_say_or_fails(engine) -> Non
     assert not failing.needs_tick(ordinary)
     failing.tick(T0 + timedelta(minutes=1))
     assert failing.needs_tick(ordinary)  # backed off after its failure
+
+
+HOSTILE_STATES: list[dict[str, Any]] = [
+    {"kernel": "not a mapping"},
+    {"kernel": {"v": 1, "c": "not a mapping"}},
+    {"kernel": {"v": 1, "c": {"oom_kill": {"db-01": "noon"}}}},
+    {"kernel": {"v": 1, "c": {"oom_kill": ["db-01"]}}},
+    {"kernel": {"v": 99, "c": {"oom_kill": {"db-01": 0}}}},
+    {"CRON": {"v": 2, "h": {"db-01": {"t": "yesterday"}}}, "host:db-01": None},
+]
+
+
+def test_a_hostile_state_gets_an_answer_never_an_exception() -> None:
+    """A state from an older version or a damaged store: each detector answers (a
+    malformed cooldown is no cooldown: the line may fire, so it needs its tick)."""
+    detectors = [ErrorSpike(), NewTemplate(), PrimitiveDetector(), UncleanRebootDetector()]
+    detectors += [SilenceDetector(), HostUnreachable()]
+    for state in HOSTILE_STATES:
+        for det in detectors:
+            for w in (window(5, "kernel", OOM), window(5, "CRON", CRON)):
+                assert det.needs_tick(w, state) in (True, False)
+        assert PrimitiveDetector().needs_tick(window(5, "kernel", OOM), state)
