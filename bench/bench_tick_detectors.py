@@ -24,6 +24,13 @@ runs the bench in a subprocess per tree, alternating, `--rounds` times each, and
 prints each detector's median of the rounds' medians for both trees and their
 ratio (this tree / the other). `all` there sums only the detectors both trees have.
 `LOGVIGIL_BENCH_ROOT=/tmp/old` makes one run import that tree's packages first.
+
+    uv run python bench/bench_tick_detectors.py --fold
+
+measures only error_spike's fold, in Python floats and with numpy arrays (the same
+result bit for bit), for ticks where 8 to 1,024 services have errors in 1 or 3
+minutes, alternating, and prints the ratio: where numpy starts to pay is
+`error_spike.VECTOR_FROM`.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ sys.path.insert(0, os.environ.get("LOGVIGIL_BENCH_ROOT") or str(Path(__file__).p
 
 from detector.detectors import build_detectors
 from detector.detectors.base import CountRow, ServiceInfo, Window
+from detector.detectors.error_spike import ErrorSpike
 from logvigil.core.events import Severity
 
 HERE = Path(__file__).resolve().parents[1]
@@ -207,6 +215,36 @@ def compare(other: Path, args: argparse.Namespace) -> None:
         print(f"(not in both trees, left out of all: {', '.join(only)})")
 
 
+def fold_crossover(rounds: int, seed: int) -> None:
+    """error_spike's `evaluate` of one tick's errors, floats against numpy (imported
+    first: its import is not what is compared), median of `rounds` alternating runs."""
+    import numpy  # noqa: F401  (loaded before the clock starts)
+
+    rng = random.Random(seed)
+    floats, arrays = ErrorSpike(vector_from=1 << 30), ErrorSpike(vector_from=0)
+    print(f"{'services':>9}{'minutes':>8}{'floats us':>11}{'numpy us':>10}{'floats/numpy':>14}")
+    for services in (8, 16, 32, 64, 128, 256, 512, 1024):
+        for minutes in (1, 3):
+            start = T0 + 100 * MIN
+            rows = tuple(
+                CountRow(start + j * MIN, "h", f"s{i}", i, Severity.ERROR, rng.randint(1, 3))
+                for i in range(services)
+                for j in range(minutes)
+            )
+            window = Window(start, start + minutes * MIN, rows)
+            # Baselines learnt before the window, so that every service folds its minutes.
+            baseline = {"v": 1, "s": 0, "t": 99, "m": 1.0, "q": 0.5}
+            state = {f"s{i}": baseline for i in range(services)}
+            times: dict[str, list[float]] = {"floats": [], "numpy": []}
+            for _ in range(rounds):
+                for name, det in (("floats", floats), ("numpy", arrays)):
+                    t0 = time.perf_counter()
+                    det.evaluate(window, state, window.end)
+                    times[name].append(time.perf_counter() - t0)
+            f, n = (statistics.median(times[k]) * 1e6 for k in ("floats", "numpy"))
+            print(f"{services:>9}{minutes:>8}{f:>11.1f}{n:>10.1f}{f / n:>14.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--services", type=int, default=1000)
@@ -217,7 +255,12 @@ def main() -> None:
     ap.add_argument("--against", type=Path, help="another tree to measure side by side")
     ap.add_argument("--rounds", type=int, default=5, help="runs per tree with --against")
     ap.add_argument("--json", action="store_true", help="print each measured tick as JSON")
+    ap.add_argument("--fold", action="store_true", help="error_spike's fold: floats vs numpy")
     args = ap.parse_args()
+
+    if args.fold:
+        fold_crossover(max(args.rounds, 31), args.seed)
+        return
 
     if args.against is not None:
         compare(args.against, args)

@@ -84,8 +84,10 @@ class ErrorSpikeConfig(Strict):
 #: A service's errors in one minute: the count, and the count per host and per template.
 _Cell = list[Any]
 
-#: Services folding in one tick from which numpy's arrays pay (below: Python floats).
-VECTOR_FROM = 16
+#: Services folding in one tick from which numpy's arrays pay (below: Python floats,
+#: faster per tick up to about 256 services and without numpy's 0.2 s import;
+#: `bench/bench_tick_detectors.py --fold` measures both).
+VECTOR_FROM = 256
 
 #: `o` and `a` of a baseline without a current spike (any minute is more than
 #: `rearm_minutes` after it).
