@@ -280,6 +280,27 @@ def test_datetimes_written_twice_in_a_transaction_are_converted_once() -> None:
     assert bulk._sqlite_datetime(t) == first and bulk._sqlite_datetime(None) is None
 
 
+@pytest.mark.parametrize(
+    "t",
+    [
+        datetime(2026, 3, 4, 10, 0, 0, 250, tzinfo=UTC),
+        datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(1, 1, 1, 0, 0, 0, 1),  # naive, the smallest year: four digits
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 30, 5, 7, tzinfo=ZoneInfo("Europe/Berlin"), fold=1),
+    ],
+)
+def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them(t: datetime) -> None:
+    from sqlalchemy.dialects.sqlite import DATETIME
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+    naive = t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
+    written = DATETIME().bind_processor(SQLiteDialect_pysqlite())(naive)
+    assert bulk._sqlite_datetime(t) == written
+    with bulk.shared_datetimes():
+        assert bulk._sqlite_datetime(t) == written
+
+
 def test_json_columns_refuse_what_json_refuses() -> None:
     # orjson would write a datetime in its own form; the store's JSON never held one.
     with pytest.raises(TypeError):
