@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
+from logvigil.core.memo import MAX_KEY_CHARS, RepeatMemo
 from logvigil.core.redact import redact
 from logvigil.core.timeutil import EARLIEST, floor_minute
 from logvigil.ingest.formats._common import DST, UNTIMED
@@ -173,6 +174,7 @@ class Ingestor:
         # The minute of the last event and the next one's start: most events fall in
         # the minute of the one before.
         self._minute = self._next_minute = EARLIEST
+        self._redacted: RepeatMemo[str, str] = RepeatMemo()
 
     def feed(self, items: Iterable[LogEvent | Rejected]) -> IngestSummary:
         """Ingest everything `items` yields, flushing every `batch_size` rows."""
@@ -221,8 +223,15 @@ class Ingestor:
 
         # A secret in a line is redacted before it is mined or stored: a template
         # masked around a token would keep its tail beyond any later redaction.
-        redacted = redact(event.message)
-        if redacted is not event.message and redacted != event.message:
+        message = event.message
+        if len(message) <= MAX_KEY_CHARS:  # once per repeated message
+            redacted = self._redacted.get(message)
+            if redacted is None:
+                redacted = redact(message)
+                self._redacted.put(message, redacted)
+        else:
+            redacted = redact(message)
+        if redacted is not message and redacted != message:
             event = replace(event, message=redacted)
             summary.redacted += 1
             batch.count("redacted", "secret in the line")

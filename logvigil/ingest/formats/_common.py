@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import Any
 
 from logvigil.core.events import MAX_LINE_BYTES, LogEvent, Rejected, Severity
+from logvigil.core.memo import RepeatMemo
 from logvigil.core.text import escape_controls
-from logvigil.ingest.severity import infer_severity
+from logvigil.ingest.severity import HEAD_CHARS, infer_severity
 
 #: Rejected.excerpt length, in characters.
 EXCERPT_CHARS = 200
@@ -81,6 +82,8 @@ class Context:
     #: Each host's last syslog event, which a syslogd's "last message repeated N times"
     #: (a line with no tag) repeats.
     previous: dict[str, LogEvent] = field(default_factory=dict)
+    #: The severity `infer_severity` gave a message's head (and declared level) lately.
+    levels: RepeatMemo[object, Severity] = field(default_factory=RepeatMemo)
 
 
 @dataclass(slots=True)
@@ -575,7 +578,13 @@ def event(
         if uptime is not None:
             attributes[UPTIME] = uptime
     if ctx.severities:
-        severity = infer_severity(declared, message)
+        # A function of the head and the declared level: asked once per repeated message.
+        head = message[:HEAD_CHARS]
+        key = head if declared is None else (head, declared)
+        severity = ctx.levels.get(key)
+        if severity is None:
+            severity = infer_severity(declared, message)
+            ctx.levels.put(key, severity)
     else:
         severity = Severity.INFO if declared is None else declared
     text = escape_controls(message)
