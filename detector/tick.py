@@ -25,6 +25,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from detector.detectors.base import MINUTE, Detector, ServiceInfo, State, StateDraft, Window
 from detector.incidents.manager import IncidentChange, IncidentManager
+from detector.waiting import Wait
 from detector.windows import StoreWindows, WindowReader
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import floor_minute
@@ -113,6 +114,10 @@ class Ticker:
         self.incidents = incidents
         self._state: dict[str, dict[str, dict[str, Any]]] = {}
         self._backoff: dict[str, _Backoff] = {d.name: _Backoff() for d in self.detectors}
+        #: The detectors that say what their lines wait for (`waits`).
+        self._waiters = [
+            (d.name, ask) for d in self.detectors if (ask := getattr(d, "waits", None)) is not None
+        ]
         self._last_end: datetime | None = None
         self._pending = _Pending()
         #: Where windows are read: the store, or a replay's own counts (`detector.windows`).
@@ -215,18 +220,38 @@ class Ticker:
                 return True
         return False
 
-    def patience(self) -> timedelta:
-        """How long lines that no detector needs at once may wait for a tick: the least
-        of the detectors' (`Detector.patience`; none without the method), at most the
-        longest window a tick reads (`MAX_CATCHUP`)."""
+    def patience(self, *, besides_waits: bool = False) -> timedelta:
+        """How long lines that no detector needs at once may wait for a tick after the
+        first of them: the least of the detectors' (`Detector.patience`; none without the
+        method), at most the longest window a tick reads (`MAX_CATCHUP`). `besides_waits`:
+        of the detectors that do not say what each line waits for (`waits`)."""
         services = self._services()
         least = MAX_CATCHUP
         for det in self.detectors:
+            if besides_waits and getattr(det, "waits", None) is not None:
+                continue
             ask = getattr(det, "patience", None)
             minutes = ask(services) if ask is not None else 0
             if minutes is not None:
                 least = min(least, timedelta(minutes=max(0, minutes)))
         return least
+
+    def waits(self, window: Window) -> list[Wait] | None:
+        """What the lines of `window` (not yet evaluated) are lines of, and how long after
+        each key's last line it may fall due, for the detectors that say it
+        (`Detector.waits`; keys prefixed by the detector's name): `detector.waiting`.
+        None when one of them could not say: the lines wait `patience()` at most."""
+        if not window.rows:
+            return []
+        services = self._services()
+        out: list[Wait] = []
+        for name, ask in self._waiters:
+            try:
+                out += [((name, key), m, w) for key, m, w in ask(window, services)]
+            except Exception:  # a detector's bug: wait as without it
+                log.exception("detector %s could not tell what its lines wait for", name)
+                return None
+        return out
 
     # ------------------------------------------------------------------ window
 

@@ -181,7 +181,11 @@ class Detector(Protocol):
     def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
         """How many minutes after a line its evaluation may wait when `needs_tick` let
         it: the least time in which a line can make a tick due (`next_due`) that would
-        find something. None: no limit of this detector's."""
+        find something. None: no limit of this detector's. A detector may also say, per
+        row, what its lines wait for: `waits(window, services)` returns, for each
+        row, (a key: what the row is a line of, its epoch minute, the minutes after the
+        key's last line before it can fall due), and replaces `patience` in a replay
+        (`detector.waiting`; the silence detector's pairs and hosts)."""
         ...
 
 

@@ -80,7 +80,6 @@ or host silent for `forget_after_days` is dropped (heartbeats are kept).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
@@ -94,6 +93,7 @@ from detector.detectors._common import is_minute, next_after, to_minute, version
 from detector.detectors.base import ServiceInfo, State, StateDraft, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence_findings import host_finding, service_finding
+from detector.waiting import Wait
 from logvigil.core.configbase import Strict
 from logvigil.core.findings import Finding
 
@@ -283,10 +283,7 @@ class SilenceDetector:
 
     def _heartbeat(self, info: ServiceInfo | None, host: str) -> int | None:
         """Minutes a heartbeat may be late on `host` (every + grace), or None."""
-        if info is None or info.heartbeat is None or host not in info.hosts:
-            return None
-        every = max(1, math.ceil(info.heartbeat.total_seconds() / 60))
-        return every + self.config.heartbeat_grace_minutes
+        return ev.heartbeat_late(info, host, self.config.heartbeat_grace_minutes)
 
     def _pair_due(self, pair: _Pair, start: int, info: ServiceInfo | None, host: str) -> int | None:
         beat = self._heartbeat(info, host)
@@ -328,10 +325,14 @@ class SilenceDetector:
         return self._held[1]
 
     def patience(self, services: Mapping[str, ServiceInfo]) -> int | None:
-        """A line makes its pair or host due `min_silent_minutes` after it at the soonest,
-        a heartbeat's pair `every` + grace + 1 minutes after."""
+        """`min_silent_minutes`, or a heartbeat's every + grace + 1 if less (`waits`)."""
         beats = (self._heartbeat(i, h) for i in services.values() for h in i.hosts)
         return min([self.config.min_silent_minutes, *(b + 1 for b in beats if b is not None)])
+
+    def waits(self, window: Window, services: Mapping[str, ServiceInfo]) -> list[Wait]:
+        """The pairs and hosts `window`'s rows are lines of, and their wait (`ev.waits`)."""
+        silent, grace = self.config.min_silent_minutes, self.config.heartbeat_grace_minutes
+        return ev.waits(window, self._kinds, silent, services, grace)
 
     def evaluate(
         self, window: Window, state: State, now: datetime

@@ -11,13 +11,16 @@ tick's cost follows its distinct templates, not its lines.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from detector.detectors._common import to_minute
-from detector.detectors.base import Window
+from detector.detectors.base import ServiceInfo, Window
 from detector.detectors.lifecycle import Phase, phase_of
 from detector.detectors.primitive import classify
+from detector.waiting import Wait
 from logvigil.store.source_health import SourceHealthRecord
 
 SLEEP = frozenset({Phase.SUSPEND, Phase.SHUTDOWN})
@@ -87,6 +90,43 @@ def activity(window: Window, kinds: LineKinds) -> dict[str, dict[int, HostMinute
             slot.sleep = True
         elif phase in WAKE:
             slot.wake = True
+    return out
+
+
+def heartbeat_late(info: ServiceInfo | None, host: str, grace: int) -> int | None:
+    """Minutes a heartbeat may be late on `host` (its `every` in whole minutes, rounded
+    up, plus `grace`), or None for a pair no heartbeat watches."""
+    if info is None or info.heartbeat is None or host not in info.hosts:
+        return None
+    return max(1, math.ceil(info.heartbeat.total_seconds() / 60)) + grace
+
+
+def waits(
+    window: Window,
+    kinds: LineKinds,
+    min_silent: int,
+    services: Mapping[str, ServiceInfo],
+    grace: int,
+) -> list[Wait]:
+    """What the rows of `window` are lines of, for `detector.waiting`: the (service,
+    host) pair whose rhythm evidence a row is, which can fall due `min_silent` minutes
+    after its last line (a heartbeat's pair: when it is late, `heartbeat_late` + 1), and
+    the host of any other row (a host's rhythm counts all its lines, and falls due
+    `min_silent` after the last). The host of an evidence row is left out: its pair
+    falls due first, or with it (a heartbeat's pair names its host too)."""
+    texts = window.templates
+    out: list[Wait] = []
+    for row in window.rows:
+        if row.count <= 0:
+            continue
+        m = to_minute(row.minute)
+        if kinds(row.service, texts.get(row.template_id))[1]:
+            late = heartbeat_late(services.get(row.service), row.host, grace)
+            if late is None:
+                out.append(((row.service, row.host), m, min_silent))
+                continue
+            out.append(((row.service, row.host), m, late + 1))
+        out.append((row.host, m, min_silent))
     return out
 
 

@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from detector.detectors.base import Window
 from detector.tick import TickResult
+from detector.waiting import WaitingLines
 from detector.windows import RecentWindows
 from graph.inventory import Inventory
 from investigate.service import load_report
@@ -117,16 +119,24 @@ def replay(
     next_tick: datetime | None = None
     due: list[datetime] = []
     persisted = 0
-    # Coalescing ticks: the first line that no tick has evaluated yet, and how long it
-    # may wait (the detectors' patience).
+    # Coalescing ticks: the first line that no tick has evaluated yet; what the waiting
+    # lines are lines of, which may fall due some minutes after their own last line
+    # (`Ticker.waits`); and how long the first may wait for the detectors that do not
+    # say (their patience), or for all when one could not say (`waits_known`).
     waiting: datetime | None = None
-    patience = ticker.patience()
+    lines_wait = WaitingLines()
+    unread: list[Window] = []  # fresh windows not yet in `lines_wait`
+    waits_known = True
+    patience, patience_rest = ticker.patience(), ticker.patience(besides_waits=True)
     windows = ticker.windows if isinstance(ticker.windows, RecentWindows) else None
 
     def run_due() -> None:
-        nonlocal persisted, waiting
+        nonlocal persisted, waiting, waits_known
         if due:
             waiting = None  # every line counted so far lies before the first of them
+            lines_wait.clear()
+            unread.clear()
+            waits_known = True
         if every_minute:
             # One flush for several ticks: a tick at `now` reads only what lies before
             # `now`, so events of later minutes already in the store change nothing.
@@ -146,18 +156,35 @@ def replay(
     def next_due() -> datetime | None:
         """When the next tick must come without new lines: a detector's or an incident's
         due, or the last moment lines waiting for a tick may wait."""
+        nonlocal waits_known
         d = ticker.next_due()
-        if waiting is not None:
-            last = floor_minute(waiting) + patience
-            d = last if d is None else min(d, last)
-        return d
+        if waiting is None:
+            return d
+        first = floor_minute(waiting)
+        if not waits_known or (d is not None and d <= first + patience):
+            # No line's wait ends before the least patience: d comes first.
+            last = first + patience
+            return last if d is None else min(d, last)
+        for window in unread:  # read only where they may come first
+            if (waits := ticker.waits(window)) is None:
+                waits_known = False
+                return next_due()
+            lines_wait.add(waits)
+        unread.clear()
+        last = first + patience_rest
+        if (key_due := lines_wait.deadline()) is not None:
+            last = min(last, key_due)
+        return last if d is None else min(d, last)
 
     def line_tick(at: datetime) -> None:
         """The tick at `at` after minutes with lines: run, or left to a later one."""
         if windows is not None and ticker.last_window_end is not None:
             fresh = windows.fresh(ticker.last_window_end, floor_minute(at))
-            if not ticker.needs_tick(fresh) and ((d := next_due()) is None or at < d):
-                return  # evaluated by the next tick, with the lines after them
+            if not ticker.needs_tick(fresh):
+                if fresh.rows:
+                    unread.append(fresh)
+                if (d := next_due()) is None or at < d:
+                    return  # evaluated by the next tick, with the lines after them
         due.append(at)
         if windows is not None:
             run_due()  # at once: whether the next may wait depends on the state after it
