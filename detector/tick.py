@@ -227,8 +227,9 @@ class Ticker:
         of the detectors that do not say what each line waits for (`waits`)."""
         services = self._services()
         least = MAX_CATCHUP
+        telling = {name for name, _ in self._waiters} if besides_waits else set()
         for det in self.detectors:
-            if besides_waits and getattr(det, "waits", None) is not None:
+            if det.name in telling:
                 continue
             ask = getattr(det, "patience", None)
             minutes = ask(services) if ask is not None else 0
