@@ -6,25 +6,19 @@ moments, and leaves the same detector state."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from replay_support import at, detector_state
+from replay_support import replay as replay_lines
 
-from detector.tick import TickResult
 from graph.inventory import load_inventory
 from logvigil.app.backtest import BacktestResult, run_backtest
-from logvigil.app.runtime import empty_inventory
 from logvigil.ingest.formats import input_options
 
 T0 = datetime(2024, 3, 4, tzinfo=UTC)
 D2 = T0 + timedelta(days=1)
-
-
-def at(t: datetime, host: str, tag: str, message: str) -> str:
-    return f"{t:%b} {t.day:2d} {t:%H:%M:%S} {host} {tag}: {message}"
 
 
 # Real lines' shapes: Debian's kernel banner, nginx's error log line (through syslog),
@@ -78,28 +72,7 @@ def relay() -> list[bytes]:
 
 
 def replay(db: Path, every_minute: bool) -> tuple[BacktestResult, list[tuple[str, ...]]]:
-    """The replay's result and every finding of every tick, with the tick's time."""
-    found: list[tuple[str, ...]] = []
-
-    def seen(tick: TickResult) -> None:
-        found.extend((str(f.at), str(f.started_at), f.detector, f.summary) for f in tick.findings)
-
-    result = run_backtest(
-        relay(),
-        fmt="syslog",
-        inventory=empty_inventory(),
-        db_url=f"sqlite:///{db}",
-        read_options=input_options("relay.log", default_time=T0 + timedelta(days=3)),
-        on_tick=seen,
-        every_minute=every_minute,
-    )
-    return result, found
-
-
-def detector_state(db: Path) -> dict[tuple[str, str], object]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT detector, key, version, state FROM detector_state")
-        return {(d, k): (v, json.loads(s)) for d, k, v, s in rows}
+    return replay_lines(relay(), db, every_minute, T0 + timedelta(days=3))
 
 
 @pytest.fixture(scope="module")

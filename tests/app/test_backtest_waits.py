@@ -6,25 +6,19 @@ ticks (the daemon's) page it."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from replay_support import at, detector_state
+from replay_support import replay as replay_lines
 
 from detector.detectors.base import CountRow, ServiceInfo, Window
 from detector.detectors.silence import SilenceConfig, SilenceDetector
 from detector.waiting import WaitingLines
-from logvigil.app.backtest import run_backtest
-from logvigil.app.runtime import empty_inventory
 from logvigil.core.events import Severity
-from logvigil.ingest.formats import input_options
 
 T0 = datetime(2024, 3, 4, tzinfo=UTC)
 SPAN = 40 * 60  # minutes
-
-
-def at(t: datetime, host: str, tag: str, message: str) -> str:
-    return f"{t:%b} {t.day:2d} {t:%H:%M:%S} {host} {tag}: {message}"
 
 
 def lines() -> list[bytes]:
@@ -40,29 +34,15 @@ def lines() -> list[bytes]:
 
 
 def replay(db: Path, every_minute: bool):
-    found: list[tuple[str, ...]] = []
-    result = run_backtest(
-        lines(),
-        fmt="syslog",
-        inventory=empty_inventory(),
-        db_url=f"sqlite:///{db}",
-        read_options=input_options("relay.log", default_time=T0 + timedelta(days=3)),
-        on_tick=lambda tick: found.extend(
-            (str(f.at), f.detector, f.summary) for f in tick.findings
-        ),
-        every_minute=every_minute,
-    )
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT detector, key, state FROM detector_state")
-        state = {(d, k): json.loads(s) for d, k, s in rows}
-    return result, found, state
+    result, found = replay_lines(lines(), db, every_minute, T0 + timedelta(days=3))
+    return result, found, detector_state(db)
 
 
 def test_a_stopped_service_pages_at_its_tick_while_its_host_keeps_logging(tmp_path) -> None:
     coalesced, found, state = replay(tmp_path / "coalesced.db", False)
     every, expected, expected_state = replay(tmp_path / "every.db", True)
-    pages = [f for f in expected if f[1] == "silence"]
-    assert len(pages) == 1 and "app on web-01" in pages[0][2], expected
+    pages = [f for f in expected if f[2] == "silence"]
+    assert len(pages) == 1 and "app on web-01" in pages[0][3], expected
     assert found == expected
     assert coalesced.incidents == every.incidents
     assert state == expected_state
