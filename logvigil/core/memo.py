@@ -4,10 +4,11 @@ Logs repeat their messages word for word: three lines in four of an SSH server's
 auth log, two in three of a kernel log or a honeypot's JSON log, half of a whole
 machine's syslog, but one in twenty of a firewall's (each line names other ports)
 and none of raw lines that start with their time stamp. What a line costs that is
-a function of its text alone (its level words, its secrets, the noise rule it
-meets) is paid once per message where messages repeat. Where they do not, the
-memo measures it (fewer than `min_share` hits in a sample of asks) and stops
-looking for a while, so such a log pays almost nothing for it.
+a function of its text alone (its level words, its secrets) is paid once per
+message where messages repeat. Where they do not, the memo measures it (fewer than
+`MIN_SHARE` hits in a sample of asks) and stops looking for a while, so such a log
+pays almost nothing for it. (The noise rules were measured too: a memo keyed on the
+message, service and host cost more than the rules.)
 """
 
 from __future__ import annotations
