@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from logvigil.core.events import LogEvent, Rejected, Severity
+from logvigil.core.redact import REDACTED
 from logvigil.ingest.ingestor import Ingestor, load_templates, reason_category
 from logvigil.ingest.noise import NoiseConfig, NoiseFilter, NoiseRuleConfig
 from logvigil.store import bulk, database
@@ -308,6 +309,23 @@ def test_json_columns_refuse_what_json_refuses() -> None:
     assert bulk._json({1: "a"}) == '{"1":"a"}'  # as json.dumps makes keys strings
     assert bulk._json({"x": float("nan")}) == '{"x":null}'  # JSON every backend takes
     assert bulk._json(None) is None
+
+
+def test_a_repeated_secret_is_redacted_and_counted_every_time(engine) -> None:
+    # Redaction is remembered per message (`RepeatMemo`); a message too long to be
+    # remembered is redacted all the same. A GitHub token in a deploy script's line.
+    token = "ghp_" + "A1b2C3d4E5" * 4
+    short = f"git clone https://{token}@github.com/acme/app.git failed"
+    long = f"deploy: {'x' * 2_000} token={token} rejected"
+    ing = Ingestor(engine, noise())
+    ing.feed(
+        [ev(msg, at=T0 + timedelta(seconds=i)) for i, msg in enumerate([short] * 3 + [long] * 2)]
+    )
+    assert ing.close().redacted == 5
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT message FROM events ORDER BY id")).scalars().all()
+    assert len(stored) == 5 and not any(token in m for m in stored)
+    assert all(REDACTED in m for m in stored)
 
 
 def test_retention_purges_old_events_but_keeps_counts_longer(engine) -> None:
