@@ -193,7 +193,6 @@ def long_line_reason(line: LongLine) -> str:
 # the C0 controls but BEL, BS, TAB, LF, FF, CR and ESC (ANSI colours), and DEL. NUL is
 # not among them here: `read_events` removes it first (padding left by a crash).
 NEVER_TEXT = bytes([*range(0x01, 0x07), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
-_NEVER_TEXT = re.compile(b"[" + re.escape(NEVER_TEXT) + b"]")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 #: A line is binary when NEVER_TEXT bytes are at least this share of it ...
 BINARY_CONTROL_SHARE = 0.10
@@ -221,10 +220,9 @@ def binary_reason(line: bytes, after_binary: bool = False) -> str | None:
     line before was binary), a line shorter than BLOB_PIECE_BYTES is a piece of the
     same data unless it is clean text: valid UTF-8 without a NEVER_TEXT byte.
     """
-    controls = 0
-    if _NEVER_TEXT.search(line) is not None:
-        controls = len(line) - len(line.translate(None, NEVER_TEXT))
-    elif not after_binary or len(line) >= BLOB_PIECE_BYTES or line.isascii():
+    # Counted by deleting them: a third of the time of searching for one with a regex.
+    controls = len(line) - len(line.translate(None, NEVER_TEXT))
+    if not controls and (not after_binary or len(line) >= BLOB_PIECE_BYTES or line.isascii()):
         return None
     size = len(line)
     invalid = 0
