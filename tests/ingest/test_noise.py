@@ -9,7 +9,15 @@ import pytest
 
 from logvigil.core.events import LogEvent, Severity
 from logvigil.ingest.formats import ReadOptions, read_events
-from logvigil.ingest.noise import NoiseAction, NoiseConfig, NoiseFilter, NoiseRuleConfig
+from logvigil.ingest.noise import (
+    _REMOVABLE_MEDIA_IO,
+    _WORDS_OF,
+    DEFAULT_RULES,
+    NoiseAction,
+    NoiseConfig,
+    NoiseFilter,
+    NoiseRuleConfig,
+)
 
 T = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 DEFAULTS = NoiseFilter.from_config(NoiseConfig())
@@ -428,3 +436,12 @@ def test_io_errors_of_disks_and_other_programs_are_not_removable_media(
 )
 def test_other_units_failing_are_not_wait_online_timeouts(message: str) -> None:
     assert DEFAULTS.apply(ev("systemd", message, Severity.ERROR)).rule is None
+
+
+def test_the_words_a_built_in_pattern_needs_belong_to_a_built_in_rule() -> None:
+    """A rule whose pattern is in `_WORDS_OF` searches only messages with one of its
+    words (the lines above match through that gate): each entry is a built-in rule's."""
+    patterns = {rule.match for rule in DEFAULT_RULES}
+    assert set(_WORDS_OF) <= patterns
+    compiled = {rule.name: rule for rule in DEFAULTS.rules}
+    assert compiled["removable-media-io-errors"].words == _WORDS_OF[_REMOVABLE_MEDIA_IO]
