@@ -27,6 +27,7 @@ from logvigil.cli.kit import (
     read_input,
 )
 from logvigil.core.events import Rejected, Severity
+from logvigil.core.memo import RepeatMemo, answered
 from logvigil.core.redact import redact
 from logvigil.ingest.inputs import InputReader
 from logvigil.ingest.templates import TemplateMiner
@@ -60,6 +61,7 @@ def mine(
     rejected = 0
     encoded: dict[int, tuple[str, str]] = {}  # template id -> (text, its JSON)
     rows: list[str] = []  # --jsonl rows not written yet
+    redacted: RepeatMemo[str, str] = RepeatMemo()
     with (
         # --jsonl shows no severity: the level words of each message are not looked for.
         opened(
@@ -89,7 +91,8 @@ def mine(
                                 soft_wrap=True,
                             )
                 else:
-                    m = miner.add(redact(item.message))  # as ingest mines: secrets never shown
+                    # As ingest mines: secrets never shown, looked for once per message.
+                    m = miner.add(answered(redacted, item.message, redact))
                     counts[m.template_id] = counts.get(m.template_id, 0) + 1
                     if item.severity > worst.get(m.template_id, Severity.DEBUG):
                         worst[m.template_id] = item.severity

@@ -13,7 +13,7 @@ message, service and host cost more than the rules.)
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 #: Keys remembered at most (then forgotten all at once: a log's repeated messages
 #: come back within a few thousand lines).
@@ -69,3 +69,15 @@ class RepeatMemo[K: Hashable, V]:
         if len(known) >= self.size:
             known.clear()
         known[key] = value
+
+
+def answered(memo: RepeatMemo[str, str], text: str, compute: Callable[[str], str]) -> str:
+    """`compute(text)`, asked of `memo` first: once per text that repeats (a text longer
+    than `MAX_KEY_CHARS` is computed every time: long lines seldom repeat)."""
+    if len(text) > MAX_KEY_CHARS:
+        return compute(text)
+    value = memo.get(text)
+    if value is None:
+        value = compute(text)
+        memo.put(text, value)
+    return value

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
-from logvigil.core.memo import MAX_KEY_CHARS, RepeatMemo
+from logvigil.core.memo import RepeatMemo, answered
 from logvigil.core.redact import redact
 from logvigil.core.timeutil import EARLIEST, floor_minute
 from logvigil.ingest.formats._common import DST, UNTIMED
@@ -224,13 +224,7 @@ class Ingestor:
         # A secret in a line is redacted before it is mined or stored: a template
         # masked around a token would keep its tail beyond any later redaction.
         message = event.message
-        if len(message) <= MAX_KEY_CHARS:  # once per repeated message
-            redacted = self._redacted.get(message)
-            if redacted is None:
-                redacted = redact(message)
-                self._redacted.put(message, redacted)
-        else:
-            redacted = redact(message)
+        redacted = answered(self._redacted, message, redact)  # once per repeated message
         if redacted is not message and redacted != message:
             event = replace(event, message=redacted)
             summary.redacted += 1

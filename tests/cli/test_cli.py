@@ -191,6 +191,21 @@ def test_mine_shows_templates_with_their_secrets_redacted(tmp_path: Path) -> Non
     assert row["template"] == "webhook https://discord.com/api/webhooks/<redacted> failed"
 
 
+def test_mine_redacts_a_repeated_secret_on_every_line(tmp_path: Path) -> None:
+    # Redaction is remembered per message (`memo.answered`), a message over 1,024
+    # characters is redacted each time: a webhook's secret in a notifier's lines.
+    token = "k9F2mQ7vX1pL8sD4hJ6gT3rY5uI0oP2aS4dF6gH8jK1lZ3xC5vB7nM9qW2eR4-ZqWeRt"
+    short = f"webhook https://discord.com/api/webhooks/1187654321098765432/{token} failed"
+    long = f"{'x' * 2_000} {short}"
+    log = tmp_path / "notifier.log"
+    log.write_text("".join(f"{line}\n" for line in [short] * 3 + [long] * 2))
+    result = run("mine", str(log), "--format", "raw", "--jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 5 and all("<redacted>" in r["template"] for r in rows)
+    assert not any(token in r["template"] for r in rows)
+
+
 def test_mine_reports_rejected_lines_in_jsonl(tmp_path: Path) -> None:
     log = tmp_path / "a.jsonl"
     log.write_bytes(jsonl(GOOD[:1]).encode() + b"[1, 2]\n")

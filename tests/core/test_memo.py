@@ -77,3 +77,17 @@ def test_a_repeated_message_keeps_the_level_its_own_line_declares() -> None:
         Severity.ERROR,  # raised by its level word, the first time and again
         Severity.ERROR,
     ]
+
+
+def test_answered_computes_a_repeated_text_once_and_a_long_one_every_time() -> None:
+    asked: list[str] = []
+
+    def upper(text: str) -> str:
+        asked.append(text)
+        return text.upper()
+
+    repeats = RepeatMemo[str, str]()
+    long = "x" * (memo.MAX_KEY_CHARS + 1)
+    for text in ["a b", "a b", long, "a b", long]:
+        assert memo.answered(repeats, text, upper) == text.upper()
+    assert asked == ["a b", long, long]
