@@ -19,7 +19,9 @@ absent is skipped), read as syslog and as raw lines, it reports:
   `mine --jsonl`'s speed against it: issue 14 asks for 2x. Each of the --repeat rounds
   runs the commands and then Drain3 back to back (this machine's speed drifts by a
   third within minutes): the figures are each one's best round, and each round's own
-  ratio is printed too.
+  ratio is printed too. The target is judged on the median of the rounds' ratios,
+  each made of runs minutes apart at most; the best of one side set against the best
+  of the other may pair a fast moment with a slow one (both are printed).
 
 The lines of `ingest` that its noise rules drop are not mined there; the files here
 have none (`ingest` prints "dropped by noise rules").
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +53,8 @@ from logvigil.core.redact import redact  # noqa: E402
 from logvigil.ingest.templates import TemplateMiner  # noqa: E402
 
 REAL_LOGS = ROOT.parent / "shared" / "data" / "real_logs"
+#: Issue 14: `ingest` into SQLite stays at this many lines/s or more.
+INGEST_TARGET = 25_000
 
 #: (file, its options as the command line takes them): syslog with the year (and zone)
 #: the file was written in, then the same file as raw lines.
@@ -97,6 +102,12 @@ class Result:
             for r in self.rounds
             if r.drain3_s is not None
         ]
+
+    def median_ratio(self) -> float | None:
+        """The median of `ratios()` (what the 2x target is judged on); None without
+        Drain3."""
+        ratios = self.ratios()
+        return statistics.median(ratios) if ratios else None
 
 
 def best_of[T](repeat: int, run: Callable[[], T]) -> tuple[float, T]:
@@ -204,23 +215,30 @@ def report(r: Result) -> None:
     print(f"{r.file} {r.options}: {r.lines:,} lines, start-up {r.startup_s:.2f} s")
     for name, seconds in (("mine --jsonl", r.mine_s), ("ingest", r.ingest_s)):
         share = r.miner_s / max(seconds, 1e-9)
+        target = ""
+        if name == "ingest":
+            met = r.rate(seconds) >= INGEST_TARGET
+            target = f" [target >= {INGEST_TARGET:,}: {'met' if met else 'MISSED'}]"
         print(
             f"  {name:<13} {r.rate(seconds):>9,.0f} lines/s  ({seconds:.2f} s, "
-            f"mining {100 * share:.0f}% of it)"
+            f"mining {100 * share:.0f}% of it){target}"
         )
     print(
         f"  in process:   read+parse {r.rate(r.read_s):,.0f} lines/s ({r.read_s:.2f} s), "
         f"redact {r.rate(r.redact_s):,.0f} lines/s ({r.redact_s:.2f} s), "
         f"miner alone {r.rate(r.miner_s):,.0f} lines/s ({r.miner_s:.2f} s)"
     )
-    if r.drain3_s is not None:
+    median = r.median_ratio()
+    if r.drain3_s is not None and median is not None:
         print(
             f"  Drain3 alone  {r.rate(r.drain3_s):>9,.0f} lines/s ({r.drain3_s:.2f} s): "
-            f"mine --jsonl is {r.drain3_s / max(r.mine_s, 1e-9):.2f}x Drain3 "
-            f"[target >= 2x: {'met' if r.drain3_s >= 2 * r.mine_s else 'MISSED'}]"
+            f"best against best, mine --jsonl is {r.drain3_s / max(r.mine_s, 1e-9):.2f}x Drain3"
         )
         each = ", ".join(f"{x:.2f}x" for x in r.ratios())
-        print(f"  each round (the command, then Drain3, back to back): {each}")
+        print(
+            f"  each round (the command, then Drain3, back to back): {each}; median "
+            f"{median:.2f}x [target >= 2x: {'met' if median >= 2 else 'MISSED'}]"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(measure(path, options, args.repeat, Path(tmp)))
             report(results[-1])
     if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+        print(
+            json.dumps([asdict(r) | {"median_ratio": r.median_ratio()} for r in results], indent=2)
+        )
     return 0 if results else 1
 
 
