@@ -23,6 +23,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from logvigil.core.text import single_line, truncate
+from logvigil.core.words import Words
 
 REDACTED = "<redacted>"
 
@@ -141,7 +142,6 @@ _TOKEN_PREFIX = re.compile(
 #: lets `re` jump from colon to colon, where `\d:` tries every position (a UFW line's
 #: `MAC=` and IPv6 addresses hold dozens of colons: 7x slower).
 _BOT_TOKEN = re.compile(r":[A-Za-z0-9_-]{30}")
-_KEY_WORDS = ("pass", "pwd", "secret", "token", "key", "session", "credential")
 _KEY_VALUE = re.compile(rf"(?:{_KEYS})[\"']?\s*[:=]")  # the rule's key and separator
 
 #: For each rule of `_RULES`, in order, a quick test of (text, lower-cased text) that
@@ -160,18 +160,23 @@ _HINTS: tuple[Callable[[str, str], bool], ...] = (
 )
 assert len(_HINTS) == len(_RULES)
 #: Words of which every rule's match holds one (lower case), besides the key-value
-#: rule's keys and the bot token's shape: most log lines hold none and cost a few
-#: substring searches (one search of an alternation costs three times as much).
-_WORDS = (
-    "hook", "authorization", "bearer", "basic", "token", "://", "eyj", "xox", "akia",
-    "asia", "aiza", "sg.",
+#: rule's keys and the bot token's shape (tagged True), and a word that every key of the
+#: key-value rule (`_KEYS`) holds (False), at most `_KEY_LEAD` characters into the key
+#: (`refresh_token`, `private_key`): that rule's test looks only from there. Most log
+#: lines hold none; all are searched for in one pass (`Words`): a substring search each
+#: cost more than the rest of the test.
+_HINT_WORDS = Words(
+    dict.fromkeys(("pass", "pwd", "secret", "key", "session", "credential"), False)
+    | dict.fromkeys(
+        (
+            "hook", "authorization", "bearer", "basic", "token", "://", "eyj", "xox", "akia",
+            "asia", "aiza", "sg.", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+            "k_live_", "k_test_", "npm_", "glpat-", "xapp-", "sk-", "-----begin",
+        ),
+        True,
+    )
 )  # fmt: skip
-#: Words holding a character that most lines lack, searched for only where it is: a
-#: line without `_` costs one search for these nine, not nine.
-_GATED = (
-    ("_", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "k_live_", "k_test_", "npm_")),
-    ("-", ("glpat-", "xapp-", "sk-", "-----begin")),
-)
+_KEY_LEAD = 8
 
 
 def might_hold_secret(text: str) -> bool:
@@ -180,21 +185,16 @@ def might_hold_secret(text: str) -> bool:
 
 
 def _might_hold(text: str, low: str) -> bool:
-    for word in _WORDS:  # a loop: a generator's frames cost more than the searches
-        if word in low:
+    key_at = -1
+    for start, any_match in _HINT_WORDS.occurrences(low):
+        if any_match:
             return True
-    for gate, words in _GATED:
-        if gate in low:
-            for word in words:
-                if word in low:
-                    return True
+        if key_at < 0 or start < key_at:
+            key_at = start
     # A key word is common in logs ("Failed password", "publickey", "session opened"):
-    # the key-value rule needs it followed by ":" or "=", which its own test checks.
-    for word in _KEY_WORDS:
-        if word in low:
-            if _KEY_VALUE.search(low) is not None:
-                return True
-            break
+    # the key-value rule needs a key followed by ":" or "=", which its own test checks.
+    if key_at >= 0 and _KEY_VALUE.search(low, max(0, key_at - _KEY_LEAD)) is not None:
+        return True
     return _BOT_TOKEN.search(text) is not None
 
 

@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterator
 
 from logvigil.core.events import Severity
+from logvigil.core.words import Words
 
 #: Only this many leading characters are searched; a logger's level prefix or
 #: a logfmt/JSON `level` key sits well inside it, and it bounds the cost of a
@@ -259,6 +260,17 @@ def _level_tokens(head: str) -> Iterator[re.Match[str]]:
         yield from _TOKEN_RE.finditer(head, pos)
 
 
+#: What every token that can raise a line above INFO holds, lower-cased (searched for
+#: in one pass: a substring search each cost 1.6 us on a 100-character line).
+_RAISING_WORDS = Words(
+    (
+        "err", "warn", "fatal", "crit", "panic", "severe", "alert", "emerg", "wrn", "ftl",
+        "() [", "traceback", "exception in", '"level"', "segfault", "traps:", "with result",
+        "failed state", "vdev_state=",
+    )
+)  # fmt: skip
+
+
 def _token_severity(head: str) -> Severity | None:
     """Return the severity named by the first explicit level token in `head` (a
     message's first `HEAD_CHARS` characters).
@@ -272,28 +284,7 @@ def _token_severity(head: str) -> Severity | None:
     else:
         # Every token that can raise INFO contains one of these (lower-cased);
         # most lines contain none and skip the regex.
-        low = head.lower()
-        if not (
-            "err" in low
-            or "warn" in low
-            or "fatal" in low
-            or "crit" in low
-            or "panic" in low
-            or "severe" in low
-            or "alert" in low
-            or "emerg" in low
-            or "wrn" in low
-            or "ftl" in low
-            or "() [" in low
-            or "traceback" in low
-            or "exception in" in low
-            or '"level"' in low
-            or "segfault" in low
-            or "traps:" in low
-            or "with result" in low
-            or "failed state" in low
-            or "vdev_state=" in low
-        ):
+        if not _RAISING_WORDS.any_in(head.lower()):
             return None
     for match in _level_tokens(head):
         kind = match.lastgroup

@@ -13,6 +13,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from incident_support import INVENTORY, at, finding
 from sqlalchemy import Engine, create_engine, insert, text
 from typer.testing import CliRunner
@@ -417,3 +419,28 @@ def test_the_bot_tokens_quick_test_lets_its_tokens_through() -> None:
     token = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     assert might_hold_secret(f"id 110201543:{token[:30]}")
     assert not might_hold_secret(f"id 110201543:{token[:29]}")  # shorter than a token
+
+
+# Keys with the key word deep inside (`private_key`: 8 characters in) among bare key
+# words, then a separator and a value: the quick test must let through every text a rule
+# changes.
+_KEYS_WRITTEN = [
+    "private_key", "refresh_token", "client-secret", "access_key", "session_id", "api-key",
+    "apikey", "auth_token", "passphrase", "passwd", "credentials", "pwd", "x_private-key",
+]  # fmt: skip
+_AROUND = st.lists(
+    st.sampled_from(["key", "session", "pass", " ", "x", "_", "/", "v1"]), max_size=4
+)
+_SECRET_LIKE = st.tuples(
+    _AROUND.map("".join),
+    st.sampled_from(_KEYS_WRITTEN),
+    st.sampled_from(["=", " = ", ":", "': ", '"=', " "]),
+    st.sampled_from(["value12345678", "'x y'", "/etc/x", ""]),
+    _AROUND.map("".join),
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_SECRET_LIKE)
+def test_the_quick_test_lets_through_every_text_a_rule_changes(text: str) -> None:
+    assert might_hold_secret(text) or _every_rule(text) == text
