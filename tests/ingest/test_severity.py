@@ -11,7 +11,7 @@ import pytest
 
 from logvigil.core.events import LogEvent, Severity
 from logvigil.ingest.formats import ReadOptions, read_events
-from logvigil.ingest.severity import HEAD_CHARS, infer_severity
+from logvigil.ingest.severity import _RAISING_WORDS, HEAD_CHARS, infer_severity
 
 LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub_2k"
 
@@ -440,3 +440,34 @@ def test_a_dmesg_line_keeps_its_wording_when_the_stamp_is_still_there() -> None:
     """Read as raw lines (service unknown), a dmesg file keeps printk's stamp."""
     assert infer_severity(None, "[  12.3] Kernel panic - not syncing: x") is Severity.EMERGENCY
     assert infer_severity(None, "[  12.3] sh[1]: segfault at 0 ip 1 sp 2 error 4") is E
+
+
+# Lines as their programs write them, each holding exactly one word of the precheck that
+# lets a line's head reach the level pattern: dropping that word from the precheck
+# lowers the line to INFO. (A kernel `segfault` or `traps:` line always holds `error`
+# too, so those two words have no line of their own here.)
+ONE_PRECHECK_WORD = [
+    ("err", "[error] mod_jk child workerEnv in error state 6"),  # Apache 2.2 error log
+    ("warn", "WARN  [main] kafka.server.KafkaConfig - Property x is not valid"),  # log4j
+    ("fatal", "FATAL:  the database system is starting up"),  # PostgreSQL
+    ("panic", "PANIC:  could not locate a valid checkpoint record"),  # PostgreSQL
+    ("severe", "SEVERE: Servlet.service() for servlet [jsp] threw exception"),  # JUL
+    ("alert", "ALERT exited abnormally with [1]"),  # logrotate's cron job, loghub Linux
+    ("emerg", "[emerg] 812#812: bind() to 0.0.0.0:80 failed (98: Address already in use)"),
+    ("crit", "[crit] 812#812: *1 connect() to unix:/run/php/php8.2-fpm.sock failed"),  # nginx
+    ("wrn", "[WRN] [12] Main: The server certificate could not be loaded"),  # Serilog
+    ("ftl", "[FTL] [1] Main: Unhandled exception during startup"),  # Serilog
+    ("() [", "routers/init.go:62:GlobalInit() [E] Failed to initialize ORM engine"),  # Gitea
+    ("traceback", "Traceback (most recent call last):"),  # Python
+    ("exception in", 'Exception in thread "main" java.lang.NullPointerException'),  # Java
+    ('"level"', '{"level":50,"time":1772618400000,"pid":1,"msg":"request failed"}'),  # pino
+    ("with result", "nginx.service: Failed with result 'exit-code'."),  # systemd 230+
+    ("failed state", "Unit nginx.service entered failed state."),  # systemd before 229
+]
+
+
+@pytest.mark.parametrize(("word", "line"), ONE_PRECHECK_WORD)
+def test_each_precheck_word_lets_its_own_lines_be_raised(word: str, line: str) -> None:
+    low = line[:HEAD_CHARS].lower()
+    assert [w for w in _RAISING_WORDS.words if w in low] == [word]
+    assert infer_severity(None, line) >= Severity.WARNING
