@@ -19,7 +19,8 @@ It targets credentials, not addresses: IPs and host names are evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from logvigil.core.text import single_line, truncate
@@ -209,6 +210,62 @@ def redact(text: str, *, emails: bool = False) -> str:
     if emails:
         text = _EMAIL.sub("<email>", text)
     return text
+
+
+#: A field of a structured record (a JSON line's other keys, kept as the event's
+#: attributes) named for a credential: `password`, `db_password`, `api_key`,
+#: `client_secret`, `auth_token`. Its value is the secret whole, whatever its shape,
+#: unless it is a path, which says where one is kept.
+_SECRET_FIELD = re.compile(rf"(?i)[A-Za-z0-9_.-]*(?:{_KEYS})")
+#: Whether each field name seen is a credential's (a log's records repeat their names;
+#: emptied when full, so a stream of made-up names cannot grow it).
+_SECRET_NAMES: dict[str, bool] = {}
+_SECRET_NAMES_MAX = 4096
+#: The shortest text a rule of `redact` changes (`pwd=x`): a shorter value (a program's
+#: name) holds no secret inside it, nor does one of digits only (a process id).
+_SHORTEST_SECRET = 5
+
+
+def _names_secret(name: str) -> bool:
+    known = _SECRET_NAMES.get(name)
+    if known is None:
+        if len(_SECRET_NAMES) >= _SECRET_NAMES_MAX:
+            _SECRET_NAMES.clear()
+        known = _SECRET_NAMES[name] = _SECRET_FIELD.fullmatch(name) is not None
+    return known
+
+
+def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`fields` (an event's attributes) with their secrets redacted, or None when none
+    holds one: a text value under a credential's name whole (`"password": "hunter2"`),
+    and the secrets inside other text values as `redact` finds them. The text values are
+    tested together first (their quick tests cannot miss a secret when joined by line
+    breaks): most records hold none."""
+    texts: list[str] = []
+    out: dict[str, Any] | None = None
+    for name, value in fields.items():
+        if type(value) is not str or not value:
+            continue
+        if _names_secret(name) and value != REDACTED and value[0] != "/":
+            if out is None:
+                out = dict(fields)
+            out[name] = REDACTED
+        elif len(value) >= _SHORTEST_SECRET and not value.isdigit():
+            texts.append(value)
+    if texts and might_hold_secret("\n".join(texts)):
+        for name, value in fields.items():
+            if (
+                type(value) is str
+                and len(value) >= _SHORTEST_SECRET
+                and not value.isdigit()
+                and (out is None or out[name] is value)
+            ):
+                cleaned = redact(value)
+                if cleaned != value:
+                    if out is None:
+                        out = dict(fields)
+                    out[name] = cleaned
+    return out
 
 
 def clean_line(text: str, max_chars: int, *, emails: bool = False) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from logvigil.core.events import LogEvent, Rejected
 from logvigil.core.memo import RepeatMemo, answered
-from logvigil.core.redact import redact
+from logvigil.core.redact import redact, redact_fields
 from logvigil.core.timeutil import EARLIEST, floor_minute
 from logvigil.ingest.formats._common import DST, UNTIMED
 from logvigil.ingest.noise import KEEP, NoiseAction, NoiseFilter
@@ -223,10 +223,14 @@ class Ingestor:
 
         # A secret in a line is redacted before it is mined or stored: a template
         # masked around a token would keep its tail beyond any later redaction.
+        # So are a record's other fields, stored as its attributes.
         message = event.message
         redacted = answered(self._redacted, message, redact)  # once per repeated message
-        if redacted is not message and redacted != message:
-            event = replace(event, message=redacted)
+        fields = redact_fields(event.attributes) if event.attributes else None
+        if (redacted is not message and redacted != message) or fields is not None:
+            event = replace(
+                event, message=redacted, attributes=event.attributes if fields is None else fields
+            )
             summary.redacted += 1
             batch.count("redacted", "secret in the line")
         match = self.miner.add(event.message)
