@@ -81,3 +81,15 @@ def answered(memo: RepeatMemo[str, str], text: str, compute: Callable[[str], str
         value = compute(text)
         memo.put(text, value)
     return value
+
+
+def remembered(seen: dict[str, bool], name: str, test: Callable[[str], object], limit: int) -> bool:
+    """Whether `test(name)` holds (a match, a truth), remembered in `seen`: a log names
+    few services, hosts and fields, over and over. `seen` is emptied when it holds
+    `limit` names, so a stream of made-up names cannot grow it."""
+    known = seen.get(name)
+    if known is None:
+        if len(seen) >= limit:
+            seen.clear()
+        known = seen[name] = bool(test(name))
+    return known

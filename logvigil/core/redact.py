@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from logvigil.core.memo import remembered
 from logvigil.core.text import single_line, truncate
 from logvigil.core.words import Words
 
@@ -227,12 +228,7 @@ _SHORTEST_SECRET = 5
 
 
 def _names_secret(name: str) -> bool:
-    known = _SECRET_NAMES.get(name)
-    if known is None:
-        if len(_SECRET_NAMES) >= _SECRET_NAMES_MAX:
-            _SECRET_NAMES.clear()
-        known = _SECRET_NAMES[name] = _SECRET_FIELD.fullmatch(name) is not None
-    return known
+    return remembered(_SECRET_NAMES, name, _SECRET_FIELD.fullmatch, _SECRET_NAMES_MAX)
 
 
 def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 
 from logvigil.core.configbase import Strict
 from logvigil.core.events import LogEvent, Severity
+from logvigil.core.memo import remembered
 
 
 class NoiseRuleConfig(Strict):
@@ -347,12 +348,7 @@ class CompiledRule:
 def _glob_match(glob: re.Pattern[str], seen: dict[str, bool], name: str) -> bool:
     """Whether `glob` matches `name`, remembered in `seen`: a log names few services
     and hosts, and most events repeat the one before."""
-    known = seen.get(name)
-    if known is None:
-        if len(seen) >= _NAMES_KEPT:
-            seen.clear()
-        known = seen[name] = glob.match(name) is not None
-    return known
+    return remembered(seen, name, glob.match, _NAMES_KEPT)
 
 
 class NoiseFilter:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from logvigil.core import memo
 from logvigil.core.events import LogEvent, Severity
-from logvigil.core.memo import RepeatMemo
+from logvigil.core.memo import RepeatMemo, remembered
 from logvigil.ingest.formats import ReadOptions, read_events
 
 
@@ -91,3 +92,19 @@ def test_answered_computes_a_repeated_text_once_and_a_long_one_every_time() -> N
     for text in ["a b", "a b", long, "a b", long]:
         assert memo.answered(repeats, text, upper) == text.upper()
     assert asked == ["a b", long, long]
+
+
+def test_remembered_asks_once_per_name_and_forgets_all_when_full() -> None:
+    asked: list[str] = []
+
+    def test(name: str) -> object:
+        asked.append(name)
+        return re.fullmatch(r"[a-z_]*password", name)  # a match or None, as `re` answers
+
+    seen: dict[str, bool] = {}
+    assert remembered(seen, "db_password", test, limit=2) is True
+    assert remembered(seen, "user", test, limit=2) is False
+    assert remembered(seen, "db_password", test, limit=2) is True
+    assert asked == ["db_password", "user"]  # the repeat was not asked again
+    assert remembered(seen, "host", test, limit=2) is False  # full: emptied first
+    assert seen == {"host": False}
