@@ -233,21 +233,27 @@ def _names_secret(name: str) -> bool:
 
 def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:
     """`fields` (an event's attributes) with their secrets redacted, or None when none
-    holds one: a text value under a credential's name whole (`"password": "hunter2"`),
+    holds one: a text or number under a credential's name whole (`"password": "hunter2"`),
     and the secrets inside other text values as `redact` finds them. The text values are
     tested together first (their quick tests cannot miss a secret when joined by line
     breaks): most records hold none."""
     texts: list[str] = []
     out: dict[str, Any] | None = None
     for name, value in fields.items():
-        if type(value) is not str or not value:
-            continue
-        if _names_secret(name) and value != REDACTED and value[0] != "/":
+        kind = type(value)
+        if kind is str:
+            if not value:
+                continue
+            if _names_secret(name) and value != REDACTED and value[0] != "/":
+                if out is None:
+                    out = dict(fields)
+                out[name] = REDACTED
+            elif len(value) >= _SHORTEST_SECRET and not value.isdigit():
+                texts.append(value)
+        elif (kind is int or kind is float) and _names_secret(name):  # `"pin": 1234`
             if out is None:
                 out = dict(fields)
             out[name] = REDACTED
-        elif len(value) >= _SHORTEST_SECRET and not value.isdigit():
-            texts.append(value)
     if texts and might_hold_secret("\n".join(texts)):
         for name, value in fields.items():
             if (

@@ -26,10 +26,13 @@ def test_a_field_named_for_a_credential_is_redacted_whole() -> None:
         "client_secret": "0123456789",
         "auth_token": "t",
         "private_key": "/etc/ssl/private/site.pem",  # a path says where one is kept
+        "db_pwd": 1234,  # a number too
+        "password_auth": True,  # a flag says how, not what
         "user": "bob",
         "pid": 812,
     }
     assert redact_fields(fields) == fields | {
+        "db_pwd": REDACTED,
         "password": REDACTED,
         "db_password": REDACTED,
         "PGPASSWORD": REDACTED,
