@@ -237,37 +237,26 @@ def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:
     and the secrets inside other text values as `redact` finds them. The text values are
     tested together first (their quick tests cannot miss a secret when joined by line
     breaks): most records hold none."""
+    changed: dict[str, Any] = {}
+    names: list[str] = []  # of the text values to search, `texts`
     texts: list[str] = []
-    out: dict[str, Any] | None = None
     for name, value in fields.items():
         kind = type(value)
         if kind is str:
             if not value:
                 continue
             if _names_secret(name) and value != REDACTED and value[0] != "/":
-                if out is None:
-                    out = dict(fields)
-                out[name] = REDACTED
+                changed[name] = REDACTED
             elif len(value) >= _SHORTEST_SECRET and not value.isdigit():
+                names.append(name)
                 texts.append(value)
         elif (kind is int or kind is float) and _names_secret(name):  # `"pin": 1234`
-            if out is None:
-                out = dict(fields)
-            out[name] = REDACTED
+            changed[name] = REDACTED
     if texts and might_hold_secret("\n".join(texts)):
-        for name, value in fields.items():
-            if (
-                type(value) is str
-                and len(value) >= _SHORTEST_SECRET
-                and not value.isdigit()
-                and (out is None or out[name] is value)
-            ):
-                cleaned = redact(value)
-                if cleaned != value:
-                    if out is None:
-                        out = dict(fields)
-                    out[name] = cleaned
-    return out
+        for name, value in zip(names, texts, strict=True):
+            if (cleaned := redact(value)) != value:
+                changed[name] = cleaned
+    return {**fields, **changed} if changed else None
 
 
 def clean_line(text: str, max_chars: int, *, emails: bool = False) -> str:
