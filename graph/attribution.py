@@ -9,7 +9,10 @@ A kernel OOM-killer line is about its victim, not about the kernel:
 `Out of memory: Killed process 2811 (postgres)` (and the older wording `Out of
 memory: Kill process 2811 (postgres) score 954 or sacrifice child`) goes to the
 service that runs `postgres` on that host. A victim that no service claims is
-attributed to its process name, like any unmatched event.
+attributed to its process name, like any unmatched event. So is the kernel's report of
+a process killed by a fault: `nginx[2211]: segfault at 0 ip ... sp ... error 4 in
+...` and `traps: php-fpm[811] general protection fault ip:...` go to the service that
+runs `nginx` or `php-fpm`, the program that crashed.
 
 Upstart's reports of a job's process ending badly (`mysql main process (1234)
 killed by SEGV signal`, `... terminated with status 1`, `mysql respawning too fast,
@@ -61,6 +64,19 @@ _TASK_MEMCG = re.compile(r"\btask_memcg=(?P<cg>[^,\s]+)")
 # "Killed /user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope due to
 # memory pressure for ..." or "... due to swap used (...)".
 _OOMD_KILLED = re.compile(r"Killed (?P<cg>/\S*) due to (?:memory pressure for|swap used)")
+
+# The kernel's report of a user process killed by a fault, its name (`comm`, at most
+# 15 characters, spaces allowed: "Web Content") and pid first. arch/x86/mm/fault.c
+# (show_signal_msg): "%s[%d]: segfault at %lx ip %px sp %px error %lx" ("rip"/"eip"
+# on x86_64/i386 kernels of 2.6.18, RHEL 5's);
+# arch/x86/kernel/traps.c: "%s[%d] general protection ip:%lx sp:%lx error:%lx" and
+# "%s[%d] trap %s ip:..." (2.6), "traps: " in front since pr_fmt (3.x), and "general
+# protection fault" since 5.x. (The uptime in front is a field by now, unless a reader
+# left it.)
+_FAULT_KILLED = re.compile(
+    r"(?:\[\s*\d+\.\d+\]\s*)?(?:traps: )?(?P<comm>.{1,15}?)\[(?P<pid>\d+)\]"
+    r"(?:: segfault at \S+ [er]?ip | (?:general protection(?: fault)?|trap \S.*?) ip:)"
+)
 _OOMD = frozenset({"systemd-oomd"})
 
 _IDENTIFIER_FIELDS = ("SYSLOG_IDENTIFIER",)
@@ -104,30 +120,44 @@ _UPSTART_PREFIX = "init: "
 
 
 @dataclass(frozen=True, slots=True)
-class OomVictim:
-    """The process an OOM-killer line names."""
+class Victim:
+    """The process a kernel line names as killed: by the OOM killer, or by a fault."""
 
     pid: int
     process: str
     unit: str | None = None
 
 
-def oom_victim(event: LogEvent) -> OomVictim | None:
+def oom_victim(event: LogEvent) -> Victim | None:
     """The victim of a kernel OOM-killer line, or None for any other event."""
-    if not _is_kernel(event):
-        return None
-    message = event.message
+    return _oom_victim(event.message) if _is_kernel(event) else None
+
+
+def fault_victim(event: LogEvent) -> Victim | None:
+    """The process a kernel line reports killed by a fault (a segfault, a general
+    protection fault, a trap), or None for any other event."""
+    return _fault_victim(event.message) if _is_kernel(event) else None
+
+
+def _oom_victim(message: str) -> Victim | None:
     # Each pattern holds a literal that a firewall's kernel lines lack, tested first
     # (1.2 -> 0.2 us a kernel line of a UFW log).
     m = _OOM_KILLED.search(message) if " process " in message else None
     if m:
-        return OomVictim(int(m.group(1)), m.group(2))
+        return Victim(int(m.group(1)), m.group(2))
     m = _OOM_KILL_SUMMARY.search(message) if "oom-kill:" in message else None
     if m:
         cg = _TASK_MEMCG.search(message)
         unit = cg.group("cg").rstrip("/").rsplit("/", 1)[-1] if cg else None
-        return OomVictim(int(m.group("pid")), m.group("task"), unit or None)
+        return Victim(int(m.group("pid")), m.group("task"), unit or None)
     return None
+
+
+def _fault_victim(message: str) -> Victim | None:
+    if "segfault at " not in message and " ip:" not in message:  # as above
+        return None
+    m = _FAULT_KILLED.match(message)
+    return Victim(int(m.group("pid")), m.group("comm")) if m else None
 
 
 def failed_unit(event: LogEvent) -> str | None:
@@ -234,12 +264,12 @@ class Attributor:
 
     def attribute(self, event: LogEvent) -> str:
         """The service of `event`; memoised on the fields the rules read. The message is
-        read first only for kernel lines, which may name an OOM victim, and systemd's,
+        read first only for kernel lines, which may name a killed process, and systemd's,
         which may name a failed unit; the other kernel lines (most of a firewall's log)
         are memoised like any line."""
         attrs = event.attributes
         if _is_kernel(event):
-            victim = oom_victim(event)
+            victim = _oom_victim(event.message) or _fault_victim(event.message)
             if victim is not None:
                 return self._victim_service(victim, event.host)
         else:
@@ -262,8 +292,8 @@ class Attributor:
             hit = self._memo[key] = self._by_rules(event)
         return hit
 
-    def _victim_service(self, victim: OomVictim, host: str) -> str:
-        """The service that runs an OOM killer's victim on `host`, else its process name."""
+    def _victim_service(self, victim: Victim, host: str) -> str:
+        """The service that runs a killed process on `host`, else its process name."""
         allowed = self._allowed(host)
         found = None
         if victim.unit:

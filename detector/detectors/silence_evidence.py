@@ -3,8 +3,10 @@ evidence, and whether the host announced a stop (suspend, shutdown) or a wake-up
 
 Not rhythm evidence: an OOM-killer line (the kernel's "Out of memory: Killed process
 123 (httpd)" is attributed to its victim at ingest; a victim is not a service with a
-rhythm) and a life-cycle line (`lifecycle.phase_of`: boot, shutdown, suspend, resume,
-journal replay: they come in bursts at moments that say nothing of a rhythm). Every
+rhythm), likewise the kernel's report of a process killed by a fault ("httpd[123]:
+segfault at ..."), and a life-cycle line (`lifecycle.phase_of`: boot, shutdown,
+suspend, resume, journal replay: they come in bursts at moments that say nothing of a
+rhythm). Every
 line counts for its host's own rhythm. Judged once per (service, template text), so a
 tick's cost follows its distinct templates, not its lines.
 """
@@ -29,10 +31,16 @@ WAKE = frozenset({Phase.RESUME, Phase.BOOT})
 _CACHE_LIMIT = 100_000
 
 
-def is_oom_kill(text: str) -> bool:
-    """Whether template `text` is an OOM-killer line (its service is the victim)."""
+#: Primitives whose lines are attributed to the process they report killed
+#: (`graph.attribution`): the kernel's, not the victim's own.
+VICTIM_KINDS = frozenset({"oom_kill", "segfault"})
+
+
+def names_a_victim(text: str) -> bool:
+    """Whether template `text` is a line about a killed process, attributed to it: the
+    OOM killer's or the kernel's report of a fault."""
     found = classify(text)
-    return found is not None and found.name == "oom_kill"
+    return found is not None and found.name in VICTIM_KINDS
 
 
 class LineKinds:
@@ -48,7 +56,7 @@ class LineKinds:
         hit = self._cache.get(key)
         if hit is None:
             phase = phase_of(service, text)
-            hit = (phase, phase is None and not is_oom_kill(text))
+            hit = (phase, phase is None and not names_a_victim(text))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = hit

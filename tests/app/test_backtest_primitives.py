@@ -1,11 +1,12 @@
-"""A dying disk, a cooked host, a program out of memory, a crashing Upstart job and a
-panicking Go service each page once, end to end: syslog and application lines through
+"""A dying disk, a cooked host, a program out of memory, a crashing Upstart job, a
+segfaulting program and a panicking Go service each page once, end to end: syslog and application lines through
 the reader, attribution, the primitive detector and the incident manager, as
 `logvigil backtest` replays them.
 
 The wording is the producing programs' own (smartmontools' smartd.cpp, the kernel's
 drivers/thermal/thermal_core.c, systemd's shutdown, log4j's default layout with the
-JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c, Go's
+JVM's `java.lang.OutOfMemoryError`, Upstart's init/job_process.c and job.c, the
+kernel's arch/x86/mm/fault.c and arch/x86/kernel/traps.c, Go's
 runtime in Docker's json-file log, MySQL 5.5's error log)."""
 
 from __future__ import annotations
@@ -179,6 +180,37 @@ def test_an_upstart_job_killed_by_segv_pages_naming_the_job() -> None:
     assert [s.split(" (template")[0] for s in summaries] == [
         "mysql on nas: crashed",
         "mysql on nas: restart loop, the init system gave up",
+    ]
+
+
+def test_a_segfault_pages_naming_the_program_that_crashed_not_the_kernel() -> None:
+    # The kernel reports each fault under its own tag; the incident names the programs
+    # that crashed (two minutes apart on one host: one incident, grouped by host).
+    lines = routine(T0, 3 * 60)
+    crash = T0 + timedelta(hours=3)
+    lines.append(
+        syslog(
+            crash,
+            "kernel",
+            "[10800.123456] php-fpm7.4[2345]: segfault at 0 ip 00007f3a2b1c4d5e sp "
+            "00007ffd1c2b3a40 error 4 in libc-2.31.so[7f3a2b000000+178000]",
+        )
+    )
+    lines.append(
+        syslog(
+            crash + 2 * MIN,
+            "kernel",
+            "[10920.000001] traps: node[811] general protection fault ip:55d0c0a1b2c3 "
+            "sp:7ffc1a2b3c40 error:0 in node[55d0c0a00000+2a0000]",
+        )
+    )
+    lines += routine(crash + 3 * MIN, 30)
+    (incident,) = replay(lines)
+    assert incident["services"] == ["node", "php-fpm7.4"]
+    assert incident["suspected_root"]["service"] in {"node", "php-fpm7.4"}
+    assert sorted(t["summary"].split(" (template")[0] for t in incident["triggers"]) == [
+        "node on nas: segfault",
+        "php-fpm7.4 on nas: segfault",
     ]
 
 

@@ -71,11 +71,21 @@ POSITIVES = [
         "nginx[2211]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4 in libc.so.6[7f3a2b000000+195000]",
         "segfault",
     ),
-    ("/usr/bin/app: line 3:  1234 Segmentation fault      (core dumped) ./app", "segfault"),
+    # the shell's report of its child: the kernel's shape alone is `segfault`
+    ("/usr/bin/app: line 3:  1234 Segmentation fault      (core dumped) ./app", "core_dump"),
     (
         "traps: php-fpm[811] general protection fault ip:55d0 sp:7ffc error:0 in php-fpm[55d0+2a000]",
         "segfault",
     ),
+    (
+        "httpd[28473]: segfault at 0000000000000000 rip 00002aaaab0c1d2e rsp 00007fff5a4b error 4",
+        "segfault",
+    ),
+    (
+        "php[77] general protection ip:7f1a2b sp:7ffd1c error:0 in libc-2.5.so[7f1a+14d000]",
+        "segfault",
+    ),
+    ("traps: a.out[4242] trap invalid opcode ip:55d0c0a1 sp:7ffc1a2b error:0 in a.out", "segfault"),
     ("Kernel panic - not syncing: Out of memory and no killable processes...", "kernel_panic"),
     ("Oops: 0000 [#1] SMP", "kernel_oops"),
     ("watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [kworker/3:1:123]", "cpu_lockup"),

@@ -611,9 +611,10 @@ def test_the_kernels_wording_is_scoped_to_the_kernel_and_a_process_failure_is_no
     by_name = {p.name: p for p in PRIMITIVES}
     for name in ("kernel_panic", "kernel_oops", "cpu_lockup", "hung_task", "machine_check"):
         assert by_name[name].services is not None and "kernel" in by_name[name].services
-    for name in ("fs_error", "io_error", "nic_hang", "segfault"):
+    for name in ("fs_error", "io_error", "nic_hang"):
         assert by_name[name].services == by_name["kernel_panic"].services
-    for name in ("oom_kill", "disk_full", "unit_failed", "restart_loop", "core_dump"):
+    # oom_kill and segfault: the kernel's lines, attributed to the process they name
+    for name in ("oom_kill", "segfault", "disk_full", "unit_failed", "restart_loop", "core_dump"):
         assert by_name[name].services is None
 
 

@@ -17,7 +17,7 @@ import pytest
 from detector.detectors.base import CountRow, Window
 from detector.detectors.lifecycle import Phase
 from detector.detectors.silence import SilenceDetector
-from detector.detectors.silence_evidence import is_oom_kill
+from detector.detectors.silence_evidence import names_a_victim
 from logvigil.core.events import LogEvent, Severity
 from logvigil.core.findings import Finding
 from logvigil.core.timeutil import floor_minute
@@ -41,10 +41,15 @@ MIN = timedelta(minutes=1)
         "Out of memory: Killed process 2811 (postgres) total-vm:8123456kB, anon-rss:7900000kB",
         # the old "Kill process" wording
         "Out of memory: Kill process 1234 (mysqld) score 912 or sacrifice child",
+        # the kernel's report of a fault (arch/x86/mm/fault.c, traps.c), attributed to
+        # the process that crashed as an OOM kill is to its victim
+        "httpd[28473]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4 in "
+        "libc.so.6[7f3a2b000000+195000]",
+        "traps: httpd[811] general protection fault ip:55d0 sp:7ffc error:0 in httpd[55d0+2a000]",
     ],
 )
-def test_oom_killer_lines_are_not_rhythm_evidence(text: str) -> None:
-    assert is_oom_kill(text)
+def test_lines_about_a_killed_process_are_not_rhythm_evidence(text: str) -> None:
+    assert names_a_victim(text)
     assert SilenceDetector().line_kind("httpd", text) == (None, False)
 
 
@@ -57,7 +62,7 @@ def test_oom_killer_lines_are_not_rhythm_evidence(text: str) -> None:
     ],
 )
 def test_memory_lines_that_kill_nobody_are_rhythm_evidence(text: str) -> None:
-    assert not is_oom_kill(text)
+    assert not names_a_victim(text)
     assert SilenceDetector().line_kind("kernel", text) == (None, True)
 
 

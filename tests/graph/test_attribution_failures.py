@@ -1,5 +1,6 @@
 """Attribution without an inventory follows what the line says: a unit systemd reports
-failing goes to the unit, an OOM kill (old and new kernel wording) to its victim.
+failing goes to the unit, an OOM kill (old and new kernel wording) to its victim, the
+kernel's report of a segfault or a general protection fault to the process that crashed.
 
 Lines are quoted from ../shared/data/real_logs (plemma_syslog.log 05-22 22:53:42,
 loghub_Linux_full.log 11-15) or are systemd's and the kernel's well-known wording.
@@ -11,7 +12,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from graph.attribution import attribute, failed_unit, oom_victim, unit_name, upstart_job
+from graph.attribution import (
+    attribute,
+    failed_unit,
+    fault_victim,
+    oom_victim,
+    unit_name,
+    upstart_job,
+)
 from graph.inventory import Inventory
 from logvigil.core.events import LogEvent, Severity
 
@@ -108,6 +116,101 @@ def test_an_oom_kill_in_any_kernel_wording_goes_to_its_victim(
 def test_the_process_that_invoked_the_oom_killer_stays_with_the_kernel() -> None:
     e = event("kernel", "httpd invoked oom-killer: gfp_mask=0xd0, order=0, oomkilladj=0", "combo")
     assert attribute(e, EMPTY) == "kernel"
+
+
+# The kernel's report of a user process killed by a fault, as each kernel writes it
+# (arch/x86/mm/fault.c show_signal_msg, arch/x86/kernel/traps.c); the uptime prefix is a
+# field by then.
+FAULTS = [
+    (
+        "nginx[2211]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4 in "
+        "libc.so.6[7f3a2b000000+195000]",
+        2211,
+        "nginx",
+    ),
+    # a name with a space (Firefox's content process), cut to 15 characters by the kernel
+    (
+        "Web Content[3199]: segfault at 8 ip 00007f2b1c4d5e6f sp 00007ffc1a2b3c40 error 4 in "
+        "libxul.so[7f2b18000000+5a00000]",
+        3199,
+        "Web Content",
+    ),
+    # x86_64 kernels of 2.6.18 (RHEL 5) named the registers rip and rsp
+    (
+        "httpd[28473]: segfault at 0000000000000000 rip 00002aaaab0c1d2e rsp 00007fff5a4b3c20 "
+        "error 4",
+        28473,
+        "httpd",
+    ),
+    (
+        "traps: php-fpm[811] general protection fault ip:55d0c0a1b2c3 sp:7ffc1a2b3c40 error:0 "
+        "in php-fpm[55d0c0a00000+2a0000]",
+        811,
+        "php-fpm",
+    ),
+    # 3.x and 4.x: "general protection" without "fault"; 2.6: without "traps: "
+    ("traps: php[77] general protection ip:7f1a2b sp:7ffd1c error:0 in libc-2.19.so", 77, "php"),
+    (
+        "php[77] general protection ip:7f1a2b sp:7ffd1c error:0 in libc-2.5.so[7f1a+14d000]",
+        77,
+        "php",
+    ),
+    (
+        "traps: a.out[4242] trap invalid opcode ip:55d0c0a1 sp:7ffc1a2b error:0 in a.out",
+        4242,
+        "a.out",
+    ),
+    ("traps: node[90] trap divide error ip:55d0c0a1 sp:7ffc1a2b error:0 in node", 90, "node"),
+    # a reader that left the kernel's uptime in front
+    (
+        "[ 8765.432100] nginx[2211]: segfault at 0 ip 000055d0c0a1 sp 00007ffd12 error 4",
+        2211,
+        "nginx",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "pid", "process"), FAULTS)
+def test_a_process_the_kernel_reports_killed_by_a_fault_is_the_subject(
+    line: str, pid: int, process: str
+) -> None:
+    e = event("kernel", line, "web-01")
+    v = fault_victim(e)
+    assert v is not None and (v.pid, v.process) == (pid, process)
+    assert attribute(e, EMPTY) == process
+
+
+def test_a_crashed_process_goes_to_the_service_that_runs_it(homelab: Inventory) -> None:
+    line = "redis-server[977]: segfault at 10 ip 000055d0c0a1b2c3 sp 00007ffd1c2b3a40 error 4"
+    assert attribute(event("kernel", line, "db-01"), homelab) == "redis"
+    # no redis on web-01: the process keeps its name
+    assert attribute(event("kernel", line, "web-01"), homelab) == "redis-server"
+
+
+@pytest.mark.parametrize(
+    ("service", "line"),
+    [
+        # the same words in a program's own line: only the kernel's report names a victim
+        ("app", "nginx[2211]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4"),
+        # the shell's report of its child, and a program quoting a fault
+        ("kernel", "a test reports nginx[2211]: segfault at 0 ip 1 sp 2 error 4"),
+        # a kernel-mode fault is an oops, not a process killed
+        (
+            "kernel",
+            "general protection fault, probably for non-canonical address 0xdead: 0000 [#1]",
+        ),
+        # a firewall's kernel line (plemma_syslog.log): no victim, and read cheaply
+        (
+            "kernel",
+            "[UFW BLOCK] IN=ens3 OUT= MAC=56:00:03:7a:1b:2c SRC=45.148.10.81 DST=45.76.91.12 "
+            "LEN=40 TOS=0x00 PREC=0x00 TTL=244 ID=54321 PROTO=TCP SPT=58614 DPT=8443 WINDOW=1024",
+        ),
+    ],
+)
+def test_other_lines_name_no_crashed_process(service: str, line: str) -> None:
+    e = event(service, line, "web-01")
+    assert fault_victim(e) is None
+    assert attribute(e, EMPTY) == service
 
 
 # Upstart (init/job_process.c, job.c) reports a job's process ending badly, the job
