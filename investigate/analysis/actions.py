@@ -27,6 +27,9 @@ MAX_NEW_TEMPLATES = 3
 #: Characters of a name quoted in prose.
 MAX_NAME_CHARS = 80
 
+#: A process that died of a fault, in the kernel's, a core dumper's or its own words.
+_CRASHES = frozenset({"segfault", "core_dump", "process_crashed"})
+
 #: The kernel's OOM-killer line names its victim's `comm`: "Killed process 2811 (postgres)
 #: total-vm:..." (mm/oom_kill.c); the name may itself hold parentheses.
 _KILLED = re.compile(r"Killed process \d+ \((.+?)\)(?= total-vm:|,|\s*$)")
@@ -160,6 +163,16 @@ def actions(
                 add(
                     f"{cmd('systemctl', 'status', unit)} and "
                     f"{cmd('journalctl', '-u', unit, '--since', since)}{on}"
+                )
+            if kinds & _CRASHES:
+                if unit:
+                    add(
+                        f"is {said(svc)} running again: {cmd('systemctl', 'status', unit)} "
+                        f"and {cmd('journalctl', '-u', unit, '--since', since)}{on}"
+                    )
+                add(
+                    "the core dumps kept since, if systemd-coredump keeps them: "
+                    f"{cmd('coredumpctl', 'list', '--since', since)}{on}"
                 )
             if kinds & {"fs_readonly", "read_only_fs", "io_error", "disk_error", "fs_error"}:
                 add(

@@ -15,6 +15,9 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import create_engine
+
+from investigate.service import load_report
 from logvigil.app.backtest import run_backtest
 from logvigil.app.runtime import empty_inventory
 from logvigil.ingest.formats import input_options
@@ -212,6 +215,39 @@ def test_a_segfault_pages_naming_the_program_that_crashed_not_the_kernel() -> No
         "node on nas: segfault",
         "php-fpm7.4 on nas: segfault",
     ]
+
+
+def test_a_segfaults_report_suggests_the_crashed_programs_unit_and_its_core_dumps(
+    tmp_path,
+) -> None:
+    lines = routine(T0, 3 * 60)
+    crash = T0 + timedelta(hours=3)
+    lines.append(
+        syslog(
+            crash,
+            "kernel",
+            "[10800.123456] nginx[2211]: segfault at 0 ip 000055d0c0a1b2c3 sp 00007ffd1234abcd "
+            "error 4 in nginx[55d0c0a00000+120000]",
+        )
+    )
+    lines += routine(crash + MIN, 30)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    options = dataclasses.replace(input_options("syslog", default_time=READ_AT), year=2026)
+    result = run_backtest(
+        lines, fmt="auto", inventory=empty_inventory(), read_options=options, db_url=url
+    )
+    (incident,) = result.incidents
+    assert incident["suspected_root"] == {"service": "nginx", "host": "nas"}
+    engine = create_engine(url)
+    try:
+        report = load_report(engine, int(incident["id"]))
+    finally:
+        engine.dispose()
+    assert report is not None
+    actions = "\n".join(report.suggested_actions)
+    assert "`systemctl status nginx.service`" in actions
+    assert "`journalctl -u nginx.service --since '2026-11-20 10:50'`" in actions
+    assert "`coredumpctl list --since '2026-11-20 10:50'`" in actions
 
 
 def docker(t: datetime, stream: str, text: str) -> bytes:
