@@ -31,10 +31,10 @@ def syslog(t: datetime, tag: str, message: str, host: str = "nas") -> bytes:
     return f"{t:%b %e %H:%M:%S} {host} {tag}: {message}\n".encode()
 
 
-def replay(lines: list[bytes], name: str = "syslog") -> list[dict]:
+def replay(lines: list[bytes], name: str = "syslog", db_url: str | None = None) -> list[dict]:
     options = dataclasses.replace(input_options(name, default_time=READ_AT), year=2026)
     return run_backtest(
-        lines, fmt="auto", inventory=empty_inventory(), read_options=options
+        lines, fmt="auto", inventory=empty_inventory(), read_options=options, db_url=db_url
     ).incidents
 
 
@@ -186,28 +186,32 @@ def test_an_upstart_job_killed_by_segv_pages_naming_the_job() -> None:
     ]
 
 
+CRASH = T0 + timedelta(hours=3)
+
+
+def kernel_after_routine(*lines: tuple[timedelta, str]) -> list[bytes]:
+    """Three hours of routine, the kernel's `lines` at CRASH plus their offsets, then
+    half an hour of routine."""
+    out = routine(T0, 3 * 60)
+    out += [syslog(CRASH + at, "kernel", text) for at, text in lines]
+    return out + routine(CRASH + 3 * MIN, 30)
+
+
 def test_a_segfault_pages_naming_the_program_that_crashed_not_the_kernel() -> None:
     # The kernel reports each fault under its own tag; the incident names the programs
     # that crashed (two minutes apart on one host: one incident, grouped by host).
-    lines = routine(T0, 3 * 60)
-    crash = T0 + timedelta(hours=3)
-    lines.append(
-        syslog(
-            crash,
-            "kernel",
+    lines = kernel_after_routine(
+        (
+            timedelta(0),
             "[10800.123456] php-fpm7.4[2345]: segfault at 0 ip 00007f3a2b1c4d5e sp "
             "00007ffd1c2b3a40 error 4 in libc-2.31.so[7f3a2b000000+178000]",
-        )
-    )
-    lines.append(
-        syslog(
-            crash + 2 * MIN,
-            "kernel",
+        ),
+        (
+            2 * MIN,
             "[10920.000001] traps: node[811] general protection fault ip:55d0c0a1b2c3 "
             "sp:7ffc1a2b3c40 error:0 in node[55d0c0a00000+2a0000]",
-        )
+        ),
     )
-    lines += routine(crash + 3 * MIN, 30)
     (incident,) = replay(lines)
     assert incident["services"] == ["node", "php-fpm7.4"]
     assert incident["suspected_root"]["service"] in {"node", "php-fpm7.4"}
@@ -220,23 +224,15 @@ def test_a_segfault_pages_naming_the_program_that_crashed_not_the_kernel() -> No
 def test_a_segfaults_report_suggests_the_crashed_programs_unit_and_its_core_dumps(
     tmp_path,
 ) -> None:
-    lines = routine(T0, 3 * 60)
-    crash = T0 + timedelta(hours=3)
-    lines.append(
-        syslog(
-            crash,
-            "kernel",
+    lines = kernel_after_routine(
+        (
+            timedelta(0),
             "[10800.123456] nginx[2211]: segfault at 0 ip 000055d0c0a1b2c3 sp 00007ffd1234abcd "
             "error 4 in nginx[55d0c0a00000+120000]",
         )
     )
-    lines += routine(crash + MIN, 30)
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    options = dataclasses.replace(input_options("syslog", default_time=READ_AT), year=2026)
-    result = run_backtest(
-        lines, fmt="auto", inventory=empty_inventory(), read_options=options, db_url=url
-    )
-    (incident,) = result.incidents
+    (incident,) = replay(lines, db_url=url)
     assert incident["suspected_root"] == {"service": "nginx", "host": "nas"}
     engine = create_engine(url)
     try:
