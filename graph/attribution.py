@@ -71,11 +71,12 @@ _OOMD_KILLED = re.compile(r"Killed (?P<cg>/\S*) due to (?:memory pressure for|sw
 # on x86_64/i386 kernels of 2.6.18, RHEL 5's);
 # arch/x86/kernel/traps.c: "%s[%d] general protection ip:%lx sp:%lx error:%lx" and
 # "%s[%d] trap %s ip:..." (2.6), "traps: " in front since pr_fmt (3.x), and "general
-# protection fault" since 5.x. (The uptime in front is a field by now, unless a reader
-# left it.)
+# protection fault" since 5.x. `FAULT_WORDS`: what follows `comm[pid]` (the segfault
+# primitive reads the same words in a template, whose pid is masked). The uptime in
+# front is a field by now, unless a reader left it.
+FAULT_WORDS = r"(?:: segfault at \S+ [er]?ip | (?:general protection(?: fault)?|trap \S.*?) ip:)"
 _FAULT_KILLED = re.compile(
-    r"(?:\[\s*\d+\.\d+\]\s*)?(?:traps: )?(?P<comm>.{1,15}?)\[(?P<pid>\d+)\]"
-    r"(?:: segfault at \S+ [er]?ip | (?:general protection(?: fault)?|trap \S.*?) ip:)"
+    r"(?:\[\s*\d+\.\d+\]\s*)?(?:traps: )?(?P<comm>.{1,15}?)\[(?P<pid>\d+)\]" + FAULT_WORDS
 )
 _OOMD = frozenset({"systemd-oomd"})
 
@@ -154,7 +155,8 @@ def _oom_victim(message: str) -> Victim | None:
 
 
 def _fault_victim(message: str) -> Victim | None:
-    if "segfault at " not in message and " ip:" not in message:  # as above
+    # Literals a firewall's kernel lines lack, tested first.
+    if "segfault at " not in message and " ip:" not in message:
         return None
     m = _FAULT_KILLED.match(message)
     return Victim(int(m.group("pid")), m.group("comm")) if m else None

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detector.detectors.lifecycle import KERNEL
+from graph.attribution import FAULT_WORDS
 from logvigil.core.events import Severity
 
 #: Fields a primitive's summary may use.
@@ -432,17 +433,15 @@ PRIMITIVES: tuple[Primitive, ...] = (
     # -- processes ------------------------------------------------------------------------
     primitive(
         # The kernel's report of a user process killed by a fault, in its exact shape
-        # (arch/x86/mm/fault.c, show_signal_msg: "nginx[2211]: segfault at 0 ip ... sp
-        # ... error 4 in ..."; "rip"/"eip" in 2.6.18; arch/x86/kernel/traps.c: "traps:
-        # php-fpm[811] general protection fault ip:...", "general protection ip:" before
-        # 5.x, "trap invalid opcode ip:", without "traps: " before 3.x). The line is
-        # attributed to the process it names (graph.attribution.fault_victim), as an OOM
+        # ("nginx[2211]: segfault at 0 ip ... sp ... error 4 in ...", "traps:
+        # php-fpm[811] general protection fault ip:...": `FAULT_WORDS` after `comm[pid]`,
+        # the pid masked in a template; graph.attribution gives the kernel's sources).
+        # The line is attributed to the process it names (`fault_victim`), as an OOM
         # kill to its victim, so any producer: the shape, from the line's start, is
         # the kernel's alone. A program's own "Segmentation fault" is the shell's
         # `core_dump` or its runtime's `process_crashed`.
         "segfault",
-        r"^(?:\[\s*[\d.<*>]+\]\s*)?(?:traps: )?.{1,15}?\[[^\]\s]*\]"
-        r"(?:: segfault at \S+ [er]?ip | (?:general protection(?: fault)?|trap \S.*?) ip:)",
+        r"^(?:\[\s*[\d.<*>]+\]\s*)?(?:traps: )?.{1,15}?\[[^\]\s]*\]" + FAULT_WORDS,
         _ERR,
         "segfault",
         needles=("segfault at", " ip:"),

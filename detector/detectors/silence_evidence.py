@@ -6,9 +6,8 @@ Not rhythm evidence: an OOM-killer line (the kernel's "Out of memory: Killed pro
 rhythm), likewise the kernel's report of a process killed by a fault ("httpd[123]:
 segfault at ..."), and a life-cycle line (`lifecycle.phase_of`: boot, shutdown,
 suspend, resume, journal replay: they come in bursts at moments that say nothing of a
-rhythm). Every
-line counts for its host's own rhythm. Judged once per (service, template text), so a
-tick's cost follows its distinct templates, not its lines.
+rhythm). Every line counts for its host's own rhythm. Judged once per (service,
+template text), so a tick's cost follows its distinct templates, not its lines.
 """
 
 from __future__ import annotations
