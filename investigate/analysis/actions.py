@@ -29,6 +29,8 @@ MAX_NAME_CHARS = 80
 
 #: A process that died of a fault, in the kernel's, a core dumper's or its own words.
 _CRASHES = frozenset({"segfault", "core_dump", "process_crashed"})
+#: Kinds whose unit's status and journal come next: it failed, looped or crashed.
+_UNIT_TROUBLE = frozenset({"unit_failed", "restart_loop"}) | _CRASHES
 
 #: The kernel's OOM-killer line names its victim's `comm`: "Killed process 2811 (postgres)
 #: total-vm:..." (mm/oom_kill.c); the name may itself hold parentheses.
@@ -159,17 +161,12 @@ def actions(
                         f"free space, then re-run {cmd('systemctl', 'start', unit)} "
                         f"and watch {cmd('journalctl', '-u', unit, '-f')}"
                     )
-            if kinds & {"unit_failed", "restart_loop"} and unit:
+            if kinds & _UNIT_TROUBLE and unit:
                 add(
                     f"{cmd('systemctl', 'status', unit)} and "
                     f"{cmd('journalctl', '-u', unit, '--since', since)}{on}"
                 )
             if kinds & _CRASHES:
-                if unit:
-                    add(
-                        f"is {said(svc)} running again: {cmd('systemctl', 'status', unit)} "
-                        f"and {cmd('journalctl', '-u', unit, '--since', since)}{on}"
-                    )
                 add(
                     "the core dumps kept since, if systemd-coredump keeps them: "
                     f"{cmd('coredumpctl', 'list', '--since', since)}{on}"
