@@ -8,11 +8,13 @@ loghub_Linux_full.log 11-15) or are systemd's and the kernel's well-known wordin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from graph.attribution import (
+    Victim,
     attribute,
     failed_unit,
     fault_victim,
@@ -107,10 +109,17 @@ def test_a_unit_of_another_type_keeps_its_suffix() -> None:
 def test_an_oom_kill_in_any_kernel_wording_goes_to_its_victim(
     line: str, pid: int, victim: str
 ) -> None:
+    assert_kernel_line_names(oom_victim, line, pid, victim)
+
+
+def assert_kernel_line_names(
+    find: Callable[[LogEvent], Victim | None], line: str, pid: int, process: str
+) -> None:
+    """`find` reads process `pid` in the kernel's `line`, which is attributed to it."""
     e = event("kernel", line, "combo")
-    v = oom_victim(e)
-    assert v is not None and (v.pid, v.process) == (pid, victim)
-    assert attribute(e, EMPTY) == victim
+    v = find(e)
+    assert v is not None and (v.pid, v.process) == (pid, process)
+    assert attribute(e, EMPTY) == process
 
 
 def test_the_process_that_invoked_the_oom_killer_stays_with_the_kernel() -> None:
@@ -174,10 +183,7 @@ FAULTS = [
 def test_a_process_the_kernel_reports_killed_by_a_fault_is_the_subject(
     line: str, pid: int, process: str
 ) -> None:
-    e = event("kernel", line, "web-01")
-    v = fault_victim(e)
-    assert v is not None and (v.pid, v.process) == (pid, process)
-    assert attribute(e, EMPTY) == process
+    assert_kernel_line_names(fault_victim, line, pid, process)
 
 
 def test_a_crashed_process_goes_to_the_service_that_runs_it(homelab: Inventory) -> None:
