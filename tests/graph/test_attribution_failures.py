@@ -200,6 +200,12 @@ def test_a_crashed_process_goes_to_the_service_that_runs_it(homelab: Inventory) 
         ("app", "nginx[2211]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4"),
         # the shell's report of its child, and a program quoting a fault
         ("kernel", "a test reports nginx[2211]: segfault at 0 ip 1 sp 2 error 4"),
+        # a pid that is no number (a masked template's, pasted back) and a name longer
+        # than the kernel's 15 characters: not its report
+        ("kernel", "nginx[<*>]: segfault at 0 ip 00007f3a2b1c4d5e sp 00007ffd1c2b3a40 error 4"),
+        ("kernel", "a-process-name-x[12]: segfault at 0 ip 00007f3a2b1c sp 00007ffd1c2b error 4"),
+        # 100,000 characters of fault words without a report's start
+        ("kernel", "x" * 20 + " segfault at 0 ip ip:" * 5000),
         # a kernel-mode fault is an oops, not a process killed
         (
             "kernel",
